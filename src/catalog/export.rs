@@ -1,0 +1,130 @@
+//! Export in the import format: one JSON object per line, so export then import is lossless.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use super::model::{AttrValue, Product};
+use crate::store::{Store, StoreError};
+
+/// One line of the import format, borrowed from a product.
+#[derive(Serialize)]
+pub struct Line<'a> {
+    sku: &'a str,
+    title: &'a str,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    description: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    brand: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    category: Option<String>,
+    price_cents: i64,
+    currency: String,
+    stock: u64,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    part_numbers: Vec<&'a str>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    attributes: BTreeMap<&'a str, Value>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    fitments: Vec<Fitment<'a>>,
+    #[serde(skip_serializing_if = "is_false")]
+    universal: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    group: Option<&'a str>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    options: &'a BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "is_false")]
+    featured: bool,
+    #[serde(skip_serializing_if = "is_zero")]
+    popularity: u32,
+    #[serde(flatten)]
+    extra: Map<String, Value>,
+}
+
+#[derive(Serialize)]
+struct Fitment<'a> {
+    year_from: u16,
+    year_to: u16,
+    make: &'a str,
+    model: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    submodel: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    engine: Option<&'a str>,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+impl<'a> Line<'a> {
+    pub fn new(p: &'a Product, stock: u64) -> Line<'a> {
+        Line {
+            sku: p.sku.as_str(),
+            title: &p.title,
+            description: &p.description,
+            brand: p.brand.as_deref(),
+            category: p.category.as_ref().map(ToString::to_string),
+            price_cents: p.price.minor(),
+            currency: p.price.currency().to_string(),
+            stock,
+            part_numbers: p.part_numbers.iter().map(|pn| pn.as_str()).collect(),
+            attributes: p.attributes.iter().map(|(k, v)| (k.as_str(), attr_json(v))).collect(),
+            fitments: p
+                .fitments
+                .iter()
+                .map(|f| Fitment {
+                    year_from: f.years.from(),
+                    year_to: f.years.to(),
+                    make: &f.make,
+                    model: &f.model,
+                    submodel: f.submodel.as_deref(),
+                    engine: f.engine.as_deref(),
+                })
+                .collect(),
+            universal: p.universal,
+            group: p.group.as_deref(),
+            options: &p.options,
+            featured: p.featured,
+            popularity: p.popularity,
+            extra: serde_json::from_str(&p.extra).unwrap_or_default(),
+        }
+    }
+}
+
+pub fn attr_json(v: &AttrValue) -> Value {
+    match v {
+        AttrValue::Text(s) => Value::String(s.clone()),
+        AttrValue::Int(n) => Value::from(*n),
+        AttrValue::Float(x) => Value::from(*x),
+        AttrValue::Bool(b) => Value::Bool(*b),
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error("could not write the export: {0}")]
+    Write(#[from] std::io::Error),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Writes every product with its stock, from one snapshot, in SKU order. Returns the count.
+pub fn export(store: &Store, out: &mut dyn Write) -> Result<u64, ExportError> {
+    let tx = store.read()?;
+    let mut count = 0;
+    tx.for_each_product(|product, stock| {
+        serde_json::to_writer(&mut *out, &Line::new(&product, stock)).map_err(std::io::Error::from)?;
+        out.write_all(b"\n")?;
+        count += 1;
+        Ok::<_, ExportError>(())
+    })?;
+    out.flush()?;
+    Ok(count)
+}

@@ -1,0 +1,172 @@
+//! CSV import: the same fields as JSON Lines, in columns a spreadsheet can hold.
+//!
+//! Lists (`part_numbers`, `fitments`) separate items with `;`; a fitment is
+//! `YEARS|Make|Model|Submodel|Engine` with YEARS as `2003-2007` or `2005`. Attributes and options
+//! go in `attr.NAME` and `option.NAME` columns. Any list or map cell may instead hold JSON.
+
+use std::collections::BTreeMap;
+use std::io::BufRead;
+
+use serde_json::Value;
+
+use super::raw::{RawFitment, RawProduct};
+use super::{validate, Line};
+
+pub struct CsvLines<R> {
+    records: csv::StringRecordsIntoIter<R>,
+    headers: Option<Vec<String>>,
+    reader_error: Option<String>,
+    now_ms: u64,
+}
+
+impl<R: BufRead> CsvLines<R> {
+    pub fn new(reader: R, now_ms: u64) -> CsvLines<R> {
+        let mut rdr = csv::ReaderBuilder::new().flexible(true).has_headers(true).from_reader(reader);
+        let (headers, reader_error) = match rdr.headers() {
+            Ok(h) => (Some(h.iter().map(|s| s.trim().trim_start_matches('\u{feff}').to_owned()).collect()), None),
+            Err(e) => (None, Some(e.to_string())),
+        };
+        CsvLines { records: rdr.into_records(), headers, reader_error, now_ms }
+    }
+}
+
+impl<R: BufRead> Iterator for CsvLines<R> {
+    type Item = std::io::Result<Line>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if let Some(message) = self.reader_error.take() {
+            return Some(Ok((1, Err(format!("unreadable CSV header: {message}")))));
+        }
+        let headers = self.headers.as_ref()?;
+        let record = match self.records.next()? {
+            Ok(record) => record,
+            Err(e) => {
+                let line = e.position().map_or(0, |p| p.line());
+                return match e.into_kind() {
+                    csv::ErrorKind::Io(io) => Some(Err(io)),
+                    other => Some(Ok((line, Err(format!("malformed CSV: {other:?}"))))),
+                };
+            }
+        };
+        let line = record.position().map_or(0, |p| p.line());
+        if record.iter().all(|cell| cell.trim().is_empty()) {
+            return self.next();
+        }
+        let parsed = raw_from_row(headers, &record).and_then(|raw| validate(raw, self.now_ms));
+        Some(Ok((line, parsed)))
+    }
+}
+
+fn raw_from_row(headers: &[String], record: &csv::StringRecord) -> Result<RawProduct, String> {
+    let mut raw = RawProduct::default();
+    let mut attributes = BTreeMap::new();
+    let mut options = BTreeMap::new();
+    for (header, cell) in headers.iter().zip(record.iter()) {
+        let cell = cell.trim();
+        if cell.is_empty() {
+            continue;
+        }
+        let text = || Some(Value::String(cell.to_owned()));
+        match header.as_str() {
+            "sku" => raw.sku = text(),
+            "title" => raw.title = text(),
+            "description" => raw.description = text(),
+            "brand" => raw.brand = text(),
+            "category" => raw.category = text(),
+            "price_cents" => raw.price_cents = text(),
+            "currency" => raw.currency = text(),
+            "stock" => raw.stock = text(),
+            "universal" => raw.universal = text(),
+            "group" => raw.group = text(),
+            "featured" => raw.featured = text(),
+            "popularity" => raw.popularity = text(),
+            "part_numbers" => raw.part_numbers = Some(list_cell("part_numbers", cell)?),
+            "fitments" => raw.fitments = Some(fitments_cell(cell)?),
+            "attributes" => attributes.extend(map_cell("attributes", cell)?),
+            "options" => options.extend(map_cell("options", cell)?),
+            h => {
+                if let Some(name) = h.strip_prefix("attr.").or_else(|| h.strip_prefix("attributes.")) {
+                    attributes.insert(name.to_owned(), scalar(cell));
+                } else if let Some(name) = h.strip_prefix("option.").or_else(|| h.strip_prefix("options.")) {
+                    options.insert(name.to_owned(), Value::String(cell.to_owned()));
+                } else if !h.is_empty() {
+                    raw.extra.insert(h.to_owned(), Value::String(cell.to_owned()));
+                }
+            }
+        }
+    }
+    raw.attributes = (!attributes.is_empty()).then_some(attributes);
+    raw.options = (!options.is_empty()).then_some(options);
+    Ok(raw)
+}
+
+/// A spreadsheet cell: `true`/`false` and plain numbers become typed so they facet the same way
+/// as the JSON form.
+fn scalar(cell: &str) -> Value {
+    match cell {
+        "true" => Value::Bool(true),
+        "false" => Value::Bool(false),
+        _ => match cell.parse::<i64>() {
+            Ok(n) if !cell.starts_with('0') || cell == "0" => Value::from(n),
+            _ => Value::String(cell.to_owned()),
+        },
+    }
+}
+
+fn list_cell(name: &str, cell: &str) -> Result<Value, String> {
+    if cell.starts_with('[') {
+        return serde_json::from_str(cell).map_err(|e| format!("{name}: malformed JSON list: {e}"));
+    }
+    Ok(Value::Array(cell.split(';').map(|s| Value::String(s.trim().to_owned())).filter(|v| v != "").collect()))
+}
+
+fn map_cell(name: &str, cell: &str) -> Result<BTreeMap<String, Value>, String> {
+    serde_json::from_str(cell).map_err(|e| format!("{name}: must be a JSON object: {e}"))
+}
+
+fn fitments_cell(cell: &str) -> Result<Vec<RawFitment>, String> {
+    if cell.starts_with('[') {
+        return serde_json::from_str(cell).map_err(|e| format!("fitments: malformed JSON list: {e}"));
+    }
+    cell.split(';').map(str::trim).filter(|s| !s.is_empty()).enumerate().map(|(i, f)| fitment_cell(i, f)).collect()
+}
+
+/// `2003-2007|Honda|Accord|EX|2.4L L4`
+fn fitment_cell(i: usize, s: &str) -> Result<RawFitment, String> {
+    let mut parts = s.split('|').map(str::trim);
+    let years = parts.next().unwrap_or_default();
+    let (from, to) = years.split_once('-').unwrap_or((years, years));
+    let value = |p: Option<&str>| p.filter(|v| !v.is_empty()).map(|v| Value::String(v.to_owned()));
+    let fitment = RawFitment {
+        year_from: value(Some(from.trim())),
+        year_to: value(Some(to.trim())),
+        year: None,
+        make: value(parts.next()),
+        model: value(parts.next()),
+        submodel: value(parts.next()),
+        engine: value(parts.next()),
+    };
+    if fitment.make.is_none() {
+        return Err(format!("fitment {}: expected YEARS|Make|Model[|Submodel|Engine], got {s:?}", i + 1));
+    }
+    Ok(fitment)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{lines, Format};
+
+    #[test]
+    fn csv_rows_carry_the_same_fields_as_json_lines() {
+        let csv = "sku,title,price_cents,stock,part_numbers,fitments,attr.position,option.size,note\n\
+                   BRK-1,Front Pads,4999,3,BP-1;45022-SDA,2003-2007|Honda|Accord|EX;2010|Acura|TSX,Front,,hello\n\
+                   BAD-1,No price,,1,,,,,\n";
+        let out: Vec<_> = lines(csv.as_bytes(), Format::Csv, 0).map(Result::unwrap).collect();
+        let good = out[0].1.as_ref().unwrap();
+        assert_eq!(out[0].0, 2);
+        assert_eq!(good.product.part_numbers.len(), 2);
+        assert_eq!(good.product.fitments[1].years.from(), 2010);
+        assert_eq!(good.product.extra, r#"{"note":"hello"}"#);
+        assert_eq!(out[1], (3, Err("missing price_cents".into())));
+    }
+}

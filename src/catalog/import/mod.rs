@@ -1,0 +1,148 @@
+//! The catalog import format (JSON Lines and CSV, see API.md): reading, validating, reporting.
+//!
+//! Reading never stops at a bad line: each yields a [`Rejected`] with its line number and a reason a
+//! merchant understands, and every good line is kept.
+
+mod csv_lines;
+mod raw;
+mod validate;
+
+use std::io::BufRead;
+use std::path::Path;
+
+pub use csv_lines::CsvLines;
+pub use raw::{RawFitment, RawProduct};
+pub use validate::validate;
+
+use super::model::ProductRecord;
+
+/// The two import formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    JsonLines,
+    Csv,
+}
+
+impl Format {
+    /// From a file name: `.csv` is CSV, anything else JSON Lines.
+    pub fn from_path(path: &Path) -> Format {
+        match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+            Some("csv") => Format::Csv,
+            _ => Format::JsonLines,
+        }
+    }
+
+    /// From a body's first bytes: JSON Lines starts with `{`.
+    pub fn sniff(body: &[u8]) -> Format {
+        let first = body.iter().copied().skip_while(|b| b.is_ascii_whitespace() || *b == 0xEF || *b == 0xBB || *b == 0xBF).next();
+        if first == Some(b'{') { Format::JsonLines } else { Format::Csv }
+    }
+}
+
+/// A line that was not imported, and why.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Rejected {
+    pub line: u64,
+    pub message: String,
+}
+
+/// One line's result.
+pub type Line = (u64, Result<ProductRecord, String>);
+
+/// Parses one JSON Lines line.
+pub fn parse_json_line(line: &str, now_ms: u64) -> Result<ProductRecord, String> {
+    let trimmed = line.trim_start_matches('\u{feff}').trim();
+    if !trimmed.starts_with('{') {
+        return Err("not a JSON object (each line must be one product like {\"sku\":…})".into());
+    }
+    let raw: RawProduct = serde_json::from_str(trimmed).map_err(|e| format!("malformed JSON: {e}"))?;
+    validate(raw, now_ms)
+}
+
+/// Reads a whole source as lines of either format. I/O errors end the iteration with `Err`.
+pub fn lines<'a, R: BufRead + 'a>(
+    reader: R,
+    format: Format,
+    now_ms: u64,
+) -> Box<dyn Iterator<Item = std::io::Result<Line>> + 'a> {
+    match format {
+        Format::JsonLines => Box::new(JsonLines { reader, line: 0, buf: Vec::new(), now_ms }),
+        Format::Csv => Box::new(CsvLines::new(reader, now_ms)),
+    }
+}
+
+struct JsonLines<R> {
+    reader: R,
+    line: u64,
+    buf: Vec<u8>,
+    now_ms: u64,
+}
+
+impl<R: BufRead> Iterator for JsonLines<R> {
+    type Item = std::io::Result<Line>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            self.buf.clear();
+            match self.reader.read_until(b'\n', &mut self.buf) {
+                Ok(0) => return None,
+                Ok(_) => self.line += 1,
+                Err(e) => return Some(Err(e)),
+            }
+            let Ok(text) = std::str::from_utf8(&self.buf) else {
+                return Some(Ok((self.line, Err("line is not valid UTF-8 text".into()))));
+            };
+            if text.trim().is_empty() {
+                continue;
+            }
+            return Some(Ok((self.line, parse_json_line(text, self.now_ms))));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reason(line: &str) -> String {
+        parse_json_line(line, 0).unwrap_err()
+    }
+
+    #[test]
+    fn a_full_line_parses_into_a_product_with_stock() {
+        let r = parse_json_line(
+            r#"{"sku":"BRK-1042","title":"Pads","brand":"StopTech","category":"Brakes/Pads","price_cents":4999,
+            "stock":25,"part_numbers":["BP-1042-A","45022-SDA-A01"],"attributes":{"position":"Front","axle":2},
+            "fitments":[{"year_from":2003,"year_to":2007,"make":"Honda","model":"Accord","submodel":"EX"}],
+            "warehouse":"B3"}"#,
+            0,
+        )
+        .unwrap();
+        assert_eq!(r.stock, Some(25));
+        assert_eq!(r.product.part_numbers[1].key(), "45022SDAA01");
+        assert_eq!(r.product.fitments[0].submodel.as_deref(), Some("EX"));
+        assert_eq!(r.product.extra, r#"{"warehouse":"B3"}"#);
+    }
+
+    #[test]
+    fn bad_lines_get_reasons_a_merchant_understands() {
+        assert!(reason(r#"{"sku":"A","title":"T""#).starts_with("malformed JSON"));
+        assert_eq!(reason(r#"{"title":"T","price_cents":1}"#), "missing sku");
+        assert_eq!(reason(r#"{"sku":"A","price_cents":1}"#), "missing title");
+        assert_eq!(reason(r#"{"sku":"A","title":"T"}"#), "missing price_cents");
+        assert_eq!(reason(r#"{"sku":"A","title":"T","price_cents":-5}"#), "price_cents is negative (-5)");
+        assert_eq!(reason(r#"{"sku":"A","title":"T","price_cents":1,"stock":-2}"#), "stock is negative (-2)");
+        assert_eq!(
+            reason(r#"{"sku":"A","title":"T","price_cents":1,"fitments":[{"year_from":2009,"year_to":2003,"make":"Honda","model":"Civic"}]}"#),
+            "fitment 1: years run backwards: year_from 2009 is after year_to 2003"
+        );
+        assert!(reason(r#"{"sku":"A","title":"T","price_cents":12.5}"#).contains("whole number"));
+        assert!(reason("[1,2]").starts_with("not a JSON object"));
+    }
+
+    #[test]
+    fn sniff_tells_json_lines_from_csv() {
+        assert_eq!(Format::sniff(b"  {\"sku\":1}"), Format::JsonLines);
+        assert_eq!(Format::sniff(b"sku,title\n"), Format::Csv);
+    }
+}

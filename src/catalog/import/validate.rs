@@ -1,0 +1,229 @@
+//! Turns a raw import line into a valid product, or says in shop terms why it cannot.
+
+use std::collections::{BTreeMap, HashSet};
+
+use serde_json::Value;
+
+use super::raw::{RawFitment, RawProduct};
+use crate::catalog::model::{AttrValue, Product, ProductRecord};
+use crate::domain::{CategoryPath, Currency, Fitment, Money, PartNumber, Sku, YearRange};
+
+const MAX_TITLE: usize = 200;
+const MAX_DESCRIPTION: usize = 20_000;
+const MAX_SHORT_TEXT: usize = 100;
+const MAX_PART_NUMBERS: usize = 100;
+const MAX_ATTRIBUTES: usize = 100;
+const MAX_FITMENTS: usize = 5_000;
+/// Prices above this are surely a typo (a billion dollars for a brake pad).
+const MAX_PRICE_CENTS: u64 = 100_000_000_000;
+
+/// Validates one line. `now_ms` becomes the creation time of new products.
+pub fn validate(raw: RawProduct, now_ms: u64) -> Result<ProductRecord, String> {
+    let sku = Sku::parse(&required_text("sku", raw.sku)?).map_err(|e| e.to_string())?;
+    let title = required_text("title", raw.title)?;
+    check_len("title", &title, MAX_TITLE)?;
+    let description = text("description", raw.description)?.unwrap_or_default();
+    check_len("description", &description, MAX_DESCRIPTION)?;
+    let brand = short_text("brand", raw.brand)?;
+    let category = match text("category", raw.category)? {
+        Some(c) => Some(CategoryPath::parse(&c).map_err(|e| e.to_string())?),
+        None => None,
+    };
+    let currency = match text("currency", raw.currency)? {
+        Some(c) => Currency::parse(&c).map_err(|e| e.to_string())?,
+        None => Currency::default(),
+    };
+    let price_cents = whole_number("price_cents", raw.price_cents)?.ok_or("missing price_cents")?;
+    if price_cents > MAX_PRICE_CENTS {
+        return Err(format!("price_cents {price_cents} is implausibly large"));
+    }
+    let stock = whole_number("stock", raw.stock)?;
+    let popularity = whole_number("popularity", raw.popularity)?.unwrap_or(0);
+    let product = Product {
+        sku,
+        title,
+        description,
+        brand,
+        category,
+        price: Money::new(price_cents as i64, currency),
+        part_numbers: part_numbers(raw.part_numbers)?,
+        attributes: attributes(raw.attributes.unwrap_or_default())?,
+        fitments: fitments(raw.fitments.unwrap_or_default())?,
+        universal: flag("universal", raw.universal)?,
+        group: short_text("group", raw.group)?,
+        options: options(raw.options.unwrap_or_default())?,
+        featured: flag("featured", raw.featured)?,
+        popularity: u32::try_from(popularity).map_err(|_| "popularity is too large".to_owned())?,
+        extra: if raw.extra.is_empty() { String::new() } else { serde_json::to_string(&raw.extra).unwrap_or_default() },
+        created_ms: now_ms,
+        updated_ms: now_ms,
+    };
+    Ok(ProductRecord { product, stock })
+}
+
+fn required_text(name: &str, value: Option<Value>) -> Result<String, String> {
+    text(name, value)?.ok_or_else(|| format!("missing {name}"))
+}
+
+/// A string (or a number, as spreadsheets write them), trimmed; blank counts as absent.
+fn text(name: &str, value: Option<Value>) -> Result<Option<String>, String> {
+    let s = match value {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::String(s)) => s,
+        Some(Value::Number(n)) => n.to_string(),
+        Some(other) => return Err(format!("{name} must be text, got {}", kind(&other))),
+    };
+    let trimmed = s.trim();
+    if trimmed.is_empty() {
+        Ok(None)
+    } else if trimmed.len() == s.len() {
+        Ok(Some(s))
+    } else {
+        Ok(Some(trimmed.to_owned()))
+    }
+}
+
+fn short_text(name: &str, value: Option<Value>) -> Result<Option<String>, String> {
+    let s = text(name, value)?;
+    if let Some(s) = &s {
+        check_len(name, s, MAX_SHORT_TEXT)?;
+    }
+    Ok(s)
+}
+
+fn check_len(name: &str, s: &str, max: usize) -> Result<(), String> {
+    if s.chars().count() > max { Err(format!("{name} is longer than {max} characters")) } else { Ok(()) }
+}
+
+/// A non-negative whole number, given as a number or as digits in a string.
+fn whole_number(name: &str, value: Option<Value>) -> Result<Option<u64>, String> {
+    let bad = |shown: String| {
+        if shown.trim_start().starts_with('-') {
+            format!("{name} is negative ({shown})")
+        } else {
+            format!("{name} must be a whole number, got {shown}")
+        }
+    };
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) => n.as_u64().map(Some).ok_or_else(|| bad(n.to_string())),
+        Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
+        Some(Value::String(s)) => s.trim().parse::<u64>().map(Some).map_err(|_| bad(format!("{s:?}"))),
+        Some(other) => Err(format!("{name} must be a whole number, got {}", kind(&other))),
+    }
+}
+
+fn flag(name: &str, value: Option<Value>) -> Result<bool, String> {
+    match value {
+        None | Some(Value::Null) => Ok(false),
+        Some(Value::Bool(b)) => Ok(b),
+        Some(Value::String(s)) => match s.trim().to_ascii_lowercase().as_str() {
+            "true" | "yes" | "1" | "y" => Ok(true),
+            "false" | "no" | "0" | "n" | "" => Ok(false),
+            _ => Err(format!("{name} must be true or false, got {s:?}")),
+        },
+        Some(Value::Number(n)) if n.as_u64() == Some(0) || n.as_u64() == Some(1) => Ok(n.as_u64() == Some(1)),
+        Some(other) => Err(format!("{name} must be true or false, got {}", kind(&other))),
+    }
+}
+
+fn part_numbers(value: Option<Value>) -> Result<Vec<PartNumber>, String> {
+    let items = match value {
+        None | Some(Value::Null) => return Ok(Vec::new()),
+        Some(Value::Array(items)) => items,
+        Some(single @ (Value::String(_) | Value::Number(_))) => vec![single],
+        Some(other) => return Err(format!("part_numbers must be a list of text, got {}", kind(&other))),
+    };
+    if items.len() > MAX_PART_NUMBERS {
+        return Err(format!("more than {MAX_PART_NUMBERS} part numbers"));
+    }
+    let mut seen = HashSet::new();
+    let mut out = Vec::with_capacity(items.len());
+    for (i, item) in items.into_iter().enumerate() {
+        let name = format!("part number {}", i + 1);
+        let Some(raw) = text(&name, Some(item))? else { continue };
+        check_len(&name, &raw, MAX_SHORT_TEXT)?;
+        let pn = PartNumber::parse(&raw).ok_or_else(|| format!("{name} ({raw:?}) has no letters or digits"))?;
+        if seen.insert(pn.key().to_owned()) {
+            out.push(pn);
+        }
+    }
+    Ok(out)
+}
+
+fn attributes(raw: BTreeMap<String, Value>) -> Result<BTreeMap<String, AttrValue>, String> {
+    if raw.len() > MAX_ATTRIBUTES {
+        return Err(format!("more than {MAX_ATTRIBUTES} attributes"));
+    }
+    let mut out = BTreeMap::new();
+    for (name, value) in raw {
+        let name = name.trim().to_owned();
+        if name.is_empty() || name.chars().count() > 40 {
+            return Err(format!("attribute name {name:?} must be 1 to 40 characters"));
+        }
+        let value = match value {
+            Value::Null => continue,
+            Value::Bool(b) => AttrValue::Bool(b),
+            Value::Number(n) => match n.as_i64() {
+                Some(i) => AttrValue::Int(i),
+                None => AttrValue::Float(n.as_f64().ok_or_else(|| format!("attribute {name:?} is not a usable number"))?),
+            },
+            Value::String(s) if s.trim().is_empty() => continue,
+            Value::String(s) => {
+                check_len(&format!("attribute {name:?}"), &s, MAX_SHORT_TEXT)?;
+                AttrValue::Text(s.trim().to_owned())
+            }
+            other => return Err(format!("attribute {name:?} must be text, a number or true/false, got {}", kind(&other))),
+        };
+        out.insert(name, value);
+    }
+    Ok(out)
+}
+
+fn options(raw: BTreeMap<String, Value>) -> Result<BTreeMap<String, String>, String> {
+    let mut out = BTreeMap::new();
+    for (name, value) in raw {
+        let label = format!("option {name:?}");
+        if let Some(v) = short_text(&label, Some(value))? {
+            out.insert(name.trim().to_owned(), v);
+        }
+    }
+    Ok(out)
+}
+
+fn fitments(raw: Vec<RawFitment>) -> Result<Vec<Fitment>, String> {
+    if raw.len() > MAX_FITMENTS {
+        return Err(format!("more than {MAX_FITMENTS} fitments"));
+    }
+    let mut out = Vec::with_capacity(raw.len());
+    for (i, f) in raw.into_iter().enumerate() {
+        out.push(fitment(f).map_err(|e| format!("fitment {}: {e}", i + 1))?);
+    }
+    Ok(out)
+}
+
+fn fitment(raw: RawFitment) -> Result<Fitment, String> {
+    let year = |name, v| -> Result<Option<u16>, String> {
+        whole_number(name, v)?.map(|y| u16::try_from(y).map_err(|_| format!("{name} {y} is not a year"))).transpose()
+    };
+    let single = year("year", raw.year)?;
+    let from = year("year_from", raw.year_from)?.or(single).ok_or("missing year_from")?;
+    let to = year("year_to", raw.year_to)?.or(single).ok_or("missing year_to")?;
+    let years = YearRange::new(from, to).map_err(|e| e.to_string())?;
+    let make = text("make", raw.make)?.unwrap_or_default();
+    let model = text("model", raw.model)?.unwrap_or_default();
+    let submodel = text("submodel", raw.submodel)?;
+    let engine = text("engine", raw.engine)?;
+    Fitment::new(years, &make, &model, submodel.as_deref(), engine.as_deref()).map_err(|e| e.to_string())
+}
+
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "nothing",
+        Value::Bool(_) => "true/false",
+        Value::Number(_) => "a number",
+        Value::String(_) => "text",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
+}

@@ -1,0 +1,201 @@
+//! The product model: what a sellable item is, independent of storage and the web.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use crate::domain::{CategoryPath, Fitment, Money, PartNumber, Sku};
+
+/// One sellable item (SKU). Stock lives in `inventory`, not here.
+#[derive(Clone, Debug, PartialEq, bincode::Encode, bincode::Decode)]
+pub struct Product {
+    pub sku: Sku,
+    pub title: String,
+    pub description: String,
+    pub brand: Option<String>,
+    pub category: Option<CategoryPath>,
+    pub price: Money,
+    /// The item's own number first, then interchange, OEM and superseded numbers.
+    pub part_numbers: Vec<PartNumber>,
+    /// Sorted by name; names are unique.
+    pub attributes: BTreeMap<String, AttrValue>,
+    pub fitments: Vec<Fitment>,
+    /// Fits every vehicle (wiper fluid, a tool).
+    pub universal: bool,
+    /// Variant group handle: items sharing it are one product in several options (sizes).
+    pub group: Option<String>,
+    pub options: BTreeMap<String, String>,
+    pub featured: bool,
+    /// Seeded by the merchant and raised by sales; orders "best sellers".
+    pub popularity: u32,
+    /// Fields of the import line this version does not know, kept as a JSON object so that an
+    /// export gives them back. Empty when there were none.
+    pub extra: String,
+    pub created_ms: u64,
+    pub updated_ms: u64,
+}
+
+/// An attribute value; attributes become search facets.
+#[derive(Clone, Debug, PartialEq, bincode::Encode, bincode::Decode)]
+pub enum AttrValue {
+    Text(String),
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+}
+
+impl fmt::Display for AttrValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AttrValue::Text(s) => f.write_str(s),
+            AttrValue::Int(n) => write!(f, "{n}"),
+            AttrValue::Float(x) => write!(f, "{x}"),
+            AttrValue::Bool(true) => f.write_str("Yes"),
+            AttrValue::Bool(false) => f.write_str("No"),
+        }
+    }
+}
+
+impl Product {
+    /// A part with fitments or marked universal; hot sauces are neither.
+    pub fn is_vehicle_part(&self) -> bool {
+        self.universal || !self.fitments.is_empty()
+    }
+
+    pub fn own_part_number(&self) -> Option<&PartNumber> {
+        self.part_numbers.first()
+    }
+
+    /// The compact row a category listing sorts on, so listing pages never decode whole products.
+    pub fn listing_entry(&self) -> ListingEntry {
+        ListingEntry {
+            title: self.title.clone(),
+            price_minor: self.price.minor(),
+            created_ms: self.created_ms,
+            popularity: self.popularity,
+        }
+    }
+}
+
+/// A product as a line of the import format carries it: the product and, optionally, its stock.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProductRecord {
+    pub product: Product,
+    /// `None` leaves stock as it is (0 for a new item).
+    pub stock: Option<u64>,
+}
+
+/// What a category listing needs to sort and page without loading products.
+#[derive(Clone, Debug, PartialEq, bincode::Encode, bincode::Decode)]
+pub struct ListingEntry {
+    pub title: String,
+    pub price_minor: i64,
+    pub created_ms: u64,
+    pub popularity: u32,
+}
+
+/// A product with its stock on hand: what every page and API answer shows.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Item {
+    pub product: Product,
+    pub stock: u64,
+}
+
+impl Item {
+    pub fn in_stock(&self) -> bool {
+        self.stock > 0
+    }
+}
+
+/// A category with the number of products in it and below it.
+#[derive(Clone, Debug, PartialEq, bincode::Encode, bincode::Decode)]
+pub struct Category {
+    pub path: CategoryPath,
+    pub count: u64,
+}
+
+/// How a listing is ordered.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Sort {
+    #[default]
+    Featured,
+    PriceAsc,
+    PriceDesc,
+    Newest,
+    Title,
+}
+
+impl Sort {
+    pub const ALL: [Sort; 5] = [Sort::Featured, Sort::PriceAsc, Sort::PriceDesc, Sort::Newest, Sort::Title];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Sort::Featured => "Featured",
+            Sort::PriceAsc => "Price: low to high",
+            Sort::PriceDesc => "Price: high to low",
+            Sort::Newest => "Newest",
+            Sort::Title => "Name: A to Z",
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Sort::Featured => "featured",
+            Sort::PriceAsc => "price_asc",
+            Sort::PriceDesc => "price_desc",
+            Sort::Newest => "newest",
+            Sort::Title => "title",
+        }
+    }
+}
+
+/// A page request: 1-based page, bounded size.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PageRequest {
+    pub page: u32,
+    pub per_page: u32,
+}
+
+impl PageRequest {
+    pub const MAX_PER_PAGE: u32 = 100;
+    /// Deep offsets cost linear time; nobody pages this far by hand.
+    pub const MAX_OFFSET: u64 = 10_000;
+
+    /// Clamps to 1..=MAX_PER_PAGE and to pages within MAX_OFFSET.
+    pub fn new(page: Option<u32>, per_page: Option<u32>, default_per_page: u32) -> PageRequest {
+        let per_page = per_page.unwrap_or(default_per_page).clamp(1, Self::MAX_PER_PAGE);
+        let max_page = (Self::MAX_OFFSET / u64::from(per_page)).max(1) as u32;
+        PageRequest { page: page.unwrap_or(1).clamp(1, max_page), per_page }
+    }
+
+    pub fn offset(&self) -> usize {
+        (self.page as usize - 1) * self.per_page as usize
+    }
+}
+
+/// A page of results and the total across all pages.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: u64,
+    pub page: PageRequest,
+}
+
+impl<T> Page<T> {
+    pub fn page_count(&self) -> u32 {
+        self.total.div_ceil(u64::from(self.page.per_page)).max(1).min(u64::from(u32::MAX)) as u32
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_request_clamps_size_and_depth() {
+        assert_eq!(PageRequest::new(None, None, 24), PageRequest { page: 1, per_page: 24 });
+        assert_eq!(PageRequest::new(Some(0), Some(1000), 24).per_page, 100);
+        assert_eq!(PageRequest::new(Some(1_000_000), Some(100), 24).page, 100);
+        assert_eq!(PageRequest::new(Some(3), Some(10), 24).offset(), 20);
+    }
+}

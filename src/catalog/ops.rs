@@ -1,0 +1,313 @@
+//! Catalog use cases: upsert and import (writes), and what the pages and API read.
+
+use std::cmp::Reverse;
+use std::io::BufRead;
+use std::sync::mpsc;
+
+use super::import::{self, Format, Rejected};
+use super::model::{Category, Item, Page, PageRequest, Product, ProductRecord, Sort};
+use crate::domain::{now_ms, CategoryPath};
+use crate::inventory::{self, Change};
+use crate::store::{ReadTx, Store, StoreError, WriteTx};
+
+/// What an upsert did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Upserted {
+    Created,
+    Updated,
+    Unchanged,
+}
+
+/// Writes a product and its stock (if given) in the caller's transaction, keeping the category,
+/// variant-group and best-seller tables in step.
+pub fn upsert(tx: &mut WriteTx<'_>, record: ProductRecord, actor: &str) -> Result<Upserted, StoreError> {
+    let ProductRecord { mut product, stock } = record;
+    let old = tx.product(product.sku.as_str())?;
+    if let Some(old) = &old {
+        product.created_ms = old.created_ms;
+        product.updated_ms = old.updated_ms;
+    }
+    let changed = old.as_ref() != Some(&product);
+    if changed {
+        product.updated_ms = now_ms();
+        if let Some(old) = &old {
+            unindex(tx, old, Some(&product))?;
+        }
+        index(tx, &product, old.as_ref())?;
+        tx.put_product(&product)?;
+    }
+    let restocked = match stock {
+        Some(units) => inventory::set(tx, product.sku.as_str(), units, &Change { reason: "import", actor })?.is_some(),
+        None => false,
+    };
+    Ok(match (old, changed || restocked) {
+        (None, _) => Upserted::Created,
+        (Some(_), true) => Upserted::Updated,
+        (Some(_), false) => Upserted::Unchanged,
+    })
+}
+
+/// Adds the product to the secondary tables. `old` is the version being replaced, already
+/// unindexed except where `unindex` kept rows that stay.
+fn index(tx: &mut WriteTx<'_>, p: &Product, old: Option<&Product>) -> Result<(), StoreError> {
+    let sku = p.sku.as_str();
+    if let Some(path) = &p.category {
+        let same_category = old.is_some_and(|o| o.category.as_ref() == Some(path));
+        let entry = p.listing_entry();
+        for ancestor in path.ancestors() {
+            let slug = ancestor.slug();
+            if !same_category {
+                let mut category = tx.category(&slug)?.unwrap_or(Category { path: ancestor, count: 0 });
+                category.count += 1;
+                tx.put_category(&slug, &category)?;
+            }
+            tx.put_category_item(&slug, sku, &entry)?;
+        }
+    }
+    if let Some(group) = &p.group {
+        tx.set_group_member(group, sku, true)?;
+    }
+    tx.set_popularity(sku, None, (p.popularity > 0).then_some(p.popularity))?;
+    tx.set_featured(sku, p.featured)
+}
+
+/// Removes the product from the secondary tables; category rows stay when `new` keeps the category.
+fn unindex(tx: &mut WriteTx<'_>, p: &Product, new: Option<&Product>) -> Result<(), StoreError> {
+    let sku = p.sku.as_str();
+    let keeps_category = new.is_some_and(|n| n.category == p.category);
+    if let Some(path) = p.category.as_ref().filter(|_| !keeps_category) {
+        for ancestor in path.ancestors() {
+            let slug = ancestor.slug();
+            tx.remove_category_item(&slug, sku)?;
+            if let Some(mut category) = tx.category(&slug)? {
+                category.count = category.count.saturating_sub(1);
+                if category.count == 0 {
+                    tx.remove_category(&slug)?;
+                } else {
+                    tx.put_category(&slug, &category)?;
+                }
+            }
+        }
+    }
+    if let Some(group) = &p.group {
+        tx.set_group_member(group, sku, false)?;
+    }
+    tx.set_popularity(sku, (p.popularity > 0).then_some(p.popularity), None)?;
+    tx.set_featured(sku, false)
+}
+
+/// The outcome of an import: counts and every rejected line.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ImportReport {
+    pub created: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    pub rejected: Vec<Rejected>,
+}
+
+impl ImportReport {
+    pub fn accepted(&self) -> u64 {
+        self.created + self.updated + self.unchanged
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("could not read the catalog: {0}")]
+    Read(#[from] std::io::Error),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Products per write transaction: large enough that the fsync per commit is noise, small enough
+/// that progress shows and memory stays flat.
+const BATCH: usize = 2_000;
+
+/// Imports a whole source. Parsing runs on its own thread while this one writes, one transaction
+/// per batch. `progress` is called after every batch with the report so far.
+pub fn import<R: BufRead + Send>(
+    store: &Store,
+    source: R,
+    format: Format,
+    actor: &str,
+    progress: &mut dyn FnMut(&ImportReport),
+) -> Result<ImportReport, ImportError> {
+    let (sender, receiver) = mpsc::sync_channel::<std::io::Result<Vec<import::Line>>>(4);
+    std::thread::scope(|scope| {
+        scope.spawn(move || parse_batches(source, format, sender));
+        let mut report = ImportReport::default();
+        for batch in receiver {
+            write_batch(store, batch?, actor, &mut report)?;
+            progress(&report);
+        }
+        Ok(report)
+    })
+}
+
+fn parse_batches<R: BufRead>(source: R, format: Format, sender: mpsc::SyncSender<std::io::Result<Vec<import::Line>>>) {
+    let mut batch = Vec::with_capacity(BATCH);
+    for line in import::lines(source, format, now_ms()) {
+        match line {
+            Ok(line) => batch.push(line),
+            Err(e) => {
+                let _ = sender.send(Err(e));
+                return;
+            }
+        }
+        if batch.len() == BATCH && sender.send(Ok(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)))).is_err() {
+            return;
+        }
+    }
+    let _ = sender.send(Ok(batch));
+}
+
+fn write_batch(store: &Store, batch: Vec<import::Line>, actor: &str, report: &mut ImportReport) -> Result<(), StoreError> {
+    let mut counts = ImportReport::default();
+    store.write(|tx| {
+        for (line, parsed) in batch {
+            match parsed {
+                Ok(record) => match upsert(tx, record, actor)? {
+                    Upserted::Created => counts.created += 1,
+                    Upserted::Updated => counts.updated += 1,
+                    Upserted::Unchanged => counts.unchanged += 1,
+                },
+                Err(message) => counts.rejected.push(Rejected { line, message }),
+            }
+        }
+        Ok::<_, StoreError>(())
+    })?;
+    report.created += counts.created;
+    report.updated += counts.updated;
+    report.unchanged += counts.unchanged;
+    report.rejected.extend(counts.rejected);
+    Ok(())
+}
+
+/// A product with its stock and the other members of its variant group.
+#[derive(Clone, Debug)]
+pub struct ProductDetail {
+    pub item: Item,
+    /// Every member of the variant group, this one included, in SKU order; empty without a group.
+    pub variants: Vec<Item>,
+    pub breadcrumbs: Vec<(String, Category)>,
+}
+
+pub fn item(store: &Store, sku: &str) -> Result<Option<Item>, StoreError> {
+    let tx = store.read()?;
+    load_item(&tx, sku)
+}
+
+fn load_item(tx: &ReadTx, sku: &str) -> Result<Option<Item>, StoreError> {
+    let Some(product) = tx.product(sku)? else { return Ok(None) };
+    Ok(Some(Item { stock: tx.stock(sku)?, product }))
+}
+
+fn load_items(tx: &ReadTx, skus: &[String]) -> Result<Vec<Item>, StoreError> {
+    let mut out = Vec::with_capacity(skus.len());
+    for sku in skus {
+        out.extend(load_item(tx, sku)?);
+    }
+    Ok(out)
+}
+
+pub fn product_detail(store: &Store, sku: &str) -> Result<Option<ProductDetail>, StoreError> {
+    let tx = store.read()?;
+    let Some(item) = load_item(&tx, sku)? else { return Ok(None) };
+    let variants = match &item.product.group {
+        Some(group) => load_items(&tx, &tx.group_members(group)?)?,
+        None => Vec::new(),
+    };
+    let breadcrumbs = match &item.product.category {
+        Some(path) => breadcrumbs(&tx, path)?,
+        None => Vec::new(),
+    };
+    Ok(Some(ProductDetail { item, variants, breadcrumbs }))
+}
+
+fn breadcrumbs(tx: &ReadTx, path: &CategoryPath) -> Result<Vec<(String, Category)>, StoreError> {
+    let mut out = Vec::new();
+    for ancestor in path.ancestors() {
+        let slug = ancestor.slug();
+        if let Some(category) = tx.category(&slug)? {
+            out.push((slug, category));
+        }
+    }
+    Ok(out)
+}
+
+/// All products in SKU order, a page at a time.
+pub fn list(store: &Store, page: PageRequest) -> Result<Page<Item>, StoreError> {
+    let tx = store.read()?;
+    let total = tx.product_count()?;
+    let mut items = Vec::with_capacity(page.per_page as usize);
+    for product in tx.products(page.offset(), page.per_page as usize)? {
+        let stock = tx.stock(product.sku.as_str())?;
+        items.push(Item { product, stock });
+    }
+    Ok(Page { items, total, page })
+}
+
+/// A category page: the category, its trail, its subcategories and a sorted page of its products.
+#[derive(Clone, Debug)]
+pub struct CategoryListing {
+    pub slug: String,
+    pub category: Category,
+    pub breadcrumbs: Vec<(String, Category)>,
+    pub children: Vec<(String, Category)>,
+    pub items: Page<Item>,
+}
+
+pub fn category_listing(store: &Store, slug: &str, sort: Sort, page: PageRequest) -> Result<Option<CategoryListing>, StoreError> {
+    let tx = store.read()?;
+    let Some(category) = tx.category(slug)? else { return Ok(None) };
+    let mut rows = tx.category_items(slug)?;
+    match sort {
+        Sort::Featured => rows.sort_by(|a, b| b.1.popularity.cmp(&a.1.popularity).then_with(|| a.1.title.cmp(&b.1.title))),
+        Sort::PriceAsc => rows.sort_by_key(|r| r.1.price_minor),
+        Sort::PriceDesc => rows.sort_by_key(|r| Reverse(r.1.price_minor)),
+        Sort::Newest => rows.sort_by_key(|r| Reverse(r.1.created_ms)),
+        Sort::Title => rows.sort_by_cached_key(|r| r.1.title.to_lowercase()),
+    }
+    let skus: Vec<String> = rows.iter().skip(page.offset()).take(page.per_page as usize).map(|r| r.0.clone()).collect();
+    let items = Page { items: load_items(&tx, &skus)?, total: rows.len() as u64, page };
+    let children = child_categories(&tx, slug)?;
+    let breadcrumbs = breadcrumbs(&tx, &category.path)?;
+    Ok(Some(CategoryListing { slug: slug.to_owned(), category, breadcrumbs, children, items }))
+}
+
+/// Direct subcategories of `slug`, or the top level for `""`.
+fn child_categories(tx: &ReadTx, slug: &str) -> Result<Vec<(String, Category)>, StoreError> {
+    let depth = if slug.is_empty() { 1 } else { slug.split('/').count() + 1 };
+    let prefix = if slug.is_empty() { String::new() } else { format!("{slug}/") };
+    let mut out: Vec<_> = tx
+        .categories()?
+        .into_iter()
+        .filter(|(s, c)| s.starts_with(&prefix) && c.path.depth() == depth)
+        .collect();
+    out.sort_by(|a, b| a.1.path.name().cmp(b.1.path.name()));
+    Ok(out)
+}
+
+/// What the home page shows.
+#[derive(Clone, Debug)]
+pub struct Home {
+    pub categories: Vec<(String, Category)>,
+    pub featured: Vec<Item>,
+    pub best_sellers: Vec<Item>,
+    pub product_count: u64,
+}
+
+pub fn home(store: &Store, limit: usize) -> Result<Home, StoreError> {
+    let tx = store.read()?;
+    Ok(Home {
+        categories: child_categories(&tx, "")?,
+        featured: load_items(&tx, &tx.featured(limit)?)?,
+        best_sellers: load_items(&tx, &tx.most_popular(limit)?)?,
+        product_count: tx.product_count()?,
+    })
+}
+
+/// Whether the store holds no products (a fresh data dir, which the demo catalog may seed).
+pub fn is_empty(store: &Store) -> Result<bool, StoreError> {
+    Ok(store.read()?.product_count()? == 0)
+}

@@ -1,0 +1,119 @@
+use std::fmt;
+
+/// A category path such as `Brakes/Pads`: the names as the merchant wrote them and a URL slug
+/// (`brakes/pads`) that identifies the category everywhere else.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, bincode::Encode, bincode::Decode)]
+pub struct CategoryPath {
+    names: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum InvalidCategory {
+    #[error("category is empty")]
+    Empty,
+    #[error("category is deeper than {} levels", CategoryPath::MAX_DEPTH)]
+    TooDeep,
+    #[error("category level {0:?} has no letters or digits")]
+    NoLetters(String),
+    #[error("category level {0:?} is longer than 60 characters")]
+    TooLong(String),
+}
+
+impl CategoryPath {
+    pub const MAX_DEPTH: usize = 6;
+
+    /// Splits on `/`, trims each level, collapses inner whitespace and ignores empty levels.
+    pub fn parse(raw: &str) -> Result<CategoryPath, InvalidCategory> {
+        let names: Vec<String> = raw
+            .split('/')
+            .map(|s| s.split_whitespace().collect::<Vec<_>>().join(" "))
+            .filter(|s| !s.is_empty())
+            .collect();
+        if names.is_empty() {
+            return Err(InvalidCategory::Empty);
+        }
+        if names.len() > Self::MAX_DEPTH {
+            return Err(InvalidCategory::TooDeep);
+        }
+        for name in &names {
+            if name.chars().count() > 60 {
+                return Err(InvalidCategory::TooLong(name.clone()));
+            }
+            if slug_of(name).is_empty() {
+                return Err(InvalidCategory::NoLetters(name.clone()));
+            }
+        }
+        Ok(CategoryPath { names })
+    }
+
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+
+    pub fn name(&self) -> &str {
+        self.names.last().map(String::as_str).unwrap_or_default()
+    }
+
+    /// `brakes/pads`: lower-case letters, digits and dashes per level.
+    pub fn slug(&self) -> String {
+        self.names.iter().map(|n| slug_of(n)).collect::<Vec<_>>().join("/")
+    }
+
+    /// `Brakes`, then `Brakes/Pads`: every ancestor including itself, root first.
+    pub fn ancestors(&self) -> impl Iterator<Item = CategoryPath> + '_ {
+        (1..=self.names.len()).map(|n| CategoryPath { names: self.names[..n].to_vec() })
+    }
+
+    pub fn depth(&self) -> usize {
+        self.names.len()
+    }
+}
+
+impl fmt::Display for CategoryPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.names.join("/"))
+    }
+}
+
+/// `Brake Pads & Shoes` -> `brake-pads-shoes`.
+pub fn slug_of(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for c in name.chars().flat_map(char::to_lowercase) {
+        if c.is_alphanumeric() {
+            out.push(c);
+        } else if !out.is_empty() && !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    while out.ends_with('-') {
+        out.pop();
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_normalizes_levels_and_builds_a_slug() {
+        let c = CategoryPath::parse(" Brakes /  Pads & Shoes/").unwrap();
+        assert_eq!(c.to_string(), "Brakes/Pads & Shoes");
+        assert_eq!(c.slug(), "brakes/pads-shoes");
+        assert_eq!(c.name(), "Pads & Shoes");
+    }
+
+    #[test]
+    fn ancestors_run_from_the_root() {
+        let c = CategoryPath::parse("A/B/C").unwrap();
+        let slugs: Vec<_> = c.ancestors().map(|a| a.slug()).collect();
+        assert_eq!(slugs, ["a", "a/b", "a/b/c"]);
+    }
+
+    #[test]
+    fn parse_rejects_empty_and_symbol_only_levels() {
+        assert_eq!(CategoryPath::parse(" / "), Err(InvalidCategory::Empty));
+        assert!(matches!(CategoryPath::parse("Brakes/***"), Err(InvalidCategory::NoLetters(_))));
+        assert_eq!(CategoryPath::parse("a/b/c/d/e/f/g"), Err(InvalidCategory::TooDeep));
+    }
+}

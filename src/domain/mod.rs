@@ -1,0 +1,24 @@
+//! The shop's shared vocabulary: small validated types every other module speaks.
+//!
+//! Nothing here does I/O. Each type is parsed once at the edge (import line, HTTP request) and is
+//! valid from then on.
+
+mod category;
+mod money;
+mod part_number;
+mod sku;
+mod vehicle;
+
+pub use category::{CategoryPath, InvalidCategory};
+pub use money::{Currency, InvalidCurrency, Money, MoneyError};
+pub use part_number::PartNumber;
+pub use sku::{InvalidSku, Sku};
+pub use vehicle::{Fitment, InvalidFitment, YearRange};
+
+/// Milliseconds since the Unix epoch: the store's single notion of time.
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}

@@ -1,0 +1,61 @@
+//! Stock levels and the stock ledger.
+//!
+//! Every change to a SKU's stock goes through this module and appends exactly one ledger entry, in
+//! the caller's write transaction, so the ledger of each SKU always sums to its stock. Stock never
+//! goes below zero.
+
+mod model;
+
+pub use model::{LedgerEntry, Shortfall};
+
+use crate::domain::now_ms;
+use crate::store::{StoreError, WriteTx};
+
+/// Why stock changed and who changed it, as the ledger records it.
+#[derive(Clone, Debug)]
+pub struct Change<'a> {
+    pub reason: &'a str,
+    pub actor: &'a str,
+}
+
+/// Sets stock to `units`, recording the difference. Returns `None` when nothing changed.
+pub fn set(tx: &mut WriteTx<'_>, sku: &str, units: u64, why: &Change<'_>) -> Result<Option<LedgerEntry>, StoreError> {
+    let current = tx.stock(sku)?;
+    if current == units {
+        return Ok(None);
+    }
+    let delta = units as i64 - current as i64;
+    record(tx, sku, delta, units, why).map(Some)
+}
+
+/// Adds `delta` (negative to take) to stock, refusing to go below zero.
+pub fn adjust(
+    tx: &mut WriteTx<'_>,
+    sku: &str,
+    delta: i64,
+    why: &Change<'_>,
+) -> Result<Result<LedgerEntry, Shortfall>, StoreError> {
+    let current = tx.stock(sku)?;
+    let Some(balance) = current.checked_add_signed(delta) else {
+        return Ok(Err(Shortfall { sku: sku.to_owned(), requested: delta.unsigned_abs(), available: current }));
+    };
+    record(tx, sku, delta, balance, why).map(Ok)
+}
+
+/// Forgets a SKU's stock level (its product is gone); the ledger keeps the history.
+pub fn clear(tx: &mut WriteTx<'_>, sku: &str, why: &Change<'_>) -> Result<(), StoreError> {
+    set(tx, sku, 0, why).map(drop)
+}
+
+fn record(tx: &mut WriteTx<'_>, sku: &str, delta: i64, balance: u64, why: &Change<'_>) -> Result<LedgerEntry, StoreError> {
+    let entry = LedgerEntry {
+        at_ms: now_ms(),
+        delta,
+        balance,
+        reason: why.reason.to_owned(),
+        actor: why.actor.to_owned(),
+    };
+    tx.set_stock(sku, balance)?;
+    tx.append_ledger(sku, &entry)?;
+    Ok(entry)
+}

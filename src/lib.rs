@@ -1,0 +1,4 @@
+pub mod catalog;
+pub mod domain;
+pub mod inventory;
+pub mod store;

@@ -1,0 +1,29 @@
+//! The only place that knows the byte format of stored values.
+//!
+//! Every value starts with a format byte so a later format (bincode is unmaintained, see
+//! RUSTSEC-2025-0141) can be read side by side with this one and migrated in `schema`.
+
+use super::StoreError;
+
+const V1: u8 = 1;
+
+fn config() -> bincode::config::Configuration {
+    bincode::config::standard()
+}
+
+pub(crate) fn encode<T: bincode::Encode>(value: &T) -> Result<Vec<u8>, StoreError> {
+    let mut out = Vec::with_capacity(256);
+    out.push(V1);
+    bincode::encode_into_std_write(value, &mut out, config()).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    Ok(out)
+}
+
+pub(crate) fn decode<T: bincode::Decode<()>>(bytes: &[u8]) -> Result<T, StoreError> {
+    match bytes.split_first() {
+        Some((&V1, rest)) => bincode::decode_from_slice(rest, config())
+            .map(|(value, _)| value)
+            .map_err(|e| StoreError::Corrupt(format!("undecodable value: {e}"))),
+        Some((&other, _)) => Err(StoreError::Corrupt(format!("unknown value format {other}"))),
+        None => Err(StoreError::Corrupt("empty value".into())),
+    }
+}

@@ -1,0 +1,157 @@
+//! The store: every byte of shop state, in one redb file. The only module that imports redb.
+//!
+//! `Store::write` runs a closure in one write transaction and commits durably before it returns
+//! `Ok`; an `Err` aborts and leaves no trace. redb allows one writer at a time, so a check-then-write
+//! inside one closure cannot race. Readers see consistent MVCC snapshots and never block the writer.
+
+mod codec;
+mod read;
+mod schema;
+mod tables;
+mod write;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use redb::{Database, ReadableDatabase};
+
+pub use read::ReadTx;
+#[doc(hidden)]
+pub use schema::force_schema_version;
+pub use schema::SCHEMA_VERSION;
+pub use write::WriteTx;
+
+/// The store file's name inside the data dir.
+pub const STORE_FILE: &str = "store.redb";
+
+/// The shared handle to the store; cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    db: Arc<Database>,
+    path: PathBuf,
+}
+
+/// Store failures, split by what the caller should do about them.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the data dir {0} is in use by another storefront process; stop it first")]
+    InUse(PathBuf),
+    #[error("the data dir {path} is not writable: {source}")]
+    NotWritable { path: PathBuf, source: std::io::Error },
+    #[error(
+        "the store in {path} was written by a newer storefront (schema {found}; this build knows up to {supported}); upgrade storefront"
+    )]
+    NewerSchema { path: PathBuf, found: u64, supported: u64 },
+    /// I/O trouble (disk full, read-only); retrying later may work. The API answers 503.
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
+    /// Damaged data or a bug; needs a person.
+    #[error("store is corrupt: {0}")]
+    Corrupt(String),
+}
+
+/// Settings the store takes from the config.
+#[derive(Clone, Debug)]
+pub struct StoreOptions {
+    /// redb page cache; its own default of 1 GiB is too much for a small VPS.
+    pub cache_bytes: usize,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions { cache_bytes: 64 << 20 }
+    }
+}
+
+impl Store {
+    /// Opens or creates the store in `dir`, checking that the dir is writable and the schema known.
+    pub fn open(dir: &Path, options: &StoreOptions) -> Result<Store, StoreError> {
+        ensure_writable_dir(dir)?;
+        let path = dir.join(STORE_FILE);
+        let fresh = !path.exists();
+        let db = redb::Builder::new().set_cache_size(options.cache_bytes).create(&path).map_err(|e| match e {
+            redb::DatabaseError::DatabaseAlreadyOpen => StoreError::InUse(dir.to_owned()),
+            other => StoreError::from(other),
+        })?;
+        if fresh {
+            // redb does not sync the directory entry of a new file; without this a power cut could
+            // lose the whole file even after durable commits.
+            sync_dir(dir)?;
+        }
+        let store = Store { db: Arc::new(db), path };
+        schema::prepare(&store)?;
+        Ok(store)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// A consistent snapshot for reading.
+    pub fn read(&self) -> Result<ReadTx, StoreError> {
+        Ok(ReadTx::new(self.db.begin_read()?))
+    }
+
+    /// Runs `f` in one write transaction; commits (durably) on `Ok`, aborts on `Err`.
+    pub fn write<T, E>(&self, f: impl FnOnce(&mut WriteTx<'_>) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<StoreError>,
+    {
+        let txn = self.db.begin_write().map_err(StoreError::from)?;
+        let result = {
+            let mut tx = WriteTx::open(&txn)?;
+            f(&mut tx)
+        };
+        match result {
+            Ok(value) => {
+                txn.commit().map_err(StoreError::from)?;
+                Ok(value)
+            }
+            Err(err) => {
+                txn.abort().map_err(StoreError::from)?;
+                Err(err)
+            }
+        }
+    }
+}
+
+fn ensure_writable_dir(dir: &Path) -> Result<(), StoreError> {
+    let not_writable = |source| StoreError::NotWritable { path: dir.to_owned(), source };
+    std::fs::create_dir_all(dir).map_err(not_writable)?;
+    let probe = dir.join(".write-probe");
+    std::fs::write(&probe, b"").map_err(not_writable)?;
+    std::fs::remove_file(&probe).map_err(not_writable)
+}
+
+fn sync_dir(dir: &Path) -> Result<(), StoreError> {
+    std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(|e| StoreError::Unavailable(e.to_string()))
+}
+
+impl From<redb::StorageError> for StoreError {
+    fn from(e: redb::StorageError) -> Self {
+        match e {
+            redb::StorageError::Corrupted(msg) => StoreError::Corrupt(msg),
+            redb::StorageError::ValueTooLarge(n) => StoreError::Corrupt(format!("value of {n} bytes is too large")),
+            other => StoreError::Unavailable(other.to_string()),
+        }
+    }
+}
+
+macro_rules! via_storage_error {
+    ($($ty:ty),*) => {$(
+        impl From<$ty> for StoreError {
+            fn from(e: $ty) -> Self {
+                match redb::Error::from(e) {
+                    redb::Error::DatabaseAlreadyOpen => StoreError::Unavailable("database already open".into()),
+                    redb::Error::Corrupted(msg) => StoreError::Corrupt(msg),
+                    redb::Error::TableTypeMismatch { table, .. } | redb::Error::TableIsMultimap(table)
+                    | redb::Error::TableIsNotMultimap(table) => StoreError::Corrupt(format!("table {table} has the wrong type")),
+                    redb::Error::TableDoesNotExist(table) => StoreError::Corrupt(format!("table {table} is missing")),
+                    redb::Error::UpgradeRequired(v) => StoreError::Corrupt(format!("redb file format {v} needs an upgrade")),
+                    other => StoreError::Unavailable(other.to_string()),
+                }
+            }
+        }
+    )*};
+}
+via_storage_error!(redb::DatabaseError, redb::TransactionError, redb::TableError, redb::CommitError);

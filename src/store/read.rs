@@ -1,0 +1,127 @@
+//! Typed access to a read snapshot.
+
+use redb::{ReadOnlyTable, ReadTransaction, ReadableTable, ReadableTableMetadata, TableDefinition};
+
+use super::codec::decode;
+use super::tables::*;
+use super::StoreError;
+use crate::catalog::{Category, ListingEntry, Product};
+use crate::inventory::LedgerEntry;
+
+/// A consistent snapshot of the store. Cheap to create; hold it only as long as a request.
+pub struct ReadTx {
+    txn: ReadTransaction,
+}
+
+impl ReadTx {
+    pub(super) fn new(txn: ReadTransaction) -> ReadTx {
+        ReadTx { txn }
+    }
+
+    fn table<K: redb::Key + 'static, V: redb::Value + 'static>(
+        &self,
+        def: TableDefinition<K, V>,
+    ) -> Result<ReadOnlyTable<K, V>, StoreError> {
+        Ok(self.txn.open_table(def)?)
+    }
+
+    pub fn product(&self, sku: &str) -> Result<Option<Product>, StoreError> {
+        self.table(PRODUCTS)?.get(sku)?.map(|v| decode(v.value())).transpose()
+    }
+
+    pub fn product_count(&self) -> Result<u64, StoreError> {
+        Ok(self.table(PRODUCTS)?.len()?)
+    }
+
+    /// Products in SKU order, skipping `offset`.
+    pub fn products(&self, offset: usize, limit: usize) -> Result<Vec<Product>, StoreError> {
+        let table = self.table(PRODUCTS)?;
+        let mut out = Vec::with_capacity(limit.min(1024));
+        for row in table.iter()?.skip(offset).take(limit) {
+            out.push(decode(row?.1.value())?);
+        }
+        Ok(out)
+    }
+
+    /// Calls `f` with every product and its stock, in SKU order, from this one snapshot.
+    pub fn for_each_product<E: From<StoreError>>(
+        &self,
+        mut f: impl FnMut(Product, u64) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let products = self.table(PRODUCTS)?;
+        let stock = self.table(STOCK)?;
+        for row in products.iter().map_err(StoreError::from)? {
+            let (sku, bytes) = row.map_err(StoreError::from)?;
+            let units = stock.get(sku.value()).map_err(StoreError::from)?.map_or(0, |v| v.value());
+            f(decode(bytes.value())?, units)?;
+        }
+        Ok(())
+    }
+
+    pub fn stock(&self, sku: &str) -> Result<u64, StoreError> {
+        Ok(self.table(STOCK)?.get(sku)?.map_or(0, |v| v.value()))
+    }
+
+    /// A SKU's ledger, oldest first.
+    pub fn ledger(&self, sku: &str) -> Result<Vec<LedgerEntry>, StoreError> {
+        let table = self.table(LEDGER)?;
+        let rows = table.range((sku, 0)..=(sku, u64::MAX))?;
+        rows.map(|row| decode(row?.1.value())).collect()
+    }
+
+    /// Every category, ordered by slug (so parents come before their children).
+    pub fn categories(&self) -> Result<Vec<(String, Category)>, StoreError> {
+        let table = self.table(CATEGORIES)?;
+        let mut out = Vec::new();
+        for row in table.iter()? {
+            let (slug, bytes) = row?;
+            out.push((slug.value().to_owned(), decode(bytes.value())?));
+        }
+        Ok(out)
+    }
+
+    pub fn category(&self, slug: &str) -> Result<Option<Category>, StoreError> {
+        self.table(CATEGORIES)?.get(slug)?.map(|v| decode(v.value())).transpose()
+    }
+
+    /// Every product in a category or below it, with what a listing sorts on.
+    pub fn category_items(&self, slug: &str) -> Result<Vec<(String, ListingEntry)>, StoreError> {
+        let table = self.table(CATEGORY_ITEMS)?;
+        let mut out = Vec::new();
+        for row in table.range((slug, "")..)? {
+            let (key, bytes) = row?;
+            let (row_slug, sku) = key.value();
+            if row_slug != slug {
+                break;
+            }
+            out.push((sku.to_owned(), decode(bytes.value())?));
+        }
+        Ok(out)
+    }
+
+    /// SKUs of a variant group, in SKU order.
+    pub fn group_members(&self, group: &str) -> Result<Vec<String>, StoreError> {
+        let table = self.table(GROUPS)?;
+        let mut out = Vec::new();
+        for row in table.range((group, "")..)? {
+            let (key, _) = row?;
+            let (g, sku) = key.value();
+            if g != group {
+                break;
+            }
+            out.push(sku.to_owned());
+        }
+        Ok(out)
+    }
+
+    /// SKUs by descending popularity.
+    pub fn most_popular(&self, limit: usize) -> Result<Vec<String>, StoreError> {
+        let table = self.table(POPULAR)?;
+        table.iter()?.rev().take(limit).map(|row| Ok(row?.0.value().1.to_owned())).collect()
+    }
+
+    pub fn featured(&self, limit: usize) -> Result<Vec<String>, StoreError> {
+        let table = self.table(FEATURED)?;
+        table.iter()?.take(limit).map(|row| Ok(row?.0.value().to_owned())).collect()
+    }
+}

@@ -1,0 +1,46 @@
+//! The schema version, checked at open, and the tables every store has from birth.
+
+use redb::ReadableTable;
+
+use super::tables::*;
+use super::{Store, StoreError};
+
+/// Bump when the layout or value format changes, and add the upgrade step to `prepare`.
+pub const SCHEMA_VERSION: u64 = 1;
+const KEY: &str = "schema_version";
+
+/// Creates missing tables and refuses a store from a newer build.
+pub(super) fn prepare(store: &Store) -> Result<(), StoreError> {
+    let txn = store.db.begin_write()?;
+    let found = {
+        let mut meta = txn.open_table(META)?;
+        let found = meta.get(KEY)?.map(|v| v.value());
+        if found.is_none() {
+            meta.insert(KEY, SCHEMA_VERSION)?;
+        }
+        found
+    };
+    if let Some(found) = found.filter(|&v| v > SCHEMA_VERSION) {
+        txn.abort()?;
+        return Err(StoreError::NewerSchema { path: store.path.clone(), found, supported: SCHEMA_VERSION });
+    }
+    txn.open_table(PRODUCTS)?;
+    txn.open_table(STOCK)?;
+    txn.open_table(LEDGER)?;
+    txn.open_table(CATEGORIES)?;
+    txn.open_table(CATEGORY_ITEMS)?;
+    txn.open_table(GROUPS)?;
+    txn.open_table(POPULAR)?;
+    txn.open_table(FEATURED)?;
+    txn.commit()?;
+    Ok(())
+}
+
+/// Marks the store as written by a given schema version; tests use it to fake a newer build.
+#[doc(hidden)]
+pub fn force_schema_version(store: &Store, version: u64) -> Result<(), StoreError> {
+    let txn = store.db.begin_write()?;
+    txn.open_table(META)?.insert(KEY, version)?;
+    txn.commit()?;
+    Ok(())
+}

@@ -1,0 +1,31 @@
+//! Every redb table, with its key layout. Values are `codec` bytes unless the type says otherwise.
+
+use redb::TableDefinition;
+
+/// `schema_version`, sequence counters and the catalog version (bumped on every catalog change).
+pub(crate) const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
+
+/// sku -> `catalog::Product`.
+pub(crate) const PRODUCTS: TableDefinition<&str, &[u8]> = TableDefinition::new("products");
+
+/// sku -> units on hand. Absent means 0.
+pub(crate) const STOCK: TableDefinition<&str, u64> = TableDefinition::new("stock");
+
+/// (sku, global sequence) -> `inventory::LedgerEntry`. Append-only.
+pub(crate) const LEDGER: TableDefinition<(&str, u64), &[u8]> = TableDefinition::new("stock_ledger");
+
+/// category slug -> `catalog::Category` (count includes subcategories). Removed at count 0.
+pub(crate) const CATEGORIES: TableDefinition<&str, &[u8]> = TableDefinition::new("categories");
+
+/// (category slug, sku) -> `catalog::ListingEntry`, one row per ancestor of the product's
+/// category, so a category listing (subcategories included) is one contiguous range.
+pub(crate) const CATEGORY_ITEMS: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("category_items");
+
+/// (variant group, sku) -> (): the members of each variant group.
+pub(crate) const GROUPS: TableDefinition<(&str, &str), ()> = TableDefinition::new("variant_groups");
+
+/// (popularity, sku) -> (): best sellers, read in reverse.
+pub(crate) const POPULAR: TableDefinition<(u32, &str), ()> = TableDefinition::new("popularity");
+
+/// sku -> (): featured products.
+pub(crate) const FEATURED: TableDefinition<&str, ()> = TableDefinition::new("featured");
