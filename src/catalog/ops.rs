@@ -1,6 +1,7 @@
 //! Catalog use cases: upsert and import (writes), and what the pages and API read.
 
 use std::cmp::Reverse;
+use std::collections::HashMap;
 use std::io::BufRead;
 use std::sync::mpsc;
 
@@ -21,79 +22,111 @@ pub enum Upserted {
 /// Writes a product and its stock (if given) in the caller's transaction, keeping the category,
 /// variant-group and best-seller tables in step.
 pub fn upsert(tx: &mut WriteTx<'_>, record: ProductRecord, actor: &str) -> Result<Upserted, StoreError> {
-    let ProductRecord { mut product, stock } = record;
-    let old = tx.product(product.sku.as_str())?;
-    if let Some(old) = &old {
-        product.created_ms = old.created_ms;
-        product.updated_ms = old.updated_ms;
-    }
-    let changed = old.as_ref() != Some(&product);
-    if changed {
-        product.updated_ms = now_ms();
+    let mut batch = Batch::default();
+    let outcome = batch.upsert(tx, record, actor)?;
+    batch.finish(tx)?;
+    Ok(outcome)
+}
+
+/// Upserts many products in one transaction, adjusting each category's count once at the end
+/// rather than once per product.
+#[derive(Default)]
+#[must_use = "call finish to apply the category counts"]
+pub struct Batch {
+    category_deltas: HashMap<String, (CategoryPath, i64)>,
+}
+
+impl Batch {
+    pub fn upsert(&mut self, tx: &mut WriteTx<'_>, record: ProductRecord, actor: &str) -> Result<Upserted, StoreError> {
+        let ProductRecord { mut product, stock } = record;
+        let old = tx.product(product.sku.as_str())?;
         if let Some(old) = &old {
-            unindex(tx, old, Some(&product))?;
+            product.created_ms = old.created_ms;
+            product.updated_ms = old.updated_ms;
         }
-        index(tx, &product, old.as_ref())?;
-        tx.put_product(&product)?;
-    }
-    let restocked = match stock {
-        Some(units) => inventory::set(tx, product.sku.as_str(), units, &Change { reason: "import", actor })?.is_some(),
-        None => false,
-    };
-    Ok(match (old, changed || restocked) {
-        (None, _) => Upserted::Created,
-        (Some(_), true) => Upserted::Updated,
-        (Some(_), false) => Upserted::Unchanged,
-    })
-}
-
-/// Adds the product to the secondary tables. `old` is the version being replaced, already
-/// unindexed except where `unindex` kept rows that stay.
-fn index(tx: &mut WriteTx<'_>, p: &Product, old: Option<&Product>) -> Result<(), StoreError> {
-    let sku = p.sku.as_str();
-    if let Some(path) = &p.category {
-        let same_category = old.is_some_and(|o| o.category.as_ref() == Some(path));
-        let entry = p.listing_entry();
-        for ancestor in path.ancestors() {
-            let slug = ancestor.slug();
-            if !same_category {
-                let mut category = tx.category(&slug)?.unwrap_or(Category { path: ancestor, count: 0 });
-                category.count += 1;
-                tx.put_category(&slug, &category)?;
+        let changed = old.as_ref() != Some(&product);
+        if changed {
+            product.updated_ms = now_ms();
+            if let Some(old) = &old {
+                self.unindex(tx, old, &product)?;
             }
-            tx.put_category_item(&slug, sku, &entry)?;
+            self.index(tx, &product, old.as_ref())?;
+            tx.put_product(&product)?;
         }
+        let restocked = match stock {
+            Some(units) => inventory::set(tx, product.sku.as_str(), units, &Change { reason: "import", actor })?.is_some(),
+            None => false,
+        };
+        Ok(match (old, changed || restocked) {
+            (None, _) => Upserted::Created,
+            (Some(_), true) => Upserted::Updated,
+            (Some(_), false) => Upserted::Unchanged,
+        })
     }
-    if let Some(group) = &p.group {
-        tx.set_group_member(group, sku, true)?;
-    }
-    tx.set_popularity(sku, None, (p.popularity > 0).then_some(p.popularity))?;
-    tx.set_featured(sku, p.featured)
-}
 
-/// Removes the product from the secondary tables; category rows stay when `new` keeps the category.
-fn unindex(tx: &mut WriteTx<'_>, p: &Product, new: Option<&Product>) -> Result<(), StoreError> {
-    let sku = p.sku.as_str();
-    let keeps_category = new.is_some_and(|n| n.category == p.category);
-    if let Some(path) = p.category.as_ref().filter(|_| !keeps_category) {
-        for ancestor in path.ancestors() {
-            let slug = ancestor.slug();
-            tx.remove_category_item(&slug, sku)?;
-            if let Some(mut category) = tx.category(&slug)? {
-                category.count = category.count.saturating_sub(1);
-                if category.count == 0 {
-                    tx.remove_category(&slug)?;
-                } else {
-                    tx.put_category(&slug, &category)?;
-                }
+    /// Applies the category counts gathered by `upsert`; a category at zero disappears.
+    pub fn finish(self, tx: &mut WriteTx<'_>) -> Result<(), StoreError> {
+        for (slug, (path, delta)) in self.category_deltas {
+            let current = tx.category(&slug)?.map_or(0, |c| c.count as i64);
+            match current + delta {
+                n if n <= 0 => tx.remove_category(&slug)?,
+                n => tx.put_category(&slug, &Category { path, count: n as u64 })?,
             }
         }
+        Ok(())
     }
-    if let Some(group) = &p.group {
-        tx.set_group_member(group, sku, false)?;
+
+    fn count(&mut self, path: &CategoryPath, delta: i64) {
+        for ancestor in path.ancestors() {
+            self.category_deltas.entry(ancestor.slug()).or_insert_with(|| (ancestor, 0)).1 += delta;
+        }
     }
-    tx.set_popularity(sku, (p.popularity > 0).then_some(p.popularity), None)?;
-    tx.set_featured(sku, false)
+
+    /// Adds the product to the secondary tables; `old` is the version it replaces, if any.
+    fn index(&mut self, tx: &mut WriteTx<'_>, p: &Product, old: Option<&Product>) -> Result<(), StoreError> {
+        let sku = p.sku.as_str();
+        if let Some(path) = &p.category {
+            if old.is_none_or(|o| o.category.as_ref() != Some(path)) {
+                self.count(path, 1);
+            }
+            let entry = p.listing_entry();
+            for ancestor in path.ancestors() {
+                tx.put_category_item(&ancestor.slug(), sku, &entry)?;
+            }
+        }
+        if let Some(group) = &p.group {
+            tx.set_group_member(group, sku, true)?;
+        }
+        if p.popularity > 0 {
+            tx.set_popularity(sku, None, Some(p.popularity))?;
+        }
+        if p.featured {
+            tx.set_featured(sku, true)?;
+        }
+        Ok(())
+    }
+
+    /// Removes the old version from the secondary tables, keeping category rows when `new` stays
+    /// in the same category (they are overwritten by `index`).
+    fn unindex(&mut self, tx: &mut WriteTx<'_>, p: &Product, new: &Product) -> Result<(), StoreError> {
+        let sku = p.sku.as_str();
+        if let Some(path) = p.category.as_ref().filter(|_| new.category != p.category) {
+            self.count(path, -1);
+            for ancestor in path.ancestors() {
+                tx.remove_category_item(&ancestor.slug(), sku)?;
+            }
+        }
+        if let Some(group) = &p.group {
+            tx.set_group_member(group, sku, false)?;
+        }
+        if p.popularity > 0 {
+            tx.set_popularity(sku, Some(p.popularity), None)?;
+        }
+        if p.featured {
+            tx.set_featured(sku, false)?;
+        }
+        Ok(())
+    }
 }
 
 /// The outcome of an import: counts and every rejected line.
@@ -164,9 +197,10 @@ fn parse_batches<R: BufRead>(source: R, format: Format, sender: mpsc::SyncSender
 fn write_batch(store: &Store, batch: Vec<import::Line>, actor: &str, report: &mut ImportReport) -> Result<(), StoreError> {
     let mut counts = ImportReport::default();
     store.write(|tx| {
+        let mut upserts = Batch::default();
         for (line, parsed) in batch {
             match parsed {
-                Ok(record) => match upsert(tx, record, actor)? {
+                Ok(record) => match upserts.upsert(tx, record, actor)? {
                     Upserted::Created => counts.created += 1,
                     Upserted::Updated => counts.updated += 1,
                     Upserted::Unchanged => counts.unchanged += 1,
@@ -174,7 +208,7 @@ fn write_batch(store: &Store, batch: Vec<import::Line>, actor: &str, report: &mu
                 Err(message) => counts.rejected.push(Rejected { line, message }),
             }
         }
-        Ok::<_, StoreError>(())
+        upserts.finish(tx)
     })?;
     report.created += counts.created;
     report.updated += counts.updated;

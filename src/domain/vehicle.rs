@@ -68,10 +68,10 @@ pub enum InvalidFitment {
 impl Fitment {
     pub fn new(
         years: YearRange,
-        make: &str,
-        model: &str,
-        submodel: Option<&str>,
-        engine: Option<&str>,
+        make: String,
+        model: String,
+        submodel: Option<String>,
+        engine: Option<String>,
     ) -> Result<Fitment, InvalidFitment> {
         Ok(Fitment {
             years,
@@ -93,18 +93,27 @@ pub fn same_name(a: &str, b: &str) -> bool {
     a.split_whitespace().map(str::to_lowercase).eq(b.split_whitespace().map(str::to_lowercase))
 }
 
-fn required_name(field: &'static str, raw: &str) -> Result<String, InvalidFitment> {
+fn required_name(field: &'static str, raw: String) -> Result<String, InvalidFitment> {
     optional_name(field, Some(raw))?.ok_or(InvalidFitment::Missing(field))
 }
 
-fn optional_name(field: &'static str, raw: Option<&str>) -> Result<Option<String>, InvalidFitment> {
-    let Some(name) = raw.map(|r| r.split_whitespace().collect::<Vec<_>>().join(" ")) else {
+fn optional_name(field: &'static str, raw: Option<String>) -> Result<Option<String>, InvalidFitment> {
+    let Some(name) = raw.map(collapse_spaces) else {
         return Ok(None);
     };
     if name.chars().count() > 60 {
         return Err(InvalidFitment::TooLong(field));
     }
     Ok((!name.is_empty()).then_some(name))
+}
+
+/// Trims and collapses runs of whitespace to one space.
+fn collapse_spaces(raw: String) -> String {
+    let tidy = !raw.starts_with(char::is_whitespace)
+        && !raw.ends_with(char::is_whitespace)
+        && !raw.as_bytes().windows(2).any(|w| w[0].is_ascii_whitespace() && w[1].is_ascii_whitespace())
+        && raw.chars().all(|c| c == ' ' || !c.is_whitespace());
+    if tidy { raw } else { raw.split_whitespace().collect::<Vec<_>>().join(" ") }
 }
 
 #[cfg(test)]
@@ -120,7 +129,7 @@ mod tests {
 
     #[test]
     fn fits_compares_make_and_model_loosely() {
-        let f = Fitment::new(YearRange::new(2006, 2011).unwrap(), "Honda", "Civic", None, None).unwrap();
+        let f = Fitment::new(YearRange::new(2006, 2011).unwrap(), "Honda".into(), "Civic".into(), None, None).unwrap();
         assert!(f.fits(2009, "honda", " civic"));
         assert!(!f.fits(2012, "Honda", "Civic"));
         assert!(!f.fits(2009, "Honda", "Accord"));
@@ -129,9 +138,9 @@ mod tests {
     #[test]
     fn blank_optional_names_become_none_and_make_is_required() {
         let y = YearRange::new(2000, 2001).unwrap();
-        let f = Fitment::new(y, "Ford", "F-150", Some("  "), Some("5.4L  V8")).unwrap();
+        let f = Fitment::new(y, "Ford".into(), "F-150".into(), Some("  ".into()), Some("5.4L  V8".into())).unwrap();
         assert_eq!(f.submodel, None);
         assert_eq!(f.engine.as_deref(), Some("5.4L V8"));
-        assert_eq!(Fitment::new(y, " ", "F-150", None, None), Err(InvalidFitment::Missing("make")));
+        assert_eq!(Fitment::new(y, " ".into(), "F-150".into(), None, None), Err(InvalidFitment::Missing("make")));
     }
 }

@@ -6,6 +6,10 @@
 use super::StoreError;
 
 const V1: u8 = 1;
+/// bincode, then LZ4 (size-prefixed): for values large enough that writing fewer bytes and pages
+/// beats the compression time (products with many fitments).
+const V1_LZ4: u8 = 2;
+const COMPRESS_ABOVE: usize = 512;
 
 fn config() -> bincode::config::Configuration {
     bincode::config::standard()
@@ -15,6 +19,12 @@ pub(crate) fn encode<T: bincode::Encode>(value: &T) -> Result<Vec<u8>, StoreErro
     let mut out = Vec::with_capacity(256);
     out.push(V1);
     bincode::encode_into_std_write(value, &mut out, config()).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    if out.len() > COMPRESS_ABOVE {
+        let mut packed = Vec::with_capacity(out.len() / 2);
+        packed.push(V1_LZ4);
+        packed.extend(lz4_flex::compress_prepend_size(&out[1..]));
+        return Ok(packed);
+    }
     Ok(out)
 }
 
@@ -23,6 +33,13 @@ pub(crate) fn decode<T: bincode::Decode<()>>(bytes: &[u8]) -> Result<T, StoreErr
         Some((&V1, rest)) => bincode::decode_from_slice(rest, config())
             .map(|(value, _)| value)
             .map_err(|e| StoreError::Corrupt(format!("undecodable value: {e}"))),
+        Some((&V1_LZ4, rest)) => {
+            let plain = lz4_flex::decompress_size_prepended(rest)
+                .map_err(|e| StoreError::Corrupt(format!("undecompressable value: {e}")))?;
+            bincode::decode_from_slice(&plain, config())
+                .map(|(value, _)| value)
+                .map_err(|e| StoreError::Corrupt(format!("undecodable value: {e}")))
+        }
         Some((&other, _)) => Err(StoreError::Corrupt(format!("unknown value format {other}"))),
         None => Err(StoreError::Corrupt("empty value".into())),
     }

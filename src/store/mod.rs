@@ -100,7 +100,11 @@ impl Store {
         let txn = self.db.begin_write().map_err(StoreError::from)?;
         let result = {
             let mut tx = WriteTx::open(&txn)?;
-            f(&mut tx)
+            let result = f(&mut tx);
+            if result.is_ok() {
+                tx.finish()?;
+            }
+            result
         };
         match result {
             Ok(value) => {

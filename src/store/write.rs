@@ -5,6 +5,8 @@ use redb::{ReadableTable, Table, WriteTransaction};
 use super::codec::{decode, encode};
 use super::tables::*;
 use super::StoreError;
+
+const LEDGER_SEQ: &str = "ledger_seq";
 use crate::catalog::{Category, ListingEntry, Product};
 use crate::inventory::LedgerEntry;
 
@@ -19,6 +21,9 @@ pub struct WriteTx<'t> {
     groups: Table<'t, (&'static str, &'static str), ()>,
     popular: Table<'t, (u32, &'static str), ()>,
     featured: Table<'t, &'static str, ()>,
+    /// The ledger sequence, read once and written back by `finish`, so appending an entry costs
+    /// one insert rather than three table operations.
+    ledger_seq: Option<u64>,
 }
 
 impl<'t> WriteTx<'t> {
@@ -33,14 +38,16 @@ impl<'t> WriteTx<'t> {
             groups: txn.open_table(GROUPS)?,
             popular: txn.open_table(POPULAR)?,
             featured: txn.open_table(FEATURED)?,
+            ledger_seq: None,
         })
     }
 
-    /// Returns the next value of a named counter, starting at 1.
-    pub fn next_seq(&mut self, name: &str) -> Result<u64, StoreError> {
-        let next = self.meta.get(name)?.map_or(0, |v| v.value()) + 1;
-        self.meta.insert(name, next)?;
-        Ok(next)
+    /// Writes back cached counters; `Store::write` calls it before committing.
+    pub(super) fn finish(mut self) -> Result<(), StoreError> {
+        if let Some(seq) = self.ledger_seq {
+            self.meta.insert(LEDGER_SEQ, seq)?;
+        }
+        Ok(())
     }
 
     pub fn product(&self, sku: &str) -> Result<Option<Product>, StoreError> {
@@ -67,7 +74,11 @@ impl<'t> WriteTx<'t> {
     }
 
     pub fn append_ledger(&mut self, sku: &str, entry: &LedgerEntry) -> Result<(), StoreError> {
-        let seq = self.next_seq("ledger_seq")?;
+        let seq = match self.ledger_seq {
+            Some(seq) => seq + 1,
+            None => self.meta.get(LEDGER_SEQ)?.map_or(0, |v| v.value()) + 1,
+        };
+        self.ledger_seq = Some(seq);
         self.ledger.insert((sku, seq), encode(entry)?.as_slice())?;
         Ok(())
     }

@@ -4,12 +4,13 @@
 //! `YEARS|Make|Model|Submodel|Engine` with YEARS as `2003-2007` or `2005`. Attributes and options
 //! go in `attr.NAME` and `option.NAME` columns. Any list or map cell may instead hold JSON.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::io::BufRead;
 
 use serde_json::Value;
 
-use super::raw::{RawFitment, RawProduct};
+use super::raw::{Loose, RawFitment, RawProduct};
 use super::{validate, Line};
 
 pub struct CsvLines<R> {
@@ -57,7 +58,7 @@ impl<R: BufRead> Iterator for CsvLines<R> {
     }
 }
 
-fn raw_from_row(headers: &[String], record: &csv::StringRecord) -> Result<RawProduct, String> {
+fn raw_from_row<'r>(headers: &'r [String], record: &'r csv::StringRecord) -> Result<RawProduct<'r>, String> {
     let mut raw = RawProduct::default();
     let mut attributes = BTreeMap::new();
     let mut options = BTreeMap::new();
@@ -66,7 +67,7 @@ fn raw_from_row(headers: &[String], record: &csv::StringRecord) -> Result<RawPro
         if cell.is_empty() {
             continue;
         }
-        let text = || Some(Value::String(cell.to_owned()));
+        let text = || Some(Loose::Text(Cow::Borrowed(cell)));
         match header.as_str() {
             "sku" => raw.sku = text(),
             "title" => raw.title = text(),
@@ -86,9 +87,9 @@ fn raw_from_row(headers: &[String], record: &csv::StringRecord) -> Result<RawPro
             "options" => options.extend(map_cell("options", cell)?),
             h => {
                 if let Some(name) = h.strip_prefix("attr.").or_else(|| h.strip_prefix("attributes.")) {
-                    attributes.insert(name.to_owned(), scalar(cell));
+                    attributes.insert(Cow::Borrowed(name), scalar(cell));
                 } else if let Some(name) = h.strip_prefix("option.").or_else(|| h.strip_prefix("options.")) {
-                    options.insert(name.to_owned(), Value::String(cell.to_owned()));
+                    options.insert(Cow::Borrowed(name), Loose::Text(Cow::Borrowed(cell)));
                 } else if !h.is_empty() {
                     raw.extra.insert(h.to_owned(), Value::String(cell.to_owned()));
                 }
@@ -102,29 +103,29 @@ fn raw_from_row(headers: &[String], record: &csv::StringRecord) -> Result<RawPro
 
 /// A spreadsheet cell: `true`/`false` and plain numbers become typed so they facet the same way
 /// as the JSON form.
-fn scalar(cell: &str) -> Value {
+fn scalar(cell: &str) -> Loose<'_> {
     match cell {
-        "true" => Value::Bool(true),
-        "false" => Value::Bool(false),
+        "true" => Loose::Bool(true),
+        "false" => Loose::Bool(false),
         _ => match cell.parse::<i64>() {
-            Ok(n) if !cell.starts_with('0') || cell == "0" => Value::from(n),
-            _ => Value::String(cell.to_owned()),
+            Ok(n) if !cell.starts_with('0') || cell == "0" => Loose::Int(n),
+            _ => Loose::Text(Cow::Borrowed(cell)),
         },
     }
 }
 
-fn list_cell(name: &str, cell: &str) -> Result<Value, String> {
+fn list_cell<'r>(name: &str, cell: &'r str) -> Result<Loose<'r>, String> {
     if cell.starts_with('[') {
         return serde_json::from_str(cell).map_err(|e| format!("{name}: malformed JSON list: {e}"));
     }
-    Ok(Value::Array(cell.split(';').map(|s| Value::String(s.trim().to_owned())).filter(|v| v != "").collect()))
+    Ok(Loose::List(cell.split(';').map(str::trim).filter(|s| !s.is_empty()).map(|s| Loose::Text(Cow::Borrowed(s))).collect()))
 }
 
-fn map_cell(name: &str, cell: &str) -> Result<BTreeMap<String, Value>, String> {
+fn map_cell<'r>(name: &str, cell: &'r str) -> Result<BTreeMap<Cow<'r, str>, Loose<'r>>, String> {
     serde_json::from_str(cell).map_err(|e| format!("{name}: must be a JSON object: {e}"))
 }
 
-fn fitments_cell(cell: &str) -> Result<Vec<RawFitment>, String> {
+fn fitments_cell(cell: &str) -> Result<Vec<RawFitment<'_>>, String> {
     if cell.starts_with('[') {
         return serde_json::from_str(cell).map_err(|e| format!("fitments: malformed JSON list: {e}"));
     }
@@ -132,11 +133,11 @@ fn fitments_cell(cell: &str) -> Result<Vec<RawFitment>, String> {
 }
 
 /// `2003-2007|Honda|Accord|EX|2.4L L4`
-fn fitment_cell(i: usize, s: &str) -> Result<RawFitment, String> {
+fn fitment_cell<'a>(i: usize, s: &'a str) -> Result<RawFitment<'a>, String> {
     let mut parts = s.split('|').map(str::trim);
     let years = parts.next().unwrap_or_default();
     let (from, to) = years.split_once('-').unwrap_or((years, years));
-    let value = |p: Option<&str>| p.filter(|v| !v.is_empty()).map(|v| Value::String(v.to_owned()));
+    let value = |p: Option<&'a str>| p.filter(|v| !v.is_empty()).map(|v| Loose::Text(Cow::Borrowed(v)));
     let fitment = RawFitment {
         year_from: value(Some(from.trim())),
         year_to: value(Some(to.trim())),

@@ -1,52 +1,146 @@
-//! One import line before validation: known fields as loose JSON values, the rest kept aside.
+//! One import line before validation: known fields as loose scalars, the rest kept aside.
 //!
-//! Leaf values stay as `serde_json::Value` so that validation can say what is wrong in shop
-//! terms ("price_cents is negative") instead of a parser's type error.
+//! Leaves are [`Loose`] values borrowed from the input where possible, so parsing allocates little,
+//! and validation can say what is wrong in shop terms ("price_cents is negative") instead of
+//! returning a parser's type error.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 
-use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 use serde_json::Value;
 
+/// A JSON leaf as found: text stays borrowed from the line when it has no escapes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Loose<'a> {
+    Null,
+    Bool(bool),
+    Int(i64),
+    UInt(u64),
+    Float(f64),
+    Text(Cow<'a, str>),
+    List(Vec<Loose<'a>>),
+    /// An object where a leaf was expected; only its kind is kept for the error message.
+    Object,
+}
+
+impl Loose<'_> {
+    pub fn text(s: &str) -> Loose<'static> {
+        Loose::Text(Cow::Owned(s.to_owned()))
+    }
+
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Loose::Null => "nothing",
+            Loose::Bool(_) => "true/false",
+            Loose::Int(_) | Loose::UInt(_) | Loose::Float(_) => "a number",
+            Loose::Text(_) => "text",
+            Loose::List(_) => "a list",
+            Loose::Object => "an object",
+        }
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Loose<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(LooseVisitor)
+    }
+}
+
+struct LooseVisitor;
+
+impl<'de> Visitor<'de> for LooseVisitor {
+    type Value = Loose<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_unit<E>(self) -> Result<Loose<'de>, E> {
+        Ok(Loose::Null)
+    }
+    fn visit_none<E>(self) -> Result<Loose<'de>, E> {
+        Ok(Loose::Null)
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Loose<'de>, E> {
+        Ok(Loose::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Loose<'de>, E> {
+        Ok(Loose::Int(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Loose<'de>, E> {
+        Ok(Loose::UInt(v))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Loose<'de>, E> {
+        Ok(Loose::Float(v))
+    }
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Loose<'de>, E> {
+        Ok(Loose::Text(Cow::Borrowed(v)))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Loose<'de>, E> {
+        Ok(Loose::Text(Cow::Owned(v.to_owned())))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Loose<'de>, E> {
+        Ok(Loose::Text(Cow::Owned(v)))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Loose<'de>, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Loose::List(items))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Loose<'de>, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(Loose::Object)
+    }
+}
+
 /// An import line's fields, as found.
 #[derive(Debug, Default)]
-pub struct RawProduct {
-    pub sku: Option<Value>,
-    pub title: Option<Value>,
-    pub description: Option<Value>,
-    pub brand: Option<Value>,
-    pub category: Option<Value>,
-    pub price_cents: Option<Value>,
-    pub currency: Option<Value>,
-    pub stock: Option<Value>,
-    pub part_numbers: Option<Value>,
-    pub attributes: Option<BTreeMap<String, Value>>,
-    pub fitments: Option<Vec<RawFitment>>,
-    pub universal: Option<Value>,
-    pub group: Option<Value>,
-    pub options: Option<BTreeMap<String, Value>>,
-    pub featured: Option<Value>,
-    pub popularity: Option<Value>,
+pub struct RawProduct<'a> {
+    pub sku: Option<Loose<'a>>,
+    pub title: Option<Loose<'a>>,
+    pub description: Option<Loose<'a>>,
+    pub brand: Option<Loose<'a>>,
+    pub category: Option<Loose<'a>>,
+    pub price_cents: Option<Loose<'a>>,
+    pub currency: Option<Loose<'a>>,
+    pub stock: Option<Loose<'a>>,
+    pub part_numbers: Option<Loose<'a>>,
+    pub attributes: Option<BTreeMap<Cow<'a, str>, Loose<'a>>>,
+    pub fitments: Option<Vec<RawFitment<'a>>>,
+    pub universal: Option<Loose<'a>>,
+    pub group: Option<Loose<'a>>,
+    pub options: Option<BTreeMap<Cow<'a, str>, Loose<'a>>>,
+    pub featured: Option<Loose<'a>>,
+    pub popularity: Option<Loose<'a>>,
     /// Fields this version does not know; kept so an export gives them back.
     pub extra: BTreeMap<String, Value>,
 }
 
 /// A fitment object as found.
 #[derive(Debug, Default, Deserialize)]
-pub struct RawFitment {
-    pub year_from: Option<Value>,
-    pub year_to: Option<Value>,
+pub struct RawFitment<'a> {
+    #[serde(borrow)]
+    pub year_from: Option<Loose<'a>>,
+    #[serde(borrow)]
+    pub year_to: Option<Loose<'a>>,
     /// A single year, accepted as shorthand for `year_from` = `year_to`.
-    pub year: Option<Value>,
-    pub make: Option<Value>,
-    pub model: Option<Value>,
-    pub submodel: Option<Value>,
-    pub engine: Option<Value>,
+    #[serde(borrow)]
+    pub year: Option<Loose<'a>>,
+    #[serde(borrow)]
+    pub make: Option<Loose<'a>>,
+    #[serde(borrow)]
+    pub model: Option<Loose<'a>>,
+    #[serde(borrow)]
+    pub submodel: Option<Loose<'a>>,
+    #[serde(borrow)]
+    pub engine: Option<Loose<'a>>,
 }
 
-impl<'de> Deserialize<'de> for RawProduct {
+impl<'de: 'a, 'a> Deserialize<'de> for RawProduct<'a> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         deserializer.deserialize_map(RawVisitor)
     }
@@ -60,15 +154,15 @@ fn field<'de, T: Deserialize<'de>, A: MapAccess<'de>>(map: &mut A, name: &str) -
 }
 
 impl<'de> Visitor<'de> for RawVisitor {
-    type Value = RawProduct;
+    type Value = RawProduct<'de>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a JSON object describing one product")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawProduct, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawProduct<'de>, A::Error> {
         let mut raw = RawProduct::default();
-        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
             match key.as_ref() {
                 "sku" => raw.sku = field(&mut map, "sku")?,
                 "title" => raw.title = field(&mut map, "title")?,

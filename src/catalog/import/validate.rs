@@ -1,10 +1,9 @@
 //! Turns a raw import line into a valid product, or says in shop terms why it cannot.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashSet};
 
-use serde_json::Value;
-
-use super::raw::{RawFitment, RawProduct};
+use super::raw::{Loose, RawFitment, RawProduct};
 use crate::catalog::model::{AttrValue, Product, ProductRecord};
 use crate::domain::{CategoryPath, Currency, Fitment, Money, PartNumber, Sku, YearRange};
 
@@ -18,7 +17,7 @@ const MAX_FITMENTS: usize = 5_000;
 const MAX_PRICE_CENTS: u64 = 100_000_000_000;
 
 /// Validates one line. `now_ms` becomes the creation time of new products.
-pub fn validate(raw: RawProduct, now_ms: u64) -> Result<ProductRecord, String> {
+pub fn validate(raw: RawProduct<'_>, now_ms: u64) -> Result<ProductRecord, String> {
     let sku = Sku::parse(&required_text("sku", raw.sku)?).map_err(|e| e.to_string())?;
     let title = required_text("title", raw.title)?;
     check_len("title", &title, MAX_TITLE)?;
@@ -61,17 +60,25 @@ pub fn validate(raw: RawProduct, now_ms: u64) -> Result<ProductRecord, String> {
     Ok(ProductRecord { product, stock })
 }
 
-fn required_text(name: &str, value: Option<Value>) -> Result<String, String> {
+fn required_text(name: &str, value: Option<Loose<'_>>) -> Result<String, String> {
     text(name, value)?.ok_or_else(|| format!("missing {name}"))
 }
 
 /// A string (or a number, as spreadsheets write them), trimmed; blank counts as absent.
-fn text(name: &str, value: Option<Value>) -> Result<Option<String>, String> {
+fn text(name: &str, value: Option<Loose<'_>>) -> Result<Option<String>, String> {
     let s = match value {
-        None | Some(Value::Null) => return Ok(None),
-        Some(Value::String(s)) => s,
-        Some(Value::Number(n)) => n.to_string(),
-        Some(other) => return Err(format!("{name} must be text, got {}", kind(&other))),
+        None | Some(Loose::Null) => return Ok(None),
+        Some(Loose::Text(s)) => {
+            let trimmed = s.trim();
+            if trimmed.is_empty() {
+                return Ok(None);
+            }
+            return Ok(Some(if trimmed.len() == s.len() { s.into_owned() } else { trimmed.to_owned() }));
+        }
+        Some(Loose::Int(n)) => n.to_string(),
+        Some(Loose::UInt(n)) => n.to_string(),
+        Some(Loose::Float(x)) => x.to_string(),
+        Some(other) => return Err(format!("{name} must be text, got {}", other.kind())),
     };
     let trimmed = s.trim();
     if trimmed.is_empty() {
@@ -83,7 +90,7 @@ fn text(name: &str, value: Option<Value>) -> Result<Option<String>, String> {
     }
 }
 
-fn short_text(name: &str, value: Option<Value>) -> Result<Option<String>, String> {
+fn short_text(name: &str, value: Option<Loose<'_>>) -> Result<Option<String>, String> {
     let s = text(name, value)?;
     if let Some(s) = &s {
         check_len(name, s, MAX_SHORT_TEXT)?;
@@ -96,7 +103,7 @@ fn check_len(name: &str, s: &str, max: usize) -> Result<(), String> {
 }
 
 /// A non-negative whole number, given as a number or as digits in a string.
-fn whole_number(name: &str, value: Option<Value>) -> Result<Option<u64>, String> {
+fn whole_number(name: &str, value: Option<Loose<'_>>) -> Result<Option<u64>, String> {
     let bad = |shown: String| {
         if shown.trim_start().starts_with('-') {
             format!("{name} is negative ({shown})")
@@ -105,34 +112,36 @@ fn whole_number(name: &str, value: Option<Value>) -> Result<Option<u64>, String>
         }
     };
     match value {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Number(n)) => n.as_u64().map(Some).ok_or_else(|| bad(n.to_string())),
-        Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
-        Some(Value::String(s)) => s.trim().parse::<u64>().map(Some).map_err(|_| bad(format!("{s:?}"))),
-        Some(other) => Err(format!("{name} must be a whole number, got {}", kind(&other))),
+        None | Some(Loose::Null) => Ok(None),
+        Some(Loose::UInt(n)) => Ok(Some(n)),
+        Some(Loose::Int(n)) => u64::try_from(n).map(Some).map_err(|_| bad(n.to_string())),
+        Some(Loose::Float(x)) => Err(bad(x.to_string())),
+        Some(Loose::Text(s)) if s.trim().is_empty() => Ok(None),
+        Some(Loose::Text(s)) => s.trim().parse::<u64>().map(Some).map_err(|_| bad(format!("{s:?}"))),
+        Some(other) => Err(format!("{name} must be a whole number, got {}", other.kind())),
     }
 }
 
-fn flag(name: &str, value: Option<Value>) -> Result<bool, String> {
+fn flag(name: &str, value: Option<Loose<'_>>) -> Result<bool, String> {
     match value {
-        None | Some(Value::Null) => Ok(false),
-        Some(Value::Bool(b)) => Ok(b),
-        Some(Value::String(s)) => match s.trim().to_ascii_lowercase().as_str() {
+        None | Some(Loose::Null) => Ok(false),
+        Some(Loose::Bool(b)) => Ok(b),
+        Some(Loose::Text(s)) => match s.trim().to_ascii_lowercase().as_str() {
             "true" | "yes" | "1" | "y" => Ok(true),
             "false" | "no" | "0" | "n" | "" => Ok(false),
             _ => Err(format!("{name} must be true or false, got {s:?}")),
         },
-        Some(Value::Number(n)) if n.as_u64() == Some(0) || n.as_u64() == Some(1) => Ok(n.as_u64() == Some(1)),
-        Some(other) => Err(format!("{name} must be true or false, got {}", kind(&other))),
+        Some(Loose::UInt(n @ (0 | 1))) => Ok(n == 1),
+        Some(other) => Err(format!("{name} must be true or false, got {}", other.kind())),
     }
 }
 
-fn part_numbers(value: Option<Value>) -> Result<Vec<PartNumber>, String> {
+fn part_numbers(value: Option<Loose<'_>>) -> Result<Vec<PartNumber>, String> {
     let items = match value {
-        None | Some(Value::Null) => return Ok(Vec::new()),
-        Some(Value::Array(items)) => items,
-        Some(single @ (Value::String(_) | Value::Number(_))) => vec![single],
-        Some(other) => return Err(format!("part_numbers must be a list of text, got {}", kind(&other))),
+        None | Some(Loose::Null) => return Ok(Vec::new()),
+        Some(Loose::List(items)) => items,
+        Some(single @ (Loose::Text(_) | Loose::UInt(_) | Loose::Int(_))) => vec![single],
+        Some(other) => return Err(format!("part_numbers must be a list of text, got {}", other.kind())),
     };
     if items.len() > MAX_PART_NUMBERS {
         return Err(format!("more than {MAX_PART_NUMBERS} part numbers"));
@@ -151,7 +160,7 @@ fn part_numbers(value: Option<Value>) -> Result<Vec<PartNumber>, String> {
     Ok(out)
 }
 
-fn attributes(raw: BTreeMap<String, Value>) -> Result<BTreeMap<String, AttrValue>, String> {
+fn attributes(raw: BTreeMap<Cow<'_, str>, Loose<'_>>) -> Result<BTreeMap<String, AttrValue>, String> {
     if raw.len() > MAX_ATTRIBUTES {
         return Err(format!("more than {MAX_ATTRIBUTES} attributes"));
     }
@@ -162,25 +171,24 @@ fn attributes(raw: BTreeMap<String, Value>) -> Result<BTreeMap<String, AttrValue
             return Err(format!("attribute name {name:?} must be 1 to 40 characters"));
         }
         let value = match value {
-            Value::Null => continue,
-            Value::Bool(b) => AttrValue::Bool(b),
-            Value::Number(n) => match n.as_i64() {
-                Some(i) => AttrValue::Int(i),
-                None => AttrValue::Float(n.as_f64().ok_or_else(|| format!("attribute {name:?} is not a usable number"))?),
-            },
-            Value::String(s) if s.trim().is_empty() => continue,
-            Value::String(s) => {
+            Loose::Null => continue,
+            Loose::Bool(b) => AttrValue::Bool(b),
+            Loose::Int(i) => AttrValue::Int(i),
+            Loose::UInt(u) => i64::try_from(u).map(AttrValue::Int).unwrap_or(AttrValue::Float(u as f64)),
+            Loose::Float(x) => AttrValue::Float(x),
+            Loose::Text(s) if s.trim().is_empty() => continue,
+            Loose::Text(s) => {
                 check_len(&format!("attribute {name:?}"), &s, MAX_SHORT_TEXT)?;
                 AttrValue::Text(s.trim().to_owned())
             }
-            other => return Err(format!("attribute {name:?} must be text, a number or true/false, got {}", kind(&other))),
+            other => return Err(format!("attribute {name:?} must be text, a number or true/false, got {}", other.kind())),
         };
         out.insert(name, value);
     }
     Ok(out)
 }
 
-fn options(raw: BTreeMap<String, Value>) -> Result<BTreeMap<String, String>, String> {
+fn options(raw: BTreeMap<Cow<'_, str>, Loose<'_>>) -> Result<BTreeMap<String, String>, String> {
     let mut out = BTreeMap::new();
     for (name, value) in raw {
         let label = format!("option {name:?}");
@@ -191,7 +199,7 @@ fn options(raw: BTreeMap<String, Value>) -> Result<BTreeMap<String, String>, Str
     Ok(out)
 }
 
-fn fitments(raw: Vec<RawFitment>) -> Result<Vec<Fitment>, String> {
+fn fitments(raw: Vec<RawFitment<'_>>) -> Result<Vec<Fitment>, String> {
     if raw.len() > MAX_FITMENTS {
         return Err(format!("more than {MAX_FITMENTS} fitments"));
     }
@@ -202,7 +210,7 @@ fn fitments(raw: Vec<RawFitment>) -> Result<Vec<Fitment>, String> {
     Ok(out)
 }
 
-fn fitment(raw: RawFitment) -> Result<Fitment, String> {
+fn fitment(raw: RawFitment<'_>) -> Result<Fitment, String> {
     let year = |name, v| -> Result<Option<u16>, String> {
         whole_number(name, v)?.map(|y| u16::try_from(y).map_err(|_| format!("{name} {y} is not a year"))).transpose()
     };
@@ -214,16 +222,5 @@ fn fitment(raw: RawFitment) -> Result<Fitment, String> {
     let model = text("model", raw.model)?.unwrap_or_default();
     let submodel = text("submodel", raw.submodel)?;
     let engine = text("engine", raw.engine)?;
-    Fitment::new(years, &make, &model, submodel.as_deref(), engine.as_deref()).map_err(|e| e.to_string())
-}
-
-fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "nothing",
-        Value::Bool(_) => "true/false",
-        Value::Number(_) => "a number",
-        Value::String(_) => "text",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "an object",
-    }
+    Fitment::new(years, make, model, submodel, engine).map_err(|e| e.to_string())
 }

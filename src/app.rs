@@ -1,0 +1,124 @@
+//! The process lifecycle: build the shared state once, serve, and shut down in order.
+
+use std::future::Future;
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::{middleware, web as aweb, App, HttpServer};
+use anyhow::Context;
+
+use crate::catalog::{demo, ops as catalog};
+use crate::config::Config;
+use crate::store::Store;
+
+/// Everything a request handler may need; built once and shared by every worker.
+pub struct AppState {
+    pub store: Store,
+    pub config: Arc<Config>,
+}
+
+/// A bound, ready-to-run server.
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: aweb::Data<AppState>,
+}
+
+impl Application {
+    /// Binds the listener, opens the store, seeds the demo catalog into an empty store (unless
+    /// configured off) and builds the server. Nothing is served until `run_until_stopped`.
+    pub async fn build(config: Config) -> anyhow::Result<Application> {
+        let listener = TcpListener::bind(config.bind).with_context(|| format!("cannot listen on {}", config.bind))?;
+        let port = listener.local_addr()?.port();
+        let store = open_store(&config).await?;
+        let state = aweb::Data::new(AppState { store, config: Arc::new(config) });
+        let http = &state.config.http;
+        let shared = state.clone();
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(shared.clone())
+                .wrap(middleware::Compress::default())
+                        .wrap(crate::web::pages::error_pages())
+                .wrap(crate::web::security_headers())
+                .wrap(tracing_actix_web::TracingLogger::default())
+                .configure(crate::web::configure)
+        })
+        .workers(http.workers.get())
+        .shutdown_timeout(http.shutdown_timeout.as_secs())
+        .disable_signals()
+        .listen(listener)?
+        .run();
+        Ok(Application { port, server, state })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until SIGINT or SIGTERM, then stops gracefully.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        self.run_until(shutdown_signal()).await
+    }
+
+    /// Serves until `shutdown` resolves; in-flight requests then get the configured time to finish,
+    /// and the store is closed after the last worker is gone.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+        let handle = self.server.handle();
+        let mut server = std::pin::pin!(self.server);
+        tokio::select! {
+            result = &mut server => result?,
+            () = shutdown => {
+                tracing::info!("shutting down: finishing in-flight requests");
+                handle.stop(true).await;
+                server.await?;
+            }
+        }
+        drop(self.state);
+        tracing::info!("stopped; store closed");
+        Ok(())
+    }
+}
+
+async fn open_store(config: &Config) -> anyhow::Result<Store> {
+    let (dir, options, demo) = (config.data_dir.clone(), config.store.clone(), config.demo);
+    tokio::task::spawn_blocking(move || -> anyhow::Result<Store> {
+        let store = Store::open(&dir, &options)?;
+        if demo && catalog::is_empty(&store)? {
+            let report = demo::seed(&store)?;
+            tracing::info!(products = report.accepted(), "seeded the empty store with the demo catalog");
+        }
+        Ok(store)
+    })
+    .await?
+}
+
+/// Resolves on Ctrl-C or SIGTERM (what systemd sends).
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut sig) => {
+                sig.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

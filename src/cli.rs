@@ -1,0 +1,269 @@
+//! The command line: clap definitions and one short function per subcommand.
+
+use std::fs::File;
+use std::io::{BufReader, BufWriter, IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::app::Application;
+use crate::catalog::import::Format;
+use crate::catalog::ops::{self as catalog, ImportReport};
+use crate::catalog::{export, generator};
+use crate::config::{Config, ConfigArgs, ServeArgs};
+use crate::store::Store;
+use crate::telemetry;
+
+/// One binary, a whole online store.
+#[derive(Parser, Debug)]
+#[command(name = "storefront", version, about, long_about = None)]
+pub struct Cli {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Serve the store (the default command).
+    Serve(ServeArgs),
+    /// A throwaway store: a temporary data dir, the demo catalog (or generated products), a free port.
+    Demo {
+        /// Generate this many products instead of loading the demo catalog.
+        #[arg(long)]
+        products: Option<u64>,
+        /// Seed for generated products.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:0")]
+        bind: String,
+    },
+    /// Upsert a catalog from JSON Lines (.jsonl) or CSV (.csv); `-` reads JSON Lines from stdin.
+    Import {
+        file: PathBuf,
+        /// Override the format guessed from the file name.
+        #[arg(long, value_enum)]
+        format: Option<FormatArg>,
+    },
+    /// Write the whole catalog with stock as JSON Lines (the import format).
+    Export {
+        /// Write here instead of stdout.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+    /// Generate a deterministic synthetic catalog in the import format.
+    Gen {
+        #[arg(long)]
+        products: u64,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Write here instead of stdout.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+    /// Show configuration.
+    Config {
+        /// Print a commented sample config file.
+        #[arg(long)]
+        example: bool,
+    },
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+pub enum FormatArg {
+    Jsonl,
+    Csv,
+}
+
+/// Exit status when an import kept the good lines but rejected others.
+pub const EXIT_REJECTED: u8 = 2;
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let command = cli.command.unwrap_or(Command::Serve(ServeArgs::default()));
+    let serve_args = match &command {
+        Command::Serve(args) => args.clone(),
+        _ => ServeArgs::default(),
+    };
+    let config = Config::load(&cli.config, &serve_args)?;
+    telemetry::init(&config.log);
+    match command {
+        Command::Serve(_) => serve(config),
+        Command::Demo { products, seed, bind } => demo(config, products, seed, &bind),
+        Command::Import { file, format } => import(&config, &file, format),
+        Command::Export { output } => export_catalog(&config, output.as_deref()),
+        Command::Gen { products, seed, output } => generate(products, seed, output.as_deref()),
+        Command::Config { example } => show_config(&config, example),
+    }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")
+}
+
+fn serve(config: Config) -> anyhow::Result<ExitCode> {
+    runtime()?.block_on(async {
+        let data_dir = config.data_dir.clone();
+        let app = Application::build(config).await?;
+        println!("storefront serving http://{} (data dir {})", app.state().config.bind_display(app.port()), data_dir.display());
+        app.run_until_stopped().await?;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+fn demo(mut config: Config, products: Option<u64>, seed: u64, bind: &str) -> anyhow::Result<ExitCode> {
+    let dir = tempfile::Builder::new().prefix("storefront-demo-").tempdir().context("cannot create a temporary data dir")?;
+    config.data_dir = dir.path().to_owned();
+    config.bind = crate::config::parse_bind(bind)?;
+    config.demo = products.is_none();
+    if let Some(n) = products {
+        let store = Store::open(&config.data_dir, &config.store)?;
+        let report = import_generated(&store, n, seed)?;
+        println!("generated {} products (seed {seed})", report.accepted());
+    }
+    runtime()?.block_on(async {
+        let app = Application::build(config).await?;
+        println!("demo store at http://{}", app.state().config.bind_display(app.port()));
+        println!("data dir {} is deleted when you stop the demo (Ctrl-C)", dir.path().display());
+        app.run_until_stopped().await
+    })?;
+    drop(dir);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Streams `gen` output through a pipe into the importer, so no catalog is held in memory.
+fn import_generated(store: &Store, products: u64, seed: u64) -> anyhow::Result<ImportReport> {
+    let (reader, mut writer) = std::io::pipe()?;
+    let producer = std::thread::spawn(move || generator::generate(products, seed, &mut BufWriter::new(&mut writer)));
+    let bar = progress_bar(products, "generating");
+    let report = catalog::import(store, BufReader::new(reader), Format::JsonLines, "gen", &mut |r| {
+        bar.set_position(r.accepted() + r.rejected.len() as u64)
+    })?;
+    bar.finish_and_clear();
+    producer.join().map_err(|_| anyhow::anyhow!("the generator panicked"))??;
+    Ok(report)
+}
+
+fn import(config: &Config, file: &Path, format: Option<FormatArg>) -> anyhow::Result<ExitCode> {
+    let format = match format {
+        Some(FormatArg::Csv) => Format::Csv,
+        Some(FormatArg::Jsonl) => Format::JsonLines,
+        None => Format::from_path(file),
+    };
+    let store = Store::open(&config.data_dir, &config.store)?;
+    let started = Instant::now();
+    let (source, size): (Box<dyn Read + Send>, Option<u64>) = if file == Path::new("-") {
+        (Box::new(std::io::stdin()), None)
+    } else {
+        let f = File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
+        let size = f.metadata().ok().map(|m| m.len());
+        (Box::new(f), size)
+    };
+    let counter = CountingReader::new(source);
+    let read = counter.count.clone();
+    let bar = progress_bar(size.unwrap_or(0), "importing");
+    bar.set_style(byte_style());
+    let report = catalog::import(&store, BufReader::with_capacity(1 << 20, counter), format, "import", &mut |_| {
+        bar.set_position(read.load(std::sync::atomic::Ordering::Relaxed))
+    })?;
+    bar.finish_and_clear();
+    print_report(&report, started.elapsed().as_secs_f64());
+    Ok(if report.rejected.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(EXIT_REJECTED) })
+}
+
+fn print_report(report: &ImportReport, secs: f64) {
+    let rate = report.accepted() as f64 / secs.max(1e-9);
+    println!(
+        "imported {} products ({} created, {} updated, {} unchanged) in {secs:.2} s ({rate:.0}/s); {} rejected",
+        report.accepted(),
+        report.created,
+        report.updated,
+        report.unchanged,
+        report.rejected.len()
+    );
+    let stderr = std::io::stderr();
+    let mut err = stderr.lock();
+    for rejected in &report.rejected {
+        let _ = writeln!(err, "line {}: {}", rejected.line, rejected.message);
+    }
+}
+
+fn export_catalog(config: &Config, output: Option<&Path>) -> anyhow::Result<ExitCode> {
+    let store = Store::open(&config.data_dir, &config.store)?;
+    let mut out: Box<dyn Write> = match output {
+        Some(path) => Box::new(File::create(path).with_context(|| format!("cannot create {}", path.display()))?),
+        None => Box::new(std::io::stdout().lock()),
+    };
+    let count = export::export(&store, &mut BufWriter::with_capacity(1 << 20, &mut out))?;
+    if output.is_some() {
+        println!("exported {count} products");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn generate(products: u64, seed: u64, output: Option<&Path>) -> anyhow::Result<ExitCode> {
+    let mut out: Box<dyn Write> = match output {
+        Some(path) => Box::new(File::create(path).with_context(|| format!("cannot create {}", path.display()))?),
+        None => Box::new(std::io::stdout().lock()),
+    };
+    match generator::generate(products, seed, &mut BufWriter::with_capacity(1 << 20, &mut out)) {
+        Ok(_) => Ok(ExitCode::SUCCESS),
+        // A closed pipe (`storefront gen | head`) is a normal way to stop.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(ExitCode::SUCCESS),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn show_config(config: &Config, example: bool) -> anyhow::Result<ExitCode> {
+    if example {
+        print!("{}", crate::config::EXAMPLE);
+    } else {
+        println!("{config:#?}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn progress_bar(len: u64, message: &'static str) -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(len).with_message(message);
+    bar.set_style(
+        ProgressStyle::with_template("{msg:>10} [{bar:40}] {pos}/{len} ({per_sec}, {eta} left)")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    bar
+}
+
+fn byte_style() -> ProgressStyle {
+    ProgressStyle::with_template("{msg:>10} [{bar:40}] {bytes}/{total_bytes} ({bytes_per_sec}, {eta} left)")
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> ")
+}
+
+/// Counts bytes read so the progress bar can follow a file import.
+struct CountingReader<R> {
+    inner: R,
+    count: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl<R> CountingReader<R> {
+    fn new(inner: R) -> Self {
+        CountingReader { inner, count: Default::default() }
+    }
+}
+
+impl<R: Read> Read for CountingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count.fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+        Ok(n)
+    }
+}

@@ -1,0 +1,242 @@
+//! Configuration in two stages: raw `Settings` (TOML file, then `STOREFRONT_*` env vars and
+//! flags, each overriding the one before), validated into a `Config` with final types and defaults.
+//! Nothing outside this file reads the environment.
+
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::num::NonZeroUsize;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use serde::Deserialize;
+
+use crate::store::StoreOptions;
+
+/// Flags shared by every command that touches a data dir; each also reads `STOREFRONT_*`.
+#[derive(clap::Args, Clone, Debug, Default)]
+pub struct ConfigArgs {
+    /// TOML config file (see `storefront config --example`).
+    #[arg(long, env = "STOREFRONT_CONFIG", global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Where the store and search index live [default: ./storefront-data].
+    #[arg(long, env = "STOREFRONT_DATA_DIR", global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Log format: human or json [default: human].
+    #[arg(long, env = "STOREFRONT_LOG_FORMAT", global = true, value_name = "FORMAT")]
+    pub log_format: Option<LogFormat>,
+    /// Log filter in tracing's env-filter syntax [default: info].
+    #[arg(long, env = "STOREFRONT_LOG", global = true, value_name = "FILTER")]
+    pub log: Option<String>,
+    /// redb page cache in MiB [default: 64].
+    #[arg(long, env = "STOREFRONT_CACHE_MB", global = true, value_name = "MIB")]
+    pub cache_mb: Option<u64>,
+}
+
+/// Flags of the commands that serve HTTP.
+#[derive(clap::Args, Clone, Debug, Default)]
+pub struct ServeArgs {
+    /// Address to listen on [default: 127.0.0.1:8080].
+    #[arg(long, env = "STOREFRONT_BIND", value_name = "ADDR")]
+    pub bind: Option<String>,
+    /// Do not seed an empty data dir with the demo catalog.
+    #[arg(long, env = "STOREFRONT_NO_DEMO")]
+    pub no_demo: bool,
+    /// HTTP worker threads [default: number of cores].
+    #[arg(long, env = "STOREFRONT_WORKERS", value_name = "N")]
+    pub workers: Option<usize>,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Human,
+    Json,
+}
+
+/// The TOML file: every field optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub data_dir: Option<PathBuf>,
+    pub bind: Option<String>,
+    pub demo: Option<bool>,
+    #[serde(default)]
+    pub log: LogSettings,
+    #[serde(default)]
+    pub http: HttpSettings,
+    #[serde(default)]
+    pub store: StoreSettings,
+    #[serde(default)]
+    pub shop: ShopSettings,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSettings {
+    pub format: Option<LogFormat>,
+    pub filter: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpSettings {
+    pub workers: Option<usize>,
+    pub page_max_age_secs: Option<u64>,
+    pub shutdown_timeout_secs: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreSettings {
+    pub cache_mb: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShopSettings {
+    pub name: Option<String>,
+    pub tagline: Option<String>,
+}
+
+/// Validated configuration.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub data_dir: PathBuf,
+    pub bind: SocketAddr,
+    pub demo: bool,
+    pub log: LogConfig,
+    pub http: HttpConfig,
+    pub store: StoreOptions,
+    pub shop: ShopConfig,
+}
+
+#[derive(Clone, Debug)]
+pub struct LogConfig {
+    pub format: LogFormat,
+    pub filter: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct HttpConfig {
+    pub workers: NonZeroUsize,
+    /// How long browsers and shared caches may reuse a catalog page without asking again.
+    pub page_max_age: Duration,
+    /// How long in-flight requests get to finish at shutdown.
+    pub shutdown_timeout: Duration,
+}
+
+#[derive(Clone, Debug)]
+pub struct ShopConfig {
+    pub name: String,
+    pub tagline: String,
+}
+
+pub const DEFAULT_DATA_DIR: &str = "./storefront-data";
+pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+
+/// A commented sample config, printed by `storefront config --example`.
+pub const EXAMPLE: &str = include_str!("../storefront.example.toml");
+
+impl Settings {
+    pub fn from_file(path: &Path) -> anyhow::Result<Settings> {
+        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read config file {}", path.display()))?;
+        toml::from_str(&text).with_context(|| format!("config file {} is not valid", path.display()))
+    }
+
+    /// The file named by `--config`/`STOREFRONT_CONFIG`, if any.
+    pub fn load(args: &ConfigArgs) -> anyhow::Result<Settings> {
+        match &args.config {
+            Some(path) => Settings::from_file(path),
+            None => Ok(Settings::default()),
+        }
+    }
+}
+
+impl Config {
+    /// Merges file settings with flags and env (which win) and validates the result.
+    pub fn from_parts(settings: Settings, args: &ConfigArgs, serve: &ServeArgs) -> anyhow::Result<Config> {
+        let bind_text = serve.bind.clone().or(settings.bind).unwrap_or_else(|| DEFAULT_BIND.to_owned());
+        let workers = serve.workers.or(settings.http.workers).unwrap_or_else(|| {
+            std::thread::available_parallelism().map_or(2, NonZeroUsize::get)
+        });
+        let cache_mb = args.cache_mb.or(settings.store.cache_mb).unwrap_or(64);
+        if !(4..=65_536).contains(&cache_mb) {
+            bail!("store cache_mb must be between 4 and 65536, got {cache_mb}");
+        }
+        Ok(Config {
+            data_dir: args.data_dir.clone().or(settings.data_dir).unwrap_or_else(|| DEFAULT_DATA_DIR.into()),
+            bind: parse_bind(&bind_text)?,
+            demo: !serve.no_demo && settings.demo.unwrap_or(true),
+            log: LogConfig {
+                format: args.log_format.or(settings.log.format).unwrap_or_default(),
+                filter: args.log.clone().or(settings.log.filter).unwrap_or_else(|| "info".to_owned()),
+            },
+            http: HttpConfig {
+                workers: NonZeroUsize::new(workers).context("workers must be at least 1")?,
+                page_max_age: Duration::from_secs(settings.http.page_max_age_secs.unwrap_or(60)),
+                shutdown_timeout: Duration::from_secs(settings.http.shutdown_timeout_secs.unwrap_or(30)),
+            },
+            store: StoreOptions { cache_bytes: (cache_mb as usize) << 20 },
+            shop: ShopConfig {
+                name: settings.shop.name.unwrap_or_else(|| "Redline & Ember".to_owned()),
+                tagline: settings.shop.tagline.unwrap_or_else(|| "Auto parts that fit. Hot sauce that bites.".to_owned()),
+            },
+        })
+    }
+
+    /// Reads the file named in `args` and merges.
+    pub fn load(args: &ConfigArgs, serve: &ServeArgs) -> anyhow::Result<Config> {
+        Config::from_parts(Settings::load(args)?, args, serve)
+    }
+
+    /// A config for tests: the given data dir, a free port on loopback, no demo catalog, 2 workers.
+    pub fn for_tests(data_dir: &Path) -> Config {
+        let serve = ServeArgs { bind: Some("127.0.0.1:0".into()), no_demo: true, workers: Some(2) };
+        let args = ConfigArgs { data_dir: Some(data_dir.to_owned()), ..ConfigArgs::default() };
+        Config::from_parts(Settings::default(), &args, &serve).expect("the test config is valid")
+    }
+}
+
+impl Config {
+    /// `127.0.0.1:8080` with the port actually bound (which differs when 0 was asked for).
+    pub fn bind_display(&self, port: u16) -> String {
+        std::net::SocketAddr::new(self.bind.ip(), port).to_string()
+    }
+}
+
+pub fn parse_bind(text: &str) -> anyhow::Result<SocketAddr> {
+    text.to_socket_addrs()
+        .with_context(|| format!("bind address {text:?} is not HOST:PORT"))?
+        .next()
+        .with_context(|| format!("bind address {text:?} resolves to nothing"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_config_parses_and_validates() {
+        let settings: Settings = toml::from_str(EXAMPLE).expect("example parses");
+        let config = Config::from_parts(settings, &ConfigArgs::default(), &ServeArgs::default()).unwrap();
+        assert_eq!(config.bind.to_string(), "127.0.0.1:8080");
+    }
+
+    #[test]
+    fn flags_override_the_file_and_defaults_fill_the_rest() {
+        let settings: Settings = toml::from_str("bind = \"0.0.0.0:9000\"\ndata_dir = \"/srv/shop\"\n").unwrap();
+        let serve = ServeArgs { bind: Some("127.0.0.1:7000".into()), ..ServeArgs::default() };
+        let config = Config::from_parts(settings, &ConfigArgs::default(), &serve).unwrap();
+        assert_eq!(config.bind.port(), 7000);
+        assert_eq!(config.data_dir, PathBuf::from("/srv/shop"));
+        assert!(config.demo);
+        assert_eq!(config.http.page_max_age, Duration::from_secs(60));
+    }
+
+    #[test]
+    fn typos_in_the_file_are_reported() {
+        assert!(toml::from_str::<Settings>("bnid = \"x\"").is_err());
+        assert!(Config::from_parts(Settings::default(), &ConfigArgs { cache_mb: Some(1), ..Default::default() }, &ServeArgs::default()).is_err());
+    }
+}

@@ -1,0 +1,59 @@
+//! HTTP caching for catalog pages: a content ETag, a short public max-age so a CDN or Varnish can
+//! carry the browsing load, and 304 answers to revalidation.
+
+use std::time::Duration;
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse};
+
+/// A weak validator from the body's hash: equal bodies give equal tags in every process, and
+/// "weak" because compression changes the bytes but not the meaning.
+pub fn etag_of(body: &[u8]) -> String {
+    format!("W/\"{:016x}\"", xxhash_rust::xxh3::xxh3_64(body))
+}
+
+/// Whether the request's `If-None-Match` already names `etag`.
+pub fn is_fresh(req: &HttpRequest, etag: &str) -> bool {
+    let Some(value) = req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let bare = |t: &str| t.trim().trim_start_matches("W/").to_owned();
+    value.trim() == "*" || value.split(',').any(|candidate| bare(candidate) == bare(etag))
+}
+
+/// A cacheable response for `body`, or 304 when the client's copy is current.
+pub fn cacheable(req: &HttpRequest, content_type: &str, body: Vec<u8>, max_age: Duration) -> HttpResponse {
+    let etag = etag_of(&body);
+    let cache_control = format!("public, max-age={}, stale-while-revalidate=30", max_age.as_secs());
+    let fresh = is_fresh(req, &etag);
+    let mut res = if fresh { HttpResponse::NotModified() } else { HttpResponse::Ok() };
+    res.insert_header((header::ETAG, etag)).insert_header((header::CACHE_CONTROL, cache_control));
+    if fresh {
+        return res.finish();
+    }
+    res.insert_header((header::CONTENT_TYPE, HeaderValue::from_str(content_type).unwrap_or(HeaderValue::from_static("application/octet-stream"))))
+        .body(body)
+}
+
+/// An HTML page, cacheable as above.
+pub fn html_page(req: &HttpRequest, markup: maud::Markup, max_age: Duration) -> HttpResponse {
+    cacheable(req, "text/html; charset=utf-8", markup.into_string().into_bytes(), max_age)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::test::TestRequest;
+
+    #[test]
+    fn a_matching_if_none_match_is_fresh_weak_or_strong() {
+        let tag = etag_of(b"hello");
+        let strong = tag.trim_start_matches("W/").to_owned();
+        for sent in [tag.clone(), strong, format!("\"other\", {tag}"), "*".into()] {
+            let req = TestRequest::default().insert_header((header::IF_NONE_MATCH, sent.clone())).to_http_request();
+            assert!(is_fresh(&req, &tag), "{sent}");
+        }
+        let req = TestRequest::default().insert_header((header::IF_NONE_MATCH, "\"nope\"")).to_http_request();
+        assert!(!is_fresh(&req, &tag));
+    }
+}

@@ -1,0 +1,191 @@
+//! Errors at the HTTP boundary: stable codes with fitting statuses, JSON for the API, HTML pages
+//! for people. Causes are logged once, here; clients get only the message.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use serde_json::json;
+
+use crate::store::StoreError;
+
+/// A stable, documented error code; its snake_case name is part of the API.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorCode {
+    BadRequest,
+    InvalidInput,
+    NotFound,
+    ProductNotFound,
+    PayloadTooLarge,
+    Unavailable,
+    StorageUnavailable,
+    Internal,
+}
+
+impl ErrorCode {
+    pub fn status(self) -> StatusCode {
+        match self {
+            ErrorCode::BadRequest => StatusCode::BAD_REQUEST,
+            ErrorCode::InvalidInput => StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::NotFound | ErrorCode::ProductNotFound => StatusCode::NOT_FOUND,
+            ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::Unavailable | ErrorCode::StorageUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::BadRequest => "bad_request",
+            ErrorCode::InvalidInput => "invalid_input",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::ProductNotFound => "product_not_found",
+            ErrorCode::PayloadTooLarge => "payload_too_large",
+            ErrorCode::Unavailable => "unavailable",
+            ErrorCode::StorageUnavailable => "storage_unavailable",
+            ErrorCode::Internal => "internal",
+        }
+    }
+}
+
+/// An error with its code, a message safe to show, and optional structured details.
+#[derive(Debug, Clone)]
+pub struct AppError {
+    pub code: ErrorCode,
+    pub message: String,
+    pub details: Option<serde_json::Value>,
+}
+
+impl AppError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> AppError {
+        AppError { code, message: message.into(), details: None }
+    }
+
+    pub fn with_details(mut self, details: serde_json::Value) -> AppError {
+        self.details = Some(details);
+        self
+    }
+
+    pub fn product_not_found(sku: &str) -> AppError {
+        AppError::new(ErrorCode::ProductNotFound, format!("no product with sku {sku:?}"))
+    }
+}
+
+impl std::fmt::Display for AppError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.code.as_str(), self.message)
+    }
+}
+
+impl From<StoreError> for AppError {
+    fn from(err: StoreError) -> AppError {
+        match err {
+            StoreError::Unavailable(_) => {
+                tracing::warn!(error = %err, "store unavailable");
+                AppError::new(ErrorCode::StorageUnavailable, "storage is unavailable right now; please retry shortly")
+            }
+            other => {
+                tracing::error!(error = %other, "store failure");
+                AppError::new(ErrorCode::Internal, "something went wrong on our side")
+            }
+        }
+    }
+}
+
+/// Renders as `{"error":{"code","message","details"}}`.
+#[derive(Debug)]
+pub struct ApiError(pub AppError);
+
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
+        ApiError(e)
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        ApiError(e.into())
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.0.code.status()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut res = HttpResponse::build(self.status_code());
+        if self.0.code.status() == StatusCode::SERVICE_UNAVAILABLE {
+            res.insert_header(("Retry-After", "5"));
+        }
+        res.insert_header(("Cache-Control", "no-store")).json(json!({ "error": {
+            "code": self.0.code.as_str(),
+            "message": self.0.message,
+            "details": self.0.details,
+        }}))
+    }
+}
+
+/// Renders as an HTML page (see `pages::render_error_page`, which dresses it in the layout).
+#[derive(Debug)]
+pub struct PageError(pub AppError);
+
+impl From<AppError> for PageError {
+    fn from(e: AppError) -> Self {
+        PageError(e)
+    }
+}
+
+impl From<StoreError> for PageError {
+    fn from(e: StoreError) -> Self {
+        PageError(e.into())
+    }
+}
+
+impl std::fmt::Display for PageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl ResponseError for PageError {
+    fn status_code(&self) -> StatusCode {
+        self.0.code.status()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let markup = super::views::errors::page_for(None, self.status_code(), &self.0.message);
+        HttpResponse::build(self.status_code())
+            .insert_header(("Cache-Control", "no-store"))
+            .content_type("text/html; charset=utf-8")
+            .body(markup.into_string())
+    }
+}
+
+/// Extractor failures under `/api` (bad JSON, query or path) answer 400 in the API's format.
+pub fn json_config() -> actix_web::web::JsonConfig {
+    actix_web::web::JsonConfig::default().limit(1 << 20).error_handler(|err, _req| {
+        let code = match &err {
+            actix_web::error::JsonPayloadError::Overflow { .. } | actix_web::error::JsonPayloadError::OverflowKnownLength { .. } => {
+                ErrorCode::PayloadTooLarge
+            }
+            actix_web::error::JsonPayloadError::Deserialize(e) if e.is_data() => ErrorCode::InvalidInput,
+            _ => ErrorCode::BadRequest,
+        };
+        ApiError(AppError::new(code, format!("request body: {err}"))).into()
+    })
+}
+
+pub fn query_config() -> actix_web::web::QueryConfig {
+    actix_web::web::QueryConfig::default()
+        .error_handler(|err, _req| ApiError(AppError::new(ErrorCode::BadRequest, format!("query string: {err}"))).into())
+}
+
+pub fn path_config() -> actix_web::web::PathConfig {
+    actix_web::web::PathConfig::default()
+        .error_handler(|err, _req| ApiError(AppError::new(ErrorCode::BadRequest, format!("path: {err}"))).into())
+}

@@ -1,0 +1,53 @@
+//! The actix adapter: routes, JSON API, HTML pages, assets and operational endpoints.
+//!
+//! Handlers turn a request into domain input, call one use case on the blocking pool and render
+//! the answer. Errors become JSON under `/api` and HTML pages elsewhere, mapped in `error`.
+
+pub mod api;
+pub mod assets;
+pub mod caching;
+pub mod error;
+pub mod ops;
+pub mod pages;
+pub mod views;
+
+use actix_web::middleware::DefaultHeaders;
+use actix_web::web::ServiceConfig;
+use actix_web::HttpRequest;
+
+pub use error::{ApiError, AppError, ErrorCode, PageError};
+
+/// Mounts every area's routes.
+pub fn configure(cfg: &mut ServiceConfig) {
+    ops::configure(cfg);
+    assets::configure(cfg);
+    api::configure(cfg);
+    pages::configure(cfg);
+    cfg.default_service(actix_web::web::to(not_found));
+}
+
+/// Unknown URLs: JSON under `/api`, a helpful page elsewhere.
+async fn not_found(req: HttpRequest) -> Result<actix_web::HttpResponse, actix_web::Error> {
+    let err = AppError::new(ErrorCode::NotFound, format!("nothing here at {}", req.path()));
+    if req.path().starts_with("/api/") { Err(ApiError(err).into()) } else { Err(PageError(err).into()) }
+}
+
+/// Headers every response carries.
+pub fn security_headers() -> DefaultHeaders {
+    DefaultHeaders::new()
+        .add(("X-Content-Type-Options", "nosniff"))
+        .add(("Referrer-Policy", "strict-origin-when-cross-origin"))
+        .add(("X-Frame-Options", "DENY"))
+}
+
+/// Runs blocking store work on actix's blocking pool, keeping the request's tracing span.
+pub async fn blocking<T, F>(f: F) -> Result<T, AppError>
+where
+    F: FnOnce() -> Result<T, AppError> + Send + 'static,
+    T: Send + 'static,
+{
+    let span = tracing::Span::current();
+    actix_web::web::block(move || span.in_scope(f))
+        .await
+        .map_err(|_| AppError::new(ErrorCode::Unavailable, "the server is shutting down"))?
+}

@@ -1,0 +1,124 @@
+//! HTML pages: home, category listings and product pages, plus the error pages around them.
+
+use actix_web::dev::ServiceResponse;
+use actix_web::http::header;
+use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+
+use super::caching::html_page;
+use super::views::{self, Chrome};
+use super::{blocking, AppError, ErrorCode, PageError};
+use crate::app::AppState;
+use crate::catalog::{ops, PageRequest, Sort};
+use crate::store::ReadTx;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/", web::get().to(home))
+        .route("/c/{slug:.+}", web::get().to(category))
+        .route("/p/{sku}", web::get().to(product));
+}
+
+/// Every page's frame data, read in the same blocking call as the page itself.
+fn chrome(state: &AppState, tx: &ReadTx) -> Result<Chrome, AppError> {
+    let nav = tx.categories()?.into_iter().filter(|(_, c)| c.path.depth() == 1).collect();
+    Ok(Chrome { shop: state.config.shop.clone(), nav })
+}
+
+async fn home(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, PageError> {
+    let shared = state.clone();
+    let markup = blocking(move || {
+        let home = ops::home(&shared.store, 8)?;
+        let chrome = chrome(&shared, &shared.store.read()?)?;
+        Ok(views::home::home(&chrome, &home))
+    })
+    .await?;
+    Ok(html_page(&req, markup, state.config.http.page_max_age))
+}
+
+/// Listing query parameters, parsed leniently: a bad value falls back to the default.
+#[derive(Deserialize)]
+struct ListingQuery {
+    sort: Option<String>,
+    page: Option<String>,
+}
+
+impl ListingQuery {
+    fn sort(&self) -> Sort {
+        self.sort.as_deref().and_then(|s| Sort::ALL.into_iter().find(|o| o.as_str() == s)).unwrap_or_default()
+    }
+
+    fn page(&self) -> PageRequest {
+        PageRequest::new(self.page.as_deref().and_then(|p| p.parse().ok()), None, 24)
+    }
+}
+
+async fn category(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    slug: web::Path<String>,
+    query: web::Query<ListingQuery>,
+) -> Result<HttpResponse, PageError> {
+    let slug = slug.into_inner().trim_end_matches('/').to_lowercase();
+    let (sort, page) = (query.sort(), query.page());
+    let shared = state.clone();
+    let markup = blocking(move || {
+        let listing = ops::category_listing(&shared.store, &slug, sort, page)?
+            .ok_or_else(|| AppError::new(ErrorCode::NotFound, format!("there is no category {slug:?}")))?;
+        let chrome = chrome(&shared, &shared.store.read()?)?;
+        Ok(views::category::category(&chrome, &listing, sort))
+    })
+    .await?;
+    Ok(html_page(&req, markup, state.config.http.page_max_age))
+}
+
+async fn product(req: HttpRequest, state: web::Data<AppState>, sku: web::Path<String>) -> Result<HttpResponse, PageError> {
+    let sku = sku.into_inner();
+    let shared = state.clone();
+    let markup = blocking(move || {
+        let detail = ops::product_detail(&shared.store, &sku)?.ok_or_else(|| AppError::product_not_found(&sku))?;
+        let chrome = chrome(&shared, &shared.store.read()?)?;
+        Ok(views::product::product(&chrome, &detail))
+    })
+    .await?;
+    Ok(html_page(&req, markup, state.config.http.page_max_age))
+}
+
+/// Dresses every HTML error response (ours, or actix's own such as a 404 route miss) in the full
+/// layout with the shop's navigation. API and asset errors pass through untouched.
+pub fn error_pages<B: 'static>() -> ErrorHandlers<B> {
+    ErrorHandlers::new().default_handler(render_error_page)
+}
+
+fn render_error_page<B: 'static>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let path = res.request().path();
+    let is_html = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|ct| ct.starts_with("text/html"));
+    if path.starts_with("/api/") || path.starts_with("/assets/") || !is_html {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    let status = res.status();
+    let message = res
+        .response()
+        .error()
+        .and_then(|e| e.as_error::<PageError>())
+        .map(|e| e.0.message.clone())
+        .unwrap_or_else(|| status.canonical_reason().unwrap_or("Error").to_owned());
+    let (req, _) = res.into_parts();
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    Ok(ErrorHandlerResponse::Future(Box::pin(async move {
+        let chrome = match state {
+            Some(state) => blocking(move || chrome(&state, &state.store.read()?)).await.ok(),
+            None => None,
+        };
+        let markup = views::errors::page_for(chrome.as_ref(), status, &message);
+        let response = HttpResponse::build(status)
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .content_type("text/html; charset=utf-8")
+            .body(markup.into_string());
+        Ok(ServiceResponse::new(req, response).map_into_right_body::<B>())
+    })))
+}

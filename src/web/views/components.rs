@@ -1,0 +1,143 @@
+//! Small pieces shared by pages: product cards, tiles, prices, stock badges, breadcrumbs, pagers.
+
+use maud::{html, Markup};
+
+use crate::catalog::{Category, Item, Product};
+use crate::web::assets;
+
+/// The icon for a product's top-level category; the demo catalog carries no photos.
+fn icon_for(product: &Product) -> String {
+    let top = product.category.as_ref().map(|c| c.names()[0].to_lowercase()).unwrap_or_default();
+    let name = match top.as_str() {
+        t if t.contains("sauce") => "sauce",
+        t if t.contains("brake") => "brakes",
+        t if t.contains("filter") => "filters",
+        t if t.contains("ignition") => "ignition",
+        t if t.contains("suspension") || t.contains("steering") => "suspension",
+        t if t.contains("cool") => "cooling",
+        t if t.contains("electric") || t.contains("lighting") => "electrical",
+        t if t.contains("tool") => "tools",
+        t if t.contains("fluid") || t.contains("chemical") => "fluids",
+        _ => "part",
+    };
+    assets::url(&format!("img/icons/{name}.svg"))
+}
+
+/// A stable colour for a product's tile, from its SKU.
+fn hue_class(product: &Product) -> String {
+    let h = xxhash_rust::xxh3::xxh3_64(product.sku.as_str().as_bytes()) % 6;
+    format!("tile hue-{h}")
+}
+
+pub fn tile(product: &Product, large: bool) -> Markup {
+    let size = if large { "160" } else { "72" };
+    html! {
+        div class=(hue_class(product)) {
+            img src=(icon_for(product)) alt="" width=(size) height=(size) loading="lazy";
+        }
+    }
+}
+
+pub fn stock_badge(stock: u64) -> Markup {
+    html! {
+        @match stock {
+            0 => span.stock.out { "Out of stock" },
+            1..=5 => span.stock.low { "Only " (stock) " left" },
+            _ => span.stock.in { "In stock" },
+        }
+    }
+}
+
+pub fn card(item: &Item) -> Markup {
+    let p = &item.product;
+    html! {
+        article.card {
+            a.card-link href={ "/p/" (p.sku) } {
+                (tile(p, false))
+                div.card-body {
+                    @if let Some(brand) = &p.brand { p.card-brand { (brand) } }
+                    h3.card-title { (p.title) }
+                    @if let Some(pn) = p.own_part_number() { p.card-pn { "Part # " (pn) } }
+                    div.card-foot {
+                        span.price { (p.price) }
+                        (stock_badge(item.stock))
+                    }
+                }
+            }
+        }
+    }
+}
+
+pub fn grid(items: &[Item]) -> Markup {
+    html! {
+        ul.grid role="list" {
+            @for item in items { li { (card(item)) } }
+        }
+    }
+}
+
+pub fn breadcrumbs(trail: &[(String, Category)], current: Option<&str>) -> Markup {
+    html! {
+        nav.crumbs aria-label="Breadcrumb" {
+            ol {
+                li { a href="/" { "Home" } }
+                @for (i, (slug, category)) in trail.iter().enumerate() {
+                    @if current.is_none() && i + 1 == trail.len() {
+                        li aria-current="page" { (category.path.name()) }
+                    } @else {
+                        li { a href={ "/c/" (slug) } { (category.path.name()) } }
+                    }
+                }
+                @if let Some(current) = current { li aria-current="page" { (current) } }
+            }
+        }
+    }
+}
+
+/// Page links around the current page; `href(n)` builds page n's URL.
+pub fn pager(page: u32, pages: u32, href: impl Fn(u32) -> String) -> Markup {
+    if pages <= 1 {
+        return html! {};
+    }
+    let window: Vec<u32> = (1..=pages).filter(|&n| n == 1 || n == pages || n.abs_diff(page) <= 2).collect();
+    html! {
+        nav.pager aria-label="Pagination" {
+            @if page > 1 { a rel="prev" href=(href(page - 1)) { "‹ Previous" } }
+            @for (i, &n) in window.iter().enumerate() {
+                @if i > 0 && n - window[i - 1] > 1 { span.gap aria-hidden="true" { "…" } }
+                @if n == page {
+                    a aria-current="page" href=(href(n)) { (n) }
+                } @else {
+                    a href=(href(n)) { (n) }
+                }
+            }
+            @if page < pages { a rel="next" href=(href(page + 1)) { "Next ›" } }
+        }
+    }
+}
+
+/// `warranty_years` -> `Warranty years`.
+pub fn label(name: &str) -> String {
+    let spaced = name.replace(['_', '-'], " ");
+    let mut chars = spaced.chars();
+    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
+}
+
+/// Heat as one to five chillies, for sauces that carry a `heat` attribute.
+pub fn heat(level: &str) -> Markup {
+    let n = match level.to_lowercase().as_str() {
+        "mild" => 1,
+        "medium" => 2,
+        "hot" => 3,
+        "extra hot" | "very hot" => 4,
+        "insane" | "superhot" | "extreme" => 5,
+        _ => 0,
+    };
+    html! {
+        @if n > 0 {
+            span.heat aria-label={ "Heat: " (level) } title={ "Heat: " (level) } {
+                @for i in 1..=5u8 { span class=(if i <= n { "chili on" } else { "chili" }) aria-hidden="true" { "🌶" } }
+            }
+        }
+    }
+}

@@ -1,0 +1,82 @@
+//! The page frame: head, header with category navigation, footer.
+
+use maud::{html, Markup, DOCTYPE};
+
+use crate::catalog::Category;
+use crate::config::ShopConfig;
+use crate::web::assets;
+
+/// What every page's frame shows: the shop and its top-level categories.
+#[derive(Clone, Debug)]
+pub struct Chrome {
+    pub shop: ShopConfig,
+    pub nav: Vec<(String, Category)>,
+}
+
+pub fn page(chrome: &Chrome, title: &str, description: &str, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · " (chrome.shop.name) }
+                meta name="description" content=(description);
+                meta name="theme-color" content="#b3261e";
+                link rel="stylesheet" href=(assets::url("css/shop.css"));
+                link rel="icon" type="image/svg+xml" href=(assets::url("img/favicon.svg"));
+            }
+            body {
+                a.skip href="#main" { "Skip to content" }
+                (header(chrome))
+                main #main .wrap { (body) }
+                (footer(chrome))
+            }
+        }
+    }
+}
+
+fn header(chrome: &Chrome) -> Markup {
+    html! {
+        header.site-header {
+            div.wrap.header-row {
+                a.brand href="/" {
+                    img src=(assets::url("img/favicon.svg")) alt="" width="32" height="32";
+                    span { (chrome.shop.name) }
+                }
+                p.tagline { (chrome.shop.tagline) }
+            }
+            @if !chrome.nav.is_empty() {
+                nav.cat-nav aria-label="Categories" {
+                    ul.wrap {
+                        @for (slug, category) in &chrome.nav {
+                            li { a href={ "/c/" (slug) } { (category.path.name()) } }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn footer(chrome: &Chrome) -> Markup {
+    html! {
+        footer.site-footer {
+            div.wrap.footer-row {
+                div {
+                    p.footer-brand { (chrome.shop.name) }
+                    p { (chrome.shop.tagline) }
+                }
+                nav aria-label="Footer" {
+                    ul {
+                        li { a href="/" { "Home" } }
+                        @for (slug, category) in chrome.nav.iter().take(6) {
+                            li { a href={ "/c/" (slug) } { (category.path.name()) } }
+                        }
+                    }
+                }
+                p.small { "Prices include no tax until checkout. Powered by storefront." }
+            }
+        }
+    }
+}

@@ -1,0 +1,11 @@
+//! maud views: plain functions returning `Markup`. Escaping stays on everywhere; nothing a merchant
+//! or shopper typed is ever passed through `PreEscaped`.
+
+pub mod category;
+pub mod components;
+pub mod errors;
+pub mod home;
+pub mod layout;
+pub mod product;
+
+pub use layout::Chrome;

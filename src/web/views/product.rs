@@ -1,0 +1,186 @@
+use maud::{html, Markup};
+
+use super::components::{breadcrumbs, heat, label, stock_badge, tile};
+use super::layout::{page, Chrome};
+use crate::catalog::ops::ProductDetail;
+use crate::catalog::{AttrValue, Item, Product};
+use crate::domain::Fitment;
+
+/// Rows of the fitment table shown before "show all".
+const FITMENTS_SHOWN: usize = 12;
+
+pub fn product(chrome: &Chrome, detail: &ProductDetail) -> Markup {
+    let item = &detail.item;
+    let p = &item.product;
+    let body = html! {
+        (breadcrumbs(&detail.breadcrumbs, Some(&p.title)))
+        article.product itemscope itemtype="https://schema.org/Product" {
+            div.product-media { (tile(p, true)) }
+            div.product-info {
+                @if let Some(brand) = &p.brand { p.product-brand itemprop="brand" { (brand) } }
+                h1 itemprop="name" { (p.title) }
+                p.product-ids {
+                    @if let Some(pn) = p.own_part_number() { span { "Part # " strong { (pn) } } }
+                    span { "SKU " span itemprop="sku" { (p.sku) } }
+                }
+                @if let Some(AttrValue::Text(level)) = p.attributes.get("heat") { (heat(level)) }
+                div.buy-box {
+                    p.price.big { (p.price) }
+                    p { (stock_badge(item.stock)) }
+                    (variants(detail))
+                    @if p.universal { p.fit-note.universal { "Universal: fits any vehicle." } }
+                    @else if !p.fitments.is_empty() {
+                        p.fit-note { "Fits " (vehicle_count(&p.fitments)) ". " a href="#fitment" { "Check your vehicle" } }
+                    }
+                }
+                @if !p.description.is_empty() {
+                    section.description aria-labelledby="about" {
+                        h2 #about { "About this item" }
+                        p itemprop="description" { (p.description) }
+                    }
+                }
+            }
+        }
+        div.product-details {
+            (specifications(p))
+            (part_numbers(p))
+        }
+        (fitment_table(&p.fitments))
+    };
+    let description = if p.description.is_empty() { p.title.clone() } else { p.description.chars().take(160).collect() };
+    page(chrome, &p.title, &description, body)
+}
+
+fn variants(detail: &ProductDetail) -> Markup {
+    if detail.variants.len() < 2 {
+        return html! {};
+    }
+    let names: Vec<&String> = detail.item.product.options.keys().collect();
+    let legend = if names.is_empty() { "Options".to_owned() } else { names.iter().map(|n| label(n)).collect::<Vec<_>>().join(" / ") };
+    html! {
+        nav.variants aria-label=(legend) {
+            p.variants-label { (legend) }
+            ul role="list" {
+                @for v in &detail.variants {
+                    li { (variant_link(v, v.product.sku == detail.item.product.sku)) }
+                }
+            }
+        }
+    }
+}
+
+fn variant_link(v: &Item, current: bool) -> Markup {
+    let text = if v.product.options.is_empty() {
+        v.product.title.clone()
+    } else {
+        v.product.options.values().cloned().collect::<Vec<_>>().join(" / ")
+    };
+    html! {
+        a.variant.current[current].soldout[v.stock == 0] href={ "/p/" (v.product.sku) } aria-current=[current.then_some("page")] {
+            span { (text) }
+            span.variant-price { (v.product.price) }
+        }
+    }
+}
+
+fn specifications(p: &Product) -> Markup {
+    if p.attributes.is_empty() && p.options.is_empty() {
+        return html! {};
+    }
+    html! {
+        section.specs aria-labelledby="specs" {
+            h2 #specs { "Specifications" }
+            dl {
+                @for (name, value) in &p.options { dt { (label(name)) } dd { (value) } }
+                @for (name, value) in p.attributes.iter().filter(|(n, _)| !p.options.contains_key(*n)) {
+                    dt { (label(name)) }
+                    dd {
+                        @match (name.as_str(), value) {
+                            ("scoville", AttrValue::Int(n)) => { (thousands(*n)) " SHU" },
+                            _ => { (value) },
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn part_numbers(p: &Product) -> Markup {
+    if p.part_numbers.len() < 2 {
+        return html! {};
+    }
+    html! {
+        section.part-numbers aria-labelledby="pns" {
+            h2 #pns { "Interchange and OEM numbers" }
+            p.muted { "This part replaces any of these numbers." }
+            ul.pn-list role="list" {
+                @for pn in &p.part_numbers[1..] { li { code { (pn) } } }
+            }
+        }
+    }
+}
+
+fn fitment_table(fitments: &[Fitment]) -> Markup {
+    if fitments.is_empty() {
+        return html! {};
+    }
+    let mut rows: Vec<&Fitment> = fitments.iter().collect();
+    rows.sort_by(|a, b| (&a.make, &a.model, a.years).cmp(&(&b.make, &b.model, b.years)));
+    let (shown, rest) = rows.split_at(rows.len().min(FITMENTS_SHOWN));
+    html! {
+        section.fitment #fitment aria-labelledby="fit-h" {
+            h2 #fit-h { "Vehicle fitment" }
+            p.muted { "This part fits " (vehicle_count(fitments)) ". Blank submodel or engine means every one." }
+            (fitment_rows(shown))
+            @if !rest.is_empty() {
+                details {
+                    summary { "Show all " (rows.len()) " fitments" }
+                    (fitment_rows(rest))
+                }
+            }
+        }
+    }
+}
+
+fn fitment_rows(rows: &[&Fitment]) -> Markup {
+    html! {
+        div.table-scroll {
+            table {
+                thead { tr { th scope="col" { "Years" } th scope="col" { "Make" } th scope="col" { "Model" } th scope="col" { "Submodel" } th scope="col" { "Engine" } } }
+                tbody {
+                    @for f in rows {
+                        tr {
+                            td { (f.years) } td { (f.make) } td { (f.model) }
+                            td { (f.submodel.as_deref().unwrap_or("All")) }
+                            td { (f.engine.as_deref().unwrap_or("All")) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// "3 models" / "1 model", counting distinct make and model pairs.
+fn vehicle_count(fitments: &[Fitment]) -> String {
+    let mut models: Vec<(String, String)> = fitments.iter().map(|f| (f.make.to_lowercase(), f.model.to_lowercase())).collect();
+    models.sort();
+    models.dedup();
+    match models.len() {
+        1 => "1 model".to_owned(),
+        n => format!("{n} models"),
+    }
+}
+
+fn thousands(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 { format!("-{out}") } else { out }
+}
