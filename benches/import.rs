@@ -5,11 +5,11 @@
 
 use std::time::Duration;
 
-use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use storefront::catalog::generator::generate;
-use storefront::catalog::import::{lines, Format};
-use storefront::catalog::ops::{import, Batch};
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use storefront::catalog::ProductRecord;
+use storefront::catalog::generator::generate;
+use storefront::catalog::import::{Format, lines};
+use storefront::catalog::ops::{Batch, import};
 use storefront::store::StoreError;
 use storefront::store::{Store, StoreOptions};
 
@@ -27,15 +27,23 @@ fn catalog() -> Vec<u8> {
 fn bench_import(c: &mut Criterion) {
     let data = catalog();
     let mut group = c.benchmark_group("import");
-    group.throughput(Throughput::Elements(PRODUCTS)).sample_size(10).measurement_time(Duration::from_secs(20));
+    group
+        .throughput(Throughput::Elements(PRODUCTS))
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(20));
     group.bench_function("parse_and_validate", |b| {
-        b.iter(|| lines(&data[..], Format::JsonLines, 0).filter(|l| matches!(l, Ok((_, Ok(_))))).count())
+        b.iter(|| {
+            lines(&data[..], Format::JsonLines, 0)
+                .filter(|l| matches!(l, Ok((_, Ok(_)))))
+                .count()
+        })
     });
     group.bench_function("write_only", |b| {
         b.iter_batched(
             || {
-                let records: Vec<ProductRecord> =
-                    lines(&data[..], Format::JsonLines, 0).map(|l| l.expect("read").1.expect("valid")).collect();
+                let records: Vec<ProductRecord> = lines(&data[..], Format::JsonLines, 0)
+                    .map(|l| l.expect("read").1.expect("valid"))
+                    .collect();
                 (tempfile::tempdir().expect("temp dir"), records)
             },
             |(dir, records)| {

@@ -5,7 +5,7 @@ use std::net::TcpListener;
 use std::sync::Arc;
 
 use actix_web::dev::{Server, ServerHandle};
-use actix_web::{middleware, web as aweb, App, HttpServer};
+use actix_web::{App, HttpServer, middleware, web as aweb};
 use anyhow::Context;
 
 use crate::catalog::{demo, ops as catalog};
@@ -32,14 +32,17 @@ impl Application {
         let listener = TcpListener::bind(config.bind).with_context(|| format!("cannot listen on {}", config.bind))?;
         let port = listener.local_addr()?.port();
         let store = open_store(&config).await?;
-        let state = aweb::Data::new(AppState { store, config: Arc::new(config) });
+        let state = aweb::Data::new(AppState {
+            store,
+            config: Arc::new(config),
+        });
         let http = &state.config.http;
         let shared = state.clone();
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(shared.clone())
                 .wrap(middleware::Compress::default())
-                        .wrap(crate::web::pages::error_pages())
+                .wrap(crate::web::pages::error_pages())
                 .wrap(crate::web::security_headers())
                 .wrap(tracing_actix_web::TracingLogger::default())
                 .configure(crate::web::configure)
@@ -78,8 +81,9 @@ impl Application {
             result = &mut server => result?,
             () = shutdown => {
                 tracing::info!("shutting down: finishing in-flight requests");
-                handle.stop(true).await;
-                server.await?;
+                // The server future must keep being polled for the stop command to be handled.
+                let (_, result) = tokio::join!(handle.stop(true), server);
+                result?;
             }
         }
         drop(self.state);
@@ -94,7 +98,10 @@ async fn open_store(config: &Config) -> anyhow::Result<Store> {
         let store = Store::open(&dir, &options)?;
         if demo && catalog::is_empty(&store)? {
             let report = demo::seed(&store)?;
-            tracing::info!(products = report.accepted(), "seeded the empty store with the demo catalog");
+            tracing::info!(
+                products = report.accepted(),
+                "seeded the empty store with the demo catalog"
+            );
         }
         Ok(store)
     })

@@ -24,6 +24,8 @@ use crate::telemetry;
 pub struct Cli {
     #[command(flatten)]
     pub config: ConfigArgs,
+    #[command(flatten)]
+    pub serve: ServeArgs,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -31,7 +33,7 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Serve the store (the default command).
-    Serve(ServeArgs),
+    Serve,
     /// A throwaway store: a temporary data dir, the demo catalog (or generated products), a free port.
     Demo {
         /// Generate this many products instead of loading the demo catalog.
@@ -40,9 +42,6 @@ pub enum Command {
         /// Seed for generated products.
         #[arg(long, default_value_t = 1)]
         seed: u64,
-        /// Address to listen on.
-        #[arg(long, default_value = "127.0.0.1:0")]
-        bind: String,
     },
     /// Upsert a catalog from JSON Lines (.jsonl) or CSV (.csv); `-` reads JSON Lines from stdin.
     Import {
@@ -86,16 +85,17 @@ pub const EXIT_REJECTED: u8 = 2;
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let command = cli.command.unwrap_or(Command::Serve(ServeArgs::default()));
-    let serve_args = match &command {
-        Command::Serve(args) => args.clone(),
-        _ => ServeArgs::default(),
-    };
-    let config = Config::load(&cli.config, &serve_args)?;
+    let command = cli.command.unwrap_or(Command::Serve);
+    let config = Config::load(&cli.config, &cli.serve)?;
     telemetry::init(&config.log);
     match command {
-        Command::Serve(_) => serve(config),
-        Command::Demo { products, seed, bind } => demo(config, products, seed, &bind),
+        Command::Serve => serve(config),
+        Command::Demo { products, seed } => demo(
+            config,
+            products,
+            seed,
+            cli.serve.bind.as_deref().unwrap_or("127.0.0.1:0"),
+        ),
         Command::Import { file, format } => import(&config, &file, format),
         Command::Export { output } => export_catalog(&config, output.as_deref()),
         Command::Gen { products, seed, output } => generate(products, seed, output.as_deref()),
@@ -103,22 +103,36 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")
+/// Runs `future` on a fresh multi-threaded runtime, which is shut down before returning.
+fn block_on<T>(future: impl std::future::Future<Output = anyhow::Result<T>>) -> anyhow::Result<T> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let result = runtime.block_on(future);
+    drop(runtime);
+    result
 }
 
 fn serve(config: Config) -> anyhow::Result<ExitCode> {
-    runtime()?.block_on(async {
+    block_on(async {
         let data_dir = config.data_dir.clone();
         let app = Application::build(config).await?;
-        println!("storefront serving http://{} (data dir {})", app.state().config.bind_display(app.port()), data_dir.display());
+        println!(
+            "storefront serving http://{} (data dir {})",
+            app.state().config.bind_display(app.port()),
+            data_dir.display()
+        );
         app.run_until_stopped().await?;
         Ok(ExitCode::SUCCESS)
     })
 }
 
 fn demo(mut config: Config, products: Option<u64>, seed: u64, bind: &str) -> anyhow::Result<ExitCode> {
-    let dir = tempfile::Builder::new().prefix("storefront-demo-").tempdir().context("cannot create a temporary data dir")?;
+    let dir = tempfile::Builder::new()
+        .prefix("storefront-demo-")
+        .tempdir()
+        .context("cannot create a temporary data dir")?;
     config.data_dir = dir.path().to_owned();
     config.bind = crate::config::parse_bind(bind)?;
     config.demo = products.is_none();
@@ -127,10 +141,13 @@ fn demo(mut config: Config, products: Option<u64>, seed: u64, bind: &str) -> any
         let report = import_generated(&store, n, seed)?;
         println!("generated {} products (seed {seed})", report.accepted());
     }
-    runtime()?.block_on(async {
+    block_on(async {
         let app = Application::build(config).await?;
         println!("demo store at http://{}", app.state().config.bind_display(app.port()));
-        println!("data dir {} is deleted when you stop the demo (Ctrl-C)", dir.path().display());
+        println!(
+            "data dir {} is deleted when you stop the demo (Ctrl-C)",
+            dir.path().display()
+        );
         app.run_until_stopped().await
     })?;
     drop(dir);
@@ -146,7 +163,9 @@ fn import_generated(store: &Store, products: u64, seed: u64) -> anyhow::Result<I
         bar.set_position(r.accepted() + r.rejected.len() as u64)
     })?;
     bar.finish_and_clear();
-    producer.join().map_err(|_| anyhow::anyhow!("the generator panicked"))??;
+    producer
+        .join()
+        .map_err(|_| anyhow::anyhow!("the generator panicked"))??;
     Ok(report)
 }
 
@@ -169,12 +188,20 @@ fn import(config: &Config, file: &Path, format: Option<FormatArg>) -> anyhow::Re
     let read = counter.count.clone();
     let bar = progress_bar(size.unwrap_or(0), "importing");
     bar.set_style(byte_style());
-    let report = catalog::import(&store, BufReader::with_capacity(1 << 20, counter), format, "import", &mut |_| {
-        bar.set_position(read.load(std::sync::atomic::Ordering::Relaxed))
-    })?;
+    let report = catalog::import(
+        &store,
+        BufReader::with_capacity(1 << 20, counter),
+        format,
+        "import",
+        &mut |_| bar.set_position(read.load(std::sync::atomic::Ordering::Relaxed)),
+    )?;
     bar.finish_and_clear();
     print_report(&report, started.elapsed().as_secs_f64());
-    Ok(if report.rejected.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(EXIT_REJECTED) })
+    Ok(if report.rejected.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_REJECTED)
+    })
 }
 
 fn print_report(report: &ImportReport, secs: f64) {
@@ -256,7 +283,10 @@ struct CountingReader<R> {
 
 impl<R> CountingReader<R> {
     fn new(inner: R) -> Self {
-        CountingReader { inner, count: Default::default() }
+        CountingReader {
+            inner,
+            count: Default::default(),
+        }
     }
 }
 

@@ -36,13 +36,13 @@ pub struct ConfigArgs {
 #[derive(clap::Args, Clone, Debug, Default)]
 pub struct ServeArgs {
     /// Address to listen on [default: 127.0.0.1:8080].
-    #[arg(long, env = "STOREFRONT_BIND", value_name = "ADDR")]
+    #[arg(long, env = "STOREFRONT_BIND", global = true, value_name = "ADDR")]
     pub bind: Option<String>,
     /// Do not seed an empty data dir with the demo catalog.
-    #[arg(long, env = "STOREFRONT_NO_DEMO")]
+    #[arg(long, env = "STOREFRONT_NO_DEMO", global = true)]
     pub no_demo: bool,
     /// HTTP worker threads [default: number of cores].
-    #[arg(long, env = "STOREFRONT_WORKERS", value_name = "N")]
+    #[arg(long, env = "STOREFRONT_WORKERS", global = true, value_name = "N")]
     pub workers: Option<usize>,
 }
 
@@ -140,7 +140,8 @@ pub const EXAMPLE: &str = include_str!("../storefront.example.toml");
 
 impl Settings {
     pub fn from_file(path: &Path) -> anyhow::Result<Settings> {
-        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read config file {}", path.display()))?;
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("cannot read config file {}", path.display()))?;
         toml::from_str(&text).with_context(|| format!("config file {} is not valid", path.display()))
     }
 
@@ -156,31 +157,49 @@ impl Settings {
 impl Config {
     /// Merges file settings with flags and env (which win) and validates the result.
     pub fn from_parts(settings: Settings, args: &ConfigArgs, serve: &ServeArgs) -> anyhow::Result<Config> {
-        let bind_text = serve.bind.clone().or(settings.bind).unwrap_or_else(|| DEFAULT_BIND.to_owned());
-        let workers = serve.workers.or(settings.http.workers).unwrap_or_else(|| {
-            std::thread::available_parallelism().map_or(2, NonZeroUsize::get)
-        });
+        let bind_text = serve
+            .bind
+            .clone()
+            .or(settings.bind)
+            .unwrap_or_else(|| DEFAULT_BIND.to_owned());
+        let workers = serve
+            .workers
+            .or(settings.http.workers)
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, NonZeroUsize::get));
         let cache_mb = args.cache_mb.or(settings.store.cache_mb).unwrap_or(64);
         if !(4..=65_536).contains(&cache_mb) {
             bail!("store cache_mb must be between 4 and 65536, got {cache_mb}");
         }
         Ok(Config {
-            data_dir: args.data_dir.clone().or(settings.data_dir).unwrap_or_else(|| DEFAULT_DATA_DIR.into()),
+            data_dir: args
+                .data_dir
+                .clone()
+                .or(settings.data_dir)
+                .unwrap_or_else(|| DEFAULT_DATA_DIR.into()),
             bind: parse_bind(&bind_text)?,
             demo: !serve.no_demo && settings.demo.unwrap_or(true),
             log: LogConfig {
                 format: args.log_format.or(settings.log.format).unwrap_or_default(),
-                filter: args.log.clone().or(settings.log.filter).unwrap_or_else(|| "info".to_owned()),
+                filter: args
+                    .log
+                    .clone()
+                    .or(settings.log.filter)
+                    .unwrap_or_else(|| "info".to_owned()),
             },
             http: HttpConfig {
                 workers: NonZeroUsize::new(workers).context("workers must be at least 1")?,
                 page_max_age: Duration::from_secs(settings.http.page_max_age_secs.unwrap_or(60)),
                 shutdown_timeout: Duration::from_secs(settings.http.shutdown_timeout_secs.unwrap_or(30)),
             },
-            store: StoreOptions { cache_bytes: (cache_mb as usize) << 20 },
+            store: StoreOptions {
+                cache_bytes: (cache_mb as usize) << 20,
+            },
             shop: ShopConfig {
                 name: settings.shop.name.unwrap_or_else(|| "Redline & Ember".to_owned()),
-                tagline: settings.shop.tagline.unwrap_or_else(|| "Auto parts that fit. Hot sauce that bites.".to_owned()),
+                tagline: settings
+                    .shop
+                    .tagline
+                    .unwrap_or_else(|| "Auto parts that fit. Hot sauce that bites.".to_owned()),
             },
         })
     }
@@ -192,8 +211,15 @@ impl Config {
 
     /// A config for tests: the given data dir, a free port on loopback, no demo catalog, 2 workers.
     pub fn for_tests(data_dir: &Path) -> Config {
-        let serve = ServeArgs { bind: Some("127.0.0.1:0".into()), no_demo: true, workers: Some(2) };
-        let args = ConfigArgs { data_dir: Some(data_dir.to_owned()), ..ConfigArgs::default() };
+        let serve = ServeArgs {
+            bind: Some("127.0.0.1:0".into()),
+            no_demo: true,
+            workers: Some(2),
+        };
+        let args = ConfigArgs {
+            data_dir: Some(data_dir.to_owned()),
+            ..ConfigArgs::default()
+        };
         Config::from_parts(Settings::default(), &args, &serve).expect("the test config is valid")
     }
 }
@@ -226,7 +252,10 @@ mod tests {
     #[test]
     fn flags_override_the_file_and_defaults_fill_the_rest() {
         let settings: Settings = toml::from_str("bind = \"0.0.0.0:9000\"\ndata_dir = \"/srv/shop\"\n").unwrap();
-        let serve = ServeArgs { bind: Some("127.0.0.1:7000".into()), ..ServeArgs::default() };
+        let serve = ServeArgs {
+            bind: Some("127.0.0.1:7000".into()),
+            ..ServeArgs::default()
+        };
         let config = Config::from_parts(settings, &ConfigArgs::default(), &serve).unwrap();
         assert_eq!(config.bind.port(), 7000);
         assert_eq!(config.data_dir, PathBuf::from("/srv/shop"));
@@ -237,6 +266,16 @@ mod tests {
     #[test]
     fn typos_in_the_file_are_reported() {
         assert!(toml::from_str::<Settings>("bnid = \"x\"").is_err());
-        assert!(Config::from_parts(Settings::default(), &ConfigArgs { cache_mb: Some(1), ..Default::default() }, &ServeArgs::default()).is_err());
+        assert!(
+            Config::from_parts(
+                Settings::default(),
+                &ConfigArgs {
+                    cache_mb: Some(1),
+                    ..Default::default()
+                },
+                &ServeArgs::default()
+            )
+            .is_err()
+        );
     }
 }

@@ -126,7 +126,13 @@ pub enum Sort {
 }
 
 impl Sort {
-    pub const ALL: [Sort; 5] = [Sort::Featured, Sort::PriceAsc, Sort::PriceDesc, Sort::Newest, Sort::Title];
+    pub const ALL: [Sort; 5] = [
+        Sort::Featured,
+        Sort::PriceAsc,
+        Sort::PriceDesc,
+        Sort::Newest,
+        Sort::Title,
+    ];
 
     pub fn label(self) -> &'static str {
         match self {
@@ -165,7 +171,10 @@ impl PageRequest {
     pub fn new(page: Option<u32>, per_page: Option<u32>, default_per_page: u32) -> PageRequest {
         let per_page = per_page.unwrap_or(default_per_page).clamp(1, Self::MAX_PER_PAGE);
         let max_page = (Self::MAX_OFFSET / u64::from(per_page)).max(1) as u32;
-        PageRequest { page: page.unwrap_or(1).clamp(1, max_page), per_page }
+        PageRequest {
+            page: page.unwrap_or(1).clamp(1, max_page),
+            per_page,
+        }
     }
 
     pub fn offset(&self) -> usize {
@@ -183,7 +192,10 @@ pub struct Page<T> {
 
 impl<T> Page<T> {
     pub fn page_count(&self) -> u32 {
-        self.total.div_ceil(u64::from(self.page.per_page)).max(1).min(u64::from(u32::MAX)) as u32
+        self.total
+            .div_ceil(u64::from(self.page.per_page))
+            .max(1)
+            .min(u64::from(u32::MAX)) as u32
     }
 }
 

@@ -7,7 +7,7 @@ use std::sync::mpsc;
 
 use super::import::{self, Format, Rejected};
 use super::model::{Category, Item, Page, PageRequest, Product, ProductRecord, Sort};
-use crate::domain::{now_ms, CategoryPath};
+use crate::domain::{CategoryPath, now_ms};
 use crate::inventory::{self, Change};
 use crate::store::{ReadTx, Store, StoreError, WriteTx};
 
@@ -54,7 +54,16 @@ impl Batch {
             tx.put_product(&product)?;
         }
         let restocked = match stock {
-            Some(units) => inventory::set(tx, product.sku.as_str(), units, &Change { reason: "import", actor })?.is_some(),
+            Some(units) => inventory::set(
+                tx,
+                product.sku.as_str(),
+                units,
+                &Change {
+                    reason: "import",
+                    actor,
+                },
+            )?
+            .is_some(),
             None => false,
         };
         Ok(match (old, changed || restocked) {
@@ -78,7 +87,10 @@ impl Batch {
 
     fn count(&mut self, path: &CategoryPath, delta: i64) {
         for ancestor in path.ancestors() {
-            self.category_deltas.entry(ancestor.slug()).or_insert_with(|| (ancestor, 0)).1 += delta;
+            self.category_deltas
+                .entry(ancestor.slug())
+                .or_insert_with(|| (ancestor, 0))
+                .1 += delta;
         }
     }
 
@@ -187,14 +199,23 @@ fn parse_batches<R: BufRead>(source: R, format: Format, sender: mpsc::SyncSender
                 return;
             }
         }
-        if batch.len() == BATCH && sender.send(Ok(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)))).is_err() {
+        if batch.len() == BATCH
+            && sender
+                .send(Ok(std::mem::replace(&mut batch, Vec::with_capacity(BATCH))))
+                .is_err()
+        {
             return;
         }
     }
     let _ = sender.send(Ok(batch));
 }
 
-fn write_batch(store: &Store, batch: Vec<import::Line>, actor: &str, report: &mut ImportReport) -> Result<(), StoreError> {
+fn write_batch(
+    store: &Store,
+    batch: Vec<import::Line>,
+    actor: &str,
+    report: &mut ImportReport,
+) -> Result<(), StoreError> {
     let mut counts = ImportReport::default();
     store.write(|tx| {
         let mut upserts = Batch::default();
@@ -232,8 +253,13 @@ pub fn item(store: &Store, sku: &str) -> Result<Option<Item>, StoreError> {
 }
 
 fn load_item(tx: &ReadTx, sku: &str) -> Result<Option<Item>, StoreError> {
-    let Some(product) = tx.product(sku)? else { return Ok(None) };
-    Ok(Some(Item { stock: tx.stock(sku)?, product }))
+    let Some(product) = tx.product(sku)? else {
+        return Ok(None);
+    };
+    Ok(Some(Item {
+        stock: tx.stock(sku)?,
+        product,
+    }))
 }
 
 fn load_items(tx: &ReadTx, skus: &[String]) -> Result<Vec<Item>, StoreError> {
@@ -246,7 +272,9 @@ fn load_items(tx: &ReadTx, skus: &[String]) -> Result<Vec<Item>, StoreError> {
 
 pub fn product_detail(store: &Store, sku: &str) -> Result<Option<ProductDetail>, StoreError> {
     let tx = store.read()?;
-    let Some(item) = load_item(&tx, sku)? else { return Ok(None) };
+    let Some(item) = load_item(&tx, sku)? else {
+        return Ok(None);
+    };
     let variants = match &item.product.group {
         Some(group) => load_items(&tx, &tx.group_members(group)?)?,
         None => Vec::new(),
@@ -255,7 +283,11 @@ pub fn product_detail(store: &Store, sku: &str) -> Result<Option<ProductDetail>,
         Some(path) => breadcrumbs(&tx, path)?,
         None => Vec::new(),
     };
-    Ok(Some(ProductDetail { item, variants, breadcrumbs }))
+    Ok(Some(ProductDetail {
+        item,
+        variants,
+        breadcrumbs,
+    }))
 }
 
 fn breadcrumbs(tx: &ReadTx, path: &CategoryPath) -> Result<Vec<(String, Category)>, StoreError> {
@@ -291,28 +323,62 @@ pub struct CategoryListing {
     pub items: Page<Item>,
 }
 
-pub fn category_listing(store: &Store, slug: &str, sort: Sort, page: PageRequest) -> Result<Option<CategoryListing>, StoreError> {
+pub fn category_listing(
+    store: &Store,
+    slug: &str,
+    sort: Sort,
+    page: PageRequest,
+) -> Result<Option<CategoryListing>, StoreError> {
     let tx = store.read()?;
-    let Some(category) = tx.category(slug)? else { return Ok(None) };
+    let Some(category) = tx.category(slug)? else {
+        return Ok(None);
+    };
     let mut rows = tx.category_items(slug)?;
     match sort {
-        Sort::Featured => rows.sort_by(|a, b| b.1.popularity.cmp(&a.1.popularity).then_with(|| a.1.title.cmp(&b.1.title))),
+        Sort::Featured => rows.sort_by(|a, b| {
+            b.1.popularity
+                .cmp(&a.1.popularity)
+                .then_with(|| a.1.title.cmp(&b.1.title))
+        }),
         Sort::PriceAsc => rows.sort_by_key(|r| r.1.price_minor),
         Sort::PriceDesc => rows.sort_by_key(|r| Reverse(r.1.price_minor)),
         Sort::Newest => rows.sort_by_key(|r| Reverse(r.1.created_ms)),
         Sort::Title => rows.sort_by_cached_key(|r| r.1.title.to_lowercase()),
     }
-    let skus: Vec<String> = rows.iter().skip(page.offset()).take(page.per_page as usize).map(|r| r.0.clone()).collect();
-    let items = Page { items: load_items(&tx, &skus)?, total: rows.len() as u64, page };
+    let skus: Vec<String> = rows
+        .iter()
+        .skip(page.offset())
+        .take(page.per_page as usize)
+        .map(|r| r.0.clone())
+        .collect();
+    let items = Page {
+        items: load_items(&tx, &skus)?,
+        total: rows.len() as u64,
+        page,
+    };
     let children = child_categories(&tx, slug)?;
     let breadcrumbs = breadcrumbs(&tx, &category.path)?;
-    Ok(Some(CategoryListing { slug: slug.to_owned(), category, breadcrumbs, children, items }))
+    Ok(Some(CategoryListing {
+        slug: slug.to_owned(),
+        category,
+        breadcrumbs,
+        children,
+        items,
+    }))
 }
 
 /// Direct subcategories of `slug`, or the top level for `""`.
 fn child_categories(tx: &ReadTx, slug: &str) -> Result<Vec<(String, Category)>, StoreError> {
-    let depth = if slug.is_empty() { 1 } else { slug.split('/').count() + 1 };
-    let prefix = if slug.is_empty() { String::new() } else { format!("{slug}/") };
+    let depth = if slug.is_empty() {
+        1
+    } else {
+        slug.split('/').count() + 1
+    };
+    let prefix = if slug.is_empty() {
+        String::new()
+    } else {
+        format!("{slug}/")
+    };
     let mut out: Vec<_> = tx
         .categories()?
         .into_iter()

@@ -61,7 +61,9 @@ impl CategoryPath {
 
     /// `Brakes`, then `Brakes/Pads`: every ancestor including itself, root first.
     pub fn ancestors(&self) -> impl Iterator<Item = CategoryPath> + '_ {
-        (1..=self.names.len()).map(|n| CategoryPath { names: self.names[..n].to_vec() })
+        (1..=self.names.len()).map(|n| CategoryPath {
+            names: self.names[..n].to_vec(),
+        })
     }
 
     pub fn depth(&self) -> usize {
@@ -113,7 +115,10 @@ mod tests {
     #[test]
     fn parse_rejects_empty_and_symbol_only_levels() {
         assert_eq!(CategoryPath::parse(" / "), Err(InvalidCategory::Empty));
-        assert!(matches!(CategoryPath::parse("Brakes/***"), Err(InvalidCategory::NoLetters(_))));
+        assert!(matches!(
+            CategoryPath::parse("Brakes/***"),
+            Err(InvalidCategory::NoLetters(_))
+        ));
         assert_eq!(CategoryPath::parse("a/b/c/d/e/f/g"), Err(InvalidCategory::TooDeep));
     }
 }

@@ -10,7 +10,7 @@ mod sku;
 mod vehicle;
 
 pub use category::{CategoryPath, InvalidCategory};
-pub use money::{Currency, InvalidCurrency, Money, MoneyError};
+pub use money::{Currency, InvalidCurrency, Money, MoneyError, group_thousands};
 pub use part_number::PartNumber;
 pub use sku::{InvalidSku, Sku};
 pub use vehicle::{Fitment, InvalidFitment, YearRange};

@@ -108,7 +108,11 @@ impl fmt::Display for Money {
         let (whole, frac) = (abs / unit, abs % unit);
         let sign = if self.minor < 0 { "-" } else { "" };
         let whole = group_thousands(whole);
-        let number = if exp == 0 { whole } else { format!("{whole}.{frac:0width$}", width = exp as usize) };
+        let number = if exp == 0 {
+            whole
+        } else {
+            format!("{whole}.{frac:0width$}", width = exp as usize)
+        };
         match self.currency.symbol() {
             Some(sym) => write!(f, "{sign}{sym}{number}"),
             None => write!(f, "{sign}{number} {}", self.currency),
@@ -116,11 +120,12 @@ impl fmt::Display for Money {
     }
 }
 
-fn group_thousands(n: u64) -> String {
+/// `1234567` -> `1,234,567`.
+pub fn group_thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(ch);
@@ -142,7 +147,10 @@ mod tests {
         assert_eq!(usd(5).to_string(), "$0.05");
         assert_eq!(usd(-199).to_string(), "-$1.99");
         assert_eq!(Money::new(1200, Currency::parse("jpy").unwrap()).to_string(), "¥1,200");
-        assert_eq!(Money::new(1999, Currency::parse("SEK").unwrap()).to_string(), "19.99 SEK");
+        assert_eq!(
+            Money::new(1999, Currency::parse("SEK").unwrap()).to_string(),
+            "19.99 SEK"
+        );
     }
 
     #[test]

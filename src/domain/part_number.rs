@@ -15,11 +15,17 @@ impl PartNumber {
     pub fn parse(raw: &str) -> Option<PartNumber> {
         let display = raw.trim();
         let key = Self::key_of(display);
-        (!key.is_empty()).then(|| PartNumber { display: display.to_owned(), key })
+        (!key.is_empty()).then(|| PartNumber {
+            display: display.to_owned(),
+            key,
+        })
     }
 
     pub fn key_of(raw: &str) -> String {
-        raw.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_uppercase()).collect()
+        raw.chars()
+            .filter(char::is_ascii_alphanumeric)
+            .map(|c| c.to_ascii_uppercase())
+            .collect()
     }
 
     pub fn as_str(&self) -> &str {

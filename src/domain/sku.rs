@@ -26,7 +26,9 @@ impl Sku {
         if s.chars().count() > Self::MAX_LEN {
             return Err(InvalidSku::TooLong);
         }
-        if s.chars().any(|c| c.is_whitespace() || c.is_control() || matches!(c, '/' | '?' | '#' | '%')) {
+        if s.chars()
+            .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '/' | '?' | '#' | '%'))
+        {
             return Err(InvalidSku::BadChar(s.to_owned()));
         }
         Ok(Sku(s.to_owned()))

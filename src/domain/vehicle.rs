@@ -38,7 +38,11 @@ impl YearRange {
 
 impl fmt::Display for YearRange {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.from == self.to { write!(f, "{}", self.from) } else { write!(f, "{}–{}", self.from, self.to) }
+        if self.from == self.to {
+            write!(f, "{}", self.from)
+        } else {
+            write!(f, "{}–{}", self.from, self.to)
+        }
     }
 }
 
@@ -90,7 +94,9 @@ impl Fitment {
 
 /// Make, model, submodel and engine compare without regard to case or repeated spaces.
 pub fn same_name(a: &str, b: &str) -> bool {
-    a.split_whitespace().map(str::to_lowercase).eq(b.split_whitespace().map(str::to_lowercase))
+    a.split_whitespace()
+        .map(str::to_lowercase)
+        .eq(b.split_whitespace().map(str::to_lowercase))
 }
 
 fn required_name(field: &'static str, raw: String) -> Result<String, InvalidFitment> {
@@ -111,9 +117,16 @@ fn optional_name(field: &'static str, raw: Option<String>) -> Result<Option<Stri
 fn collapse_spaces(raw: String) -> String {
     let tidy = !raw.starts_with(char::is_whitespace)
         && !raw.ends_with(char::is_whitespace)
-        && !raw.as_bytes().windows(2).any(|w| w[0].is_ascii_whitespace() && w[1].is_ascii_whitespace())
+        && !raw
+            .as_bytes()
+            .windows(2)
+            .any(|w| w[0].is_ascii_whitespace() && w[1].is_ascii_whitespace())
         && raw.chars().all(|c| c == ' ' || !c.is_whitespace());
-    if tidy { raw } else { raw.split_whitespace().collect::<Vec<_>>().join(" ") }
+    if tidy {
+        raw
+    } else {
+        raw.split_whitespace().collect::<Vec<_>>().join(" ")
+    }
 }
 
 #[cfg(test)]
@@ -122,14 +135,24 @@ mod tests {
 
     #[test]
     fn year_range_rejects_backwards_and_implausible_years() {
-        assert_eq!(YearRange::new(2009, 2003), Err(InvalidFitment::YearsBackwards { from: 2009, to: 2003 }));
+        assert_eq!(
+            YearRange::new(2009, 2003),
+            Err(InvalidFitment::YearsBackwards { from: 2009, to: 2003 })
+        );
         assert_eq!(YearRange::new(1200, 2003), Err(InvalidFitment::YearOutOfRange(1200)));
         assert!(YearRange::new(2003, 2003).unwrap().contains(2003));
     }
 
     #[test]
     fn fits_compares_make_and_model_loosely() {
-        let f = Fitment::new(YearRange::new(2006, 2011).unwrap(), "Honda".into(), "Civic".into(), None, None).unwrap();
+        let f = Fitment::new(
+            YearRange::new(2006, 2011).unwrap(),
+            "Honda".into(),
+            "Civic".into(),
+            None,
+            None,
+        )
+        .unwrap();
         assert!(f.fits(2009, "honda", " civic"));
         assert!(!f.fits(2012, "Honda", "Civic"));
         assert!(!f.fits(2009, "Honda", "Accord"));
@@ -138,9 +161,19 @@ mod tests {
     #[test]
     fn blank_optional_names_become_none_and_make_is_required() {
         let y = YearRange::new(2000, 2001).unwrap();
-        let f = Fitment::new(y, "Ford".into(), "F-150".into(), Some("  ".into()), Some("5.4L  V8".into())).unwrap();
+        let f = Fitment::new(
+            y,
+            "Ford".into(),
+            "F-150".into(),
+            Some("  ".into()),
+            Some("5.4L  V8".into()),
+        )
+        .unwrap();
         assert_eq!(f.submodel, None);
         assert_eq!(f.engine.as_deref(), Some("5.4L V8"));
-        assert_eq!(Fitment::new(y, " ".into(), "F-150".into(), None, None), Err(InvalidFitment::Missing("make")));
+        assert_eq!(
+            Fitment::new(y, " ".into(), "F-150".into(), None, None),
+            Err(InvalidFitment::Missing("make"))
+        );
     }
 }

@@ -37,7 +37,11 @@ pub fn adjust(
 ) -> Result<Result<LedgerEntry, Shortfall>, StoreError> {
     let current = tx.stock(sku)?;
     let Some(balance) = current.checked_add_signed(delta) else {
-        return Ok(Err(Shortfall { sku: sku.to_owned(), requested: delta.unsigned_abs(), available: current }));
+        return Ok(Err(Shortfall {
+            sku: sku.to_owned(),
+            requested: delta.unsigned_abs(),
+            available: current,
+        }));
     };
     record(tx, sku, delta, balance, why).map(Ok)
 }
@@ -47,7 +51,13 @@ pub fn clear(tx: &mut WriteTx<'_>, sku: &str, why: &Change<'_>) -> Result<(), St
     set(tx, sku, 0, why).map(drop)
 }
 
-fn record(tx: &mut WriteTx<'_>, sku: &str, delta: i64, balance: u64, why: &Change<'_>) -> Result<LedgerEntry, StoreError> {
+fn record(
+    tx: &mut WriteTx<'_>,
+    sku: &str,
+    delta: i64,
+    balance: u64,
+    why: &Change<'_>,
+) -> Result<LedgerEntry, StoreError> {
     let entry = LedgerEntry {
         at_ms: now_ms(),
         delta,

@@ -16,9 +16,9 @@ use std::sync::Arc;
 use redb::{Database, ReadableDatabase};
 
 pub use read::ReadTx;
+pub use schema::SCHEMA_VERSION;
 #[doc(hidden)]
 pub use schema::force_schema_version;
-pub use schema::SCHEMA_VERSION;
 pub use write::WriteTx;
 
 /// The store file's name inside the data dir.
@@ -69,10 +69,13 @@ impl Store {
         ensure_writable_dir(dir)?;
         let path = dir.join(STORE_FILE);
         let fresh = !path.exists();
-        let db = redb::Builder::new().set_cache_size(options.cache_bytes).create(&path).map_err(|e| match e {
-            redb::DatabaseError::DatabaseAlreadyOpen => StoreError::InUse(dir.to_owned()),
-            other => StoreError::from(other),
-        })?;
+        let db = redb::Builder::new()
+            .set_cache_size(options.cache_bytes)
+            .create(&path)
+            .map_err(|e| match e {
+                redb::DatabaseError::DatabaseAlreadyOpen => StoreError::InUse(dir.to_owned()),
+                other => StoreError::from(other),
+            })?;
         if fresh {
             // redb does not sync the directory entry of a new file; without this a power cut could
             // lose the whole file even after durable commits.
@@ -120,7 +123,10 @@ impl Store {
 }
 
 fn ensure_writable_dir(dir: &Path) -> Result<(), StoreError> {
-    let not_writable = |source| StoreError::NotWritable { path: dir.to_owned(), source };
+    let not_writable = |source| StoreError::NotWritable {
+        path: dir.to_owned(),
+        source,
+    };
     std::fs::create_dir_all(dir).map_err(not_writable)?;
     let probe = dir.join(".write-probe");
     std::fs::write(&probe, b"").map_err(not_writable)?;
@@ -128,7 +134,9 @@ fn ensure_writable_dir(dir: &Path) -> Result<(), StoreError> {
 }
 
 fn sync_dir(dir: &Path) -> Result<(), StoreError> {
-    std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(|e| StoreError::Unavailable(e.to_string()))
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| StoreError::Unavailable(e.to_string()))
 }
 
 impl From<redb::StorageError> for StoreError {
@@ -158,4 +166,9 @@ macro_rules! via_storage_error {
         }
     )*};
 }
-via_storage_error!(redb::DatabaseError, redb::TransactionError, redb::TableError, redb::CommitError);
+via_storage_error!(
+    redb::DatabaseError,
+    redb::TransactionError,
+    redb::TableError,
+    redb::CommitError
+);

@@ -2,9 +2,9 @@
 
 use redb::{ReadOnlyTable, ReadTransaction, ReadableTable, ReadableTableMetadata, TableDefinition};
 
+use super::StoreError;
 use super::codec::decode;
 use super::tables::*;
-use super::StoreError;
 use crate::catalog::{Category, ListingEntry, Product};
 use crate::inventory::LedgerEntry;
 
@@ -52,7 +52,10 @@ impl ReadTx {
         let stock = self.table(STOCK)?;
         for row in products.iter().map_err(StoreError::from)? {
             let (sku, bytes) = row.map_err(StoreError::from)?;
-            let units = stock.get(sku.value()).map_err(StoreError::from)?.map_or(0, |v| v.value());
+            let units = stock
+                .get(sku.value())
+                .map_err(StoreError::from)?
+                .map_or(0, |v| v.value());
             f(decode(bytes.value())?, units)?;
         }
         Ok(())
@@ -81,7 +84,10 @@ impl ReadTx {
     }
 
     pub fn category(&self, slug: &str) -> Result<Option<Category>, StoreError> {
-        self.table(CATEGORIES)?.get(slug)?.map(|v| decode(v.value())).transpose()
+        self.table(CATEGORIES)?
+            .get(slug)?
+            .map(|v| decode(v.value()))
+            .transpose()
     }
 
     /// Every product in a category or below it, with what a listing sorts on.
@@ -117,11 +123,20 @@ impl ReadTx {
     /// SKUs by descending popularity.
     pub fn most_popular(&self, limit: usize) -> Result<Vec<String>, StoreError> {
         let table = self.table(POPULAR)?;
-        table.iter()?.rev().take(limit).map(|row| Ok(row?.0.value().1.to_owned())).collect()
+        table
+            .iter()?
+            .rev()
+            .take(limit)
+            .map(|row| Ok(row?.0.value().1.to_owned()))
+            .collect()
     }
 
     pub fn featured(&self, limit: usize) -> Result<Vec<String>, StoreError> {
         let table = self.table(FEATURED)?;
-        table.iter()?.take(limit).map(|row| Ok(row?.0.value().to_owned())).collect()
+        table
+            .iter()?
+            .take(limit)
+            .map(|row| Ok(row?.0.value().to_owned()))
+            .collect()
     }
 }

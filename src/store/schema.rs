@@ -22,7 +22,11 @@ pub(super) fn prepare(store: &Store) -> Result<(), StoreError> {
     };
     if let Some(found) = found.filter(|&v| v > SCHEMA_VERSION) {
         txn.abort()?;
-        return Err(StoreError::NewerSchema { path: store.path.clone(), found, supported: SCHEMA_VERSION });
+        return Err(StoreError::NewerSchema {
+            path: store.path.clone(),
+            found,
+            supported: SCHEMA_VERSION,
+        });
     }
     txn.open_table(PRODUCTS)?;
     txn.open_table(STOCK)?;

@@ -2,9 +2,9 @@
 
 use redb::{ReadableTable, Table, WriteTransaction};
 
+use super::StoreError;
 use super::codec::{decode, encode};
 use super::tables::*;
-use super::StoreError;
 
 const LEDGER_SEQ: &str = "ledger_seq";
 use crate::catalog::{Category, ListingEntry, Product};
@@ -55,7 +55,8 @@ impl<'t> WriteTx<'t> {
     }
 
     pub fn put_product(&mut self, product: &Product) -> Result<(), StoreError> {
-        self.products.insert(product.sku.as_str(), encode(product)?.as_slice())?;
+        self.products
+            .insert(product.sku.as_str(), encode(product)?.as_slice())?;
         Ok(())
     }
 

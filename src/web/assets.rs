@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use actix_web::http::header;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{HttpRequest, HttpResponse, web};
 use rust_embed::Embed;
 
 use super::caching::is_fresh;
@@ -27,8 +27,16 @@ static FINGERPRINTS: LazyLock<Fingerprints> = LazyLock::new(|| {
     let mut by_path = HashMap::new();
     let mut by_fingerprint = HashMap::new();
     for path in Assets::iter() {
-        let Some(file) = Assets::get(&path) else { continue };
-        let hash: String = file.metadata.sha256_hash().iter().take(5).map(|b| format!("{b:02x}")).collect();
+        let Some(file) = Assets::get(&path) else {
+            continue;
+        };
+        let hash: String = file
+            .metadata
+            .sha256_hash()
+            .iter()
+            .take(5)
+            .map(|b| format!("{b:02x}"))
+            .collect();
         let fingerprinted = match path.rsplit_once('.') {
             Some((stem, ext)) => format!("{stem}.{hash}.{ext}"),
             None => format!("{path}.{hash}"),
@@ -36,7 +44,10 @@ static FINGERPRINTS: LazyLock<Fingerprints> = LazyLock::new(|| {
         by_path.insert(path.to_string(), fingerprinted.clone());
         by_fingerprint.insert(fingerprinted, path.to_string());
     }
-    Fingerprints { by_path, by_fingerprint }
+    Fingerprints {
+        by_path,
+        by_fingerprint,
+    }
 });
 
 /// The URL to use in pages for an asset path such as `css/shop.css`.
@@ -48,7 +59,8 @@ pub fn url(path: &str) -> String {
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/assets/{path:.*}", web::get().to(serve)).route("/favicon.ico", web::get().to(favicon));
+    cfg.route("/assets/{path:.*}", web::get().to(serve))
+        .route("/favicon.ico", web::get().to(favicon));
 }
 
 async fn serve(req: HttpRequest, path: web::Path<String>) -> HttpResponse {
@@ -56,8 +68,12 @@ async fn serve(req: HttpRequest, path: web::Path<String>) -> HttpResponse {
     match FINGERPRINTS.by_fingerprint.get(&requested) {
         Some(original) => respond(&req, original, IMMUTABLE),
         // An unfingerprinted path still works (old links, hand-typed URLs) but must revalidate.
-        None if FINGERPRINTS.by_path.contains_key(&requested) => respond(&req, &requested, "public, max-age=0, must-revalidate"),
-        None => HttpResponse::NotFound().content_type("text/plain; charset=utf-8").body("no such asset"),
+        None if FINGERPRINTS.by_path.contains_key(&requested) => {
+            respond(&req, &requested, "public, max-age=0, must-revalidate")
+        }
+        None => HttpResponse::NotFound()
+            .content_type("text/plain; charset=utf-8")
+            .body("no such asset"),
     }
 }
 
@@ -69,10 +85,23 @@ fn respond(req: &HttpRequest, path: &str, cache_control: &str) -> HttpResponse {
     let Some(file) = Assets::get(path) else {
         return HttpResponse::NotFound().finish();
     };
-    let etag = format!("\"{}\"", file.metadata.sha256_hash().iter().take(16).map(|b| format!("{b:02x}")).collect::<String>());
+    let etag = format!(
+        "\"{}\"",
+        file.metadata
+            .sha256_hash()
+            .iter()
+            .take(16)
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    );
     let fresh = is_fresh(req, &etag);
-    let mut res = if fresh { HttpResponse::NotModified() } else { HttpResponse::Ok() };
-    res.insert_header((header::ETAG, etag)).insert_header((header::CACHE_CONTROL, cache_control.to_owned()));
+    let mut res = if fresh {
+        HttpResponse::NotModified()
+    } else {
+        HttpResponse::Ok()
+    };
+    res.insert_header((header::ETAG, etag))
+        .insert_header((header::CACHE_CONTROL, cache_control.to_owned()));
     if fresh {
         return res.finish();
     }

@@ -26,18 +26,31 @@ pub fn cacheable(req: &HttpRequest, content_type: &str, body: Vec<u8>, max_age: 
     let etag = etag_of(&body);
     let cache_control = format!("public, max-age={}, stale-while-revalidate=30", max_age.as_secs());
     let fresh = is_fresh(req, &etag);
-    let mut res = if fresh { HttpResponse::NotModified() } else { HttpResponse::Ok() };
-    res.insert_header((header::ETAG, etag)).insert_header((header::CACHE_CONTROL, cache_control));
+    let mut res = if fresh {
+        HttpResponse::NotModified()
+    } else {
+        HttpResponse::Ok()
+    };
+    res.insert_header((header::ETAG, etag))
+        .insert_header((header::CACHE_CONTROL, cache_control));
     if fresh {
         return res.finish();
     }
-    res.insert_header((header::CONTENT_TYPE, HeaderValue::from_str(content_type).unwrap_or(HeaderValue::from_static("application/octet-stream"))))
-        .body(body)
+    res.insert_header((
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(content_type).unwrap_or(HeaderValue::from_static("application/octet-stream")),
+    ))
+    .body(body)
 }
 
 /// An HTML page, cacheable as above.
 pub fn html_page(req: &HttpRequest, markup: maud::Markup, max_age: Duration) -> HttpResponse {
-    cacheable(req, "text/html; charset=utf-8", markup.into_string().into_bytes(), max_age)
+    cacheable(
+        req,
+        "text/html; charset=utf-8",
+        markup.into_string().into_bytes(),
+        max_age,
+    )
 }
 
 #[cfg(test)]
@@ -50,10 +63,14 @@ mod tests {
         let tag = etag_of(b"hello");
         let strong = tag.trim_start_matches("W/").to_owned();
         for sent in [tag.clone(), strong, format!("\"other\", {tag}"), "*".into()] {
-            let req = TestRequest::default().insert_header((header::IF_NONE_MATCH, sent.clone())).to_http_request();
+            let req = TestRequest::default()
+                .insert_header((header::IF_NONE_MATCH, sent.clone()))
+                .to_http_request();
             assert!(is_fresh(&req, &tag), "{sent}");
         }
-        let req = TestRequest::default().insert_header((header::IF_NONE_MATCH, "\"nope\"")).to_http_request();
+        let req = TestRequest::default()
+            .insert_header((header::IF_NONE_MATCH, "\"nope\""))
+            .to_http_request();
         assert!(!is_fresh(&req, &tag));
     }
 }

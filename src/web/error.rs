@@ -56,7 +56,11 @@ pub struct AppError {
 
 impl AppError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> AppError {
-        AppError { code, message: message.into(), details: None }
+        AppError {
+            code,
+            message: message.into(),
+            details: None,
+        }
     }
 
     pub fn with_details(mut self, details: serde_json::Value) -> AppError {
@@ -80,7 +84,10 @@ impl From<StoreError> for AppError {
         match err {
             StoreError::Unavailable(_) => {
                 tracing::warn!(error = %err, "store unavailable");
-                AppError::new(ErrorCode::StorageUnavailable, "storage is unavailable right now; please retry shortly")
+                AppError::new(
+                    ErrorCode::StorageUnavailable,
+                    "storage is unavailable right now; please retry shortly",
+                )
             }
             other => {
                 tracing::error!(error = %other, "store failure");
@@ -168,21 +175,23 @@ impl ResponseError for PageError {
 
 /// Extractor failures under `/api` (bad JSON, query or path) answer 400 in the API's format.
 pub fn json_config() -> actix_web::web::JsonConfig {
-    actix_web::web::JsonConfig::default().limit(1 << 20).error_handler(|err, _req| {
-        let code = match &err {
-            actix_web::error::JsonPayloadError::Overflow { .. } | actix_web::error::JsonPayloadError::OverflowKnownLength { .. } => {
-                ErrorCode::PayloadTooLarge
-            }
-            actix_web::error::JsonPayloadError::Deserialize(e) if e.is_data() => ErrorCode::InvalidInput,
-            _ => ErrorCode::BadRequest,
-        };
-        ApiError(AppError::new(code, format!("request body: {err}"))).into()
-    })
+    actix_web::web::JsonConfig::default()
+        .limit(1 << 20)
+        .error_handler(|err, _req| {
+            let code = match &err {
+                actix_web::error::JsonPayloadError::Overflow { .. }
+                | actix_web::error::JsonPayloadError::OverflowKnownLength { .. } => ErrorCode::PayloadTooLarge,
+                actix_web::error::JsonPayloadError::Deserialize(e) if e.is_data() => ErrorCode::InvalidInput,
+                _ => ErrorCode::BadRequest,
+            };
+            ApiError(AppError::new(code, format!("request body: {err}"))).into()
+        })
 }
 
 pub fn query_config() -> actix_web::web::QueryConfig {
-    actix_web::web::QueryConfig::default()
-        .error_handler(|err, _req| ApiError(AppError::new(ErrorCode::BadRequest, format!("query string: {err}"))).into())
+    actix_web::web::QueryConfig::default().error_handler(|err, _req| {
+        ApiError(AppError::new(ErrorCode::BadRequest, format!("query string: {err}"))).into()
+    })
 }
 
 pub fn path_config() -> actix_web::web::PathConfig {

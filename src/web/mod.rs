@@ -11,9 +11,9 @@ pub mod ops;
 pub mod pages;
 pub mod views;
 
+use actix_web::HttpRequest;
 use actix_web::middleware::DefaultHeaders;
 use actix_web::web::ServiceConfig;
-use actix_web::HttpRequest;
 
 pub use error::{ApiError, AppError, ErrorCode, PageError};
 
@@ -29,7 +29,11 @@ pub fn configure(cfg: &mut ServiceConfig) {
 /// Unknown URLs: JSON under `/api`, a helpful page elsewhere.
 async fn not_found(req: HttpRequest) -> Result<actix_web::HttpResponse, actix_web::Error> {
     let err = AppError::new(ErrorCode::NotFound, format!("nothing here at {}", req.path()));
-    if req.path().starts_with("/api/") { Err(ApiError(err).into()) } else { Err(PageError(err).into()) }
+    if req.path().starts_with("/api/") {
+        Err(ApiError(err).into())
+    } else {
+        Err(PageError(err).into())
+    }
 }
 
 /// Headers every response carries.

@@ -1,16 +1,19 @@
 //! Operational endpoints: liveness and readiness.
 
-use actix_web::{web, HttpResponse};
+use actix_web::{HttpResponse, web};
 
 use crate::app::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/healthz", web::get().to(healthz)).route("/readyz", web::get().to(readyz));
+    cfg.route("/healthz", web::get().to(healthz))
+        .route("/readyz", web::get().to(readyz));
 }
 
 /// The process is alive and answering.
 async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(serde_json::json!({"status": "ok"}))
+    HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(serde_json::json!({"status": "ok"}))
 }
 
 /// The store answers reads; a load balancer sends traffic only when this is 200.
@@ -22,5 +25,6 @@ async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     } else {
         (HttpResponse::ServiceUnavailable(), "store unavailable")
     };
-    res.insert_header(("Cache-Control", "no-store")).json(serde_json::json!({"status": status, "store": ready}))
+    res.insert_header(("Cache-Control", "no-store"))
+        .json(serde_json::json!({"status": status, "store": ready}))
 }

@@ -13,7 +13,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde_json::Value;
 
-pub use vehicles::{Make, Model, MAKES};
+pub use vehicles::{MAKES, Make, Model};
 
 /// Writes `products` lines to `out`. Returns the number written.
 pub fn generate(products: u64, seed: u64, out: &mut dyn Write) -> std::io::Result<u64> {
@@ -82,7 +82,7 @@ fn stock(rng: &mut impl Rng) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog::import::{lines, Format};
+    use crate::catalog::import::{Format, lines};
 
     fn catalog(n: u64, seed: u64) -> Vec<u8> {
         let mut out = Vec::new();
@@ -112,6 +112,10 @@ mod tests {
         assert!(parts.iter().all(|r| r.product.part_numbers.len() >= 2));
         let skus: std::collections::HashSet<_> = records.iter().map(|r| r.product.sku.clone()).collect();
         assert_eq!(skus.len(), records.len(), "skus are unique");
-        assert!(records.iter().any(|r| r.product.group.is_some() && r.product.options.contains_key("size")));
+        assert!(
+            records
+                .iter()
+                .any(|r| r.product.group.is_some() && r.product.options.contains_key("size"))
+        );
     }
 }

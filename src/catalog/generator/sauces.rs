@@ -1,13 +1,23 @@
 //! Hot sauces: families of one recipe in several bottle sizes, with heat and Scoville ratings.
 
 use rand::Rng;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 use super::{pick, price, stock};
 
 const MAKERS: &[&str] = &[
-    "Ember & Ash", "Blue Ridge Heat", "Bayou Fire", "Sonoran Sun", "Cinder Cone", "Red Fox Provisions",
-    "Hellfire Hollow", "Lowcountry Pepper Co.", "Pacific Smoke", "Casa Brava", "Old Mill Hot Sauce", "Kettle Creek",
+    "Ember & Ash",
+    "Blue Ridge Heat",
+    "Bayou Fire",
+    "Sonoran Sun",
+    "Cinder Cone",
+    "Red Fox Provisions",
+    "Hellfire Hollow",
+    "Lowcountry Pepper Co.",
+    "Pacific Smoke",
+    "Casa Brava",
+    "Old Mill Hot Sauce",
+    "Kettle Creek",
 ];
 
 /// (pepper, typical Scoville, heat label, category)
@@ -24,7 +34,19 @@ const PEPPERS: &[(&str, u32, &str, &str)] = &[
     ("Poblano", 1_500, "Mild", "Hot Sauces/Smoky"),
 ];
 
-const STYLES: &[&str] = &["Garlic", "Mango", "Pineapple", "Lime", "Smoked", "Verde", "Honey", "Roasted", "Fermented", "Peach", "Ginger"];
+const STYLES: &[&str] = &[
+    "Garlic",
+    "Mango",
+    "Pineapple",
+    "Lime",
+    "Smoked",
+    "Verde",
+    "Honey",
+    "Roasted",
+    "Fermented",
+    "Peach",
+    "Ginger",
+];
 const SIZES: &[(&str, u32)] = &[("5 oz", 100), ("10 oz", 175), ("1 gal", 2600)];
 
 /// One recipe in one to three bottle sizes sharing a variant group.

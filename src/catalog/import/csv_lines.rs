@@ -11,7 +11,7 @@ use std::io::BufRead;
 use serde_json::Value;
 
 use super::raw::{Loose, RawFitment, RawProduct};
-use super::{validate, Line};
+use super::{Line, validate};
 
 pub struct CsvLines<R> {
     records: csv::StringRecordsIntoIter<R>,
@@ -22,12 +22,27 @@ pub struct CsvLines<R> {
 
 impl<R: BufRead> CsvLines<R> {
     pub fn new(reader: R, now_ms: u64) -> CsvLines<R> {
-        let mut rdr = csv::ReaderBuilder::new().flexible(true).has_headers(true).from_reader(reader);
+        let mut rdr = csv::ReaderBuilder::new()
+            .flexible(true)
+            .has_headers(true)
+            .from_reader(reader);
         let (headers, reader_error) = match rdr.headers() {
-            Ok(h) => (Some(h.iter().map(|s| s.trim().trim_start_matches('\u{feff}').to_owned()).collect()), None),
+            Ok(h) => (
+                Some(
+                    h.iter()
+                        .map(|s| s.trim().trim_start_matches('\u{feff}').to_owned())
+                        .collect(),
+                ),
+                None,
+            ),
             Err(e) => (None, Some(e.to_string())),
         };
-        CsvLines { records: rdr.into_records(), headers, reader_error, now_ms }
+        CsvLines {
+            records: rdr.into_records(),
+            headers,
+            reader_error,
+            now_ms,
+        }
     }
 }
 
@@ -118,7 +133,13 @@ fn list_cell<'r>(name: &str, cell: &'r str) -> Result<Loose<'r>, String> {
     if cell.starts_with('[') {
         return serde_json::from_str(cell).map_err(|e| format!("{name}: malformed JSON list: {e}"));
     }
-    Ok(Loose::List(cell.split(';').map(str::trim).filter(|s| !s.is_empty()).map(|s| Loose::Text(Cow::Borrowed(s))).collect()))
+    Ok(Loose::List(
+        cell.split(';')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| Loose::Text(Cow::Borrowed(s)))
+            .collect(),
+    ))
 }
 
 fn map_cell<'r>(name: &str, cell: &'r str) -> Result<BTreeMap<Cow<'r, str>, Loose<'r>>, String> {
@@ -129,7 +150,12 @@ fn fitments_cell(cell: &str) -> Result<Vec<RawFitment<'_>>, String> {
     if cell.starts_with('[') {
         return serde_json::from_str(cell).map_err(|e| format!("fitments: malformed JSON list: {e}"));
     }
-    cell.split(';').map(str::trim).filter(|s| !s.is_empty()).enumerate().map(|(i, f)| fitment_cell(i, f)).collect()
+    cell.split(';')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .enumerate()
+        .map(|(i, f)| fitment_cell(i, f))
+        .collect()
 }
 
 /// `2003-2007|Honda|Accord|EX|2.4L L4`
@@ -148,14 +174,17 @@ fn fitment_cell<'a>(i: usize, s: &'a str) -> Result<RawFitment<'a>, String> {
         engine: value(parts.next()),
     };
     if fitment.make.is_none() {
-        return Err(format!("fitment {}: expected YEARS|Make|Model[|Submodel|Engine], got {s:?}", i + 1));
+        return Err(format!(
+            "fitment {}: expected YEARS|Make|Model[|Submodel|Engine], got {s:?}",
+            i + 1
+        ));
     }
     Ok(fitment)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::{lines, Format};
+    use super::super::{Format, lines};
 
     #[test]
     fn csv_rows_carry_the_same_fields_as_json_lines() {

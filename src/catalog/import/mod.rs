@@ -26,7 +26,12 @@ pub enum Format {
 impl Format {
     /// From a file name: `.csv` is CSV, anything else JSON Lines.
     pub fn from_path(path: &Path) -> Format {
-        match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+        match path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
             Some("csv") => Format::Csv,
             _ => Format::JsonLines,
         }
@@ -34,8 +39,15 @@ impl Format {
 
     /// From a body's first bytes: JSON Lines starts with `{`.
     pub fn sniff(body: &[u8]) -> Format {
-        let first = body.iter().copied().skip_while(|b| b.is_ascii_whitespace() || *b == 0xEF || *b == 0xBB || *b == 0xBF).next();
-        if first == Some(b'{') { Format::JsonLines } else { Format::Csv }
+        let first = body
+            .iter()
+            .copied()
+            .find(|b| !(b.is_ascii_whitespace() || [0xEF, 0xBB, 0xBF].contains(b)));
+        if first == Some(b'{') {
+            Format::JsonLines
+        } else {
+            Format::Csv
+        }
     }
 }
 
@@ -66,7 +78,12 @@ pub fn lines<'a, R: BufRead + 'a>(
     now_ms: u64,
 ) -> Box<dyn Iterator<Item = std::io::Result<Line>> + 'a> {
     match format {
-        Format::JsonLines => Box::new(JsonLines { reader, line: 0, buf: Vec::new(), now_ms }),
+        Format::JsonLines => Box::new(JsonLines {
+            reader,
+            line: 0,
+            buf: Vec::new(),
+            now_ms,
+        }),
         Format::Csv => Box::new(CsvLines::new(reader, now_ms)),
     }
 }
@@ -130,10 +147,18 @@ mod tests {
         assert_eq!(reason(r#"{"title":"T","price_cents":1}"#), "missing sku");
         assert_eq!(reason(r#"{"sku":"A","price_cents":1}"#), "missing title");
         assert_eq!(reason(r#"{"sku":"A","title":"T"}"#), "missing price_cents");
-        assert_eq!(reason(r#"{"sku":"A","title":"T","price_cents":-5}"#), "price_cents is negative (-5)");
-        assert_eq!(reason(r#"{"sku":"A","title":"T","price_cents":1,"stock":-2}"#), "stock is negative (-2)");
         assert_eq!(
-            reason(r#"{"sku":"A","title":"T","price_cents":1,"fitments":[{"year_from":2009,"year_to":2003,"make":"Honda","model":"Civic"}]}"#),
+            reason(r#"{"sku":"A","title":"T","price_cents":-5}"#),
+            "price_cents is negative (-5)"
+        );
+        assert_eq!(
+            reason(r#"{"sku":"A","title":"T","price_cents":1,"stock":-2}"#),
+            "stock is negative (-2)"
+        );
+        assert_eq!(
+            reason(
+                r#"{"sku":"A","title":"T","price_cents":1,"fitments":[{"year_from":2009,"year_to":2003,"make":"Honda","model":"Civic"}]}"#
+            ),
             "fitment 1: years run backwards: year_from 2009 is after year_to 2003"
         );
         assert!(reason(r#"{"sku":"A","title":"T","price_cents":12.5}"#).contains("whole number"));

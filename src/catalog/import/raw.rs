@@ -8,8 +8,8 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 
-use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
 /// A JSON leaf as found: text stays borrowed from the line when it has no escapes.
@@ -150,7 +150,8 @@ struct RawVisitor;
 
 /// Reads a field's value, naming the field in any type error.
 fn field<'de, T: Deserialize<'de>, A: MapAccess<'de>>(map: &mut A, name: &str) -> Result<Option<T>, A::Error> {
-    map.next_value::<Option<T>>().map_err(|e| de::Error::custom(format!("{name}: {e}")))
+    map.next_value::<Option<T>>()
+        .map_err(|e| de::Error::custom(format!("{name}: {e}")))
 }
 
 impl<'de> Visitor<'de> for RawVisitor {

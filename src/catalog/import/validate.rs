@@ -53,7 +53,11 @@ pub fn validate(raw: RawProduct<'_>, now_ms: u64) -> Result<ProductRecord, Strin
         options: options(raw.options.unwrap_or_default())?,
         featured: flag("featured", raw.featured)?,
         popularity: u32::try_from(popularity).map_err(|_| "popularity is too large".to_owned())?,
-        extra: if raw.extra.is_empty() { String::new() } else { serde_json::to_string(&raw.extra).unwrap_or_default() },
+        extra: if raw.extra.is_empty() {
+            String::new()
+        } else {
+            serde_json::to_string(&raw.extra).unwrap_or_default()
+        },
         created_ms: now_ms,
         updated_ms: now_ms,
     };
@@ -73,7 +77,11 @@ fn text(name: &str, value: Option<Loose<'_>>) -> Result<Option<String>, String> 
             if trimmed.is_empty() {
                 return Ok(None);
             }
-            return Ok(Some(if trimmed.len() == s.len() { s.into_owned() } else { trimmed.to_owned() }));
+            return Ok(Some(if trimmed.len() == s.len() {
+                s.into_owned()
+            } else {
+                trimmed.to_owned()
+            }));
         }
         Some(Loose::Int(n)) => n.to_string(),
         Some(Loose::UInt(n)) => n.to_string(),
@@ -99,7 +107,11 @@ fn short_text(name: &str, value: Option<Loose<'_>>) -> Result<Option<String>, St
 }
 
 fn check_len(name: &str, s: &str, max: usize) -> Result<(), String> {
-    if s.chars().count() > max { Err(format!("{name} is longer than {max} characters")) } else { Ok(()) }
+    if s.chars().count() > max {
+        Err(format!("{name} is longer than {max} characters"))
+    } else {
+        Ok(())
+    }
 }
 
 /// A non-negative whole number, given as a number or as digits in a string.
@@ -141,7 +153,9 @@ fn part_numbers(value: Option<Loose<'_>>) -> Result<Vec<PartNumber>, String> {
         None | Some(Loose::Null) => return Ok(Vec::new()),
         Some(Loose::List(items)) => items,
         Some(single @ (Loose::Text(_) | Loose::UInt(_) | Loose::Int(_))) => vec![single],
-        Some(other) => return Err(format!("part_numbers must be a list of text, got {}", other.kind())),
+        Some(other) => {
+            return Err(format!("part_numbers must be a list of text, got {}", other.kind()));
+        }
     };
     if items.len() > MAX_PART_NUMBERS {
         return Err(format!("more than {MAX_PART_NUMBERS} part numbers"));
@@ -150,7 +164,9 @@ fn part_numbers(value: Option<Loose<'_>>) -> Result<Vec<PartNumber>, String> {
     let mut out = Vec::with_capacity(items.len());
     for (i, item) in items.into_iter().enumerate() {
         let name = format!("part number {}", i + 1);
-        let Some(raw) = text(&name, Some(item))? else { continue };
+        let Some(raw) = text(&name, Some(item))? else {
+            continue;
+        };
         check_len(&name, &raw, MAX_SHORT_TEXT)?;
         let pn = PartNumber::parse(&raw).ok_or_else(|| format!("{name} ({raw:?}) has no letters or digits"))?;
         if seen.insert(pn.key().to_owned()) {
@@ -174,14 +190,21 @@ fn attributes(raw: BTreeMap<Cow<'_, str>, Loose<'_>>) -> Result<BTreeMap<String,
             Loose::Null => continue,
             Loose::Bool(b) => AttrValue::Bool(b),
             Loose::Int(i) => AttrValue::Int(i),
-            Loose::UInt(u) => i64::try_from(u).map(AttrValue::Int).unwrap_or(AttrValue::Float(u as f64)),
+            Loose::UInt(u) => i64::try_from(u)
+                .map(AttrValue::Int)
+                .unwrap_or(AttrValue::Float(u as f64)),
             Loose::Float(x) => AttrValue::Float(x),
             Loose::Text(s) if s.trim().is_empty() => continue,
             Loose::Text(s) => {
                 check_len(&format!("attribute {name:?}"), &s, MAX_SHORT_TEXT)?;
                 AttrValue::Text(s.trim().to_owned())
             }
-            other => return Err(format!("attribute {name:?} must be text, a number or true/false, got {}", other.kind())),
+            other => {
+                return Err(format!(
+                    "attribute {name:?} must be text, a number or true/false, got {}",
+                    other.kind()
+                ));
+            }
         };
         out.insert(name, value);
     }
@@ -212,10 +235,14 @@ fn fitments(raw: Vec<RawFitment<'_>>) -> Result<Vec<Fitment>, String> {
 
 fn fitment(raw: RawFitment<'_>) -> Result<Fitment, String> {
     let year = |name, v| -> Result<Option<u16>, String> {
-        whole_number(name, v)?.map(|y| u16::try_from(y).map_err(|_| format!("{name} {y} is not a year"))).transpose()
+        whole_number(name, v)?
+            .map(|y| u16::try_from(y).map_err(|_| format!("{name} {y} is not a year")))
+            .transpose()
     };
     let single = year("year", raw.year)?;
-    let from = year("year_from", raw.year_from)?.or(single).ok_or("missing year_from")?;
+    let from = year("year_from", raw.year_from)?
+        .or(single)
+        .ok_or("missing year_from")?;
     let to = year("year_to", raw.year_to)?.or(single).ok_or("missing year_to")?;
     let years = YearRange::new(from, to).map_err(|e| e.to_string())?;
     let make = text("make", raw.make)?.unwrap_or_default();

@@ -1,16 +1,17 @@
 //! `GET /api/v1/products` and `GET /api/v1/products/{sku}`.
 
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
 use crate::app::AppState;
 use crate::catalog::export::Line;
-use crate::catalog::{ops, Item, PageRequest};
+use crate::catalog::{Item, PageRequest, ops};
 use crate::web::caching::cacheable;
-use crate::web::{blocking, ApiError, AppError};
+use crate::web::{ApiError, AppError, blocking};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/products", web::get().to(list)).route("/products/{sku}", web::get().to(get));
+    cfg.route("/products", web::get().to(list))
+        .route("/products/{sku}", web::get().to(get));
 }
 
 /// A product as the API shows it: the import-format fields plus what a shopper asks about.
@@ -46,7 +47,11 @@ struct ProductPage<'a> {
     items: Vec<ProductJson<'a>>,
 }
 
-async fn list(req: HttpRequest, state: web::Data<AppState>, query: web::Query<PageQuery>) -> Result<HttpResponse, ApiError> {
+async fn list(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    query: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
     let page = PageRequest::new(query.page, query.per_page, 20);
     let store = state.store.clone();
     let result = blocking(move || Ok(ops::list(&store, page)?)).await?;
@@ -63,7 +68,9 @@ async fn get(req: HttpRequest, state: web::Data<AppState>, sku: web::Path<String
     let sku = sku.into_inner();
     let store = state.store.clone();
     let key = sku.clone();
-    let item = blocking(move || Ok(ops::item(&store, &key)?)).await?.ok_or_else(|| AppError::product_not_found(&sku))?;
+    let item = blocking(move || Ok(ops::item(&store, &key)?))
+        .await?
+        .ok_or_else(|| AppError::product_not_found(&sku))?;
     Ok(json(&req, &state, &ProductJson::new(&item)))
 }
 

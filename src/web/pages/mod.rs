@@ -3,14 +3,14 @@
 use actix_web::dev::ServiceResponse;
 use actix_web::http::header;
 use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
 use super::caching::html_page;
 use super::views::{self, Chrome};
-use super::{blocking, AppError, ErrorCode, PageError};
+use super::{AppError, ErrorCode, PageError, blocking};
 use crate::app::AppState;
-use crate::catalog::{ops, PageRequest, Sort};
+use crate::catalog::{PageRequest, Sort, ops};
 use crate::store::ReadTx;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -21,8 +21,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 /// Every page's frame data, read in the same blocking call as the page itself.
 fn chrome(state: &AppState, tx: &ReadTx) -> Result<Chrome, AppError> {
-    let nav = tx.categories()?.into_iter().filter(|(_, c)| c.path.depth() == 1).collect();
-    Ok(Chrome { shop: state.config.shop.clone(), nav })
+    let nav = tx
+        .categories()?
+        .into_iter()
+        .filter(|(_, c)| c.path.depth() == 1)
+        .collect();
+    Ok(Chrome {
+        shop: state.config.shop.clone(),
+        nav,
+    })
 }
 
 async fn home(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, PageError> {
@@ -45,7 +52,10 @@ struct ListingQuery {
 
 impl ListingQuery {
     fn sort(&self) -> Sort {
-        self.sort.as_deref().and_then(|s| Sort::ALL.into_iter().find(|o| o.as_str() == s)).unwrap_or_default()
+        self.sort
+            .as_deref()
+            .and_then(|s| Sort::ALL.into_iter().find(|o| o.as_str() == s))
+            .unwrap_or_default()
     }
 
     fn page(&self) -> PageRequest {
@@ -72,7 +82,11 @@ async fn category(
     Ok(html_page(&req, markup, state.config.http.page_max_age))
 }
 
-async fn product(req: HttpRequest, state: web::Data<AppState>, sku: web::Path<String>) -> Result<HttpResponse, PageError> {
+async fn product(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    sku: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
     let sku = sku.into_inner();
     let shared = state.clone();
     let markup = blocking(move || {

@@ -1,9 +1,9 @@
-use maud::{html, Markup};
+use maud::{Markup, html};
 
 use super::components::{breadcrumbs, grid, pager};
-use super::layout::{page, Chrome};
-use crate::catalog::ops::CategoryListing;
+use super::layout::{Chrome, page};
 use crate::catalog::Sort;
+use crate::catalog::ops::CategoryListing;
 
 pub fn category(chrome: &Chrome, listing: &CategoryListing, sort: Sort) -> Markup {
     let name = listing.category.path.name();

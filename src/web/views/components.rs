@@ -1,13 +1,17 @@
 //! Small pieces shared by pages: product cards, tiles, prices, stock badges, breadcrumbs, pagers.
 
-use maud::{html, Markup};
+use maud::{Markup, html};
 
 use crate::catalog::{Category, Item, Product};
 use crate::web::assets;
 
 /// The icon for a product's top-level category; the demo catalog carries no photos.
 fn icon_for(product: &Product) -> String {
-    let top = product.category.as_ref().map(|c| c.names()[0].to_lowercase()).unwrap_or_default();
+    let top = product
+        .category
+        .as_ref()
+        .map(|c| c.names()[0].to_lowercase())
+        .unwrap_or_default();
     let name = match top.as_str() {
         t if t.contains("sauce") => "sauce",
         t if t.contains("brake") => "brakes",
@@ -99,7 +103,9 @@ pub fn pager(page: u32, pages: u32, href: impl Fn(u32) -> String) -> Markup {
     if pages <= 1 {
         return html! {};
     }
-    let window: Vec<u32> = (1..=pages).filter(|&n| n == 1 || n == pages || n.abs_diff(page) <= 2).collect();
+    let window: Vec<u32> = (1..=pages)
+        .filter(|&n| n == 1 || n == pages || n.abs_diff(page) <= 2)
+        .collect();
     html! {
         nav.pager aria-label="Pagination" {
             @if page > 1 { a rel="prev" href=(href(page - 1)) { "‹ Previous" } }
@@ -120,7 +126,10 @@ pub fn pager(page: u32, pages: u32, href: impl Fn(u32) -> String) -> Markup {
 pub fn label(name: &str) -> String {
     let spaced = name.replace(['_', '-'], " ");
     let mut chars = spaced.chars();
-    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
 /// Heat as one to five chillies, for sauces that carry a `heat` attribute.

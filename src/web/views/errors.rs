@@ -1,14 +1,23 @@
 use actix_web::http::StatusCode;
-use maud::{html, Markup};
+use maud::{Markup, html};
 
-use super::layout::{page, Chrome};
+use super::layout::{Chrome, page};
 
 /// A friendly error page. Without `chrome` (no state at hand) it still renders, plainly.
 pub fn page_for(chrome: Option<&Chrome>, status: StatusCode, message: &str) -> Markup {
     let (title, hint) = match status.as_u16() {
-        404 => ("We couldn't find that page", "The link may be old, or the item may have left the catalog."),
-        400 | 422 => ("That request didn't make sense to us", "Check the address and try again."),
-        429 => ("Slow down a little", "Too many requests in a short time; try again in a moment."),
+        404 => (
+            "We couldn't find that page",
+            "The link may be old, or the item may have left the catalog.",
+        ),
+        400 | 422 => (
+            "That request didn't make sense to us",
+            "Check the address and try again.",
+        ),
+        429 => (
+            "Slow down a little",
+            "Too many requests in a short time; try again in a moment.",
+        ),
         503 => ("We're busy for a moment", "Please try again in a few seconds."),
         _ => ("Something went wrong", "It's on our side, not yours. Please try again."),
     };
@@ -35,10 +44,21 @@ pub fn page_for(chrome: Option<&Chrome>, status: StatusCode, message: &str) -> M
     };
     match chrome {
         Some(chrome) => page(chrome, title, title, body),
-        None => page(&Chrome { shop: default_shop(), nav: Vec::new() }, title, title, body),
+        None => page(
+            &Chrome {
+                shop: default_shop(),
+                nav: Vec::new(),
+            },
+            title,
+            title,
+            body,
+        ),
     }
 }
 
 fn default_shop() -> crate::config::ShopConfig {
-    crate::config::ShopConfig { name: "storefront".into(), tagline: String::new() }
+    crate::config::ShopConfig {
+        name: "storefront".into(),
+        tagline: String::new(),
+    }
 }

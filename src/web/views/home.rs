@@ -1,7 +1,7 @@
-use maud::{html, Markup};
+use maud::{Markup, html};
 
 use super::components::grid;
-use super::layout::{page, Chrome};
+use super::layout::{Chrome, page};
 use crate::catalog::ops::Home;
 
 pub fn home(chrome: &Chrome, home: &Home) -> Markup {

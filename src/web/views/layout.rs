@@ -1,6 +1,6 @@
 //! The page frame: head, header with category navigation, footer.
 
-use maud::{html, Markup, DOCTYPE};
+use maud::{DOCTYPE, Markup, html};
 
 use crate::catalog::Category;
 use crate::config::ShopConfig;

@@ -1,10 +1,10 @@
-use maud::{html, Markup};
+use maud::{Markup, html};
 
 use super::components::{breadcrumbs, heat, label, stock_badge, tile};
-use super::layout::{page, Chrome};
+use super::layout::{Chrome, page};
 use crate::catalog::ops::ProductDetail;
 use crate::catalog::{AttrValue, Item, Product};
-use crate::domain::Fitment;
+use crate::domain::{Fitment, group_thousands};
 
 /// Rows of the fitment table shown before "show all".
 const FITMENTS_SHOWN: usize = 12;
@@ -47,7 +47,11 @@ pub fn product(chrome: &Chrome, detail: &ProductDetail) -> Markup {
         }
         (fitment_table(&p.fitments))
     };
-    let description = if p.description.is_empty() { p.title.clone() } else { p.description.chars().take(160).collect() };
+    let description = if p.description.is_empty() {
+        p.title.clone()
+    } else {
+        p.description.chars().take(160).collect()
+    };
     page(chrome, &p.title, &description, body)
 }
 
@@ -56,7 +60,11 @@ fn variants(detail: &ProductDetail) -> Markup {
         return html! {};
     }
     let names: Vec<&String> = detail.item.product.options.keys().collect();
-    let legend = if names.is_empty() { "Options".to_owned() } else { names.iter().map(|n| label(n)).collect::<Vec<_>>().join(" / ") };
+    let legend = if names.is_empty() {
+        "Options".to_owned()
+    } else {
+        names.iter().map(|n| label(n)).collect::<Vec<_>>().join(" / ")
+    };
     html! {
         nav.variants aria-label=(legend) {
             p.variants-label { (legend) }
@@ -164,7 +172,10 @@ fn fitment_rows(rows: &[&Fitment]) -> Markup {
 
 /// "3 models" / "1 model", counting distinct make and model pairs.
 fn vehicle_count(fitments: &[Fitment]) -> String {
-    let mut models: Vec<(String, String)> = fitments.iter().map(|f| (f.make.to_lowercase(), f.model.to_lowercase())).collect();
+    let mut models: Vec<(String, String)> = fitments
+        .iter()
+        .map(|f| (f.make.to_lowercase(), f.model.to_lowercase()))
+        .collect();
     models.sort();
     models.dedup();
     match models.len() {
@@ -174,13 +185,6 @@ fn vehicle_count(fitments: &[Fitment]) -> String {
 }
 
 fn thousands(n: i64) -> String {
-    let digits = n.unsigned_abs().to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if n < 0 { format!("-{out}") } else { out }
+    let grouped = group_thousands(n.unsigned_abs());
+    if n < 0 { format!("-{grouped}") } else { grouped }
 }

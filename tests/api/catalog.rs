@@ -1,0 +1,84 @@
+//! The public catalog API: `GET /api/v1/products` and `GET /api/v1/products/{sku}`.
+
+use std::collections::BTreeSet;
+
+use crate::helpers::{catalog_lines, generated_catalog, spawn_app, spawn_app_with_catalog};
+
+#[tokio::test]
+async fn the_product_list_pages_through_the_whole_catalog_in_sku_order() {
+    let catalog = generated_catalog(230, 3);
+    let app = spawn_app_with_catalog(&catalog).await;
+    let expected: BTreeSet<String> = catalog_lines(&catalog)
+        .iter()
+        .map(|l| l["sku"].as_str().unwrap().to_owned())
+        .collect();
+
+    let mut seen = Vec::new();
+    for page in 1..=3 {
+        let (status, body) = app
+            .get_json(&format!("/api/v1/products?page={page}&per_page=100"))
+            .await;
+        assert_eq!(status, 200);
+        assert_eq!(body["total"], 230);
+        assert_eq!(body["page"], page);
+        seen.extend(
+            body["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p["sku"].as_str().unwrap().to_owned()),
+        );
+    }
+    assert_eq!(seen, expected.into_iter().collect::<Vec<_>>());
+}
+
+#[tokio::test]
+async fn per_page_is_capped_at_100_and_page_zero_means_the_first_page() {
+    let app = spawn_app_with_catalog(&generated_catalog(150, 4)).await;
+    let (_, body) = app.get_json("/api/v1/products?per_page=5000&page=0").await;
+    assert_eq!(body["per_page"], 100);
+    assert_eq!(body["page"], 1);
+    assert_eq!(body["items"].as_array().unwrap().len(), 100);
+}
+
+#[tokio::test]
+async fn a_product_answers_with_stock_part_numbers_attributes_and_fitments() {
+    let line = br#"{"sku":"BRK-1042","title":"Ceramic Front Brake Pads","description":"Low-dust ceramic pads.","brand":"StopTech","category":"Brakes/Pads","price_cents":4999,"currency":"USD","stock":25,"part_numbers":["BP-1042-A","45022-SDA-A01"],"attributes":{"position":"Front","material":"Ceramic"},"fitments":[{"year_from":2003,"year_to":2007,"make":"Honda","model":"Accord","submodel":"EX","engine":"2.4L L4"}],"bin":"A7"}"#;
+    let app = spawn_app_with_catalog(line).await;
+    let (status, p) = app.get_json("/api/v1/products/BRK-1042").await;
+    assert_eq!(status, 200);
+    assert_eq!(p["stock"], 25);
+    assert_eq!(p["in_stock"], true);
+    assert_eq!(p["price_cents"], 4999);
+    assert_eq!(p["part_numbers"], serde_json::json!(["BP-1042-A", "45022-SDA-A01"]));
+    assert_eq!(p["attributes"]["material"], "Ceramic");
+    assert_eq!(p["fitments"][0]["engine"], "2.4L L4");
+    assert_eq!(p["bin"], "A7", "unknown import fields are kept");
+}
+
+#[tokio::test]
+async fn an_unknown_product_is_a_json_404_with_a_stable_code() {
+    let app = spawn_app().await;
+    let (status, body) = app.get_json("/api/v1/products/NOPE-1").await;
+    assert_eq!(status, 404);
+    assert_eq!(body["error"]["code"], "product_not_found");
+    assert!(body["error"]["message"].as_str().unwrap().contains("NOPE-1"));
+}
+
+#[tokio::test]
+async fn malformed_query_parameters_are_a_400_in_the_error_format_never_a_500() {
+    let app = spawn_app().await;
+    for query in ["page=abc", "per_page=-1", "page=99999999999999999999", "page=%ZZ"] {
+        let (status, body) = app.get_json(&format!("/api/v1/products?{query}")).await;
+        assert_eq!(status, 400, "{query}");
+        assert_eq!(body["error"]["code"], "bad_request", "{query}");
+    }
+}
+
+#[tokio::test]
+async fn unknown_api_routes_answer_json_404() {
+    let app = spawn_app().await;
+    let (status, body) = app.get_json("/api/v1/nothing-here").await;
+    assert_eq!(status, 404);
+    assert_eq!(body["error"]["code"], "not_found");
+}

@@ -1,0 +1,256 @@
+//! The built binary: import, export, gen, serve, restart and refusal messages.
+
+use std::process::Output;
+
+use crate::helpers::{Server, storefront, temp_path};
+
+fn run(args: &[&str]) -> Output {
+    storefront().args(args).output().expect("storefront runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn write(path: &std::path::Path, contents: &str) {
+    std::fs::write(path, contents).expect("write fixture");
+}
+
+const GOOD: &str = r#"{"sku":"A-1","title":"Alpha","price_cents":100,"stock":5}"#;
+
+#[test]
+fn import_keeps_good_lines_reports_each_bad_line_with_its_number_and_exits_nonzero() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = temp_path(&dir, "catalog.jsonl");
+    let lines = [
+        GOOD,
+        r#"{"sku":"B-1","title":"Bravo""#,
+        r#"{"title":"No sku","price_cents":1}"#,
+        r#"{"sku":"C-1","title":"Charlie","price_cents":-5}"#,
+        "",
+        r#"{"sku":"D-1","title":"Delta","price_cents":700,"fitments":[{"year_from":2009,"year_to":2003,"make":"Honda","model":"Civic"}]}"#,
+        r#"{"sku":"E-1","title":"Echo","price_cents":250,"stock":-1}"#,
+        r#"{"sku":"F-1","title":"Foxtrot","price_cents":"12.50"}"#,
+        r#"{"sku":"G-1","title":"Golf","price_cents":999,"future_field":{"x":1}}"#,
+    ];
+    write(&file, &lines.join("\n"));
+    let data = temp_path(&dir, "data");
+    let out = run(&["--data-dir", data.to_str().unwrap(), "import", file.to_str().unwrap()]);
+
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "stdout: {} stderr: {}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    assert!(
+        text(&out.stdout).contains("imported 2 products"),
+        "{}",
+        text(&out.stdout)
+    );
+    let err = text(&out.stderr);
+    for expected in [
+        "line 2: malformed JSON",
+        "line 3: missing sku",
+        "line 4: price_cents is negative (-5)",
+        "line 6: fitment 1: years run backwards: year_from 2009 is after year_to 2003",
+        "line 7: stock is negative (-1)",
+        "line 8: price_cents must be a whole number",
+    ] {
+        assert!(err.contains(expected), "missing {expected:?} in:\n{err}");
+    }
+    let export = run(&["--data-dir", data.to_str().unwrap(), "export"]);
+    let exported = text(&export.stdout);
+    assert!(exported.contains("\"sku\":\"A-1\"") && exported.contains("\"sku\":\"G-1\""));
+    assert!(
+        exported.contains("\"future_field\":{\"x\":1}"),
+        "unknown fields survive: {exported}"
+    );
+}
+
+#[test]
+fn an_import_with_nothing_rejected_exits_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = temp_path(&dir, "ok.jsonl");
+    write(&file, GOOD);
+    let out = run(&[
+        "--data-dir",
+        temp_path(&dir, "data").to_str().unwrap(),
+        "import",
+        file.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}
+
+#[test]
+fn export_then_import_then_export_is_lossless() {
+    let dir = tempfile::tempdir().unwrap();
+    let generated = temp_path(&dir, "gen.jsonl");
+    assert!(
+        run(&[
+            "gen",
+            "--products",
+            "300",
+            "--seed",
+            "5",
+            "-o",
+            generated.to_str().unwrap()
+        ])
+        .status
+        .success()
+    );
+    let first_dir = temp_path(&dir, "first");
+    assert!(
+        run(&[
+            "--data-dir",
+            first_dir.to_str().unwrap(),
+            "import",
+            generated.to_str().unwrap()
+        ])
+        .status
+        .success()
+    );
+    let first = run(&["--data-dir", first_dir.to_str().unwrap(), "export"]).stdout;
+
+    let exported = temp_path(&dir, "export.jsonl");
+    std::fs::write(&exported, &first).unwrap();
+    let second_dir = temp_path(&dir, "second");
+    assert!(
+        run(&[
+            "--data-dir",
+            second_dir.to_str().unwrap(),
+            "import",
+            exported.to_str().unwrap()
+        ])
+        .status
+        .success()
+    );
+    let second = run(&["--data-dir", second_dir.to_str().unwrap(), "export"]).stdout;
+
+    assert_eq!(first.iter().filter(|b| **b == b'\n').count(), 300);
+    assert_eq!(text(&first), text(&second));
+}
+
+#[test]
+fn csv_import_carries_the_same_fields_as_json_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = temp_path(&dir, "catalog.csv");
+    write(
+        &csv,
+        "sku,title,brand,category,price_cents,stock,part_numbers,fitments,attr.position,option.size\n\
+         BRK-9,Front Pads,StopTech,Brakes/Pads,4999,7,BP-9;45022-X,2006-2011|Honda|Civic|EX;2012|Acura|ILX,Front,\n\
+         BAD-9,No price,,,,,,,,\n",
+    );
+    let data = temp_path(&dir, "data");
+    let out = run(&["--data-dir", data.to_str().unwrap(), "import", csv.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("line 3: missing price_cents"),
+        "{}",
+        text(&out.stderr)
+    );
+    let exported: serde_json::Value =
+        serde_json::from_slice(&run(&["--data-dir", data.to_str().unwrap(), "export"]).stdout).unwrap();
+    assert_eq!(exported["stock"], 7);
+    assert_eq!(exported["part_numbers"], serde_json::json!(["BP-9", "45022-X"]));
+    assert_eq!(exported["fitments"][0]["year_to"], 2011);
+    assert_eq!(exported["fitments"][1]["make"], "Acura");
+    assert_eq!(exported["attributes"]["position"], "Front");
+}
+
+#[test]
+fn gen_is_deterministic_per_seed() {
+    let a = run(&["gen", "--products", "50", "--seed", "9"]).stdout;
+    let b = run(&["gen", "--products", "50", "--seed", "9"]).stdout;
+    let c = run(&["gen", "--products", "50", "--seed", "10"]).stdout;
+    assert_eq!(a, b);
+    assert_ne!(a, c);
+    assert_eq!(a.iter().filter(|b| **b == b'\n').count(), 50);
+}
+
+#[tokio::test]
+async fn an_empty_data_dir_is_seeded_with_the_demo_catalog_and_a_restart_keeps_the_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = temp_path(&dir, "data");
+    let server = Server::start(&data, &[]);
+    let total = |addr: String| async move {
+        let body: serde_json::Value = reqwest::get(format!("{addr}/api/v1/products"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        body["total"].as_u64().unwrap()
+    };
+    let seeded = total(server.addr.clone()).await;
+    assert!(seeded > 200, "demo catalog has a few hundred items, got {seeded}");
+    assert!(server.terminate(), "SIGTERM ends the server cleanly");
+
+    let file = temp_path(&dir, "more.jsonl");
+    write(&file, GOOD);
+    assert!(
+        run(&["--data-dir", data.to_str().unwrap(), "import", file.to_str().unwrap()])
+            .status
+            .success()
+    );
+
+    let restarted = Server::start(&data, &[]);
+    assert_eq!(
+        total(restarted.addr.clone()).await,
+        seeded + 1,
+        "nothing lost, nothing seeded twice"
+    );
+}
+
+#[tokio::test]
+async fn no_demo_leaves_an_empty_store_empty() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&temp_path(&dir, "data"), &["--no-demo"]);
+    let body: serde_json::Value = reqwest::get(format!("{}/api/v1/products", server.addr))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["total"], 0);
+}
+
+#[test]
+fn a_data_dir_held_by_a_running_server_is_refused_with_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = temp_path(&dir, "data");
+    let _server = Server::start(&data, &["--no-demo"]);
+    let out = run(&["--data-dir", data.to_str().unwrap(), "export"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("in use by another storefront process; stop it first"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn a_store_written_by_a_newer_schema_is_refused_with_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = temp_path(&dir, "data");
+    {
+        let store = storefront::store::Store::open(&data, &Default::default()).unwrap();
+        storefront::store::force_schema_version(&store, storefront::store::SCHEMA_VERSION + 1).unwrap();
+    }
+    let out = run(&["--data-dir", data.to_str().unwrap(), "export"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(err.contains("written by a newer storefront"), "{err}");
+}
+
+#[test]
+fn a_data_dir_that_cannot_be_created_is_refused_with_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = temp_path(&dir, "a-file");
+    write(&file, "not a directory");
+    let out = run(&["--data-dir", file.join("data").to_str().unwrap(), "export"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("is not writable"), "{}", text(&out.stderr));
+}

@@ -1,0 +1,174 @@
+//! `spawn_app` and `TestApp`: a real server on 127.0.0.1:0 over a temp data dir, plus helpers to
+//! load catalogs and compute the answers a brute-force scan of the same catalog would give.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::LazyLock;
+
+use serde_json::Value;
+use storefront::app::Application;
+use storefront::catalog::generator::generate;
+use storefront::catalog::import::Format;
+use storefront::catalog::ops::import;
+use storefront::config::{Config, LogConfig, LogFormat};
+use storefront::store::Store;
+use tempfile::TempDir;
+
+/// Logs only with `TEST_LOG=1`, so failing tests can be rerun with the server's view.
+static TRACING: LazyLock<()> = LazyLock::new(|| {
+    if std::env::var_os("TEST_LOG").is_some() {
+        storefront::telemetry::init(&LogConfig {
+            format: LogFormat::Human,
+            filter: "debug".into(),
+        });
+    }
+});
+
+pub struct TestApp {
+    pub addr: String,
+    pub client: reqwest::Client,
+    _dir: TempDir,
+}
+
+/// A running app with an empty store.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// A running app whose store was filled with `catalog` (JSON Lines) before serving.
+pub async fn spawn_app_with_catalog(catalog: &[u8]) -> TestApp {
+    let catalog = catalog.to_vec();
+    spawn_app_with(move |store| {
+        let report = import(store, &catalog[..], Format::JsonLines, "test", &mut |_| {}).expect("catalog imports");
+        assert!(
+            report.rejected.is_empty(),
+            "test catalog has bad lines: {:?}",
+            report.rejected
+        );
+    })
+    .await
+}
+
+pub async fn spawn_app_with(prepare: impl FnOnce(&Store)) -> TestApp {
+    LazyLock::force(&TRACING);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let app = Application::build(Config::for_tests(dir.path()))
+        .await
+        .expect("app builds");
+    prepare(&app.state().store);
+    let addr = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    TestApp {
+        addr,
+        client,
+        _dir: dir,
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.addr)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request is answered")
+    }
+
+    pub async fn get_json(&self, path: &str) -> (u16, Value) {
+        let res = self.get(path).await;
+        let status = res.status().as_u16();
+        (status, res.json().await.expect("body is JSON"))
+    }
+
+    pub async fn get_html(&self, path: &str) -> (u16, String) {
+        let res = self.get(path).await;
+        let status = res.status().as_u16();
+        (status, res.text().await.expect("body is text"))
+    }
+}
+
+/// A generated catalog, as the `gen` command would write it.
+pub fn generated_catalog(products: u64, seed: u64) -> Vec<u8> {
+    let mut out = Vec::new();
+    generate(products, seed, &mut out).expect("generate");
+    out
+}
+
+/// The catalog's lines as JSON values, for brute-force expectations.
+pub fn catalog_lines(catalog: &[u8]) -> Vec<Value> {
+    catalog
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(|l| serde_json::from_slice(l).expect("line is JSON"))
+        .collect()
+}
+
+/// The built `storefront` binary.
+pub fn storefront() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_storefront"));
+    cmd.env_remove("STOREFRONT_DATA_DIR")
+        .env_remove("STOREFRONT_BIND")
+        .env("STOREFRONT_LOG", "warn");
+    cmd
+}
+
+/// A `storefront serve` process on a free port; killed when dropped.
+pub struct Server {
+    pub child: Child,
+    pub addr: String,
+}
+
+impl Server {
+    pub fn start(data_dir: &std::path::Path, extra: &[&str]) -> Server {
+        use std::io::{BufRead, BufReader};
+        let mut child = storefront()
+            .arg("--data-dir")
+            .arg(data_dir)
+            .args(["--bind", "127.0.0.1:0"])
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("server starts");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut line = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("server prints its address");
+        let addr = line
+            .split_whitespace()
+            .find(|w| w.starts_with("http://"))
+            .unwrap_or_else(|| panic!("no address in {line:?}"))
+            .to_owned();
+        Server { child, addr }
+    }
+
+    /// Sends SIGTERM and waits; returns whether the process exited successfully.
+    pub fn terminate(mut self) -> bool {
+        let pid = libc::pid_t::try_from(self.child.id()).expect("pid fits");
+        // SAFETY: kill(2) with a valid signal on our own child process has no memory effects.
+        assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0, "SIGTERM sent");
+        let status = self.child.wait().expect("server exits");
+        std::mem::forget(self);
+        status.success()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn temp_path(dir: &TempDir, name: &str) -> PathBuf {
+    dir.path().join(name)
+}

@@ -1,0 +1,8 @@
+//! Black-box tests: through HTTP on a random port with a temp data dir, and through the built
+//! binary. One test binary; modules by feature area.
+
+mod catalog;
+mod cli;
+mod helpers;
+mod http;
+mod pages;

@@ -1,0 +1,178 @@
+//! Server-rendered pages, checked against a brute-force scan of the same catalog.
+
+use std::collections::HashMap;
+
+use storefront::catalog::demo;
+use storefront::domain::CategoryPath;
+
+use crate::helpers::{catalog_lines, generated_catalog, spawn_app_with, spawn_app_with_catalog};
+
+/// SKUs of the product cards on a listing page, in order.
+fn card_skus(html: &str) -> Vec<String> {
+    html.match_indices("class=\"card-link\" href=\"/p/")
+        .map(|(i, m)| {
+            let rest = &html[i + m.len()..];
+            rest[..rest.find('"').unwrap()].to_owned()
+        })
+        .collect()
+}
+
+fn item_count(html: &str) -> u64 {
+    let start = html.find("<p class=\"count\">").expect("count shown") + "<p class=\"count\">".len();
+    html[start..]
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .parse()
+        .expect("a number")
+}
+
+#[tokio::test]
+async fn the_home_page_shows_categories_featured_items_and_best_sellers() {
+    let app = spawn_app_with(|store| {
+        demo::seed(store).expect("demo seeds");
+    })
+    .await;
+    let (status, html) = app.get_html("/").await;
+    assert_eq!(status, 200);
+    for expected in [
+        "Shop by category",
+        "Featured",
+        "Best sellers",
+        "Hot Sauces",
+        "Brakes",
+        "267 products",
+    ] {
+        assert!(html.contains(expected), "home lacks {expected:?}");
+    }
+}
+
+#[tokio::test]
+async fn category_counts_match_a_brute_force_scan_of_the_catalog() {
+    let catalog = generated_catalog(400, 11);
+    let app = spawn_app_with_catalog(&catalog).await;
+    let mut expected: HashMap<String, u64> = HashMap::new();
+    for line in catalog_lines(&catalog) {
+        let path = CategoryPath::parse(line["category"].as_str().unwrap()).unwrap();
+        for ancestor in path.ancestors() {
+            *expected.entry(ancestor.slug()).or_default() += 1;
+        }
+    }
+    assert!(expected.len() > 20, "the catalog spans many categories");
+    for (slug, count) in &expected {
+        let (status, html) = app.get_html(&format!("/c/{slug}")).await;
+        assert_eq!(status, 200, "{slug}");
+        assert_eq!(item_count(&html), *count, "{slug}");
+    }
+}
+
+#[tokio::test]
+async fn a_category_sorted_by_price_lists_what_a_brute_force_sort_gives() {
+    let catalog = generated_catalog(400, 12);
+    let app = spawn_app_with_catalog(&catalog).await;
+    let lines = catalog_lines(&catalog);
+    let price: HashMap<String, i64> = lines
+        .iter()
+        .map(|l| {
+            (
+                l["sku"].as_str().unwrap().to_owned(),
+                l["price_cents"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    let mut brakes: Vec<i64> = lines
+        .iter()
+        .filter(|l| l["category"].as_str().unwrap().starts_with("Brakes/"))
+        .map(|l| l["price_cents"].as_i64().unwrap())
+        .collect();
+
+    for (sort, descending) in [("price_asc", false), ("price_desc", true)] {
+        brakes.sort();
+        if descending {
+            brakes.reverse();
+        }
+        let mut shown = Vec::new();
+        let pages = brakes.len().div_ceil(24);
+        for page in 1..=pages {
+            let (_, html) = app.get_html(&format!("/c/brakes?sort={sort}&page={page}")).await;
+            shown.extend(card_skus(&html).iter().map(|sku| price[sku]));
+        }
+        assert_eq!(shown, brakes, "{sort}");
+    }
+}
+
+#[tokio::test]
+async fn a_product_page_shows_price_stock_part_numbers_and_the_fitment_table() {
+    let line = br#"{"sku":"BRK-1042","title":"Ceramic Front Brake Pads","brand":"StopTech","category":"Brakes/Pads","price_cents":4999,"stock":3,"part_numbers":["BP-1042-A","45022-SDA-A01"],"attributes":{"position":"Front"},"fitments":[{"year_from":2003,"year_to":2007,"make":"Honda","model":"Accord","submodel":"EX"}]}"#;
+    let app = spawn_app_with_catalog(line).await;
+    let (status, html) = app.get_html("/p/BRK-1042").await;
+    assert_eq!(status, 200);
+    for expected in [
+        "Ceramic Front Brake Pads",
+        "$49.99",
+        "Only 3 left",
+        "BP-1042-A",
+        "45022-SDA-A01",
+        "Vehicle fitment",
+        "2003–2007",
+        "Accord",
+        "Position",
+    ] {
+        assert!(html.contains(expected), "product page lacks {expected:?}");
+    }
+    assert!(
+        html.contains("href=\"/c/brakes/pads\""),
+        "breadcrumbs link the category"
+    );
+}
+
+#[tokio::test]
+async fn variants_of_a_group_link_to_each_other_with_their_prices() {
+    let catalog = br#"{"sku":"HS-1-5","title":"Reaper Sauce, 5 oz","price_cents":999,"stock":4,"group":"reaper","options":{"size":"5 oz"}}
+{"sku":"HS-1-10","title":"Reaper Sauce, 10 oz","price_cents":1699,"stock":0,"group":"reaper","options":{"size":"10 oz"}}"#;
+    let app = spawn_app_with_catalog(catalog).await;
+    let (_, html) = app.get_html("/p/HS-1-5").await;
+    assert!(html.contains("href=\"/p/HS-1-10\""));
+    assert!(html.contains("10 oz") && html.contains("$16.99"));
+    assert!(
+        html.contains("aria-current=\"page\""),
+        "the shown variant is marked current"
+    );
+}
+
+#[tokio::test]
+async fn unknown_pages_are_helpful_html_404s() {
+    let app = spawn_app_with_catalog(&generated_catalog(30, 2)).await;
+    for path in ["/p/NOPE-404", "/c/no-such-category", "/no/such/route"] {
+        let (status, html) = app.get_html(path).await;
+        assert_eq!(status, 404, "{path}");
+        assert!(
+            html.contains("couldn&#39;t find that page") || html.contains("couldn't find that page"),
+            "{path}"
+        );
+        assert!(html.contains("href=\"/\""), "{path} links home");
+        assert!(html.contains("Or browse a category"), "{path} offers categories");
+    }
+}
+
+#[tokio::test]
+async fn text_a_merchant_typed_is_escaped_on_every_page() {
+    let line = br#"{"sku":"X-1","title":"<script>alert(1)</script> Pads","brand":"<b>Evil</b>","category":"Brakes/<i>Pads</i>","price_cents":100,"description":"\"><img src=x onerror=alert(1)>","featured":true}"#;
+    let app = spawn_app_with_catalog(line).await;
+    for path in ["/", "/p/X-1", "/c/brakes"] {
+        let (_, html) = app.get_html(path).await;
+        assert!(!html.contains("<script>alert"), "{path}");
+        assert!(!html.contains("<img src=x"), "{path}");
+        assert!(!html.contains("<b>Evil"), "{path}");
+    }
+}
+
+#[tokio::test]
+async fn listing_query_mistakes_fall_back_to_defaults_instead_of_failing() {
+    let app = spawn_app_with_catalog(&generated_catalog(60, 5)).await;
+    let (status, _) = app.get_html("/c/brakes?sort=bogus&page=-3").await;
+    assert_eq!(status, 200);
+    let (status, html) = app.get_html("/").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("<!DOCTYPE html>"));
+}
