@@ -82,10 +82,10 @@ impl<'a> Line<'a> {
                 .map(|f| Fitment {
                     year_from: f.years.from(),
                     year_to: f.years.to(),
-                    make: &f.make,
-                    model: &f.model,
-                    submodel: f.submodel.as_deref(),
-                    engine: f.engine.as_deref(),
+                    make: f.make,
+                    model: f.model,
+                    submodel: f.submodel,
+                    engine: f.engine,
                 })
                 .collect(),
             universal: p.universal,

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use crate::domain::{CategoryPath, Fitment, Money, PartNumber, Sku};
+use crate::domain::{CategoryPath, Fitments, Money, PartNumber, Sku};
 
 /// One sellable item (SKU). Stock lives in `inventory`, not here.
 #[derive(Clone, Debug, PartialEq, bincode::Encode, bincode::Decode)]
@@ -18,7 +18,7 @@ pub struct Product {
     pub part_numbers: Vec<PartNumber>,
     /// Sorted by name; names are unique.
     pub attributes: BTreeMap<String, AttrValue>,
-    pub fitments: Vec<Fitment>,
+    pub fitments: Fitments,
     /// Fits every vehicle (wiper fluid, a tool).
     pub universal: bool,
     /// Variant group handle: items sharing it are one product in several options (sizes).

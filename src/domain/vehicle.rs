@@ -46,15 +46,41 @@ impl fmt::Display for YearRange {
     }
 }
 
-/// A range of vehicles a part fits. Without `submodel` or `engine` it fits every submodel or
-/// engine of that year, make and model.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, bincode::Encode, bincode::Decode)]
-pub struct Fitment {
+/// One fitment of a part, borrowed from its [`Fitments`]. Without `submodel` or `engine` it fits
+/// every submodel or engine of that year, make and model.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FitmentRef<'a> {
     pub years: YearRange,
-    pub make: String,
-    pub model: String,
-    pub submodel: Option<String>,
-    pub engine: Option<String>,
+    pub make: &'a str,
+    pub model: &'a str,
+    pub submodel: Option<&'a str>,
+    pub engine: Option<&'a str>,
+}
+
+impl FitmentRef<'_> {
+    /// Whether this fitment covers a vehicle; make and model compare case-insensitively.
+    pub fn fits(&self, year: u16, make: &str, model: &str) -> bool {
+        self.years.contains(year) && same_name(self.make, make) && same_name(self.model, model)
+    }
+}
+
+/// A part's fitments, stored compactly: each distinct name once, each fitment as a year range and
+/// name indices. A part with 200 fitments over a handful of models costs a few hundred bytes and
+/// a few allocations instead of hundreds.
+#[derive(Clone, Debug, Default, PartialEq, Eq, bincode::Encode, bincode::Decode)]
+pub struct Fitments {
+    names: Vec<String>,
+    rows: Vec<Row>,
+}
+
+/// Indices into `Fitments::names`; 0 means "none" for submodel and engine, otherwise index + 1.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, bincode::Encode, bincode::Decode)]
+struct Row {
+    years: YearRange,
+    make: u16,
+    model: u16,
+    submodel: u16,
+    engine: u16,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -67,28 +93,89 @@ pub enum InvalidFitment {
     Missing(&'static str),
     #[error("{0} is longer than 60 characters")]
     TooLong(&'static str),
+    #[error("too many distinct vehicle names")]
+    TooManyNames,
 }
 
-impl Fitment {
-    pub fn new(
-        years: YearRange,
-        make: String,
-        model: String,
-        submodel: Option<String>,
-        engine: Option<String>,
-    ) -> Result<Fitment, InvalidFitment> {
-        Ok(Fitment {
-            years,
-            make: required_name("make", make)?,
-            model: required_name("model", model)?,
-            submodel: optional_name("submodel", submodel)?,
-            engine: optional_name("engine", engine)?,
+impl Fitments {
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = FitmentRef<'_>> + '_ {
+        self.rows.iter().map(|r| FitmentRef {
+            years: r.years,
+            make: &self.names[usize::from(r.make)],
+            model: &self.names[usize::from(r.model)],
+            submodel: self.optional(r.submodel),
+            engine: self.optional(r.engine),
         })
     }
 
-    /// Whether this fitment covers a vehicle; make and model compare case-insensitively.
-    pub fn fits(&self, year: u16, make: &str, model: &str) -> bool {
-        self.years.contains(year) && same_name(&self.make, make) && same_name(&self.model, model)
+    fn optional(&self, index: u16) -> Option<&str> {
+        index.checked_sub(1).map(|i| self.names[usize::from(i)].as_str())
+    }
+
+    /// Validates and appends a fitment. Names are trimmed with inner whitespace collapsed; blank
+    /// submodel or engine means "every one".
+    pub fn push(
+        &mut self,
+        years: YearRange,
+        make: &str,
+        model: &str,
+        submodel: Option<&str>,
+        engine: Option<&str>,
+    ) -> Result<(), InvalidFitment> {
+        let make = self.required("make", make)?;
+        let model = self.required("model", model)?;
+        let submodel = self.optional_name("submodel", submodel)?;
+        let engine = self.optional_name("engine", engine)?;
+        self.rows.push(Row { years, make, model, submodel, engine });
+        Ok(())
+    }
+
+    fn required(&mut self, field: &'static str, raw: &str) -> Result<u16, InvalidFitment> {
+        match self.optional_name(field, Some(raw))? {
+            0 => Err(InvalidFitment::Missing(field)),
+            n => Ok(n - 1),
+        }
+    }
+
+    fn optional_name(&mut self, field: &'static str, raw: Option<&str>) -> Result<u16, InvalidFitment> {
+        let Some(name) = raw.map(collapse_spaces).filter(|n| !n.is_empty()) else {
+            return Ok(0);
+        };
+        if name.len() > 60 && name.chars().count() > 60 {
+            return Err(InvalidFitment::TooLong(field));
+        }
+        let index = match self.names.iter().position(|n| *n == name) {
+            Some(i) => i,
+            None => {
+                self.names.push(name.into_owned());
+                self.names.len() - 1
+            }
+        };
+        u16::try_from(index + 1).map_err(|_| InvalidFitment::TooManyNames)
+    }
+}
+
+/// Trims and collapses runs of whitespace to one space, borrowing when nothing changes.
+fn collapse_spaces(raw: &str) -> std::borrow::Cow<'_, str> {
+    let bytes = raw.as_bytes();
+    // One pass over ASCII names (nearly all of them); anything else takes the careful path.
+    let tidy = bytes.is_ascii()
+        && bytes.first().is_none_or(|b| !b.is_ascii_whitespace())
+        && bytes.last().is_none_or(|b| !b.is_ascii_whitespace())
+        && bytes.iter().zip(bytes.iter().skip(1)).all(|(a, b)| !(*a == b' ' && *b == b' '))
+        && bytes.iter().all(|b| *b == b' ' || !b.is_ascii_whitespace());
+    if tidy {
+        std::borrow::Cow::Borrowed(raw)
+    } else {
+        std::borrow::Cow::Owned(raw.split_whitespace().collect::<Vec<_>>().join(" "))
     }
 }
 
@@ -97,36 +184,6 @@ pub fn same_name(a: &str, b: &str) -> bool {
     a.split_whitespace()
         .map(str::to_lowercase)
         .eq(b.split_whitespace().map(str::to_lowercase))
-}
-
-fn required_name(field: &'static str, raw: String) -> Result<String, InvalidFitment> {
-    optional_name(field, Some(raw))?.ok_or(InvalidFitment::Missing(field))
-}
-
-fn optional_name(field: &'static str, raw: Option<String>) -> Result<Option<String>, InvalidFitment> {
-    let Some(name) = raw.map(collapse_spaces) else {
-        return Ok(None);
-    };
-    if name.chars().count() > 60 {
-        return Err(InvalidFitment::TooLong(field));
-    }
-    Ok((!name.is_empty()).then_some(name))
-}
-
-/// Trims and collapses runs of whitespace to one space.
-fn collapse_spaces(raw: String) -> String {
-    let tidy = !raw.starts_with(char::is_whitespace)
-        && !raw.ends_with(char::is_whitespace)
-        && !raw
-            .as_bytes()
-            .windows(2)
-            .any(|w| w[0].is_ascii_whitespace() && w[1].is_ascii_whitespace())
-        && raw.chars().all(|c| c == ' ' || !c.is_whitespace());
-    if tidy {
-        raw
-    } else {
-        raw.split_whitespace().collect::<Vec<_>>().join(" ")
-    }
 }
 
 #[cfg(test)]
@@ -145,35 +202,25 @@ mod tests {
 
     #[test]
     fn fits_compares_make_and_model_loosely() {
-        let f = Fitment::new(
-            YearRange::new(2006, 2011).unwrap(),
-            "Honda".into(),
-            "Civic".into(),
-            None,
-            None,
-        )
-        .unwrap();
+        let mut fits = Fitments::default();
+        fits.push(YearRange::new(2006, 2011).unwrap(), "Honda", "Civic", None, None).unwrap();
+        let f = fits.iter().next().unwrap();
         assert!(f.fits(2009, "honda", " civic"));
         assert!(!f.fits(2012, "Honda", "Civic"));
         assert!(!f.fits(2009, "Honda", "Accord"));
     }
 
     #[test]
-    fn blank_optional_names_become_none_and_make_is_required() {
+    fn names_are_tidied_shared_and_blank_options_mean_every_one() {
         let y = YearRange::new(2000, 2001).unwrap();
-        let f = Fitment::new(
-            y,
-            "Ford".into(),
-            "F-150".into(),
-            Some("  ".into()),
-            Some("5.4L  V8".into()),
-        )
-        .unwrap();
-        assert_eq!(f.submodel, None);
-        assert_eq!(f.engine.as_deref(), Some("5.4L V8"));
-        assert_eq!(
-            Fitment::new(y, " ".into(), "F-150".into(), None, None),
-            Err(InvalidFitment::Missing("make"))
-        );
+        let mut fits = Fitments::default();
+        fits.push(y, "Ford", "F-150", Some("  "), Some("5.4L  V8")).unwrap();
+        fits.push(y, " Ford", "F-150", Some("XLT"), None).unwrap();
+        let rows: Vec<_> = fits.iter().collect();
+        assert_eq!(rows[0].submodel, None);
+        assert_eq!(rows[0].engine, Some("5.4L V8"));
+        assert_eq!(rows[1].make, "Ford");
+        assert_eq!(fits.names.len(), 4, "Ford and F-150 are stored once");
+        assert_eq!(fits.push(y, " ", "F-150", None, None), Err(InvalidFitment::Missing("make")));
     }
 }

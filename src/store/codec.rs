@@ -9,7 +9,7 @@ const V1: u8 = 1;
 /// bincode, then LZ4 (size-prefixed): for values large enough that writing fewer bytes and pages
 /// beats the compression time (products with many fitments).
 const V1_LZ4: u8 = 2;
-const COMPRESS_ABOVE: usize = 512;
+const COMPRESS_ABOVE: usize = 2048;
 
 fn config() -> bincode::config::Configuration {
     bincode::config::standard()

@@ -195,7 +195,7 @@ mod tests {
         let good = out[0].1.as_ref().unwrap();
         assert_eq!(out[0].0, 2);
         assert_eq!(good.product.part_numbers.len(), 2);
-        assert_eq!(good.product.fitments[1].years.from(), 2010);
+        assert_eq!(good.product.fitments.iter().nth(1).unwrap().years.from(), 2010);
         assert_eq!(good.product.extra, r#"{"note":"hello"}"#);
         assert_eq!(out[1], (3, Err("missing price_cents".into())));
     }

@@ -137,7 +137,7 @@ mod tests {
         .unwrap();
         assert_eq!(r.stock, Some(25));
         assert_eq!(r.product.part_numbers[1].key(), "45022SDAA01");
-        assert_eq!(r.product.fitments[0].submodel.as_deref(), Some("EX"));
+        assert_eq!(r.product.fitments.iter().next().unwrap().submodel, Some("EX"));
         assert_eq!(r.product.extra, r#"{"warehouse":"B3"}"#);
     }
 

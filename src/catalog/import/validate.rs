@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashSet};
 
 use super::raw::{Loose, RawFitment, RawProduct};
 use crate::catalog::model::{AttrValue, Product, ProductRecord};
-use crate::domain::{CategoryPath, Currency, Fitment, Money, PartNumber, Sku, YearRange};
+use crate::domain::{CategoryPath, Currency, Fitments, Money, PartNumber, Sku, YearRange};
 
 const MAX_TITLE: usize = 200;
 const MAX_DESCRIPTION: usize = 20_000;
@@ -107,7 +107,8 @@ fn short_text(name: &str, value: Option<Loose<'_>>) -> Result<Option<String>, St
 }
 
 fn check_len(name: &str, s: &str, max: usize) -> Result<(), String> {
-    if s.chars().count() > max {
+    // Never more characters than bytes, so most checks skip the count.
+    if s.len() > max && s.chars().count() > max {
         Err(format!("{name} is longer than {max} characters"))
     } else {
         Ok(())
@@ -222,32 +223,37 @@ fn options(raw: BTreeMap<Cow<'_, str>, Loose<'_>>) -> Result<BTreeMap<String, St
     Ok(out)
 }
 
-fn fitments(raw: Vec<RawFitment<'_>>) -> Result<Vec<Fitment>, String> {
+fn fitments(raw: Vec<RawFitment<'_>>) -> Result<Fitments, String> {
     if raw.len() > MAX_FITMENTS {
         return Err(format!("more than {MAX_FITMENTS} fitments"));
     }
-    let mut out = Vec::with_capacity(raw.len());
+    let mut out = Fitments::default();
     for (i, f) in raw.into_iter().enumerate() {
-        out.push(fitment(f).map_err(|e| format!("fitment {}: {e}", i + 1))?);
+        fitment(&mut out, f).map_err(|e| format!("fitment {}: {e}", i + 1))?;
     }
     Ok(out)
 }
 
-fn fitment(raw: RawFitment<'_>) -> Result<Fitment, String> {
+fn fitment(out: &mut Fitments, raw: RawFitment<'_>) -> Result<(), String> {
     let year = |name, v| -> Result<Option<u16>, String> {
-        whole_number(name, v)?
-            .map(|y| u16::try_from(y).map_err(|_| format!("{name} {y} is not a year")))
-            .transpose()
+        whole_number(name, v)?.map(|y| u16::try_from(y).map_err(|_| format!("{name} {y} is not a year"))).transpose()
     };
     let single = year("year", raw.year)?;
-    let from = year("year_from", raw.year_from)?
-        .or(single)
-        .ok_or("missing year_from")?;
+    let from = year("year_from", raw.year_from)?.or(single).ok_or("missing year_from")?;
     let to = year("year_to", raw.year_to)?.or(single).ok_or("missing year_to")?;
     let years = YearRange::new(from, to).map_err(|e| e.to_string())?;
-    let make = text("make", raw.make)?.unwrap_or_default();
-    let model = text("model", raw.model)?.unwrap_or_default();
-    let submodel = text("submodel", raw.submodel)?;
-    let engine = text("engine", raw.engine)?;
-    Fitment::new(years, make, model, submodel, engine).map_err(|e| e.to_string())
+    let make = name("make", raw.make)?.unwrap_or_default();
+    let model = name("model", raw.model)?.unwrap_or_default();
+    let submodel = name("submodel", raw.submodel)?;
+    let engine = name("engine", raw.engine)?;
+    out.push(years, &make, &model, submodel.as_deref(), engine.as_deref()).map_err(|e| e.to_string())
+}
+
+/// Like `text`, but borrows from the line where it can: fitments repeat names many times.
+fn name<'a>(field: &str, value: Option<Loose<'a>>) -> Result<Option<Cow<'a, str>>, String> {
+    match value {
+        None | Some(Loose::Null) => Ok(None),
+        Some(Loose::Text(Cow::Borrowed(s))) => Ok(Some(Cow::Borrowed(s))),
+        other => Ok(text(field, other)?.map(Cow::Owned)),
+    }
 }

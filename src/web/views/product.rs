@@ -4,7 +4,7 @@ use super::components::{breadcrumbs, heat, label, stock_badge, tile};
 use super::layout::{Chrome, page};
 use crate::catalog::ops::ProductDetail;
 use crate::catalog::{AttrValue, Item, Product};
-use crate::domain::{Fitment, group_thousands};
+use crate::domain::{FitmentRef, Fitments, group_thousands};
 
 /// Rows of the fitment table shown before "show all".
 const FITMENTS_SHOWN: usize = 12;
@@ -129,12 +129,12 @@ fn part_numbers(p: &Product) -> Markup {
     }
 }
 
-fn fitment_table(fitments: &[Fitment]) -> Markup {
+fn fitment_table(fitments: &Fitments) -> Markup {
     if fitments.is_empty() {
         return html! {};
     }
-    let mut rows: Vec<&Fitment> = fitments.iter().collect();
-    rows.sort_by(|a, b| (&a.make, &a.model, a.years).cmp(&(&b.make, &b.model, b.years)));
+    let mut rows: Vec<FitmentRef<'_>> = fitments.iter().collect();
+    rows.sort_by(|a, b| (a.make, a.model, a.years).cmp(&(b.make, b.model, b.years)));
     let (shown, rest) = rows.split_at(rows.len().min(FITMENTS_SHOWN));
     html! {
         section.fitment #fitment aria-labelledby="fit-h" {
@@ -151,7 +151,7 @@ fn fitment_table(fitments: &[Fitment]) -> Markup {
     }
 }
 
-fn fitment_rows(rows: &[&Fitment]) -> Markup {
+fn fitment_rows(rows: &[FitmentRef<'_>]) -> Markup {
     html! {
         div.table-scroll {
             table {
@@ -160,8 +160,8 @@ fn fitment_rows(rows: &[&Fitment]) -> Markup {
                     @for f in rows {
                         tr {
                             td { (f.years) } td { (f.make) } td { (f.model) }
-                            td { (f.submodel.as_deref().unwrap_or("All")) }
-                            td { (f.engine.as_deref().unwrap_or("All")) }
+                            td { (f.submodel.unwrap_or("All")) }
+                            td { (f.engine.unwrap_or("All")) }
                         }
                     }
                 }
@@ -171,7 +171,7 @@ fn fitment_rows(rows: &[&Fitment]) -> Markup {
 }
 
 /// "3 models" / "1 model", counting distinct make and model pairs.
-fn vehicle_count(fitments: &[Fitment]) -> String {
+fn vehicle_count(fitments: &Fitments) -> String {
     let mut models: Vec<(String, String)> = fitments
         .iter()
         .map(|f| (f.make.to_lowercase(), f.model.to_lowercase()))
