@@ -13,7 +13,7 @@ pub use category::{CategoryPath, InvalidCategory};
 pub use money::{Currency, InvalidCurrency, Money, MoneyError, group_thousands};
 pub use part_number::PartNumber;
 pub use sku::{InvalidSku, Sku};
-pub use vehicle::{same_name, FitmentRef, Fitments, InvalidFitment, YearRange};
+pub use vehicle::{FitmentRef, Fitments, InvalidFitment, YearRange, same_name};
 
 /// Milliseconds since the Unix epoch: the store's single notion of time.
 pub fn now_ms() -> u64 {

@@ -134,7 +134,13 @@ impl Fitments {
         let model = self.required("model", model)?;
         let submodel = self.optional_name("submodel", submodel)?;
         let engine = self.optional_name("engine", engine)?;
-        self.rows.push(Row { years, make, model, submodel, engine });
+        self.rows.push(Row {
+            years,
+            make,
+            model,
+            submodel,
+            engine,
+        });
         Ok(())
     }
 
@@ -170,7 +176,10 @@ fn collapse_spaces(raw: &str) -> std::borrow::Cow<'_, str> {
     let tidy = bytes.is_ascii()
         && bytes.first().is_none_or(|b| !b.is_ascii_whitespace())
         && bytes.last().is_none_or(|b| !b.is_ascii_whitespace())
-        && bytes.iter().zip(bytes.iter().skip(1)).all(|(a, b)| !(*a == b' ' && *b == b' '))
+        && bytes
+            .iter()
+            .zip(bytes.iter().skip(1))
+            .all(|(a, b)| !(*a == b' ' && *b == b' '))
         && bytes.iter().all(|b| *b == b' ' || !b.is_ascii_whitespace());
     if tidy {
         std::borrow::Cow::Borrowed(raw)
@@ -203,7 +212,8 @@ mod tests {
     #[test]
     fn fits_compares_make_and_model_loosely() {
         let mut fits = Fitments::default();
-        fits.push(YearRange::new(2006, 2011).unwrap(), "Honda", "Civic", None, None).unwrap();
+        fits.push(YearRange::new(2006, 2011).unwrap(), "Honda", "Civic", None, None)
+            .unwrap();
         let f = fits.iter().next().unwrap();
         assert!(f.fits(2009, "honda", " civic"));
         assert!(!f.fits(2012, "Honda", "Civic"));
@@ -221,6 +231,9 @@ mod tests {
         assert_eq!(rows[0].engine, Some("5.4L V8"));
         assert_eq!(rows[1].make, "Ford");
         assert_eq!(fits.names.len(), 4, "Ford and F-150 are stored once");
-        assert_eq!(fits.push(y, " ", "F-150", None, None), Err(InvalidFitment::Missing("make")));
+        assert_eq!(
+            fits.push(y, " ", "F-150", None, None),
+            Err(InvalidFitment::Missing("make"))
+        );
     }
 }

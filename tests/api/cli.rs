@@ -254,3 +254,45 @@ fn a_data_dir_that_cannot_be_created_is_refused_with_a_clear_message() {
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("is not writable"), "{}", text(&out.stderr));
 }
+
+#[tokio::test]
+async fn demo_serves_a_throwaway_store_and_deletes_its_data_dir_on_exit() {
+    use std::io::{BufRead, BufReader};
+    let mut child = storefront()
+        .args(["demo", "--products", "60", "--seed", "3"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("demo starts");
+    let mut lines = BufReader::new(child.stdout.take().unwrap())
+        .lines()
+        .map_while(Result::ok);
+    let mut url = None;
+    let mut data_dir = None;
+    for line in lines.by_ref().take(3) {
+        if let Some(rest) = line.strip_prefix("demo store at ") {
+            url = Some(rest.trim().to_owned());
+        }
+        if let Some(rest) = line.strip_prefix("data dir ") {
+            data_dir = rest.split_whitespace().next().map(std::path::PathBuf::from);
+        }
+    }
+    let (url, data_dir) = (
+        url.expect("demo prints its URL"),
+        data_dir.expect("demo prints its data dir"),
+    );
+    let body: serde_json::Value = reqwest::get(format!("{url}/api/v1/products"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["total"], 60);
+    assert!(data_dir.exists());
+
+    let pid = libc::pid_t::try_from(child.id()).unwrap();
+    // SAFETY: kill(2) on our own child process.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
+    assert!(child.wait().unwrap().success());
+    assert!(!data_dir.exists(), "the throwaway data dir is gone");
+}

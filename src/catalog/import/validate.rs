@@ -236,17 +236,22 @@ fn fitments(raw: Vec<RawFitment<'_>>) -> Result<Fitments, String> {
 
 fn fitment(out: &mut Fitments, raw: RawFitment<'_>) -> Result<(), String> {
     let year = |name, v| -> Result<Option<u16>, String> {
-        whole_number(name, v)?.map(|y| u16::try_from(y).map_err(|_| format!("{name} {y} is not a year"))).transpose()
+        whole_number(name, v)?
+            .map(|y| u16::try_from(y).map_err(|_| format!("{name} {y} is not a year")))
+            .transpose()
     };
     let single = year("year", raw.year)?;
-    let from = year("year_from", raw.year_from)?.or(single).ok_or("missing year_from")?;
+    let from = year("year_from", raw.year_from)?
+        .or(single)
+        .ok_or("missing year_from")?;
     let to = year("year_to", raw.year_to)?.or(single).ok_or("missing year_to")?;
     let years = YearRange::new(from, to).map_err(|e| e.to_string())?;
     let make = name("make", raw.make)?.unwrap_or_default();
     let model = name("model", raw.model)?.unwrap_or_default();
     let submodel = name("submodel", raw.submodel)?;
     let engine = name("engine", raw.engine)?;
-    out.push(years, &make, &model, submodel.as_deref(), engine.as_deref()).map_err(|e| e.to_string())
+    out.push(years, &make, &model, submodel.as_deref(), engine.as_deref())
+        .map_err(|e| e.to_string())
 }
 
 /// Like `text`, but borrows from the line where it can: fitments repeat names many times.
