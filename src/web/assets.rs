@@ -59,8 +59,8 @@ pub fn url(path: &str) -> String {
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/assets/{path:.*}", web::get().to(serve))
-        .route("/favicon.ico", web::get().to(favicon));
+    cfg.service(web::resource("/assets/{path:.*}").route(crate::web::read().to(serve)))
+        .service(web::resource("/favicon.ico").route(crate::web::read().to(favicon)));
 }
 
 async fn serve(req: HttpRequest, path: web::Path<String>) -> HttpResponse {

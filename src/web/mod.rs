@@ -7,6 +7,7 @@ pub mod api;
 pub mod assets;
 pub mod caching;
 pub mod error;
+pub mod openapi;
 pub mod ops;
 pub mod pages;
 pub mod views;
@@ -20,6 +21,7 @@ pub use error::{ApiError, AppError, ErrorCode, PageError};
 /// Mounts every area's routes.
 pub fn configure(cfg: &mut ServiceConfig) {
     ops::configure(cfg);
+    openapi::configure(cfg);
     assets::configure(cfg);
     api::configure(cfg);
     pages::configure(cfg);
@@ -34,6 +36,12 @@ async fn not_found(req: HttpRequest) -> Result<actix_web::HttpResponse, actix_we
     } else {
         Err(PageError(err).into())
     }
+}
+
+/// A route for GET and HEAD: caches and monitors probe with HEAD, and the body is dropped for it.
+pub fn read() -> actix_web::Route {
+    use actix_web::guard;
+    actix_web::web::route().guard(guard::Any(guard::Get()).or(guard::Head()))
 }
 
 /// Headers every response carries.

@@ -5,8 +5,8 @@ use actix_web::{HttpResponse, web};
 use crate::app::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/healthz", web::get().to(healthz))
-        .route("/readyz", web::get().to(readyz));
+    cfg.service(web::resource("/healthz").route(crate::web::read().to(healthz)))
+        .service(web::resource("/readyz").route(crate::web::read().to(readyz)));
 }
 
 /// The process is alive and answering.

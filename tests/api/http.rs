@@ -89,3 +89,28 @@ async fn pages_carry_basic_security_headers() {
     assert_eq!(res.headers()["x-content-type-options"], "nosniff");
     assert!(res.headers().contains_key("referrer-policy"));
 }
+
+#[tokio::test]
+async fn head_requests_get_the_headers_of_get_without_a_body_and_other_methods_get_405() {
+    let app = spawn_app_with_catalog(&crate::helpers::generated_catalog(10, 1)).await;
+    let get = app.get("/").await;
+    let head = app.client.head(app.url("/")).send().await.unwrap();
+    assert_eq!(head.status(), 200);
+    assert_eq!(head.headers()[ETAG], get.headers()[ETAG]);
+    assert!(head.bytes().await.unwrap().is_empty());
+    let post = app.client.post(app.url("/api/v1/products")).send().await.unwrap();
+    assert_eq!(post.status(), 405);
+    let body: serde_json::Value = post.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "method_not_allowed");
+}
+
+#[tokio::test]
+async fn the_openapi_document_describes_every_api_route() {
+    let app = spawn_app().await;
+    let (status, doc) = app.get_json("/api/openapi.json").await;
+    assert_eq!(status, 200);
+    assert_eq!(doc["openapi"], "3.0.3");
+    for path in ["/api/v1/products", "/api/v1/products/{sku}"] {
+        assert!(doc["paths"][path]["get"].is_object(), "{path} documented");
+    }
+}

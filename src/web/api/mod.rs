@@ -5,6 +5,17 @@ mod products;
 use actix_web::web;
 
 use super::error::{json_config, path_config, query_config};
+use super::{ApiError, AppError, ErrorCode};
+
+/// An API resource whose wrong-method answer is a JSON 405 like every other API error.
+pub fn resource(path: &str) -> actix_web::Resource {
+    web::resource(path).default_service(web::to(|req: actix_web::HttpRequest| async move {
+        Err::<actix_web::HttpResponse, _>(ApiError(AppError::new(
+            ErrorCode::MethodNotAllowed,
+            format!("{} is not allowed on {}", req.method(), req.path()),
+        )))
+    }))
+}
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(

@@ -10,8 +10,8 @@ use crate::web::caching::cacheable;
 use crate::web::{ApiError, AppError, blocking};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/products", web::get().to(list))
-        .route("/products/{sku}", web::get().to(get));
+    cfg.service(super::resource("/products").route(crate::web::read().to(list)))
+        .service(super::resource("/products/{sku}").route(crate::web::read().to(get)));
 }
 
 /// A product as the API shows it: the import-format fields plus what a shopper asks about.

@@ -14,9 +14,9 @@ use crate::catalog::{PageRequest, Sort, ops};
 use crate::store::ReadTx;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/", web::get().to(home))
-        .route("/c/{slug:.+}", web::get().to(category))
-        .route("/p/{sku}", web::get().to(product));
+    cfg.service(web::resource("/").route(crate::web::read().to(home)))
+        .service(web::resource("/c/{slug:.+}").route(crate::web::read().to(category)))
+        .service(web::resource("/p/{sku}").route(crate::web::read().to(product)));
 }
 
 /// Every page's frame data, read in the same blocking call as the page itself.

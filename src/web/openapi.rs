@@ -1,0 +1,83 @@
+//! `GET /api/openapi.json`: the OpenAPI 3 description of the JSON API, kept next to the routes it
+//! describes so that a new route and its documentation change together.
+
+use actix_web::{HttpResponse, web};
+use serde_json::{Value, json};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/api/openapi.json").route(super::read().to(document)));
+}
+
+async fn document() -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header(("Cache-Control", "public, max-age=300"))
+        .json(spec())
+}
+
+fn error_response(description: &str) -> Value {
+    json!({ "description": description, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } })
+}
+
+/// The whole document.
+pub fn spec() -> Value {
+    json!({
+        "openapi": "3.0.3",
+        "info": {
+            "title": "storefront",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "The JSON API of a storefront: catalog reads. Errors are {\"error\":{\"code\",\"message\",\"details\"}} with stable codes."
+        },
+        "paths": {
+            "/api/v1/products": { "get": {
+                "summary": "A page of products in SKU order",
+                "parameters": [
+                    { "name": "page", "in": "query", "schema": { "type": "integer", "minimum": 1, "default": 1 } },
+                    { "name": "per_page", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 100, "default": 20 } }
+                ],
+                "responses": {
+                    "200": { "description": "A page", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/ProductPage" } } } },
+                    "304": { "description": "Not modified (If-None-Match matched the ETag)" },
+                    "400": error_response("Malformed query string")
+                }
+            }},
+            "/api/v1/products/{sku}": { "get": {
+                "summary": "One product with stock, part numbers, attributes and fitments",
+                "parameters": [ { "name": "sku", "in": "path", "required": true, "schema": { "type": "string" } } ],
+                "responses": {
+                    "200": { "description": "The product", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Product" } } } },
+                    "304": { "description": "Not modified" },
+                    "404": error_response("No such product (code product_not_found)")
+                }
+            }},
+            "/healthz": { "get": { "summary": "The process is alive", "responses": { "200": { "description": "Alive" } } } },
+            "/readyz": { "get": { "summary": "The store answers reads", "responses": {
+                "200": { "description": "Ready" }, "503": { "description": "Store unavailable" } } } }
+        },
+        "components": { "schemas": {
+            "Error": { "type": "object", "required": ["error"], "properties": { "error": { "type": "object",
+                "required": ["code", "message"],
+                "properties": { "code": { "type": "string" }, "message": { "type": "string" }, "details": {} } } } },
+            "ProductPage": { "type": "object", "required": ["total", "page", "per_page", "items"], "properties": {
+                "total": { "type": "integer" }, "page": { "type": "integer" }, "per_page": { "type": "integer" },
+                "items": { "type": "array", "items": { "$ref": "#/components/schemas/Product" } } } },
+            "Fitment": { "type": "object", "required": ["year_from", "year_to", "make", "model"], "properties": {
+                "year_from": { "type": "integer" }, "year_to": { "type": "integer" }, "make": { "type": "string" },
+                "model": { "type": "string" }, "submodel": { "type": "string" }, "engine": { "type": "string" } } },
+            "Product": { "type": "object", "additionalProperties": true,
+                "required": ["sku", "title", "price_cents", "currency", "stock", "in_stock", "url"],
+                "properties": {
+                    "sku": { "type": "string" }, "title": { "type": "string" }, "description": { "type": "string" },
+                    "brand": { "type": "string" }, "category": { "type": "string", "description": "A /-separated path" },
+                    "price_cents": { "type": "integer", "minimum": 0 }, "currency": { "type": "string", "example": "USD" },
+                    "stock": { "type": "integer", "minimum": 0 }, "in_stock": { "type": "boolean" },
+                    "part_numbers": { "type": "array", "items": { "type": "string" } },
+                    "attributes": { "type": "object", "additionalProperties": { "oneOf": [ { "type": "string" }, { "type": "number" }, { "type": "boolean" } ] } },
+                    "fitments": { "type": "array", "items": { "$ref": "#/components/schemas/Fitment" } },
+                    "universal": { "type": "boolean" }, "group": { "type": "string" },
+                    "options": { "type": "object", "additionalProperties": { "type": "string" } },
+                    "featured": { "type": "boolean" }, "popularity": { "type": "integer" },
+                    "url": { "type": "string", "description": "The product page" }
+                } }
+        }}
+    })
+}
