@@ -16,6 +16,7 @@ use crate::store::Store;
 pub struct AppState {
     pub store: Store,
     pub config: Arc<Config>,
+    pub listings: catalog::ListingCache,
 }
 
 /// A bound, ready-to-run server.
@@ -35,6 +36,7 @@ impl Application {
         let state = aweb::Data::new(AppState {
             store,
             config: Arc::new(config),
+            listings: Default::default(),
         });
         let http = &state.config.http;
         let shared = state.clone();

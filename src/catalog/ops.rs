@@ -3,6 +3,7 @@
 use std::cmp::Reverse;
 use std::collections::HashMap;
 use std::io::BufRead;
+use std::sync::Arc;
 use std::sync::mpsc;
 
 use super::import::{self, Format, Rejected};
@@ -34,6 +35,7 @@ pub fn upsert(tx: &mut WriteTx<'_>, record: ProductRecord, actor: &str) -> Resul
 #[must_use = "call finish to apply the category counts"]
 pub struct Batch {
     category_deltas: HashMap<String, (CategoryPath, i64)>,
+    changed: bool,
 }
 
 impl Batch {
@@ -46,6 +48,7 @@ impl Batch {
         }
         let changed = old.as_ref() != Some(&product);
         if changed {
+            self.changed = true;
             product.updated_ms = now_ms();
             if let Some(old) = &old {
                 self.unindex(tx, old, &product)?;
@@ -75,6 +78,9 @@ impl Batch {
 
     /// Applies the category counts gathered by `upsert`; a category at zero disappears.
     pub fn finish(self, tx: &mut WriteTx<'_>) -> Result<(), StoreError> {
+        if self.changed {
+            tx.bump_catalog_version()?;
+        }
         for (slug, (path, delta)) in self.category_deltas {
             let current = tx.category(&slug)?.map_or(0, |c| c.count as i64);
             match current + delta {
@@ -325,6 +331,7 @@ pub struct CategoryListing {
 
 pub fn category_listing(
     store: &Store,
+    cache: &ListingCache,
     slug: &str,
     sort: Sort,
     page: PageRequest,
@@ -333,6 +340,67 @@ pub fn category_listing(
     let Some(category) = tx.category(slug)? else {
         return Ok(None);
     };
+    let order = cache.get_or_build(&tx, slug, sort)?;
+    let skus: Vec<String> = order
+        .iter()
+        .skip(page.offset())
+        .take(page.per_page as usize)
+        .cloned()
+        .collect();
+    let items = Page {
+        items: load_items(&tx, &skus)?,
+        total: order.len() as u64,
+        page,
+    };
+    let children = child_categories(&tx, slug)?;
+    let breadcrumbs = breadcrumbs(&tx, &category.path)?;
+    Ok(Some(CategoryListing {
+        slug: slug.to_owned(),
+        category,
+        breadcrumbs,
+        children,
+        items,
+    }))
+}
+
+/// Sorted SKU lists of category listings, kept until the catalog changes. Sorting a big category
+/// costs tens of milliseconds; serving it from here costs a lookup.
+#[derive(Default)]
+pub struct ListingCache {
+    entries: std::sync::Mutex<SortedListings>,
+}
+
+/// (category slug, order) -> (catalog version it was built at, SKUs in order).
+type SortedListings = HashMap<(String, Sort), (u64, Arc<Vec<String>>)>;
+
+impl ListingCache {
+    /// Enough for every category in every order of a large catalog; beyond it the cache restarts.
+    const MAX_ENTRIES: usize = 4096;
+
+    fn get_or_build(&self, tx: &ReadTx, slug: &str, sort: Sort) -> Result<Arc<Vec<String>>, StoreError> {
+        let version = tx.catalog_version()?;
+        let key = (slug.to_owned(), sort);
+        if let Some((v, order)) = self.lock().get(&key)
+            && *v == version
+        {
+            return Ok(order.clone());
+        }
+        let order = Arc::new(sorted_skus(tx, slug, sort)?);
+        let mut entries = self.lock();
+        if entries.len() >= Self::MAX_ENTRIES {
+            entries.clear();
+        }
+        entries.insert(key, (version, order.clone()));
+        Ok(order)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, SortedListings> {
+        // A panic while holding the lock leaves only a cache behind; its contents are still valid.
+        self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+fn sorted_skus(tx: &ReadTx, slug: &str, sort: Sort) -> Result<Vec<String>, StoreError> {
     let mut rows = tx.category_items(slug)?;
     match sort {
         Sort::Featured => rows.sort_by(|a, b| {
@@ -345,26 +413,7 @@ pub fn category_listing(
         Sort::Newest => rows.sort_by_key(|r| Reverse(r.1.created_ms)),
         Sort::Title => rows.sort_by_cached_key(|r| r.1.title.to_lowercase()),
     }
-    let skus: Vec<String> = rows
-        .iter()
-        .skip(page.offset())
-        .take(page.per_page as usize)
-        .map(|r| r.0.clone())
-        .collect();
-    let items = Page {
-        items: load_items(&tx, &skus)?,
-        total: rows.len() as u64,
-        page,
-    };
-    let children = child_categories(&tx, slug)?;
-    let breadcrumbs = breadcrumbs(&tx, &category.path)?;
-    Ok(Some(CategoryListing {
-        slug: slug.to_owned(),
-        category,
-        breadcrumbs,
-        children,
-        items,
-    }))
+    Ok(rows.into_iter().map(|(sku, _)| sku).collect())
 }
 
 /// Direct subcategories of `slug`, or the top level for `""`.

@@ -25,6 +25,14 @@ impl ReadTx {
         Ok(self.txn.open_table(def)?)
     }
 
+    /// Changes whenever a product is created, changed or removed.
+    pub fn catalog_version(&self) -> Result<u64, StoreError> {
+        Ok(self
+            .table(META)?
+            .get(super::write::CATALOG_VERSION)?
+            .map_or(0, |v| v.value()))
+    }
+
     pub fn product(&self, sku: &str) -> Result<Option<Product>, StoreError> {
         self.table(PRODUCTS)?.get(sku)?.map(|v| decode(v.value())).transpose()
     }

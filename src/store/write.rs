@@ -7,6 +7,7 @@ use super::codec::{decode, encode};
 use super::tables::*;
 
 const LEDGER_SEQ: &str = "ledger_seq";
+pub(super) const CATALOG_VERSION: &str = "catalog_version";
 use crate::catalog::{Category, ListingEntry, Product};
 use crate::inventory::LedgerEntry;
 
@@ -47,6 +48,13 @@ impl<'t> WriteTx<'t> {
         if let Some(seq) = self.ledger_seq {
             self.meta.insert(LEDGER_SEQ, seq)?;
         }
+        Ok(())
+    }
+
+    /// Marks the catalog as changed, so caches derived from it (sorted listings) are rebuilt.
+    pub fn bump_catalog_version(&mut self) -> Result<(), StoreError> {
+        let next = self.meta.get(CATALOG_VERSION)?.map_or(0, |v| v.value()) + 1;
+        self.meta.insert(CATALOG_VERSION, next)?;
         Ok(())
     }
 

@@ -27,6 +27,8 @@ static TRACING: LazyLock<()> = LazyLock::new(|| {
 pub struct TestApp {
     pub addr: String,
     pub client: reqwest::Client,
+    /// The server's own store handle, for changes a test makes behind the server's back.
+    pub store: Store,
     _dir: TempDir,
 }
 
@@ -55,7 +57,8 @@ pub async fn spawn_app_with(prepare: impl FnOnce(&Store)) -> TestApp {
     let app = Application::build(Config::for_tests(dir.path()))
         .await
         .expect("app builds");
-    prepare(&app.state().store);
+    let store = app.state().store.clone();
+    prepare(&store);
     let addr = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
     let client = reqwest::Client::builder()
@@ -65,6 +68,7 @@ pub async fn spawn_app_with(prepare: impl FnOnce(&Store)) -> TestApp {
     TestApp {
         addr,
         client,
+        store,
         _dir: dir,
     }
 }

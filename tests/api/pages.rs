@@ -176,3 +176,23 @@ async fn listing_query_mistakes_fall_back_to_defaults_instead_of_failing() {
     assert_eq!(status, 200);
     assert!(html.contains("<!DOCTYPE html>"));
 }
+
+#[tokio::test]
+async fn a_cached_category_listing_follows_catalog_changes() {
+    let app =
+        spawn_app_with_catalog(br#"{"sku":"P-1","title":"Pads","category":"Brakes/Pads","price_cents":500}"#).await;
+    let (_, before) = app.get_html("/c/brakes?sort=price_asc").await;
+    assert_eq!(card_skus(&before), ["P-1"]);
+
+    let cheaper = br#"{"sku":"P-0","title":"Cheaper pads","category":"Brakes/Pads","price_cents":100}"#;
+    storefront::catalog::ops::import(
+        &app.store,
+        &cheaper[..],
+        storefront::catalog::import::Format::JsonLines,
+        "test",
+        &mut |_| {},
+    )
+    .unwrap();
+    let (_, after) = app.get_html("/c/brakes?sort=price_asc").await;
+    assert_eq!(card_skus(&after), ["P-0", "P-1"]);
+}

@@ -73,7 +73,7 @@ async fn category(
     let (sort, page) = (query.sort(), query.page());
     let shared = state.clone();
     let markup = blocking(move || {
-        let listing = ops::category_listing(&shared.store, &slug, sort, page)?
+        let listing = ops::category_listing(&shared.store, &shared.listings, &slug, sort, page)?
             .ok_or_else(|| AppError::new(ErrorCode::NotFound, format!("there is no category {slug:?}")))?;
         let chrome = chrome(&shared, &shared.store.read()?)?;
         Ok(views::category::category(&chrome, &listing, sort))
