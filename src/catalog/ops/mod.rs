@@ -1,0 +1,11 @@
+//! Catalog use cases that run against the store.
+
+mod import;
+mod read;
+mod upsert;
+
+pub use import::{ImportError, ImportReport, import};
+pub use read::{
+    CategoryListing, Home, ListingCache, ProductDetail, category_listing, home, is_empty, item, list, product_detail,
+};
+pub use upsert::{Batch, Upserted, upsert};

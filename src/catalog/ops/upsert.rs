@@ -1,0 +1,144 @@
+//! Writing products: upsert one or many in the caller's transaction, keeping the secondary tables
+//! (categories, variant groups, best sellers, featured) and the stock ledger in step.
+
+use std::collections::HashMap;
+
+use crate::catalog::model::{Category, Product, ProductRecord};
+use crate::domain::{CategoryPath, now_ms};
+use crate::inventory::{self, Change};
+use crate::store::{StoreError, WriteTx};
+
+/// What an upsert did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Upserted {
+    Created,
+    Updated,
+    Unchanged,
+}
+
+/// Writes a product and its stock (if given) in the caller's transaction, keeping the category,
+/// variant-group and best-seller tables in step.
+pub fn upsert(tx: &mut WriteTx<'_>, record: ProductRecord, actor: &str) -> Result<Upserted, StoreError> {
+    let mut batch = Batch::default();
+    let outcome = batch.upsert(tx, record, actor)?;
+    batch.finish(tx)?;
+    Ok(outcome)
+}
+
+/// Upserts many products in one transaction, adjusting each category's count once at the end
+/// rather than once per product.
+#[derive(Default)]
+#[must_use = "call finish to apply the category counts"]
+pub struct Batch {
+    category_deltas: HashMap<String, (CategoryPath, i64)>,
+    changed: bool,
+}
+
+impl Batch {
+    pub fn upsert(&mut self, tx: &mut WriteTx<'_>, record: ProductRecord, actor: &str) -> Result<Upserted, StoreError> {
+        let ProductRecord { mut product, stock } = record;
+        let old = tx.product(product.sku.as_str())?;
+        if let Some(old) = &old {
+            product.created_ms = old.created_ms;
+            product.updated_ms = old.updated_ms;
+        }
+        let changed = old.as_ref() != Some(&product);
+        if changed {
+            self.changed = true;
+            product.updated_ms = now_ms();
+            if let Some(old) = &old {
+                self.unindex(tx, old, &product)?;
+            }
+            self.index(tx, &product, old.as_ref())?;
+            tx.put_product(&product)?;
+        }
+        let restocked = match stock {
+            Some(units) => inventory::set(
+                tx,
+                product.sku.as_str(),
+                units,
+                &Change {
+                    reason: "import",
+                    actor,
+                },
+            )?
+            .is_some(),
+            None => false,
+        };
+        Ok(match (old, changed || restocked) {
+            (None, _) => Upserted::Created,
+            (Some(_), true) => Upserted::Updated,
+            (Some(_), false) => Upserted::Unchanged,
+        })
+    }
+
+    /// Applies the category counts gathered by `upsert`; a category at zero disappears.
+    pub fn finish(self, tx: &mut WriteTx<'_>) -> Result<(), StoreError> {
+        if self.changed {
+            tx.bump_catalog_version()?;
+        }
+        for (slug, (path, delta)) in self.category_deltas {
+            let current = tx.category(&slug)?.map_or(0, |c| c.count as i64);
+            match current + delta {
+                n if n <= 0 => tx.remove_category(&slug)?,
+                n => tx.put_category(&slug, &Category { path, count: n as u64 })?,
+            }
+        }
+        Ok(())
+    }
+
+    fn count(&mut self, path: &CategoryPath, delta: i64) {
+        for ancestor in path.ancestors() {
+            self.category_deltas
+                .entry(ancestor.slug())
+                .or_insert_with(|| (ancestor, 0))
+                .1 += delta;
+        }
+    }
+
+    /// Adds the product to the secondary tables; `old` is the version it replaces, if any.
+    fn index(&mut self, tx: &mut WriteTx<'_>, p: &Product, old: Option<&Product>) -> Result<(), StoreError> {
+        let sku = p.sku.as_str();
+        if let Some(path) = &p.category {
+            if old.is_none_or(|o| o.category.as_ref() != Some(path)) {
+                self.count(path, 1);
+            }
+            let entry = p.listing_entry();
+            for ancestor in path.ancestors() {
+                tx.put_category_item(&ancestor.slug(), sku, &entry)?;
+            }
+        }
+        if let Some(group) = &p.group {
+            tx.set_group_member(group, sku, true)?;
+        }
+        if p.popularity > 0 {
+            tx.set_popularity(sku, None, Some(p.popularity))?;
+        }
+        if p.featured {
+            tx.set_featured(sku, true)?;
+        }
+        Ok(())
+    }
+
+    /// Removes the old version from the secondary tables, keeping category rows when `new` stays
+    /// in the same category (they are overwritten by `index`).
+    fn unindex(&mut self, tx: &mut WriteTx<'_>, p: &Product, new: &Product) -> Result<(), StoreError> {
+        let sku = p.sku.as_str();
+        if let Some(path) = p.category.as_ref().filter(|_| new.category != p.category) {
+            self.count(path, -1);
+            for ancestor in path.ancestors() {
+                tx.remove_category_item(&ancestor.slug(), sku)?;
+            }
+        }
+        if let Some(group) = &p.group {
+            tx.set_group_member(group, sku, false)?;
+        }
+        if p.popularity > 0 {
+            tx.set_popularity(sku, Some(p.popularity), None)?;
+        }
+        if p.featured {
+            tx.set_featured(sku, false)?;
+        }
+        Ok(())
+    }
+}
