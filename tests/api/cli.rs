@@ -296,3 +296,74 @@ async fn demo_serves_a_throwaway_store_and_deletes_its_data_dir_on_exit() {
     assert!(child.wait().unwrap().success());
     assert!(!data_dir.exists(), "the throwaway data dir is gone");
 }
+
+#[test]
+fn import_reads_stdin_and_settings_come_from_flags_then_env_then_the_config_file() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let from_file = temp_path(&dir, "from-file");
+    let from_env = temp_path(&dir, "from-env");
+    let config = temp_path(&dir, "storefront.toml");
+    write(&config, &format!("data_dir = {:?}\n", from_file.to_str().unwrap()));
+
+    let mut child = storefront()
+        .args(["--config", config.to_str().unwrap(), "import", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(GOOD.as_bytes()).unwrap();
+    assert!(child.wait_with_output().unwrap().status.success());
+    assert!(
+        from_file.join("store.redb").exists(),
+        "the config file chose the data dir"
+    );
+
+    let out = storefront()
+        .env("STOREFRONT_DATA_DIR", &from_env)
+        .args(["--config", config.to_str().unwrap(), "export"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(
+        out.stdout.is_empty(),
+        "the env var beat the config file: a new, empty store"
+    );
+    assert!(from_env.join("store.redb").exists());
+
+    let out = storefront()
+        .env("STOREFRONT_DATA_DIR", &from_env)
+        .args([
+            "--config",
+            config.to_str().unwrap(),
+            "--data-dir",
+            from_file.to_str().unwrap(),
+            "export",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        text(&out.stdout).contains("\"sku\":\"A-1\""),
+        "the flag beat the env var"
+    );
+}
+
+#[test]
+fn a_config_file_with_a_typo_is_refused_with_the_key_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = temp_path(&dir, "bad.toml");
+    write(&config, "bnid = \"0.0.0.0:80\"\n");
+    let out = run(&["--config", config.to_str().unwrap(), "export"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("bnid"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn version_and_help_describe_the_binary() {
+    let out = run(&["--version"]);
+    assert!(text(&out.stdout).starts_with("storefront "));
+    let help = text(&run(&["--help"]).stdout);
+    for command in ["serve", "demo", "import", "export", "gen"] {
+        assert!(help.contains(command), "{command} in --help");
+    }
+}
