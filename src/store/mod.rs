@@ -100,7 +100,34 @@ impl Store {
     where
         E: From<StoreError>,
     {
-        let txn = self.db.begin_write().map_err(StoreError::from)?;
+        self.write_with(redb::Durability::Immediate, f)
+    }
+
+    /// Like `write`, but the commit is not flushed to disk: a crash may lose it (never partially).
+    /// For bulk loads that end with [`Store::sync`]; never for anything acknowledged to a person.
+    pub fn write_unsynced<T, E>(&self, f: impl FnOnce(&mut WriteTx<'_>) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<StoreError>,
+    {
+        self.write_with(redb::Durability::None, f)
+    }
+
+    /// Makes every earlier commit durable.
+    pub fn sync(&self) -> Result<(), StoreError> {
+        self.write(|_| Ok::<_, StoreError>(()))
+    }
+
+    fn write_with<T, E>(
+        &self,
+        durability: redb::Durability,
+        f: impl FnOnce(&mut WriteTx<'_>) -> Result<T, E>,
+    ) -> Result<T, E>
+    where
+        E: From<StoreError>,
+    {
+        let mut txn = self.db.begin_write().map_err(StoreError::from)?;
+        txn.set_durability(durability)
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
         let result = {
             let mut tx = WriteTx::open(&txn)?;
             let result = f(&mut tx);

@@ -52,6 +52,7 @@ pub fn import<R: BufRead + Send>(
             write_batch(store, batch?, actor, &mut report)?;
             progress(&report);
         }
+        store.sync()?;
         Ok(report)
     })
 }
@@ -84,7 +85,9 @@ fn write_batch(
     report: &mut ImportReport,
 ) -> Result<(), StoreError> {
     let mut counts = ImportReport::default();
-    store.write(|tx| {
+    // Batches commit without fsync; `import` syncs once at the end, so an interrupted import
+    // leaves a consistent store holding some prefix of the batches (upserts are safe to re-run).
+    store.write_unsynced(|tx| {
         let mut upserts = Batch::default();
         for (line, parsed) in batch {
             match parsed {
