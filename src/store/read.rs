@@ -110,6 +110,11 @@ impl ReadTx {
             }
             out.push((sku.to_owned(), decode(bytes.value())?));
         }
+        let (below, after) = (format!("{slug}/"), format!("{slug}0"));
+        for row in table.range((below.as_str(), "")..(after.as_str(), ""))? {
+            let (key, bytes) = row?;
+            out.push((key.value().1.to_owned(), decode(bytes.value())?));
+        }
         Ok(out)
     }
 

@@ -17,8 +17,9 @@ pub(crate) const LEDGER: TableDefinition<(&str, u64), &[u8]> = TableDefinition::
 /// category slug -> `catalog::Category` (count includes subcategories). Removed at count 0.
 pub(crate) const CATEGORIES: TableDefinition<&str, &[u8]> = TableDefinition::new("categories");
 
-/// (category slug, sku) -> `catalog::ListingEntry`, one row per ancestor of the product's
-/// category, so a category listing (subcategories included) is one contiguous range.
+/// (category slug, sku) -> `catalog::ListingEntry`, one row per product under its own category.
+/// A listing of `brakes` reads the rows of `brakes` plus the contiguous range of slugs in
+/// [`brakes/`, `brakes0`): slugs hold only `a-z0-9-/`, and `0` is the byte after `/`.
 pub(crate) const CATEGORY_ITEMS: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("category_items");
 
 /// (variant group, sku) -> (): the members of each variant group.

@@ -17,6 +17,13 @@ fn card_skus(html: &str) -> Vec<String> {
         .collect()
 }
 
+/// The listing total from "Showing 1–24 of N", counted from the listed rows themselves.
+fn listed_total(html: &str) -> u64 {
+    let start = html.find("<p class=\"showing\">").expect("showing line");
+    let line = &html[start..start + html[start..].find("</p>").unwrap()];
+    line.rsplit(' ').next().unwrap().parse().expect("a number")
+}
+
 fn item_count(html: &str) -> u64 {
     let start = html.find("<p class=\"count\">").expect("count shown") + "<p class=\"count\">".len();
     html[start..]
@@ -63,6 +70,7 @@ async fn category_counts_match_a_brute_force_scan_of_the_catalog() {
         let (status, html) = app.get_html(&format!("/c/{slug}")).await;
         assert_eq!(status, 200, "{slug}");
         assert_eq!(item_count(&html), *count, "{slug}");
+        assert_eq!(listed_total(&html), *count, "{slug} lists every product below it");
     }
 }
 

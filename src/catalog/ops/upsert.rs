@@ -103,10 +103,7 @@ impl Batch {
             if old.is_none_or(|o| o.category.as_ref() != Some(path)) {
                 self.count(path, 1);
             }
-            let entry = p.listing_entry();
-            for ancestor in path.ancestors() {
-                tx.put_category_item(&ancestor.slug(), sku, &entry)?;
-            }
+            tx.put_category_item(&path.slug(), sku, &p.listing_entry())?;
         }
         if let Some(group) = &p.group {
             tx.set_group_member(group, sku, true)?;
@@ -126,9 +123,7 @@ impl Batch {
         let sku = p.sku.as_str();
         if let Some(path) = p.category.as_ref().filter(|_| new.category != p.category) {
             self.count(path, -1);
-            for ancestor in path.ancestors() {
-                tx.remove_category_item(&ancestor.slug(), sku)?;
-            }
+            tx.remove_category_item(&path.slug(), sku)?;
         }
         if let Some(group) = &p.group {
             tx.set_group_member(group, sku, false)?;
