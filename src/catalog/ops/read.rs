@@ -13,7 +13,7 @@ use crate::store::{ReadTx, Store, StoreError};
 #[derive(Clone, Debug)]
 pub struct ProductDetail {
     pub item: Item,
-    /// Every member of the variant group, this one included, in SKU order; empty without a group.
+    /// Every member of the variant group, this one included, cheapest first; empty without a group.
     pub variants: Vec<Item>,
     pub breadcrumbs: Vec<(String, Category)>,
 }
@@ -47,7 +47,17 @@ pub fn product_detail(store: &Store, sku: &str) -> Result<Option<ProductDetail>,
         return Ok(None);
     };
     let variants = match &item.product.group {
-        Some(group) => load_items(&tx, &tx.group_members(group)?)?,
+        Some(group) => {
+            let mut members = load_items(&tx, &tx.group_members(group)?)?;
+            // Sizes read naturally smallest first, and price follows size far more often than SKU does.
+            members.sort_by(|a, b| {
+                a.product
+                    .price
+                    .cmp(&b.product.price)
+                    .then_with(|| a.product.sku.cmp(&b.product.sku))
+            });
+            members
+        }
         None => Vec::new(),
     };
     let breadcrumbs = match &item.product.category {

@@ -145,7 +145,9 @@ pub fn heat(level: &str) -> Markup {
     html! {
         @if n > 0 {
             span.heat aria-label={ "Heat: " (level) } title={ "Heat: " (level) } {
-                @for i in 1..=5u8 { span class=(if i <= n { "chili on" } else { "chili" }) aria-hidden="true" { "🌶" } }
+                @for i in 1..=5u8 {
+                    img class=(if i <= n { "chili on" } else { "chili" }) src=(assets::url("img/chili.svg")) alt="" width="20" height="20";
+                }
             }
         }
     }
