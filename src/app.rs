@@ -10,6 +10,7 @@ use anyhow::Context;
 
 use crate::catalog::{demo, ops as catalog};
 use crate::config::Config;
+use crate::search::SearchIndex;
 use crate::store::Store;
 
 /// Everything a request handler may need; built once and shared by every worker.
@@ -17,6 +18,7 @@ pub struct AppState {
     pub store: Store,
     pub config: Arc<Config>,
     pub listings: catalog::ListingCache,
+    pub search: SearchIndex,
 }
 
 /// A bound, ready-to-run server.
@@ -32,11 +34,12 @@ impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Application> {
         let listener = TcpListener::bind(config.bind).with_context(|| format!("cannot listen on {}", config.bind))?;
         let port = listener.local_addr()?.port();
-        let store = open_store(&config).await?;
+        let (store, search) = open_store(&config).await?;
         let state = aweb::Data::new(AppState {
             store,
             config: Arc::new(config),
             listings: Default::default(),
+            search,
         });
         let http = &state.config.http;
         let shared = state.clone();
@@ -94,9 +97,11 @@ impl Application {
     }
 }
 
-async fn open_store(config: &Config) -> anyhow::Result<Store> {
+/// Opens the store (seeding the demo catalog into an empty one) and the search index over it,
+/// which is rebuilt when it does not reflect the store.
+async fn open_store(config: &Config) -> anyhow::Result<(Store, SearchIndex)> {
     let (dir, options, demo) = (config.data_dir.clone(), config.store.clone(), config.demo);
-    tokio::task::spawn_blocking(move || -> anyhow::Result<Store> {
+    tokio::task::spawn_blocking(move || -> anyhow::Result<(Store, SearchIndex)> {
         let store = Store::open(&dir, &options)?;
         if demo && catalog::is_empty(&store)? {
             let report = demo::seed(&store)?;
@@ -105,7 +110,8 @@ async fn open_store(config: &Config) -> anyhow::Result<Store> {
                 "seeded the empty store with the demo catalog"
             );
         }
-        Ok(store)
+        let search = SearchIndex::open(&dir, &store)?;
+        Ok((store, search))
     })
     .await?
 }

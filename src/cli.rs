@@ -56,6 +56,8 @@ pub enum Command {
         #[arg(long, short)]
         output: Option<PathBuf>,
     },
+    /// Rebuild the search index from the store (offline; `serve` also rebuilds a stale index).
+    Reindex,
     /// Generate a deterministic synthetic catalog in the import format.
     Gen {
         #[arg(long)]
@@ -98,6 +100,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         ),
         Command::Import { file, format } => import(&config, &file, format),
         Command::Export { output } => export_catalog(&config, output.as_deref()),
+        Command::Reindex => reindex(&config),
         Command::Gen { products, seed, output } => generate(products, seed, output.as_deref()),
         Command::Config { example } => show_config(&config, example),
     }
@@ -219,6 +222,18 @@ fn print_report(report: &ImportReport, secs: f64) {
     for rejected in &report.rejected {
         let _ = writeln!(err, "line {}: {}", rejected.line, rejected.message);
     }
+}
+
+fn reindex(config: &Config) -> anyhow::Result<ExitCode> {
+    let store = Store::open(&config.data_dir, &config.store)?;
+    let started = Instant::now();
+    let total = store.read()?.product_count()?;
+    let bar = progress_bar(total, "indexing");
+    let index = crate::search::SearchIndex::open_without_rebuild(&config.data_dir)?;
+    let count = index.rebuild(&store, &mut |n| bar.set_position(n))?;
+    bar.finish_and_clear();
+    println!("indexed {count} products in {:.2} s", started.elapsed().as_secs_f64());
+    Ok(ExitCode::SUCCESS)
 }
 
 fn export_catalog(config: &Config, output: Option<&Path>) -> anyhow::Result<ExitCode> {

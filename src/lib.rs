@@ -19,6 +19,7 @@ pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod inventory;
+pub mod search;
 pub mod store;
 pub mod telemetry;
 pub mod web;

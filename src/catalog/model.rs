@@ -162,6 +162,12 @@ pub struct PageRequest {
     pub per_page: u32,
 }
 
+impl Default for PageRequest {
+    fn default() -> Self {
+        PageRequest::new(None, None, 20)
+    }
+}
+
 impl PageRequest {
     pub const MAX_PER_PAGE: u32 = 100;
     /// Deep offsets cost linear time; nobody pages this far by hand.

@@ -367,3 +367,79 @@ fn version_and_help_describe_the_binary() {
         assert!(help.contains(command), "{command} in --help");
     }
 }
+
+#[tokio::test]
+async fn the_search_index_is_rebuilt_from_the_store_when_missing_damaged_or_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = temp_path(&dir, "data");
+    let catalog = temp_path(&dir, "gen.jsonl");
+    assert!(
+        run(&[
+            "gen",
+            "--products",
+            "80",
+            "--seed",
+            "4",
+            "-o",
+            catalog.to_str().unwrap()
+        ])
+        .status
+        .success()
+    );
+    assert!(
+        run(&[
+            "--data-dir",
+            data.to_str().unwrap(),
+            "import",
+            catalog.to_str().unwrap()
+        ])
+        .status
+        .success()
+    );
+    let total = |addr: String| async move {
+        let body: serde_json::Value = reqwest::get(format!("{addr}/api/v1/search"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        body["total"].as_u64().unwrap()
+    };
+
+    let server = Server::start(&data, &["--no-demo"]);
+    assert_eq!(total(server.addr.clone()).await, 80, "a fresh index is built at start");
+    assert!(server.terminate());
+
+    std::fs::write(data.join("index").join("meta.json"), b"{ not json").unwrap();
+    let server = Server::start(&data, &["--no-demo"]);
+    assert_eq!(
+        total(server.addr.clone()).await,
+        80,
+        "a damaged index is set aside and rebuilt"
+    );
+    assert!(server.terminate());
+
+    let more = temp_path(&dir, "more.jsonl");
+    write(&more, GOOD);
+    assert!(
+        run(&["--data-dir", data.to_str().unwrap(), "import", more.to_str().unwrap()])
+            .status
+            .success()
+    );
+    let server = Server::start(&data, &["--no-demo"]);
+    assert_eq!(
+        total(server.addr.clone()).await,
+        81,
+        "an index behind the store catches up at start"
+    );
+    assert!(server.terminate());
+
+    std::fs::remove_dir_all(data.join("index")).unwrap();
+    let out = run(&["--data-dir", data.to_str().unwrap(), "reindex"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("indexed 81 products"),
+        "{}",
+        text(&out.stdout)
+    );
+}

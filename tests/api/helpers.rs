@@ -51,14 +51,17 @@ pub async fn spawn_app_with_catalog(catalog: &[u8]) -> TestApp {
     .await
 }
 
+/// Fills a fresh store with `prepare`, then starts the app over it (which indexes what it finds).
 pub async fn spawn_app_with(prepare: impl FnOnce(&Store)) -> TestApp {
     LazyLock::force(&TRACING);
     let dir = tempfile::tempdir().expect("temp dir");
-    let app = Application::build(Config::for_tests(dir.path()))
-        .await
-        .expect("app builds");
+    let config = Config::for_tests(dir.path());
+    {
+        let store = Store::open(&config.data_dir, &config.store).expect("store opens");
+        prepare(&store);
+    }
+    let app = Application::build(config).await.expect("app builds");
     let store = app.state().store.clone();
-    prepare(&store);
     let addr = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
     let client = reqwest::Client::builder()

@@ -6,3 +6,4 @@ mod cli;
 mod helpers;
 mod http;
 mod pages;
+mod search;

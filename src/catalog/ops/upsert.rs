@@ -65,6 +65,8 @@ impl Batch {
             .is_some(),
             None => false,
         };
+        // Stock shows in listings and search (in stock or not), so it counts as a catalog change.
+        self.changed |= restocked;
         Ok(match (old, changed || restocked) {
             (None, _) => Upserted::Created,
             (Some(_), true) => Upserted::Updated,

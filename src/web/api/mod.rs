@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`.
 
 mod products;
+mod search;
 
 use actix_web::web;
 
@@ -23,6 +24,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .app_data(json_config())
             .app_data(query_config())
             .app_data(path_config())
-            .configure(products::configure),
+            .configure(products::configure)
+            .configure(search::configure),
     );
 }

@@ -1,0 +1,187 @@
+//! Search: a tantivy index that is a view of the store, and the queries over it.
+//!
+//! The store is the truth. The index records in its commit payload the index version and the
+//! catalog version it reflects; at open, an index that is missing, damaged, of another version or
+//! behind the store is rebuilt from the store, so search can never stay out of step for good.
+//! One `IndexWriter` exists per index, owned here behind a mutex.
+
+mod document;
+mod query;
+mod schema;
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, RwLock};
+
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument};
+
+pub use query::{FacetValue, Facets, SearchRequest, SearchResults, SearchSort};
+pub use schema::PRICE_BUCKETS;
+use schema::{Fields, INDEX_VERSION};
+
+use crate::store::{Store, StoreError};
+
+/// The index directory inside the data dir.
+pub const INDEX_DIR: &str = "index";
+/// Memory for the single writer; tantivy needs at least 15 MB per thread.
+const WRITER_MEMORY: usize = 64 << 20;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SearchError {
+    #[error("search index: {0}")]
+    Index(#[from] tantivy::TantivyError),
+    #[error("search index: {0}")]
+    Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<tantivy::directory::error::OpenDirectoryError> for SearchError {
+    fn from(e: tantivy::directory::error::OpenDirectoryError) -> Self {
+        SearchError::Index(e.into())
+    }
+}
+
+pub struct SearchIndex {
+    index: Index,
+    reader: IndexReader,
+    writer: Mutex<IndexWriter<TantivyDocument>>,
+    fields: Fields,
+    /// Attribute names present in the index; each becomes a facet.
+    attr_names: RwLock<Vec<String>>,
+}
+
+impl SearchIndex {
+    /// Opens the index under `data_dir`, rebuilding it from the store when needed.
+    pub fn open(data_dir: &Path, store: &Store) -> Result<SearchIndex, SearchError> {
+        let search = SearchIndex::open_without_rebuild(data_dir)?;
+        if search.reflects(store)? {
+            search.refresh_attr_names()?;
+        } else {
+            let count = search.rebuild(store, &mut |_| {})?;
+            tracing::info!(products = count, "rebuilt the search index from the store");
+        }
+        Ok(search)
+    }
+
+    /// Opens (or creates) the index without checking it against the store; `rebuild` follows.
+    pub fn open_without_rebuild(data_dir: &Path) -> Result<SearchIndex, SearchError> {
+        let dir = data_dir.join(INDEX_DIR);
+        let index = match open_existing(&dir) {
+            Some(index) => index,
+            None => create_fresh(&dir)?,
+        };
+        SearchIndex::from_index(index)
+    }
+
+    fn from_index(index: Index) -> Result<SearchIndex, SearchError> {
+        schema::register_tokenizers(&index);
+        let (_, fields) = schema::build();
+        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+        let writer = index.writer_with_num_threads(1, WRITER_MEMORY)?;
+        Ok(SearchIndex {
+            index,
+            reader,
+            writer: Mutex::new(writer),
+            fields,
+            attr_names: RwLock::new(Vec::new()),
+        })
+    }
+
+    /// Whether the last commit reflects the store's current catalog version.
+    fn reflects(&self, store: &Store) -> Result<bool, SearchError> {
+        let payload = self.index.load_metas()?.payload.unwrap_or_default();
+        Ok(payload == payload_for(store.read()?.catalog_version()?))
+    }
+
+    /// Replaces the whole index with the store's products, from one snapshot. Readers see the old
+    /// index until the new one is committed.
+    pub fn rebuild(&self, store: &Store, progress: &mut dyn FnMut(u64)) -> Result<u64, SearchError> {
+        let tx = store.read()?;
+        let version = tx.catalog_version()?;
+        let mut writer = self.writer.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        writer.delete_all_documents()?;
+        let mut count = 0u64;
+        tx.for_each_product(|product, stock| {
+            writer.add_document(document::document(&self.fields, &product, stock))?;
+            count += 1;
+            if count.is_multiple_of(10_000) {
+                progress(count);
+            }
+            Ok::<_, SearchError>(())
+        })?;
+        let mut commit = writer.prepare_commit()?;
+        commit.set_payload(&payload_for(version));
+        commit.commit()?;
+        drop(writer);
+        self.reader.reload()?;
+        self.refresh_attr_names()?;
+        progress(count);
+        Ok(count)
+    }
+
+    fn refresh_attr_names(&self) -> Result<(), SearchError> {
+        let searcher = self.reader.searcher();
+        let mut names = BTreeSet::new();
+        for segment in searcher.segment_readers() {
+            let facets = segment.facet_reader("attr")?;
+            let mut facet = tantivy::schema::Facet::root();
+            for ord in 0..facets.num_facets() {
+                facets.facet_from_ord(ord as u64, &mut facet)?;
+                if let Some(name) = facet.to_path().first() {
+                    names.insert((*name).to_owned());
+                }
+            }
+        }
+        *self
+            .attr_names
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = names.into_iter().collect();
+        Ok(())
+    }
+
+    pub fn num_docs(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+}
+
+fn payload_for(catalog_version: u64) -> String {
+    format!("index={INDEX_VERSION};catalog={catalog_version}")
+}
+
+/// The index in `dir` if it opens, is of this version and passes its checksums; otherwise it is
+/// set aside (renamed, for a person to look at) and `None` returned.
+fn open_existing(dir: &Path) -> Option<Index> {
+    if !dir.join("meta.json").exists() {
+        return None;
+    }
+    let current = format!("index={INDEX_VERSION};");
+    let healthy = Index::open_in_dir(dir).ok().filter(|index| {
+        let version_ok = index
+            .load_metas()
+            .is_ok_and(|m| m.payload.unwrap_or_default().starts_with(&current));
+        version_ok && index.validate_checksum().is_ok_and(|bad| bad.is_empty())
+    });
+    if healthy.is_none() {
+        let aside = set_aside(dir);
+        tracing::warn!(index = %dir.display(), moved_to = %aside.display(), "search index is damaged or of another version; rebuilding it");
+    }
+    healthy
+}
+
+fn set_aside(dir: &Path) -> PathBuf {
+    let aside = dir.with_extension(format!("corrupt-{}", crate::domain::now_ms()));
+    if std::fs::rename(dir, &aside).is_err() {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+    aside
+}
+
+fn create_fresh(dir: &Path) -> Result<Index, SearchError> {
+    if dir.exists() {
+        set_aside(dir);
+    }
+    std::fs::create_dir_all(dir)?;
+    let (schema, _) = schema::build();
+    Ok(Index::create_in_dir(dir, schema)?)
+}

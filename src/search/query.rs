@@ -1,0 +1,333 @@
+//! Turning a search request into one tantivy pass: matching documents, the page of hits in the
+//! requested order, the exact total and facet counts.
+
+use std::collections::BTreeMap;
+use std::ops::Bound;
+
+use tantivy::collector::{Count, FacetCollector, FacetCounts, TopDocs};
+use tantivy::query::{
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, Occur, Query, QueryParser, RangeQuery, TermQuery,
+};
+use tantivy::schema::{Facet, IndexRecordOption, Value};
+use tantivy::{DocAddress, Order, Searcher, TantivyDocument, Term};
+
+use super::schema::PRICE_BUCKETS;
+use super::{SearchError, SearchIndex};
+use crate::catalog::PageRequest;
+use crate::domain::PartNumber;
+
+/// What a shopper asked for.
+#[derive(Clone, Debug, Default)]
+pub struct SearchRequest {
+    pub q: String,
+    pub brands: Vec<String>,
+    /// A category slug path; subcategories match too.
+    pub category: Option<String>,
+    pub attrs: Vec<(String, String)>,
+    pub min_price: Option<u64>,
+    pub max_price: Option<u64>,
+    pub in_stock: bool,
+    pub sort: SearchSort,
+    pub page: PageRequest,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SearchSort {
+    #[default]
+    Relevance,
+    PriceAsc,
+    PriceDesc,
+    Newest,
+    Title,
+}
+
+impl SearchSort {
+    pub fn parse(raw: &str) -> Option<SearchSort> {
+        Some(match raw {
+            "relevance" => SearchSort::Relevance,
+            "price_asc" => SearchSort::PriceAsc,
+            "price_desc" => SearchSort::PriceDesc,
+            "newest" => SearchSort::Newest,
+            "title" => SearchSort::Title,
+            _ => return None,
+        })
+    }
+}
+
+/// A facet value and how many matching products have it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct FacetValue {
+    pub value: String,
+    pub count: u64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Facets {
+    pub brand: Vec<FacetValue>,
+    /// Children of the selected category (or top-level categories), by slug path.
+    pub category: Vec<FacetValue>,
+    pub attrs: BTreeMap<String, Vec<FacetValue>>,
+    pub price: Vec<FacetValue>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct SearchResults {
+    pub total: u64,
+    pub skus: Vec<String>,
+    pub facets: Facets,
+    /// True when nothing matched as typed and these results come from the typo-tolerant retry.
+    pub corrected: bool,
+}
+
+const FACET_VALUES: usize = 20;
+
+impl SearchIndex {
+    /// Runs a search. No input is an error: unparsable text is searched leniently.
+    pub fn search(&self, req: &SearchRequest) -> Result<SearchResults, SearchError> {
+        let searcher = self.reader.searcher();
+        let mut results = self.run(&searcher, req, false)?;
+        if results.total == 0 && req.q.split_whitespace().any(|w| w.chars().count() >= 4) {
+            results = self.run(&searcher, req, true)?;
+            results.corrected = results.total > 0;
+        }
+        Ok(results)
+    }
+
+    fn run(&self, searcher: &Searcher, req: &SearchRequest, fuzzy: bool) -> Result<SearchResults, SearchError> {
+        let query = self.query(req, fuzzy);
+        let limit = req.page.per_page as usize;
+        let offset = req.page.offset();
+        let facets = self.facet_collectors(req);
+        let (addresses, total, counts) = match req.sort {
+            SearchSort::Relevance => {
+                let top = TopDocs::with_limit(limit).and_offset(offset).order_by_score();
+                let (hits, total, counts) = searcher.search(&query, &(top, Count, facets))?;
+                (hits.into_iter().map(|(_, a)| a).collect::<Vec<_>>(), total, counts)
+            }
+            SearchSort::PriceAsc | SearchSort::PriceDesc | SearchSort::Newest => {
+                let (field, order) = match req.sort {
+                    SearchSort::PriceAsc => ("price_cents", Order::Asc),
+                    SearchSort::PriceDesc => ("price_cents", Order::Desc),
+                    _ => ("created", Order::Desc),
+                };
+                let top = TopDocs::with_limit(limit)
+                    .and_offset(offset)
+                    .order_by_fast_field::<u64>(field, order);
+                let (hits, total, counts) = searcher.search(&query, &(top, Count, facets))?;
+                (hits.into_iter().map(|(_, a)| a).collect(), total, counts)
+            }
+            SearchSort::Title => {
+                let top = TopDocs::with_limit(limit)
+                    .and_offset(offset)
+                    .order_by_string_fast_field("title_sort", Order::Asc);
+                let (hits, total, counts) = searcher.search(&query, &(top, Count, facets))?;
+                (hits.into_iter().map(|(_, a)| a).collect(), total, counts)
+            }
+        };
+        Ok(SearchResults {
+            total: total as u64,
+            skus: self.skus(searcher, &addresses)?,
+            facets: self.read_facets(req, counts),
+            corrected: false,
+        })
+    }
+
+    fn skus(&self, searcher: &Searcher, addresses: &[DocAddress]) -> Result<Vec<String>, SearchError> {
+        let mut out = Vec::with_capacity(addresses.len());
+        for address in addresses {
+            let doc: TantivyDocument = searcher.doc(*address)?;
+            if let Some(sku) = doc.get_first(self.fields.sku).and_then(|v| v.as_str()) {
+                out.push(sku.to_owned());
+            }
+        }
+        Ok(out)
+    }
+
+    /// Text and part numbers scored, everything else as filters that do not change the score.
+    fn query(&self, req: &SearchRequest, fuzzy: bool) -> Box<dyn Query> {
+        let f = &self.fields;
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let q = req.q.trim();
+        if !q.is_empty() {
+            let mut parser = QueryParser::for_index(&self.index, vec![f.title, f.body]);
+            parser.set_conjunction_by_default();
+            parser.set_field_boost(f.title, 2.0);
+            if fuzzy {
+                parser.set_field_fuzzy(f.title, false, 1, true);
+                parser.set_field_fuzzy(f.body, false, 1, true);
+            }
+            let (text, _errors) = parser.parse_query_lenient(q);
+            let mut either: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Should, text)];
+            for (key, boost) in part_number_keys(q) {
+                let term = Term::from_field_text(f.part_number, &key);
+                let exact = TermQuery::new(term, IndexRecordOption::Basic);
+                either.push((
+                    Occur::Should,
+                    Box::new(BoostQuery::new(
+                        Box::new(ConstScoreQuery::new(Box::new(exact), 1.0)),
+                        boost,
+                    )),
+                ));
+            }
+            clauses.push((Occur::Must, Box::new(BooleanQuery::new(either))));
+        }
+        let mut filter = |q: Box<dyn Query>| clauses.push((Occur::Must, Box::new(ConstScoreQuery::new(q, 0.0))));
+        if !req.brands.is_empty() {
+            let any: Vec<(Occur, Box<dyn Query>)> = req
+                .brands
+                .iter()
+                .map(|b| {
+                    let term = Term::from_field_text(f.brand_key, &b.trim().to_lowercase());
+                    (
+                        Occur::Should,
+                        Box::new(TermQuery::new(term, IndexRecordOption::Basic)) as Box<dyn Query>,
+                    )
+                })
+                .collect();
+            filter(Box::new(BooleanQuery::new(any)));
+        }
+        if let Some(slug) = req
+            .category
+            .as_deref()
+            .map(|c| c.trim_matches('/'))
+            .filter(|c| !c.is_empty())
+        {
+            let facet = Facet::from_path(slug.split('/'));
+            filter(Box::new(TermQuery::new(
+                Term::from_facet(f.category, &facet),
+                IndexRecordOption::Basic,
+            )));
+        }
+        for (name, value) in &req.attrs {
+            let facet = Facet::from_path([name.as_str(), value.as_str()]);
+            filter(Box::new(TermQuery::new(
+                Term::from_facet(f.attr, &facet),
+                IndexRecordOption::Basic,
+            )));
+        }
+        if req.min_price.is_some() || req.max_price.is_some() {
+            let lower = req
+                .min_price
+                .map_or(Bound::Unbounded, |p| Bound::Included(Term::from_field_u64(f.price, p)));
+            let upper = req
+                .max_price
+                .map_or(Bound::Unbounded, |p| Bound::Included(Term::from_field_u64(f.price, p)));
+            filter(Box::new(RangeQuery::new(lower, upper)));
+        }
+        if req.in_stock {
+            filter(Box::new(TermQuery::new(
+                Term::from_field_bool(f.in_stock, true),
+                IndexRecordOption::Basic,
+            )));
+        }
+        if clauses.is_empty() {
+            return Box::new(AllQuery);
+        }
+        Box::new(BooleanQuery::new(clauses))
+    }
+
+    fn facet_collectors(
+        &self,
+        req: &SearchRequest,
+    ) -> ((FacetCollector, FacetCollector), (FacetCollector, FacetCollector)) {
+        let mut brand = FacetCollector::for_field("brand");
+        brand.add_facet(Facet::root());
+        let mut category = FacetCollector::for_field("category");
+        category.add_facet(category_root(req));
+        let mut attr = FacetCollector::for_field("attr");
+        for name in self
+            .attr_names
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+        {
+            attr.add_facet(Facet::from_path([name.as_str()]));
+        }
+        let mut price = FacetCollector::for_field("price_bucket");
+        price.add_facet(Facet::root());
+        ((brand, category), (attr, price))
+    }
+
+    fn read_facets(
+        &self,
+        req: &SearchRequest,
+        counts: ((FacetCounts, FacetCounts), (FacetCounts, FacetCounts)),
+    ) -> Facets {
+        let ((brand, category), (attr, price)) = counts;
+        let top = |counts: &FacetCounts, root: &Facet| -> Vec<FacetValue> {
+            counts
+                .top_k(root.clone(), FACET_VALUES)
+                .into_iter()
+                .map(|(facet, count)| FacetValue {
+                    value: facet.to_path().last().map(|s| s.to_string()).unwrap_or_default(),
+                    count,
+                })
+                .collect()
+        };
+        let category_values = category
+            .top_k(category_root(req), FACET_VALUES)
+            .into_iter()
+            .map(|(facet, count)| FacetValue {
+                value: facet.to_path().join("/"),
+                count,
+            })
+            .collect();
+        let mut attrs = BTreeMap::new();
+        for name in self
+            .attr_names
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+        {
+            let values = top(&attr, &Facet::from_path([name.as_str()]));
+            if !values.is_empty() {
+                attrs.insert(name.clone(), values);
+            }
+        }
+        let price_values = price
+            .get(Facet::root())
+            .filter_map(|(facet, count)| {
+                let index: usize = facet.to_path().last()?.parse().ok()?;
+                Some((
+                    index,
+                    FacetValue {
+                        value: PRICE_BUCKETS.get(index)?.1.to_owned(),
+                        count,
+                    },
+                ))
+            })
+            .collect::<BTreeMap<_, _>>()
+            .into_values()
+            .collect();
+        Facets {
+            brand: top(&brand, &Facet::root()),
+            category: category_values,
+            attrs,
+            price: price_values,
+        }
+    }
+}
+
+fn category_root(req: &SearchRequest) -> Facet {
+    match req
+        .category
+        .as_deref()
+        .map(|c| c.trim_matches('/'))
+        .filter(|c| !c.is_empty())
+    {
+        Some(slug) => Facet::from_path(slug.split('/')),
+        None => Facet::root(),
+    }
+}
+
+/// Part-number keys to try: the whole query, each word, and each pair of adjacent words, so that
+/// `BP 1042 A` and `brake pads bp-1042-a` both find `BP-1042-A`. The whole query weighs most.
+fn part_number_keys(q: &str) -> Vec<(String, f32)> {
+    let words: Vec<&str> = q.split_whitespace().take(12).collect();
+    let mut keys: Vec<(String, f32)> = vec![(PartNumber::key_of(q), 1000.0)];
+    keys.extend(words.iter().map(|w| (PartNumber::key_of(w), 500.0)));
+    keys.extend(words.windows(2).map(|pair| (PartNumber::key_of(&pair.join("")), 500.0)));
+    let mut seen = std::collections::HashSet::new();
+    keys.retain(|(key, _)| key.len() >= 3 && key.len() <= 64 && seen.insert(key.clone()));
+    keys
+}

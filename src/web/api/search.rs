@@ -1,0 +1,144 @@
+//! `GET /api/v1/search`: text and part numbers, filters, facets, sorts, pages.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::app::AppState;
+use crate::catalog::{PageRequest, ops};
+use crate::search::{FacetValue, SearchRequest, SearchSort};
+use crate::web::caching::cacheable;
+use crate::web::{ApiError, AppError, ErrorCode, blocking};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(super::resource("/search").route(crate::web::read().to(search)));
+}
+
+/// Parses the query string; text is never an error, malformed numbers and unknown sorts are 400.
+pub fn parse_request(pairs: &[(String, String)]) -> Result<SearchRequest, AppError> {
+    let mut req = SearchRequest::default();
+    let (mut page, mut per_page) = (None, None);
+    let number = |name: &str, value: &str| {
+        value.trim().parse::<u64>().map_err(|_| {
+            AppError::new(
+                ErrorCode::BadRequest,
+                format!("{name} must be a whole number, got {value:?}"),
+            )
+        })
+    };
+    for (key, value) in pairs {
+        match key.as_str() {
+            "q" => req.q = value.chars().take(500).collect(),
+            "brand" => req.brands.extend(
+                value
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|b| !b.is_empty())
+                    .map(String::from),
+            ),
+            "category" => req.category = Some(value.trim().to_lowercase()).filter(|c| !c.is_empty()),
+            "min_price" => req.min_price = Some(number(key, value)?),
+            "max_price" => req.max_price = Some(number(key, value)?),
+            "in_stock" => req.in_stock = matches!(value.as_str(), "true" | "1" | "yes" | "on"),
+            "sort" => {
+                req.sort = SearchSort::parse(value).ok_or_else(|| {
+                    AppError::new(
+                        ErrorCode::BadRequest,
+                        format!("sort must be relevance, price_asc, price_desc, newest or title, got {value:?}"),
+                    )
+                })?
+            }
+            "page" => page = Some(u32::try_from(number(key, value)?).unwrap_or(u32::MAX)),
+            "per_page" => per_page = Some(u32::try_from(number(key, value)?).unwrap_or(u32::MAX)),
+            other => {
+                if let Some(name) = other.strip_prefix("attr.").filter(|n| !n.is_empty()) {
+                    req.attrs.push((name.to_owned(), value.clone()));
+                }
+            }
+        }
+    }
+    req.page = PageRequest::new(page, per_page, 20);
+    Ok(req)
+}
+
+#[derive(Serialize)]
+struct Hit {
+    sku: String,
+    title: String,
+    brand: Option<String>,
+    category: Option<String>,
+    price_cents: i64,
+    currency: String,
+    stock: u64,
+    in_stock: bool,
+    part_numbers: Vec<String>,
+    url: String,
+}
+
+#[derive(Serialize)]
+struct Answer {
+    total: u64,
+    page: u32,
+    per_page: u32,
+    corrected: bool,
+    hits: Vec<Hit>,
+    facets: Map<String, Value>,
+}
+
+async fn search(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    query: web::Query<Vec<(String, String)>>,
+) -> Result<HttpResponse, ApiError> {
+    let request = parse_request(&query)?;
+    let shared = state.clone();
+    let answer = blocking(move || {
+        let results = shared.search.search(&request).map_err(|e| {
+            tracing::error!(error = %e, "search failed");
+            AppError::new(ErrorCode::Internal, "search failed")
+        })?;
+        let mut hits = Vec::with_capacity(results.skus.len());
+        for sku in &results.skus {
+            // A hit whose product vanished since the index was built is skipped, not an error.
+            if let Some(item) = ops::item(&shared.store, sku)? {
+                let p = &item.product;
+                hits.push(Hit {
+                    sku: p.sku.to_string(),
+                    title: p.title.clone(),
+                    brand: p.brand.clone(),
+                    category: p.category.as_ref().map(ToString::to_string),
+                    price_cents: p.price.minor(),
+                    currency: p.price.currency().to_string(),
+                    stock: item.stock,
+                    in_stock: item.in_stock(),
+                    part_numbers: p.part_numbers.iter().map(ToString::to_string).collect(),
+                    url: format!("/p/{}", p.sku),
+                });
+            }
+        }
+        let mut facets = Map::new();
+        let list = |values: &[FacetValue]| serde_json::to_value(values).unwrap_or_default();
+        facets.insert("brand".into(), list(&results.facets.brand));
+        facets.insert("category".into(), list(&results.facets.category));
+        for (name, values) in &results.facets.attrs {
+            facets.insert(format!("attr.{name}"), list(values));
+        }
+        facets.insert("price".into(), list(&results.facets.price));
+        Ok(Answer {
+            total: results.total,
+            page: request.page.page,
+            per_page: request.page.per_page,
+            corrected: results.corrected,
+            hits,
+            facets,
+        })
+    })
+    .await?;
+    let body = serde_json::to_vec(&answer).unwrap_or_default();
+    Ok(cacheable(
+        &req,
+        "application/json",
+        body,
+        state.config.http.page_max_age,
+    ))
+}
