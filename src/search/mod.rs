@@ -16,8 +16,8 @@ use std::sync::{Mutex, RwLock};
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument};
 
 pub use query::{FacetValue, Facets, SearchRequest, SearchResults, SearchSort};
-pub use schema::PRICE_BUCKETS;
 use schema::{Fields, INDEX_VERSION};
+pub use schema::{PRICE_BUCKETS, price_bucket_range};
 
 use crate::store::{Store, StoreError};
 
@@ -184,4 +184,23 @@ fn create_fresh(dir: &Path) -> Result<Index, SearchError> {
     std::fs::create_dir_all(dir)?;
     let (schema, _) = schema::build();
     Ok(Index::create_in_dir(dir, schema)?)
+}
+
+/// Records a search that found nothing. The count is a hint, not a promise, so it is written
+/// without waiting for the disk, and a failure only logs.
+pub fn record_zero_results(store: &Store, query: &str) {
+    let normalized: String = query
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+        .chars()
+        .take(100)
+        .collect();
+    if normalized.is_empty() {
+        return;
+    }
+    if let Err(e) = store.write_unsynced(|tx| tx.count_zero_result_search(&normalized)) {
+        tracing::warn!(error = %e, "could not record a zero-result search");
+    }
 }

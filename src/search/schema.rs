@@ -93,3 +93,14 @@ pub fn price_bucket(cents: u64) -> usize {
         .position(|(upper, _)| cents < *upper)
         .unwrap_or(PRICE_BUCKETS.len() - 1)
 }
+
+/// The price range of a bucket label, as `min_price` and `max_price` filter values (cents).
+pub fn price_bucket_range(label: &str) -> Option<(Option<u64>, Option<u64>)> {
+    let index = PRICE_BUCKETS.iter().position(|(_, l)| *l == label)?;
+    let min = index.checked_sub(1).map(|i| PRICE_BUCKETS[i].0);
+    let max = PRICE_BUCKETS[index]
+        .0
+        .checked_sub(1)
+        .filter(|_| index + 1 < PRICE_BUCKETS.len());
+    Some((min, max))
+}

@@ -144,6 +144,18 @@ impl ReadTx {
             .collect()
     }
 
+    /// Searches that found nothing, most frequent first.
+    pub fn zero_result_searches(&self, limit: usize) -> Result<Vec<(String, u64)>, StoreError> {
+        let mut all = Vec::new();
+        for row in self.table(ZERO_RESULTS)?.iter()? {
+            let (query, count) = row?;
+            all.push((query.value().to_owned(), count.value()));
+        }
+        all.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        all.truncate(limit);
+        Ok(all)
+    }
+
     pub fn featured(&self, limit: usize) -> Result<Vec<String>, StoreError> {
         let table = self.table(FEATURED)?;
         table

@@ -36,6 +36,7 @@ pub(super) fn prepare(store: &Store) -> Result<(), StoreError> {
     txn.open_table(GROUPS)?;
     txn.open_table(POPULAR)?;
     txn.open_table(FEATURED)?;
+    txn.open_table(ZERO_RESULTS)?;
     txn.commit()?;
     Ok(())
 }

@@ -28,5 +28,8 @@ pub(crate) const GROUPS: TableDefinition<(&str, &str), ()> = TableDefinition::ne
 /// (popularity, sku) -> (): best sellers, read in reverse.
 pub(crate) const POPULAR: TableDefinition<(u32, &str), ()> = TableDefinition::new("popularity");
 
+/// normalized query text -> times it found nothing: the merchant's best hint of missing stock.
+pub(crate) const ZERO_RESULTS: TableDefinition<&str, u64> = TableDefinition::new("zero_result_searches");
+
 /// sku -> (): featured products.
 pub(crate) const FEATURED: TableDefinition<&str, ()> = TableDefinition::new("featured");

@@ -22,6 +22,7 @@ pub struct WriteTx<'t> {
     groups: Table<'t, (&'static str, &'static str), ()>,
     popular: Table<'t, (u32, &'static str), ()>,
     featured: Table<'t, &'static str, ()>,
+    zero_results: Table<'t, &'static str, u64>,
     /// The ledger sequence, read once and written back by `finish`, so appending an entry costs
     /// one insert rather than three table operations.
     ledger_seq: Option<u64>,
@@ -39,6 +40,7 @@ impl<'t> WriteTx<'t> {
             groups: txn.open_table(GROUPS)?,
             popular: txn.open_table(POPULAR)?,
             featured: txn.open_table(FEATURED)?,
+            zero_results: txn.open_table(ZERO_RESULTS)?,
             ledger_seq: None,
         })
     }
@@ -132,6 +134,12 @@ impl<'t> WriteTx<'t> {
         if let Some(new) = new {
             self.popular.insert((new, sku), ())?;
         }
+        Ok(())
+    }
+
+    pub fn count_zero_result_search(&mut self, query: &str) -> Result<(), StoreError> {
+        let seen = self.zero_results.get(query)?.map_or(0, |v| v.value());
+        self.zero_results.insert(query, seen + 1)?;
         Ok(())
     }
 

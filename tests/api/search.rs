@@ -257,3 +257,46 @@ fn urlencode(s: &str) -> String {
         })
         .collect()
 }
+
+#[tokio::test]
+async fn the_search_page_lists_results_with_facets_sorting_and_removable_filters() {
+    let (app, lines) = catalog_app().await;
+    let expected = lines
+        .iter()
+        .filter(|l| matches_text(l, "brake") && l["stock"].as_u64().unwrap() > 0)
+        .count();
+    let (status, html) = app.get_html("/search?q=brake&in_stock=true&sort=price_asc").await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains(&format!("<p class=\"count\">{expected} products</p>")),
+        "count shown"
+    );
+    for expected in [
+        "Results for “brake”",
+        "aria-label=\"Filters\"",
+        "Brand",
+        "Price",
+        "Sort by",
+        "Remove filter In stock",
+    ] {
+        assert!(html.contains(expected), "search page lacks {expected:?}");
+    }
+    assert!(
+        html.contains("href=\"/search?q=brake&amp;sort=price_asc\""),
+        "removing the stock filter keeps the rest"
+    );
+    let (_, home) = app.get_html("/").await;
+    assert!(home.contains("action=\"/search\""), "every page has the search box");
+}
+
+#[tokio::test]
+async fn a_search_that_finds_nothing_offers_ways_out_and_is_recorded_for_the_merchant() {
+    let (app, _) = catalog_app().await;
+    let (status, html) = app.get_html("/search?q=flux+capacitor&brand=Bosch").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("No products match"));
+    assert!(html.contains("Search again without filters"));
+    assert!(html.contains("Or browse a category"));
+    let recorded = app.store.read().unwrap().zero_result_searches(10).unwrap();
+    assert_eq!(recorded, [("flux capacitor".to_owned(), 1)]);
+}

@@ -1,7 +1,7 @@
 //! The JSON API under `/api/v1`.
 
 mod products;
-mod search;
+pub mod search;
 
 use actix_web::web;
 

@@ -97,6 +97,9 @@ async fn search(
             tracing::error!(error = %e, "search failed");
             AppError::new(ErrorCode::Internal, "search failed")
         })?;
+        if results.total == 0 {
+            crate::search::record_zero_results(&shared.store, &request.q);
+        }
         let mut hits = Vec::with_capacity(results.skus.len());
         for sku in &results.skus {
             // A hit whose product vanished since the index was built is skipped, not an error.

@@ -1,5 +1,7 @@
 //! HTML pages: home, category listings and product pages, plus the error pages around them.
 
+mod search;
+
 use actix_web::dev::ServiceResponse;
 use actix_web::http::header;
 use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
@@ -16,7 +18,8 @@ use crate::store::ReadTx;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/").route(crate::web::read().to(home)))
         .service(web::resource("/c/{slug:.+}").route(crate::web::read().to(category)))
-        .service(web::resource("/p/{sku}").route(crate::web::read().to(product)));
+        .service(web::resource("/p/{sku}").route(crate::web::read().to(product)))
+        .service(web::resource("/search").route(crate::web::read().to(search::search)));
 }
 
 /// Every page's frame data, read in the same blocking call as the page itself.

@@ -45,6 +45,11 @@ fn header(chrome: &Chrome) -> Markup {
                     span { (chrome.shop.name) }
                 }
                 p.tagline { (chrome.shop.tagline) }
+                form.site-search role="search" method="get" action="/search" {
+                    label.visually-hidden for="site-q" { "Search the shop" }
+                    input #site-q type="search" name="q" placeholder="Search parts, part numbers, sauces…" autocomplete="off";
+                    button.button type="submit" { "Search" }
+                }
             }
             @if !chrome.nav.is_empty() {
                 nav.cat-nav aria-label="Categories" {

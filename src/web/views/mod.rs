@@ -7,5 +7,6 @@ pub mod errors;
 pub mod home;
 pub mod layout;
 pub mod product;
+pub mod search;
 
 pub use layout::Chrome;

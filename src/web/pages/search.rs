@@ -1,0 +1,73 @@
+//! `GET /search`: the results page. Its parameters are those of the search API, read leniently:
+//! a malformed number or an unknown sort is dropped rather than refused.
+
+use std::collections::HashMap;
+
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use super::chrome;
+use crate::app::AppState;
+use crate::catalog::ops;
+use crate::web::api::search::parse_request;
+use crate::web::caching::html_page;
+use crate::web::views::search::SearchPage;
+use crate::web::{AppError, ErrorCode, PageError, blocking, views};
+
+pub async fn search(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    query: web::Query<Vec<(String, String)>>,
+) -> Result<HttpResponse, PageError> {
+    let params: Vec<(String, String)> = query
+        .into_inner()
+        .into_iter()
+        .filter(|(k, v)| !v.trim().is_empty() && valid(k, v))
+        .collect();
+    let request = parse_request(&params)?;
+    let shared = state.clone();
+    let markup = blocking(move || {
+        let results = shared
+            .search
+            .search(&request)
+            .map_err(|e| AppError::new(ErrorCode::Internal, format!("search failed: {e}")))?;
+        if results.total == 0 {
+            crate::search::record_zero_results(&shared.store, &request.q);
+        }
+        let tx = shared.store.read()?;
+        let mut items = Vec::with_capacity(results.skus.len());
+        for sku in &results.skus {
+            items.extend(ops::item(&shared.store, sku)?);
+        }
+        let category_names: HashMap<String, String> = tx
+            .categories()?
+            .into_iter()
+            .map(|(slug, c)| (slug, c.path.name().to_owned()))
+            .collect();
+        let best_sellers = if results.total == 0 {
+            ops::home(&shared.store, 4)?.best_sellers
+        } else {
+            Vec::new()
+        };
+        let chrome = chrome(&shared, &tx)?;
+        let page_params = params.into_iter().filter(|(k, _)| k != "page").collect();
+        let page = SearchPage {
+            params: page_params,
+            request,
+            results,
+            items,
+            category_names,
+            best_sellers,
+        };
+        Ok(views::search::search(&chrome, &page))
+    })
+    .await?;
+    Ok(html_page(&req, markup, state.config.http.page_max_age))
+}
+
+fn valid(key: &str, value: &str) -> bool {
+    match key {
+        "min_price" | "max_price" | "page" | "per_page" => value.trim().parse::<u64>().is_ok(),
+        "sort" => crate::search::SearchSort::parse(value).is_some(),
+        _ => true,
+    }
+}
