@@ -3,7 +3,7 @@
 use tantivy::TantivyDocument;
 use tantivy::schema::Facet;
 
-use super::schema::{Fields, price_bucket};
+use super::schema::{ANY, Fields, price_bucket, vehicle_key};
 use crate::catalog::Product;
 
 pub fn document(f: &Fields, p: &Product, stock: u64) -> TantivyDocument {
@@ -31,6 +31,7 @@ pub fn document(f: &Fields, p: &Product, stock: u64) -> TantivyDocument {
     doc.add_u64(f.created, p.created_ms);
     doc.add_u64(f.popularity, u64::from(p.popularity));
     doc.add_text(f.title_sort, p.title.to_lowercase());
+    add_fitment_terms(f, p, &mut doc);
     doc
 }
 
@@ -57,4 +58,40 @@ fn body_text(p: &Product) -> String {
         body.push_str(pn.as_str());
     }
     body
+}
+
+/// One term per fitment and year in each fitment field, deduplicated. A fitment without submodel
+/// or engine carries `*` there, so a query for a concrete submodel also looks for `*`.
+fn add_fitment_terms(f: &Fields, p: &Product, doc: &mut TantivyDocument) {
+    doc.add_bool(f.universal, p.universal);
+    let mut seen = std::collections::HashSet::new();
+    for fit in p.fitments.iter() {
+        let (mk, md) = (vehicle_key(fit.make), vehicle_key(fit.model));
+        let sub = fit.submodel.map_or(ANY.to_owned(), vehicle_key);
+        let eng = fit.engine.map_or(ANY.to_owned(), vehicle_key);
+        let clean = |s: Option<&str>| s.map(|s| s.replace('|', " ")).unwrap_or_default();
+        for year in fit.years.from()..=fit.years.to() {
+            let terms = [
+                (f.fit_base, format!("{year}|{mk}|{md}")),
+                (f.fit_sub, format!("{year}|{mk}|{md}|{sub}")),
+                (f.fit_eng, format!("{year}|{mk}|{md}|{eng}")),
+                (f.fit_full, format!("{year}|{mk}|{md}|{sub}|{eng}")),
+                (
+                    f.fit_show,
+                    format!(
+                        "{year}|{mk}|{md}|{sub}|{eng}|{}|{}|{}|{}",
+                        clean(Some(fit.make)),
+                        clean(Some(fit.model)),
+                        clean(fit.submodel),
+                        clean(fit.engine)
+                    ),
+                ),
+            ];
+            for (field, term) in terms {
+                if seen.insert((field, term.clone())) {
+                    doc.add_text(field, term);
+                }
+            }
+        }
+    }
 }

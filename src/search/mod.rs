@@ -8,6 +8,7 @@
 mod document;
 mod query;
 mod schema;
+mod vehicles;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -15,9 +16,10 @@ use std::sync::{Mutex, RwLock};
 
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument};
 
-pub use query::{FacetValue, Facets, SearchRequest, SearchResults, SearchSort};
+pub use query::{FacetValue, Facets, SearchRequest, SearchResults, SearchSort, VehicleFilter};
 use schema::{Fields, INDEX_VERSION};
 pub use schema::{PRICE_BUCKETS, price_bucket_range};
+pub use vehicles::Level;
 
 use crate::store::{Store, StoreError};
 

@@ -11,7 +11,7 @@ use tantivy::query::{
 use tantivy::schema::{Facet, IndexRecordOption, Value};
 use tantivy::{DocAddress, Order, Searcher, TantivyDocument, Term};
 
-use super::schema::PRICE_BUCKETS;
+use super::schema::{ANY, PRICE_BUCKETS, vehicle_key};
 use super::{SearchError, SearchIndex};
 use crate::catalog::PageRequest;
 use crate::domain::PartNumber;
@@ -27,8 +27,21 @@ pub struct SearchRequest {
     pub min_price: Option<u64>,
     pub max_price: Option<u64>,
     pub in_stock: bool,
+    /// Parts that fit this vehicle, plus universal parts.
+    pub vehicle: Option<VehicleFilter>,
     pub sort: SearchSort,
     pub page: PageRequest,
+}
+
+/// A shopper's vehicle. Make and model match case-insensitively; without a submodel or engine,
+/// a part fits when it fits at least one configuration.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct VehicleFilter {
+    pub year: u16,
+    pub make: String,
+    pub model: String,
+    pub submodel: Option<String>,
+    pub engine: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -214,6 +227,9 @@ impl SearchIndex {
                 .map_or(Bound::Unbounded, |p| Bound::Included(Term::from_field_u64(f.price, p)));
             filter(Box::new(RangeQuery::new(lower, upper)));
         }
+        if let Some(vehicle) = &req.vehicle {
+            filter(self.fits(vehicle));
+        }
         if req.in_stock {
             filter(Box::new(TermQuery::new(
                 Term::from_field_bool(f.in_stock, true),
@@ -224,6 +240,48 @@ impl SearchIndex {
             return Box::new(AllQuery);
         }
         Box::new(BooleanQuery::new(clauses))
+    }
+
+    /// Parts whose fitments cover the vehicle, or that fit every vehicle.
+    fn fits(&self, v: &VehicleFilter) -> Box<dyn Query> {
+        let f = &self.fields;
+        let base = format!("{}|{}|{}", v.year, vehicle_key(&v.make), vehicle_key(&v.model));
+        let sub = v.submodel.as_deref().map(vehicle_key);
+        let eng = v.engine.as_deref().map(vehicle_key);
+        let (field, terms) = match (sub, eng) {
+            (Some(s), Some(e)) => (
+                f.fit_full,
+                vec![
+                    format!("{base}|{s}|{e}"),
+                    format!("{base}|{s}|{ANY}"),
+                    format!("{base}|{ANY}|{e}"),
+                    format!("{base}|{ANY}|{ANY}"),
+                ],
+            ),
+            (Some(s), None) => (f.fit_sub, vec![format!("{base}|{s}"), format!("{base}|{ANY}")]),
+            (None, Some(e)) => (f.fit_eng, vec![format!("{base}|{e}"), format!("{base}|{ANY}")]),
+            (None, None) => (f.fit_base, vec![base]),
+        };
+        let mut any: Vec<(Occur, Box<dyn Query>)> = terms
+            .into_iter()
+            .map(|t| {
+                (
+                    Occur::Should,
+                    Box::new(TermQuery::new(
+                        Term::from_field_text(field, &t),
+                        IndexRecordOption::Basic,
+                    )) as Box<dyn Query>,
+                )
+            })
+            .collect();
+        any.push((
+            Occur::Should,
+            Box::new(TermQuery::new(
+                Term::from_field_bool(f.universal, true),
+                IndexRecordOption::Basic,
+            )),
+        ));
+        Box::new(BooleanQuery::new(any))
     }
 
     fn facet_collectors(

@@ -7,7 +7,7 @@ use tantivy::schema::{
 use tantivy::tokenizer::{AsciiFoldingFilter, LowerCaser, RemoveLongFilter, SimpleTokenizer, TextAnalyzer};
 
 /// Bump when fields or their analysis change: an index of another version is rebuilt at start.
-pub const INDEX_VERSION: u64 = 1;
+pub const INDEX_VERSION: u64 = 2;
 
 /// Words: split on non-alphanumerics, lower-cased, accents folded (`jalapeño` finds `Jalapeño`).
 pub const TEXT: &str = "sf_text";
@@ -30,6 +30,15 @@ pub struct Fields {
     pub created: Field,
     pub popularity: Field,
     pub title_sort: Field,
+    /// Vehicle fitment, one term per fitment and model year (see `vehicle_terms`).
+    pub fit_base: Field,
+    pub fit_sub: Field,
+    pub fit_eng: Field,
+    pub fit_full: Field,
+    /// `year|make|model|submodel|engine|Make|Model|Submodel|Engine`: the cascade reads display
+    /// names from here.
+    pub fit_show: Field,
+    pub universal: Field,
 }
 
 pub fn build() -> (Schema, Fields) {
@@ -61,6 +70,12 @@ pub fn build() -> (Schema, Fields) {
         created: sb.add_u64_field("created", FAST),
         popularity: sb.add_u64_field("popularity", FAST),
         title_sort: sb.add_text_field("title_sort", TextOptions::default().set_fast("raw")),
+        fit_base: sb.add_text_field("fit_base", STRING),
+        fit_sub: sb.add_text_field("fit_sub", STRING),
+        fit_eng: sb.add_text_field("fit_eng", STRING),
+        fit_full: sb.add_text_field("fit_full", STRING),
+        fit_show: sb.add_text_field("fit_show", STRING),
+        universal: sb.add_bool_field("universal", INDEXED),
     };
     (sb.build(), fields)
 }
@@ -103,4 +118,16 @@ pub fn price_bucket_range(label: &str) -> Option<(Option<u64>, Option<u64>)> {
         .checked_sub(1)
         .filter(|_| index + 1 < PRICE_BUCKETS.len());
     Some((min, max))
+}
+
+/// Marks "any" for a submodel or engine a fitment leaves open.
+pub const ANY: &str = "*";
+
+/// A vehicle name as a key: lower case, single spaces, no `|`.
+pub fn vehicle_key(name: &str) -> String {
+    name.split(|c: char| c.is_whitespace() || c == '|')
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
 }

@@ -300,3 +300,135 @@ async fn a_search_that_finds_nothing_offers_ways_out_and_is_recorded_for_the_mer
     let recorded = app.store.read().unwrap().zero_result_searches(10).unwrap();
     assert_eq!(recorded, [("flux capacitor".to_owned(), 1)]);
 }
+
+/// (year, make, model, submodel, engine) rows of every fitment-year in the catalog.
+fn fitted_vehicles(lines: &[Value]) -> Vec<(u64, String, String, Option<String>, Option<String>)> {
+    let mut out = Vec::new();
+    for l in lines {
+        for f in l["fitments"].as_array().into_iter().flatten() {
+            for year in f["year_from"].as_u64().unwrap()..=f["year_to"].as_u64().unwrap() {
+                let text = |k: &str| f[k].as_str().map(String::from);
+                out.push((
+                    year,
+                    text("make").unwrap(),
+                    text("model").unwrap(),
+                    text("submodel"),
+                    text("engine"),
+                ));
+            }
+        }
+    }
+    out
+}
+
+fn fits(line: &Value, year: u64, make: &str, model: &str, sub: Option<&str>, eng: Option<&str>) -> bool {
+    line["universal"].as_bool().unwrap_or(false)
+        || line["fitments"].as_array().into_iter().flatten().any(|f| {
+            let open = |k: &str, want: Option<&str>| {
+                want.is_none_or(|w| f[k].as_str().is_none_or(|v| v.eq_ignore_ascii_case(w)))
+            };
+            (f["year_from"].as_u64().unwrap()..=f["year_to"].as_u64().unwrap()).contains(&year)
+                && f["make"].as_str().unwrap().eq_ignore_ascii_case(make)
+                && f["model"].as_str().unwrap().eq_ignore_ascii_case(model)
+                && open("submodel", sub)
+                && open("engine", eng)
+        })
+}
+
+#[tokio::test]
+async fn vehicle_filtering_matches_a_brute_force_scan_and_keeps_universal_parts() {
+    let (app, lines) = catalog_app().await;
+    let vehicles = fitted_vehicles(&lines);
+    for (i, (year, make, model, sub, eng)) in vehicles.iter().step_by(vehicles.len() / 12).enumerate() {
+        let (sub, eng) = match i % 4 {
+            0 => (None, None),
+            1 => (sub.as_deref(), None),
+            2 => (None, eng.as_deref()),
+            _ => (sub.as_deref(), eng.as_deref()),
+        };
+        let expected = lines.iter().filter(|l| fits(l, *year, make, model, sub, eng)).count() as u64;
+        let mut query = format!(
+            "year={year}&make={}&model={}",
+            urlencode(&make.to_uppercase()),
+            urlencode(&model.to_lowercase())
+        );
+        if let Some(s) = sub {
+            query.push_str(&format!("&submodel={}", urlencode(s)));
+        }
+        if let Some(e) = eng {
+            query.push_str(&format!("&engine={}", urlencode(e)));
+        }
+        let body = search(&app, &query).await;
+        assert_eq!(body["total"], expected, "{query}");
+        let universal = lines
+            .iter()
+            .filter(|l| l["universal"].as_bool().unwrap_or(false))
+            .count() as u64;
+        assert!(expected > universal, "{query} should find vehicle-specific parts");
+    }
+    let (status, _) = app.get_json("/api/v1/search?year=2009&make=Honda").await;
+    assert_eq!(status, 400, "a vehicle needs its model");
+}
+
+#[tokio::test]
+async fn the_vehicle_cascade_lists_exactly_the_vehicles_some_product_fits() {
+    let (app, lines) = catalog_app().await;
+    let vehicles = fitted_vehicles(&lines);
+    let sorted = |mut v: Vec<String>| {
+        v.sort();
+        v.dedup();
+        v
+    };
+    let values = |body: Value| {
+        sorted(
+            body["values"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_str().unwrap().to_owned())
+                .collect(),
+        )
+    };
+
+    let (_, years) = app.get_json("/api/v1/vehicles/years").await;
+    assert_eq!(
+        values(years),
+        sorted(vehicles.iter().map(|v| v.0.to_string()).collect())
+    );
+
+    let (year, make, model, _, _) = vehicles[vehicles.len() / 2].clone();
+    let (_, makes) = app.get_json(&format!("/api/v1/vehicles/makes?year={year}")).await;
+    assert_eq!(
+        values(makes),
+        sorted(vehicles.iter().filter(|v| v.0 == year).map(|v| v.1.clone()).collect())
+    );
+
+    let (_, models) = app
+        .get_json(&format!(
+            "/api/v1/vehicles/models?year={year}&make={}",
+            urlencode(&make.to_lowercase())
+        ))
+        .await;
+    let expected = vehicles
+        .iter()
+        .filter(|v| v.0 == year && v.1 == make)
+        .map(|v| v.2.clone())
+        .collect();
+    assert_eq!(values(models), sorted(expected));
+
+    let step = format!("year={year}&make={}&model={}", urlencode(&make), urlencode(&model));
+    let (_, subs) = app.get_json(&format!("/api/v1/vehicles/submodels?{step}")).await;
+    let same = |v: &&(u64, String, String, Option<String>, Option<String>)| v.0 == year && v.1 == make && v.2 == model;
+    assert_eq!(
+        values(subs),
+        sorted(vehicles.iter().filter(same).filter_map(|v| v.3.clone()).collect())
+    );
+    let (_, engines) = app.get_json(&format!("/api/v1/vehicles/engines?{step}")).await;
+    assert_eq!(
+        values(engines),
+        sorted(vehicles.iter().filter(same).filter_map(|v| v.4.clone()).collect())
+    );
+
+    let (status, _) = app.get_json("/api/v1/vehicles/models?year=2009").await;
+    assert_eq!(status, 400);
+}

@@ -2,6 +2,7 @@
 
 mod products;
 pub mod search;
+mod vehicles;
 
 use actix_web::web;
 
@@ -25,6 +26,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .app_data(query_config())
             .app_data(path_config())
             .configure(products::configure)
-            .configure(search::configure),
+            .configure(search::configure)
+            .configure(vehicles::configure),
     );
 }

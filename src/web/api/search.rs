@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 
 use crate::app::AppState;
 use crate::catalog::{PageRequest, ops};
-use crate::search::{FacetValue, SearchRequest, SearchSort};
+use crate::search::{FacetValue, SearchRequest, SearchSort, VehicleFilter};
 use crate::web::caching::cacheable;
 use crate::web::{ApiError, AppError, ErrorCode, blocking};
 
@@ -18,6 +18,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 pub fn parse_request(pairs: &[(String, String)]) -> Result<SearchRequest, AppError> {
     let mut req = SearchRequest::default();
     let (mut page, mut per_page) = (None, None);
+    let mut vehicle = VehicleParts::default();
     let number = |name: &str, value: &str| {
         value.trim().parse::<u64>().map_err(|_| {
             AppError::new(
@@ -48,6 +49,11 @@ pub fn parse_request(pairs: &[(String, String)]) -> Result<SearchRequest, AppErr
                     )
                 })?
             }
+            "year" => vehicle.year = Some(number(key, value)?),
+            "make" => vehicle.make = Some(value.clone()).filter(|v| !v.trim().is_empty()),
+            "model" => vehicle.model = Some(value.clone()).filter(|v| !v.trim().is_empty()),
+            "submodel" => vehicle.submodel = Some(value.clone()).filter(|v| !v.trim().is_empty()),
+            "engine" => vehicle.engine = Some(value.clone()).filter(|v| !v.trim().is_empty()),
             "page" => page = Some(u32::try_from(number(key, value)?).unwrap_or(u32::MAX)),
             "per_page" => per_page = Some(u32::try_from(number(key, value)?).unwrap_or(u32::MAX)),
             other => {
@@ -58,7 +64,38 @@ pub fn parse_request(pairs: &[(String, String)]) -> Result<SearchRequest, AppErr
         }
     }
     req.page = PageRequest::new(page, per_page, 20);
+    req.vehicle = vehicle.into_filter()?;
     Ok(req)
+}
+
+#[derive(Default)]
+struct VehicleParts {
+    year: Option<u64>,
+    make: Option<String>,
+    model: Option<String>,
+    submodel: Option<String>,
+    engine: Option<String>,
+}
+
+impl VehicleParts {
+    /// Year, make and model go together; submodel and engine narrow them.
+    fn into_filter(self) -> Result<Option<VehicleFilter>, AppError> {
+        match (self.year, self.make, self.model) {
+            (None, None, None) if self.submodel.is_none() && self.engine.is_none() => Ok(None),
+            (Some(year), Some(make), Some(model)) => Ok(Some(VehicleFilter {
+                year: u16::try_from(year)
+                    .map_err(|_| AppError::new(ErrorCode::BadRequest, "year is not a model year"))?,
+                make,
+                model,
+                submodel: self.submodel,
+                engine: self.engine,
+            })),
+            _ => Err(AppError::new(
+                ErrorCode::BadRequest,
+                "a vehicle needs year, make and model together",
+            )),
+        }
+    }
 }
 
 #[derive(Serialize)]
