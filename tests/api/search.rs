@@ -301,8 +301,11 @@ async fn a_search_that_finds_nothing_offers_ways_out_and_is_recorded_for_the_mer
     assert_eq!(recorded, [("flux capacitor".to_owned(), 1)]);
 }
 
-/// (year, make, model, submodel, engine) rows of every fitment-year in the catalog.
-fn fitted_vehicles(lines: &[Value]) -> Vec<(u64, String, String, Option<String>, Option<String>)> {
+/// (year, make, model, submodel, engine) of one fitment-year.
+type Fitted = (u64, String, String, Option<String>, Option<String>);
+
+/// Every fitment-year in the catalog.
+fn fitted_vehicles(lines: &[Value]) -> Vec<Fitted> {
     let mut out = Vec::new();
     for l in lines {
         for f in l["fitments"].as_array().into_iter().flatten() {
@@ -418,7 +421,7 @@ async fn the_vehicle_cascade_lists_exactly_the_vehicles_some_product_fits() {
 
     let step = format!("year={year}&make={}&model={}", urlencode(&make), urlencode(&model));
     let (_, subs) = app.get_json(&format!("/api/v1/vehicles/submodels?{step}")).await;
-    let same = |v: &&(u64, String, String, Option<String>, Option<String>)| v.0 == year && v.1 == make && v.2 == model;
+    let same = |v: &&Fitted| v.0 == year && v.1 == make && v.2 == model;
     assert_eq!(
         values(subs),
         sorted(vehicles.iter().filter(same).filter_map(|v| v.3.clone()).collect())
