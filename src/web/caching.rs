@@ -44,7 +44,22 @@ pub fn cacheable(req: &HttpRequest, content_type: &str, body: Vec<u8>, max_age: 
 }
 
 /// An HTML page, cacheable as above.
+/// Pages shown to a shopper with a garage vehicle carry fit notes for that vehicle, so only their
+/// browser may keep them; everyone else's copy is shared.
 pub fn html_page(req: &HttpRequest, markup: maud::Markup, max_age: Duration) -> HttpResponse {
+    if req.cookie(super::garage::COOKIE).is_some() {
+        let mut res = cacheable(
+            req,
+            "text/html; charset=utf-8",
+            markup.into_string().into_bytes(),
+            max_age,
+        );
+        res.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-cache"));
+        res.headers_mut()
+            .insert(header::VARY, HeaderValue::from_static("Cookie"));
+        return res;
+    }
     cacheable(
         req,
         "text/html; charset=utf-8",

@@ -7,6 +7,7 @@ pub mod api;
 pub mod assets;
 pub mod caching;
 pub mod error;
+pub mod garage;
 pub mod openapi;
 pub mod ops;
 pub mod pages;

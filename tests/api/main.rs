@@ -3,6 +3,7 @@
 
 mod catalog;
 mod cli;
+mod garage;
 mod helpers;
 mod http;
 mod pages;

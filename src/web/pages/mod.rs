@@ -1,5 +1,6 @@
 //! HTML pages: home, category listings and product pages, plus the error pages around them.
 
+mod garage_page;
 mod search;
 
 use actix_web::dev::ServiceResponse;
@@ -10,20 +11,27 @@ use serde::Deserialize;
 
 use super::caching::html_page;
 use super::views::{self, Chrome};
-use super::{AppError, ErrorCode, PageError, blocking};
+use super::{AppError, ErrorCode, PageError, blocking, garage};
 use crate::app::AppState;
 use crate::catalog::{PageRequest, Sort, ops};
+use crate::search::VehicleFilter;
 use crate::store::ReadTx;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/").route(crate::web::read().to(home)))
         .service(web::resource("/c/{slug:.+}").route(crate::web::read().to(category)))
         .service(web::resource("/p/{sku}").route(crate::web::read().to(product)))
-        .service(web::resource("/search").route(crate::web::read().to(search::search)));
+        .service(web::resource("/search").route(crate::web::read().to(search::search)))
+        .service(
+            web::resource("/garage")
+                .route(crate::web::read().to(garage_page::show))
+                .route(web::post().to(garage_page::save)),
+        )
+        .service(web::resource("/garage/clear").route(web::post().to(garage_page::clear)));
 }
 
 /// Every page's frame data, read in the same blocking call as the page itself.
-fn chrome(state: &AppState, tx: &ReadTx) -> Result<Chrome, AppError> {
+fn chrome(state: &AppState, tx: &ReadTx, vehicle: Option<VehicleFilter>) -> Result<Chrome, AppError> {
     let nav = tx
         .categories()?
         .into_iter()
@@ -32,14 +40,16 @@ fn chrome(state: &AppState, tx: &ReadTx) -> Result<Chrome, AppError> {
     Ok(Chrome {
         shop: state.config.shop.clone(),
         nav,
+        vehicle,
     })
 }
 
 async fn home(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, PageError> {
+    let vehicle = garage::vehicle(&req);
     let shared = state.clone();
     let markup = blocking(move || {
         let home = ops::home(&shared.store, 8)?;
-        let chrome = chrome(&shared, &shared.store.read()?)?;
+        let chrome = chrome(&shared, &shared.store.read()?, vehicle)?;
         Ok(views::home::home(&chrome, &home))
     })
     .await?;
@@ -72,13 +82,14 @@ async fn category(
     slug: web::Path<String>,
     query: web::Query<ListingQuery>,
 ) -> Result<HttpResponse, PageError> {
+    let vehicle = garage::vehicle(&req);
     let slug = slug.into_inner().trim_end_matches('/').to_lowercase();
     let (sort, page) = (query.sort(), query.page());
     let shared = state.clone();
     let markup = blocking(move || {
         let listing = ops::category_listing(&shared.store, &shared.listings, &slug, sort, page)?
             .ok_or_else(|| AppError::new(ErrorCode::NotFound, format!("there is no category {slug:?}")))?;
-        let chrome = chrome(&shared, &shared.store.read()?)?;
+        let chrome = chrome(&shared, &shared.store.read()?, vehicle)?;
         Ok(views::category::category(&chrome, &listing, sort))
     })
     .await?;
@@ -90,11 +101,12 @@ async fn product(
     state: web::Data<AppState>,
     sku: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
+    let vehicle = garage::vehicle(&req);
     let sku = sku.into_inner();
     let shared = state.clone();
     let markup = blocking(move || {
         let detail = ops::product_detail(&shared.store, &sku)?.ok_or_else(|| AppError::product_not_found(&sku))?;
-        let chrome = chrome(&shared, &shared.store.read()?)?;
+        let chrome = chrome(&shared, &shared.store.read()?, vehicle)?;
         Ok(views::product::product(&chrome, &detail))
     })
     .await?;
@@ -125,10 +137,13 @@ fn render_error_page<B: 'static>(res: ServiceResponse<B>) -> actix_web::Result<E
         .map(|e| e.0.message.clone())
         .unwrap_or_else(|| status.canonical_reason().unwrap_or("Error").to_owned());
     let (req, _) = res.into_parts();
+    let vehicle = garage::vehicle(&req);
     let state = req.app_data::<web::Data<AppState>>().cloned();
     Ok(ErrorHandlerResponse::Future(Box::pin(async move {
         let chrome = match state {
-            Some(state) => blocking(move || chrome(&state, &state.store.read()?)).await.ok(),
+            Some(state) => blocking(move || chrome(&state, &state.store.read()?, vehicle))
+                .await
+                .ok(),
             None => None,
         };
         let markup = views::errors::page_for(chrome.as_ref(), status, &message);

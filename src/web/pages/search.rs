@@ -23,7 +23,13 @@ pub async fn search(
         .into_iter()
         .filter(|(k, v)| !v.trim().is_empty() && valid(k, v))
         .collect();
-    let request = parse_request(&params)?;
+    let vehicle = crate::web::garage::vehicle(&req);
+    let mut request = parse_request(&params)?;
+    let everything = params.iter().any(|(k, _)| k == "all_vehicles");
+    let garage_applied = request.vehicle.is_none() && !everything && vehicle.is_some();
+    if garage_applied {
+        request.vehicle = vehicle.clone();
+    }
     let shared = state.clone();
     let markup = blocking(move || {
         let results = shared
@@ -48,7 +54,7 @@ pub async fn search(
         } else {
             Vec::new()
         };
-        let chrome = chrome(&shared, &tx)?;
+        let chrome = chrome(&shared, &tx, vehicle)?;
         let page_params = params.into_iter().filter(|(k, _)| k != "page").collect();
         let page = SearchPage {
             params: page_params,
@@ -57,6 +63,7 @@ pub async fn search(
             items,
             category_names,
             best_sellers,
+            garage_applied,
         };
         Ok(views::search::search(&chrome, &page))
     })

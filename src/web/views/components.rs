@@ -3,7 +3,8 @@
 use maud::{Markup, html};
 
 use crate::catalog::{Category, Item, Product};
-use crate::web::assets;
+use crate::search::VehicleFilter;
+use crate::web::{assets, garage};
 
 /// The icon for a product's top-level category; the demo catalog carries no photos.
 fn icon_for(product: &Product) -> String {
@@ -52,7 +53,7 @@ pub fn stock_badge(stock: u64) -> Markup {
     }
 }
 
-pub fn card(item: &Item) -> Markup {
+pub fn card(item: &Item, vehicle: Option<&VehicleFilter>) -> Markup {
     let p = &item.product;
     html! {
         article.card {
@@ -62,6 +63,7 @@ pub fn card(item: &Item) -> Markup {
                     @if let Some(brand) = &p.brand { p.card-brand { (brand) } }
                     h3.card-title { (p.title) }
                     @if let Some(pn) = p.own_part_number() { p.card-pn { "Part # " (pn) } }
+                    @if let Some(v) = vehicle.filter(|_| p.is_vehicle_part()) { (fit_badge(v, p)) }
                     div.card-foot {
                         span.price { (p.price) }
                         (stock_badge(item.stock))
@@ -72,10 +74,22 @@ pub fn card(item: &Item) -> Markup {
     }
 }
 
-pub fn grid(items: &[Item]) -> Markup {
+pub fn grid(items: &[Item], vehicle: Option<&VehicleFilter>) -> Markup {
     html! {
         ul.grid role="list" {
-            @for item in items { li { (card(item)) } }
+            @for item in items { li { (card(item, vehicle)) } }
+        }
+    }
+}
+
+/// "Fits your 2009 Honda Civic" or "Does not fit your …", for vehicle parts.
+pub fn fit_badge(vehicle: &VehicleFilter, p: &Product) -> Markup {
+    let name = garage::describe(vehicle);
+    html! {
+        @if garage::fits(vehicle, p.universal, p.fitments.iter()) {
+            p.fit.yes { "✓ Fits your " (name) }
+        } @else {
+            p.fit.no { "✗ Does not fit your " (name) }
         }
     }
 }

@@ -48,6 +48,7 @@ pub fn page_for(chrome: Option<&Chrome>, status: StatusCode, message: &str) -> M
             &Chrome {
                 shop: default_shop(),
                 nav: Vec::new(),
+                vehicle: None,
             },
             title,
             title,

@@ -4,13 +4,16 @@ use maud::{DOCTYPE, Markup, html};
 
 use crate::catalog::Category;
 use crate::config::ShopConfig;
-use crate::web::assets;
+use crate::search::VehicleFilter;
+use crate::web::{assets, garage};
 
 /// What every page's frame shows: the shop and its top-level categories.
 #[derive(Clone, Debug)]
 pub struct Chrome {
     pub shop: ShopConfig,
     pub nav: Vec<(String, Category)>,
+    /// The shopper's vehicle from My Garage.
+    pub vehicle: Option<VehicleFilter>,
 }
 
 pub fn page(chrome: &Chrome, title: &str, description: &str, body: Markup) -> Markup {
@@ -49,6 +52,18 @@ fn header(chrome: &Chrome) -> Markup {
                     label.visually-hidden for="site-q" { "Search the shop" }
                     input #site-q type="search" name="q" placeholder="Search parts, part numbers, sauces…" autocomplete="off";
                     button.button type="submit" { "Search" }
+                }
+            }
+            div.vehicle-bar {
+                div.wrap {
+                    @if let Some(v) = &chrome.vehicle {
+                        span { "Shopping for your " strong { (garage::describe(v)) } }
+                        a href=(garage::search_href(v)) { "Parts that fit" }
+                        a href="/garage" { "Change vehicle" }
+                    } @else {
+                        span { "Add your vehicle to see only parts that fit." }
+                        a href="/garage" { "Choose Year, Make, Model" }
+                    }
                 }
             }
             @if !chrome.nav.is_empty() {

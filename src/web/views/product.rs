@@ -1,6 +1,6 @@
 use maud::{Markup, html};
 
-use super::components::{breadcrumbs, heat, label, stock_badge, tile};
+use super::components::{breadcrumbs, fit_badge, heat, label, stock_badge, tile};
 use super::layout::{Chrome, page};
 use crate::catalog::ops::ProductDetail;
 use crate::catalog::{AttrValue, Item, Product};
@@ -28,6 +28,7 @@ pub fn product(chrome: &Chrome, detail: &ProductDetail) -> Markup {
                     p.price.big { (p.price) }
                     p { (stock_badge(item.stock)) }
                     (variants(detail))
+                    @if let Some(v) = chrome.vehicle.as_ref().filter(|_| p.is_vehicle_part()) { (fit_badge(v, p)) }
                     @if p.universal { p.fit-note.universal { "Universal: fits any vehicle." } }
                     @else if !p.fitments.is_empty() {
                         p.fit-note { "Fits " (vehicle_count(&p.fitments)) ". " a href="#fitment" { "Check your vehicle" } }

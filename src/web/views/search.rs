@@ -19,6 +19,8 @@ pub struct SearchPage {
     pub items: Vec<Item>,
     pub category_names: HashMap<String, String>,
     pub best_sellers: Vec<Item>,
+    /// Results are narrowed to the garage vehicle (not to one in the query string).
+    pub garage_applied: bool,
 }
 
 const SORTS: [(&str, &str); 5] = [
@@ -65,10 +67,16 @@ pub fn search(chrome: &Chrome, p: &SearchPage) -> Markup {
                 h1 #results-h { (title) }
                 p.count { (p.results.total) @if p.results.total == 1 { " product" } @else { " products" } }
                 @if p.results.corrected { p.notice { "Nothing matched exactly, so these are close matches." } }
+                @if let (true, Some(v)) = (p.garage_applied, &p.request.vehicle) {
+                    p.notice {
+                        "Showing parts that fit your " strong { (crate::web::garage::describe(v)) } " and universal items. "
+                        a href=(with(&p.params, "all_vehicles", "1")) { "Show everything" }
+                    }
+                }
                 (selected_filters(p))
                 @if p.results.total == 0 { (no_results(chrome, p)) } @else {
                     (sort_form(p))
-                    (grid(&p.items))
+                    (grid(&p.items, chrome.vehicle.as_ref()))
                     (pager(p.request.page.page, pages(p), |n| with(&p.params, "page", &n.to_string())))
                 }
             }
@@ -149,7 +157,7 @@ fn selected_filters(p: &SearchPage) -> Markup {
     let chips: Vec<(String, String)> = p
         .params
         .iter()
-        .filter(|(k, _)| k != "q" && k != "sort" && k != "page" && k != "per_page")
+        .filter(|(k, _)| !["q", "sort", "page", "per_page", "all_vehicles"].contains(&k.as_str()))
         .map(|(k, v)| {
             let shown = match k.as_str() {
                 "category" => p.category_names.get(v).cloned().unwrap_or_else(|| v.clone()),
@@ -223,7 +231,7 @@ fn no_results(chrome: &Chrome, p: &SearchPage) -> Markup {
         }
         @if !p.best_sellers.is_empty() {
             h2 { "Popular right now" }
-            (grid(&p.best_sellers))
+            (grid(&p.best_sellers, chrome.vehicle.as_ref()))
         }
     }
 }

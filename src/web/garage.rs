@@ -1,0 +1,90 @@
+//! My Garage: the shopper's vehicle, kept in a cookie and applied site-wide (fit notes on product
+//! pages and cards, and the search filter). Pages that read it are private to the shopper.
+
+use actix_web::HttpRequest;
+use actix_web::cookie::{Cookie, SameSite, time::Duration};
+
+use crate::domain::FitmentRef;
+use crate::search::VehicleFilter;
+
+pub const COOKIE: &str = "garage";
+
+/// The vehicle in the request's garage cookie, if it parses.
+pub fn vehicle(req: &HttpRequest) -> Option<VehicleFilter> {
+    let cookie = req.cookie(COOKIE)?;
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(cookie.value()).ok()?;
+    let get = |k: &str| {
+        pairs
+            .iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.clone())
+            .filter(|v| !v.is_empty())
+    };
+    Some(VehicleFilter {
+        year: get("year")?.parse().ok()?,
+        make: get("make")?,
+        model: get("model")?,
+        submodel: get("submodel"),
+        engine: get("engine"),
+    })
+}
+
+pub fn cookie(v: &VehicleFilter) -> Cookie<'static> {
+    let mut pairs = vec![
+        ("year", v.year.to_string()),
+        ("make", v.make.clone()),
+        ("model", v.model.clone()),
+    ];
+    pairs.extend(v.submodel.clone().map(|s| ("submodel", s)));
+    pairs.extend(v.engine.clone().map(|e| ("engine", e)));
+    Cookie::build(COOKIE, serde_urlencoded::to_string(pairs).unwrap_or_default())
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .max_age(Duration::days(365))
+        .finish()
+}
+
+pub fn removal() -> Cookie<'static> {
+    let mut cookie = Cookie::build(COOKIE, "").path("/").finish();
+    cookie.make_removal();
+    cookie
+}
+
+/// "2009 Honda Civic EX 1.8L L4".
+pub fn describe(v: &VehicleFilter) -> String {
+    [
+        Some(v.year.to_string()),
+        Some(v.make.clone()),
+        Some(v.model.clone()),
+        v.submodel.clone(),
+        v.engine.clone(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join(" ")
+}
+
+/// Whether a part's fitments cover the vehicle (the same rule as the search filter).
+pub fn fits<'a>(v: &VehicleFilter, universal: bool, mut fitments: impl Iterator<Item = FitmentRef<'a>>) -> bool {
+    let open = |have: Option<&str>, want: &Option<String>| {
+        want.as_deref()
+            .is_none_or(|w| have.is_none_or(|h| crate::domain::same_name(h, w)))
+    };
+    universal
+        || fitments
+            .any(|f| f.fits(v.year, &v.make, &v.model) && open(f.submodel, &v.submodel) && open(f.engine, &v.engine))
+}
+
+/// The search query string for parts that fit the vehicle.
+pub fn search_href(v: &VehicleFilter) -> String {
+    let mut pairs = vec![
+        ("year", v.year.to_string()),
+        ("make", v.make.clone()),
+        ("model", v.model.clone()),
+    ];
+    pairs.extend(v.submodel.clone().map(|s| ("submodel", s)));
+    pairs.extend(v.engine.clone().map(|e| ("engine", e)));
+    format!("/search?{}", serde_urlencoded::to_string(pairs).unwrap_or_default())
+}

@@ -1,0 +1,166 @@
+//! `/garage`: choose Year → Make → Model (→ Submodel, Engine) one step per page, no JavaScript
+//! needed; the choice is kept in a cookie.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use maud::{Markup, html};
+use serde::Deserialize;
+
+use super::chrome;
+use crate::app::AppState;
+use crate::search::{Level, VehicleFilter};
+use crate::web::views::layout::page;
+use crate::web::{AppError, ErrorCode, PageError, blocking, garage};
+
+#[derive(Deserialize, Default)]
+pub struct Choice {
+    year: Option<String>,
+    make: Option<String>,
+    model: Option<String>,
+    submodel: Option<String>,
+    engine: Option<String>,
+}
+
+fn filled(v: &Option<String>) -> Option<String> {
+    v.as_ref().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
+}
+
+pub async fn show(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    choice: web::Query<Choice>,
+) -> Result<HttpResponse, PageError> {
+    let current = garage::vehicle(&req);
+    let choice = choice.into_inner();
+    let shared = state.clone();
+    let markup = blocking(move || {
+        let year = filled(&choice.year).and_then(|y| y.parse::<u16>().ok());
+        let (make, model) = (filled(&choice.make), filled(&choice.model));
+        let values = |level| {
+            shared
+                .search
+                .vehicle_values(level, year, make.as_deref(), model.as_deref(), None)
+                .map_err(|e| AppError::new(ErrorCode::Internal, format!("vehicle lookup failed: {e}")))
+        };
+        let step = match (year, &make, &model) {
+            (None, _, _) => Step::Pick("year", "Year", values(Level::Year)?),
+            (Some(_), None, _) => Step::Pick("make", "Make", values(Level::Make)?),
+            (Some(_), Some(_), None) => Step::Pick("model", "Model", values(Level::Model)?),
+            (Some(_), Some(_), Some(_)) => Step::Finish(values(Level::Submodel)?, values(Level::Engine)?),
+        };
+        let chrome = chrome(&shared, &shared.store.read()?, current.clone())?;
+        Ok(page(
+            &chrome,
+            "My Garage",
+            "Choose your vehicle",
+            view(current.as_ref(), year, make.as_deref(), model.as_deref(), &step),
+        ))
+    })
+    .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "private, no-cache"))
+        .content_type("text/html; charset=utf-8")
+        .body(markup.into_string()))
+}
+
+enum Step {
+    Pick(&'static str, &'static str, Vec<String>),
+    Finish(Vec<String>, Vec<String>),
+}
+
+fn view(
+    current: Option<&VehicleFilter>,
+    year: Option<u16>,
+    make: Option<&str>,
+    model: Option<&str>,
+    step: &Step,
+) -> Markup {
+    let chosen = [
+        year.map(|y| y.to_string()),
+        make.map(String::from),
+        model.map(String::from),
+    ];
+    html! {
+        section.garage {
+            h1 { "My Garage" }
+            @if let Some(v) = current {
+                div.current-vehicle {
+                    p { "Your vehicle: " strong { (garage::describe(v)) } }
+                    form method="post" action="/garage/clear" { button.button.secondary type="submit" { "Remove it" } }
+                }
+            }
+            p.muted { "Pick your vehicle step by step; we will show what fits it everywhere in the shop." }
+            ol.steps {
+                @for (label, value) in ["Year", "Make", "Model"].iter().zip(chosen.iter()) {
+                    li { (label) ": " @if let Some(v) = value { strong { (v) } } @else { span.muted { "…" } } }
+                }
+            }
+            @match step {
+                Step::Pick(name, label, values) => {
+                    @if values.is_empty() {
+                        p { "No parts in the catalog fit a vehicle like that yet. " a href="/garage" { "Start again" } }
+                    } @else {
+                        form.garage-step method="get" action="/garage" {
+                            @if let Some(y) = year { input type="hidden" name="year" value=(y); }
+                            @if let Some(m) = make { input type="hidden" name="make" value=(m); }
+                            label for="pick" { (label) }
+                            select #pick name=(name) required {
+                                @for v in values { option value=(v) { (v) } }
+                            }
+                            button.button type="submit" { "Next" }
+                        }
+                    }
+                }
+                Step::Finish(submodels, engines) => {
+                    form.garage-step method="post" action="/garage" {
+                        input type="hidden" name="year" value=[year];
+                        input type="hidden" name="make" value=[make];
+                        input type="hidden" name="model" value=[model];
+                        @if !submodels.is_empty() {
+                            label for="submodel" { "Submodel (optional)" }
+                            select #submodel name="submodel" {
+                                option value="" { "Any" }
+                                @for v in submodels { option value=(v) { (v) } }
+                            }
+                        }
+                        @if !engines.is_empty() {
+                            label for="engine" { "Engine (optional)" }
+                            select #engine name="engine" {
+                                option value="" { "Any" }
+                                @for v in engines { option value=(v) { (v) } }
+                            }
+                        }
+                        button.button type="submit" { "Save my vehicle" }
+                    }
+                }
+            }
+            p { a href="/garage" { "Start over" } }
+        }
+    }
+}
+
+/// Saves the vehicle and shows the parts that fit it.
+pub async fn save(form: web::Form<Choice>) -> Result<HttpResponse, PageError> {
+    let year = filled(&form.year).and_then(|y| y.parse::<u16>().ok());
+    let (Some(year), Some(make), Some(model)) = (year, filled(&form.make), filled(&form.model)) else {
+        return Err(AppError::new(ErrorCode::BadRequest, "choose a year, make and model").into());
+    };
+    let vehicle = VehicleFilter {
+        year,
+        make,
+        model,
+        submodel: filled(&form.submodel),
+        engine: filled(&form.engine),
+    };
+    Ok(HttpResponse::SeeOther()
+        .cookie(garage::cookie(&vehicle))
+        .insert_header((header::LOCATION, garage::search_href(&vehicle)))
+        .finish())
+}
+
+pub async fn clear() -> HttpResponse {
+    HttpResponse::SeeOther()
+        .cookie(garage::removal())
+        .insert_header((header::LOCATION, "/"))
+        .finish()
+}

@@ -1,0 +1,82 @@
+//! My Garage: choose a vehicle without JavaScript, then see fit notes and fitting parts everywhere.
+
+use reqwest::header::{CACHE_CONTROL, COOKIE, LOCATION, SET_COOKIE};
+use storefront::catalog::demo;
+
+use crate::helpers::{TestApp, spawn_app_with};
+
+async fn demo_app() -> TestApp {
+    spawn_app_with(|store| {
+        demo::seed(store).expect("demo seeds");
+    })
+    .await
+}
+
+const CIVIC: &str = "garage=year%3D2009%26make%3DHonda%26model%3DCivic";
+
+async fn html_with_cookie(app: &TestApp, path: &str, cookie: &str) -> (reqwest::header::HeaderMap, String) {
+    let res = app
+        .client
+        .get(app.url(path))
+        .header(COOKIE, cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "{path}");
+    let headers = res.headers().clone();
+    (headers, res.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn a_shopper_picks_year_make_and_model_step_by_step_and_lands_on_parts_that_fit() {
+    let app = demo_app().await;
+    let (_, years) = app.get_html("/garage").await;
+    assert!(years.contains("name=\"year\"") && years.contains(">2009<"));
+    let (_, makes) = app.get_html("/garage?year=2009").await;
+    assert!(makes.contains("name=\"make\"") && makes.contains(">Honda<"));
+    let (_, models) = app.get_html("/garage?year=2009&make=Honda").await;
+    assert!(models.contains("name=\"model\"") && models.contains(">Civic<"));
+    let (_, finish) = app.get_html("/garage?year=2009&make=Honda&model=Civic").await;
+    assert!(finish.contains("Save my vehicle"));
+
+    let res = app
+        .client
+        .post(app.url("/garage"))
+        .form(&[
+            ("year", "2009"),
+            ("make", "Honda"),
+            ("model", "Civic"),
+            ("submodel", ""),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(res.headers()[LOCATION], "/search?year=2009&make=Honda&model=Civic");
+    let cookie = res.headers()[SET_COOKIE].to_str().unwrap().to_owned();
+    assert!(cookie.starts_with("garage=") && cookie.contains("HttpOnly"), "{cookie}");
+}
+
+#[tokio::test]
+async fn with_a_vehicle_in_the_garage_pages_say_what_fits_and_stay_private() {
+    let app = demo_app().await;
+    let (headers, civic_pads) = html_with_cookie(&app, "/p/BRK-CIV8-F-AKE", CIVIC).await;
+    assert!(civic_pads.contains("Fits your 2009 Honda Civic"));
+    assert!(headers[CACHE_CONTROL].to_str().unwrap().starts_with("private"));
+    let (_, accord_pads) = html_with_cookie(&app, "/p/BRK-ACC7-F-AKE", CIVIC).await;
+    assert!(accord_pads.contains("Does not fit your 2009 Honda Civic"));
+    let (_, sauce) = html_with_cookie(&app, "/p/HS-VERDE-FUEGO-5OZ", CIVIC).await;
+    assert!(!sauce.contains("fit your"), "sauces are not vehicle parts");
+
+    let (_, results) = html_with_cookie(&app, "/search?q=brake+pads", CIVIC).await;
+    assert!(results.contains("Showing parts that fit your"));
+    assert!(results.contains("all_vehicles=1"), "the shopper can see everything");
+    assert!(!results.contains("BRK-ACC7"), "pads for other cars are filtered out");
+    assert!(results.contains("BRK-CIV8-F-AKE"));
+
+    let public = app.get("/p/BRK-CIV8-F-AKE").await;
+    assert!(
+        public.headers()[CACHE_CONTROL].to_str().unwrap().starts_with("public"),
+        "no garage, shared cache"
+    );
+}
