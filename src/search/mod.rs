@@ -8,6 +8,7 @@
 mod document;
 mod query;
 mod schema;
+mod suggest;
 mod vehicles;
 
 use std::collections::BTreeSet;
@@ -19,6 +20,7 @@ use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument};
 pub use query::{FacetValue, Facets, SearchRequest, SearchResults, SearchSort, VehicleFilter};
 use schema::{Fields, INDEX_VERSION};
 pub use schema::{PRICE_BUCKETS, price_bucket_range};
+pub use suggest::Suggestions;
 pub use vehicles::Level;
 
 use crate::store::{Store, StoreError};

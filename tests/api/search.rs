@@ -435,3 +435,49 @@ async fn the_vehicle_cascade_lists_exactly_the_vehicles_some_product_fits() {
     let (status, _) = app.get_json("/api/v1/vehicles/models?year=2009").await;
     assert_eq!(status, 400);
 }
+
+#[tokio::test]
+async fn suggest_offers_titles_part_numbers_brands_and_categories_for_a_prefix() {
+    let (app, lines) = catalog_app().await;
+    let (status, body) = app.get_json("/api/v1/suggest?q=brake%20pa").await;
+    assert_eq!(status, 200);
+    let suggestions = body["suggestions"].as_array().unwrap();
+    assert!(
+        suggestions
+            .iter()
+            .any(|s| s["kind"] == "product" && s["text"].as_str().unwrap().contains("Brake Pad"))
+    );
+
+    let number = lines.iter().find_map(|l| l["part_numbers"][0].as_str()).unwrap();
+    let prefix: String = number.chars().filter(char::is_ascii_alphanumeric).take(5).collect();
+    let (_, body) = app
+        .get_json(&format!("/api/v1/suggest?q={}", prefix.to_lowercase()))
+        .await;
+    let parts: Vec<&Value> = body["suggestions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["kind"] == "part_number")
+        .collect();
+    assert!(!parts.is_empty(), "a part-number prefix {prefix} suggests parts");
+
+    let (_, body) = app.get_json("/api/v1/suggest?q=bos").await;
+    assert!(
+        body["suggestions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["kind"] == "brand" && s["text"] == "Bosch")
+    );
+    let (_, body) = app.get_json("/api/v1/suggest?q=filt").await;
+    assert!(
+        body["suggestions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["kind"] == "category")
+    );
+    let (status, body) = app.get_json("/api/v1/suggest?q=%22%28%5B").await;
+    assert_eq!(status, 200);
+    assert!(body["suggestions"].is_array());
+}

@@ -2,6 +2,7 @@
 
 mod products;
 pub mod search;
+mod suggest;
 mod vehicles;
 
 use actix_web::web;
@@ -27,6 +28,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .app_data(path_config())
             .configure(products::configure)
             .configure(search::configure)
+            .configure(suggest::configure)
             .configure(vehicles::configure),
     );
 }

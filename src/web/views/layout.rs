@@ -28,6 +28,7 @@ pub fn page(chrome: &Chrome, title: &str, description: &str, body: Markup) -> Ma
                 meta name="theme-color" content="#b3261e";
                 link rel="stylesheet" href=(assets::url("css/shop.css"));
                 link rel="icon" type="image/svg+xml" href=(assets::url("img/favicon.svg"));
+                script src=(assets::url("js/suggest.js")) defer {}
             }
             body {
                 a.skip href="#main" { "Skip to content" }
@@ -95,7 +96,7 @@ fn footer(chrome: &Chrome) -> Markup {
                         }
                     }
                 }
-                p.small { "Prices include no tax until checkout. Powered by storefront." }
+                p.small { "Prices in US dollars; shipping and tax are added at checkout. Powered by storefront." }
             }
         }
     }

@@ -1,0 +1,108 @@
+//! `GET /api/v1/suggest?q=`: autocomplete over titles, part numbers, brands and categories.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::{Deserialize, Serialize};
+
+use crate::app::AppState;
+use crate::catalog::ops;
+use crate::web::caching::cacheable;
+use crate::web::{ApiError, AppError, ErrorCode, blocking};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(super::resource("/suggest").route(crate::web::read().to(suggest)));
+}
+
+#[derive(Deserialize)]
+struct Prefix {
+    q: Option<String>,
+}
+
+/// One suggestion: what to show and where it leads.
+#[derive(Serialize)]
+struct Suggestion {
+    kind: &'static str,
+    text: String,
+    url: String,
+}
+
+async fn suggest(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    prefix: web::Query<Prefix>,
+) -> Result<HttpResponse, ApiError> {
+    let q: String = prefix.into_inner().q.unwrap_or_default().chars().take(100).collect();
+    let shared = state.clone();
+    let suggestions = blocking(move || {
+        let found = shared
+            .search
+            .suggest(&q)
+            .map_err(|e| AppError::new(ErrorCode::Internal, format!("suggest failed: {e}")))?;
+        let mut out = Vec::new();
+        for sku in &found.part_numbers {
+            if let Some(item) = ops::item(&shared.store, sku)? {
+                let key = &found.part_number_key;
+                let number = item
+                    .product
+                    .part_numbers
+                    .iter()
+                    .find(|pn| pn.key().starts_with(key.as_str()));
+                let text = match number {
+                    Some(pn) => format!("{pn} · {}", item.product.title),
+                    None => item.product.title.clone(),
+                };
+                out.push(Suggestion {
+                    kind: "part_number",
+                    text,
+                    url: format!("/p/{sku}"),
+                });
+            }
+        }
+        for sku in &found.products {
+            if let Some(item) = ops::item(&shared.store, sku)? {
+                out.push(Suggestion {
+                    kind: "product",
+                    text: item.product.title,
+                    url: format!("/p/{sku}"),
+                });
+            }
+        }
+        for brand in found.brands {
+            let url = format!(
+                "/search?{}",
+                serde_urlencoded::to_string([("brand", brand.as_str())]).unwrap_or_default()
+            );
+            out.push(Suggestion {
+                kind: "brand",
+                text: brand,
+                url,
+            });
+        }
+        let wanted = q.trim().to_lowercase();
+        if wanted.chars().count() >= 2 {
+            for (slug, category) in shared.store.read()?.categories()? {
+                if category
+                    .path
+                    .name()
+                    .to_lowercase()
+                    .split_whitespace()
+                    .any(|w| w.starts_with(&wanted))
+                {
+                    out.push(Suggestion {
+                        kind: "category",
+                        text: category.path.to_string(),
+                        url: format!("/c/{slug}"),
+                    });
+                }
+            }
+        }
+        Ok(out)
+    })
+    .await?;
+    let body = serde_json::to_vec(&serde_json::json!({ "suggestions": suggestions })).unwrap_or_default();
+    Ok(cacheable(
+        &req,
+        "application/json",
+        body,
+        state.config.http.page_max_age,
+    ))
+}
