@@ -62,12 +62,32 @@ fn main() {
         page: PageRequest::new(Some(3), Some(24), 24),
         ..SearchRequest::default()
     };
+    let vehicles: Vec<(u16, String, String)> = vec![
+        (2009, "Honda".into(), "Civic".into()),
+        (2012, "Ford".into(), "F-150".into()),
+        (2015, "Toyota".into(), "Camry".into()),
+        (2010, "Chevrolet".into(), "Silverado 1500".into()),
+    ];
+    let fitted = |i: usize| {
+        let (year, make, model) = vehicles[i % vehicles.len()].clone();
+        SearchRequest {
+            vehicle: Some(storefront::search::VehicleFilter {
+                year,
+                make,
+                model,
+                submodel: None,
+                engine: None,
+            }),
+            ..full(i)
+        }
+    };
     let part = |i: usize| SearchRequest {
         q: part_numbers[i % part_numbers.len()].clone(),
         ..SearchRequest::default()
     };
 
     measure(&index, "text + price + in stock + facets, top 20", full);
+    measure(&index, "the same + vehicle (or universal)", fitted);
     measure(&index, "category browse by price, page 3 + facets", browse);
     measure(&index, "part number typed loosely", part);
 }

@@ -73,8 +73,6 @@ fn add_fitment_terms(f: &Fields, p: &Product, doc: &mut TantivyDocument) {
         for year in fit.years.from()..=fit.years.to() {
             let terms = [
                 (f.fit_base, format!("{year}|{mk}|{md}")),
-                (f.fit_sub, format!("{year}|{mk}|{md}|{sub}")),
-                (f.fit_eng, format!("{year}|{mk}|{md}|{eng}")),
                 (f.fit_full, format!("{year}|{mk}|{md}|{sub}|{eng}")),
                 (
                     f.fit_show,

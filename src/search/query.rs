@@ -6,7 +6,7 @@ use std::ops::Bound;
 
 use tantivy::collector::{Count, FacetCollector, FacetCounts, TopDocs};
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, Occur, Query, QueryParser, RangeQuery, TermQuery,
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, Occur, Query, QueryParser, RangeQuery, RegexQuery, TermQuery,
 };
 use tantivy::schema::{Facet, IndexRecordOption, Value};
 use tantivy::{DocAddress, Order, Searcher, TantivyDocument, Term};
@@ -258,8 +258,9 @@ impl SearchIndex {
                     format!("{base}|{ANY}|{ANY}"),
                 ],
             ),
-            (Some(s), None) => (f.fit_sub, vec![format!("{base}|{s}"), format!("{base}|{ANY}")]),
-            (None, Some(e)) => (f.fit_eng, vec![format!("{base}|{e}"), format!("{base}|{ANY}")]),
+            // One configuration given: any fitment term with that value (or "any") in its place.
+            (Some(s), None) => return self.fits_pattern(&format!("{}\\|({}|\\*)\\|[^|]*", escape(&base), escape(&s))),
+            (None, Some(e)) => return self.fits_pattern(&format!("{}\\|[^|]*\\|({}|\\*)", escape(&base), escape(&e))),
             (None, None) => (f.fit_base, vec![base]),
         };
         let mut any: Vec<(Occur, Box<dyn Query>)> = terms
@@ -282,6 +283,22 @@ impl SearchIndex {
             )),
         ));
         Box::new(BooleanQuery::new(any))
+    }
+
+    /// `fit_full` terms matching a regular expression, or universal parts.
+    fn fits_pattern(&self, pattern: &str) -> Box<dyn Query> {
+        let f = &self.fields;
+        let universal: Box<dyn Query> = Box::new(TermQuery::new(
+            Term::from_field_bool(f.universal, true),
+            IndexRecordOption::Basic,
+        ));
+        match RegexQuery::from_pattern(pattern, f.fit_full) {
+            Ok(fitting) => Box::new(BooleanQuery::new(vec![
+                (Occur::Should, Box::new(fitting)),
+                (Occur::Should, universal),
+            ])),
+            Err(_) => universal,
+        }
     }
 
     fn facet_collectors(
@@ -388,4 +405,16 @@ fn part_number_keys(q: &str) -> Vec<(String, f32)> {
     let mut seen = std::collections::HashSet::new();
     keys.retain(|(key, _)| key.len() >= 3 && key.len() <= 64 && seen.insert(key.clone()));
     keys
+}
+
+/// Escapes a literal for tantivy's regular expressions (which match whole terms).
+fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if "\\.+*?()|[]{}^$#&-~".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
 }

@@ -7,7 +7,7 @@ use tantivy::schema::{
 use tantivy::tokenizer::{AsciiFoldingFilter, LowerCaser, RemoveLongFilter, SimpleTokenizer, TextAnalyzer};
 
 /// Bump when fields or their analysis change: an index of another version is rebuilt at start.
-pub const INDEX_VERSION: u64 = 2;
+pub const INDEX_VERSION: u64 = 3;
 
 /// Words: split on non-alphanumerics, lower-cased, accents folded (`jalapeño` finds `Jalapeño`).
 pub const TEXT: &str = "sf_text";
@@ -32,8 +32,6 @@ pub struct Fields {
     pub title_sort: Field,
     /// Vehicle fitment, one term per fitment and model year (see `vehicle_terms`).
     pub fit_base: Field,
-    pub fit_sub: Field,
-    pub fit_eng: Field,
     pub fit_full: Field,
     /// `year|make|model|submodel|engine|Make|Model|Submodel|Engine`: the cascade reads display
     /// names from here.
@@ -71,8 +69,6 @@ pub fn build() -> (Schema, Fields) {
         popularity: sb.add_u64_field("popularity", FAST),
         title_sort: sb.add_text_field("title_sort", TextOptions::default().set_fast("raw")),
         fit_base: sb.add_text_field("fit_base", STRING),
-        fit_sub: sb.add_text_field("fit_sub", STRING),
-        fit_eng: sb.add_text_field("fit_eng", STRING),
         fit_full: sb.add_text_field("fit_full", STRING),
         fit_show: sb.add_text_field("fit_show", STRING),
         universal: sb.add_bool_field("universal", INDEXED),

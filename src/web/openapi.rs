@@ -49,6 +49,40 @@ pub fn spec() -> Value {
                     "404": error_response("No such product (code product_not_found)")
                 }
             }},
+            "/api/v1/search": { "get": {
+                "summary": "Search products: text and part numbers, vehicle fitment, filters, facets, sorts",
+                "parameters": [
+                    { "name": "q", "in": "query", "schema": { "type": "string" }, "description": "Words (all must match) or a part number typed any way" },
+                    { "name": "year", "in": "query", "schema": { "type": "integer" } },
+                    { "name": "make", "in": "query", "schema": { "type": "string" } },
+                    { "name": "model", "in": "query", "schema": { "type": "string" } },
+                    { "name": "submodel", "in": "query", "schema": { "type": "string" } },
+                    { "name": "engine", "in": "query", "schema": { "type": "string" } },
+                    { "name": "brand", "in": "query", "schema": { "type": "string" }, "description": "Repeat or comma-separate for several" },
+                    { "name": "category", "in": "query", "schema": { "type": "string" }, "description": "Category slug path; subcategories included" },
+                    { "name": "attr.NAME", "in": "query", "schema": { "type": "string" } },
+                    { "name": "min_price", "in": "query", "schema": { "type": "integer" } },
+                    { "name": "max_price", "in": "query", "schema": { "type": "integer" } },
+                    { "name": "in_stock", "in": "query", "schema": { "type": "boolean" } },
+                    { "name": "sort", "in": "query", "schema": { "type": "string", "enum": ["relevance", "price_asc", "price_desc", "newest", "title"] } },
+                    { "name": "page", "in": "query", "schema": { "type": "integer", "minimum": 1 } },
+                    { "name": "per_page", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 100 } }
+                ],
+                "responses": {
+                    "200": { "description": "total, page, per_page, corrected, hits and facets (brand, category, attr.NAME, price)" },
+                    "400": error_response("Malformed number, unknown sort, or a vehicle without year, make and model")
+                }
+            }},
+            "/api/v1/suggest": { "get": {
+                "summary": "Autocomplete for a prefix: products, part numbers, brands, categories",
+                "parameters": [ { "name": "q", "in": "query", "schema": { "type": "string" } } ],
+                "responses": { "200": { "description": "{\"suggestions\":[{\"kind\",\"text\",\"url\"}]}" } }
+            }},
+            "/api/v1/vehicles/years": { "get": { "summary": "Years some product fits", "responses": { "200": { "description": "{\"values\":[\"2024\",…]}" } } } },
+            "/api/v1/vehicles/makes": { "get": { "summary": "Makes for a year", "parameters": [ { "name": "year", "in": "query", "required": true, "schema": { "type": "integer" } } ], "responses": { "200": { "description": "{\"values\":[…]}" }, "400": error_response("Missing year") } } },
+            "/api/v1/vehicles/models": { "get": { "summary": "Models for a year and make", "parameters": [ { "name": "year", "in": "query", "required": true, "schema": { "type": "integer" } }, { "name": "make", "in": "query", "required": true, "schema": { "type": "string" } } ], "responses": { "200": { "description": "{\"values\":[…]}" }, "400": error_response("Missing year or make") } } },
+            "/api/v1/vehicles/submodels": { "get": { "summary": "Submodels for a year, make and model", "responses": { "200": { "description": "{\"values\":[…]}" }, "400": error_response("Missing year, make or model") } } },
+            "/api/v1/vehicles/engines": { "get": { "summary": "Engines for a year, make and model (and submodel)", "responses": { "200": { "description": "{\"values\":[…]}" }, "400": error_response("Missing year, make or model") } } },
             "/healthz": { "get": { "summary": "The process is alive", "responses": { "200": { "description": "Alive" } } } },
             "/readyz": { "get": { "summary": "The store answers reads", "responses": {
                 "200": { "description": "Ready" }, "503": { "description": "Store unavailable" } } } }

@@ -110,7 +110,13 @@ async fn the_openapi_document_describes_every_api_route() {
     let (status, doc) = app.get_json("/api/openapi.json").await;
     assert_eq!(status, 200);
     assert_eq!(doc["openapi"], "3.0.3");
-    for path in ["/api/v1/products", "/api/v1/products/{sku}"] {
+    for path in [
+        "/api/v1/products",
+        "/api/v1/products/{sku}",
+        "/api/v1/search",
+        "/api/v1/suggest",
+        "/api/v1/vehicles/makes",
+    ] {
         assert!(doc["paths"][path]["get"].is_object(), "{path} documented");
     }
 }
