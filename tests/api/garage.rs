@@ -37,7 +37,10 @@ async fn a_shopper_picks_year_make_and_model_step_by_step_and_lands_on_parts_tha
     let (_, models) = app.get_html("/garage?year=2009&make=Honda").await;
     assert!(models.contains("name=\"model\"") && models.contains(">Civic<"));
     let (_, finish) = app.get_html("/garage?year=2009&make=Honda&model=Civic").await;
-    assert!(finish.contains("Save my vehicle") && finish.contains(">EX<"), "submodels offered");
+    assert!(
+        finish.contains("Save my vehicle") && finish.contains(">EX<"),
+        "submodels offered"
+    );
 
     let res = app
         .client
