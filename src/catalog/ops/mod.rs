@@ -6,6 +6,7 @@ mod upsert;
 
 pub use import::{ImportError, ImportReport, import};
 pub use read::{
-    CategoryListing, Home, ListingCache, ProductDetail, category_listing, home, is_empty, item, list, product_detail,
+    CategoryListing, Home, ListingCache, ProductDetail, category_listing, home, is_empty, item, items, list,
+    product_detail,
 };
 pub use upsert::{Batch, Upserted, upsert};

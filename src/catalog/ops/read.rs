@@ -23,6 +23,11 @@ pub fn item(store: &Store, sku: &str) -> Result<Option<Item>, StoreError> {
     load_item(&tx, sku)
 }
 
+/// The products of `skus` that exist, in the given order, read from one snapshot.
+pub fn items(store: &Store, skus: &[String]) -> Result<Vec<Item>, StoreError> {
+    load_items(&store.read()?, skus)
+}
+
 fn load_item(tx: &ReadTx, sku: &str) -> Result<Option<Item>, StoreError> {
     let Some(product) = tx.product(sku)? else {
         return Ok(None);

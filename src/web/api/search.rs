@@ -137,12 +137,12 @@ async fn search(
         if results.total == 0 {
             crate::search::record_zero_results(&shared.store, &request.q);
         }
-        let mut hits = Vec::with_capacity(results.skus.len());
-        for sku in &results.skus {
-            // A hit whose product vanished since the index was built is skipped, not an error.
-            if let Some(item) = ops::item(&shared.store, sku)? {
+        // A hit whose product vanished since the index was built is skipped, not an error.
+        let hits: Vec<Hit> = ops::items(&shared.store, &results.skus)?
+            .into_iter()
+            .map(|item| {
                 let p = &item.product;
-                hits.push(Hit {
+                Hit {
                     sku: p.sku.to_string(),
                     title: p.title.clone(),
                     brand: p.brand.clone(),
@@ -153,9 +153,9 @@ async fn search(
                     in_stock: item.in_stock(),
                     part_numbers: p.part_numbers.iter().map(ToString::to_string).collect(),
                     url: format!("/p/{}", p.sku),
-                });
-            }
-        }
+                }
+            })
+            .collect();
         let mut facets = Map::new();
         let list = |values: &[FacetValue]| serde_json::to_value(values).unwrap_or_default();
         facets.insert("brand".into(), list(&results.facets.brand));

@@ -38,33 +38,26 @@ async fn suggest(
             .suggest(&q)
             .map_err(|e| AppError::new(ErrorCode::Internal, format!("suggest failed: {e}")))?;
         let mut out = Vec::new();
-        for sku in &found.part_numbers {
-            if let Some(item) = ops::item(&shared.store, sku)? {
-                let key = &found.part_number_key;
-                let number = item
-                    .product
-                    .part_numbers
-                    .iter()
-                    .find(|pn| pn.key().starts_with(key.as_str()));
-                let text = match number {
-                    Some(pn) => format!("{pn} · {}", item.product.title),
-                    None => item.product.title.clone(),
-                };
-                out.push(Suggestion {
-                    kind: "part_number",
-                    text,
-                    url: format!("/p/{sku}"),
-                });
-            }
+        let key = &found.part_number_key;
+        for item in ops::items(&shared.store, &found.part_numbers)? {
+            let p = &item.product;
+            let text = match p.part_numbers.iter().find(|pn| pn.key().starts_with(key.as_str())) {
+                Some(pn) => format!("{pn} · {}", p.title),
+                None => p.title.clone(),
+            };
+            out.push(Suggestion {
+                kind: "part_number",
+                text,
+                url: format!("/p/{}", p.sku),
+            });
         }
-        for sku in &found.products {
-            if let Some(item) = ops::item(&shared.store, sku)? {
-                out.push(Suggestion {
-                    kind: "product",
-                    text: item.product.title,
-                    url: format!("/p/{sku}"),
-                });
-            }
+        for item in ops::items(&shared.store, &found.products)? {
+            let url = format!("/p/{}", item.product.sku);
+            out.push(Suggestion {
+                kind: "product",
+                text: item.product.title,
+                url,
+            });
         }
         for brand in found.brands {
             let url = format!(

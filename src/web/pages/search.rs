@@ -40,10 +40,7 @@ pub async fn search(
             crate::search::record_zero_results(&shared.store, &request.q);
         }
         let tx = shared.store.read()?;
-        let mut items = Vec::with_capacity(results.skus.len());
-        for sku in &results.skus {
-            items.extend(ops::item(&shared.store, sku)?);
-        }
+        let items = ops::items(&shared.store, &results.skus)?;
         let category_names: HashMap<String, String> = tx
             .categories()?
             .into_iter()
