@@ -5,11 +5,10 @@
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
-use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use rust_embed::Embed;
 
-use super::caching::is_fresh;
+use super::caching::validated;
 
 #[derive(Embed)]
 #[folder = "assets/"]
@@ -94,17 +93,8 @@ fn respond(req: &HttpRequest, path: &str, cache_control: &str) -> HttpResponse {
             .map(|b| format!("{b:02x}"))
             .collect::<String>()
     );
-    let fresh = is_fresh(req, &etag);
-    let mut res = if fresh {
-        HttpResponse::NotModified()
-    } else {
-        HttpResponse::Ok()
-    };
-    res.insert_header((header::ETAG, etag))
-        .insert_header((header::CACHE_CONTROL, cache_control.to_owned()));
-    if fresh {
-        return res.finish();
-    }
     let mime = mime_guess::from_path(path).first_or_octet_stream();
-    res.content_type(mime.essence_str()).body(file.data.into_owned())
+    validated(req, etag, cache_control.to_owned(), mime.essence_str(), || {
+        file.data.into_owned()
+    })
 }

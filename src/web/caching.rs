@@ -25,6 +25,17 @@ pub fn is_fresh(req: &HttpRequest, etag: &str) -> bool {
 pub fn cacheable(req: &HttpRequest, content_type: &str, body: Vec<u8>, max_age: Duration) -> HttpResponse {
     let etag = etag_of(&body);
     let cache_control = format!("public, max-age={}, stale-while-revalidate=30", max_age.as_secs());
+    validated(req, etag, cache_control, content_type, || body)
+}
+
+/// 304 with the validators when the client's copy matches `etag`; otherwise 200 with the body.
+pub fn validated(
+    req: &HttpRequest,
+    etag: String,
+    cache_control: String,
+    content_type: &str,
+    body: impl FnOnce() -> Vec<u8>,
+) -> HttpResponse {
     let fresh = is_fresh(req, &etag);
     let mut res = if fresh {
         HttpResponse::NotModified()
@@ -36,14 +47,11 @@ pub fn cacheable(req: &HttpRequest, content_type: &str, body: Vec<u8>, max_age: 
     if fresh {
         return res.finish();
     }
-    res.insert_header((
-        header::CONTENT_TYPE,
-        HeaderValue::from_str(content_type).unwrap_or(HeaderValue::from_static("application/octet-stream")),
-    ))
-    .body(body)
+    let content_type =
+        HeaderValue::from_str(content_type).unwrap_or(HeaderValue::from_static("application/octet-stream"));
+    res.insert_header((header::CONTENT_TYPE, content_type)).body(body())
 }
 
-/// An HTML page, cacheable as above.
 /// Pages shown to a shopper with a garage vehicle carry fit notes for that vehicle, so only their
 /// browser may keep them; everyone else's copy is shared.
 pub fn html_page(req: &HttpRequest, markup: maud::Markup, max_age: Duration) -> HttpResponse {

@@ -29,7 +29,8 @@ pub fn vehicle(req: &HttpRequest) -> Option<VehicleFilter> {
     })
 }
 
-pub fn cookie(v: &VehicleFilter) -> Cookie<'static> {
+/// The vehicle as `year=…&make=…&model=…[&submodel=…][&engine=…]`, for the cookie and for links.
+fn query_string(v: &VehicleFilter) -> String {
     let mut pairs = vec![
         ("year", v.year.to_string()),
         ("make", v.make.clone()),
@@ -37,7 +38,11 @@ pub fn cookie(v: &VehicleFilter) -> Cookie<'static> {
     ];
     pairs.extend(v.submodel.clone().map(|s| ("submodel", s)));
     pairs.extend(v.engine.clone().map(|e| ("engine", e)));
-    Cookie::build(COOKIE, serde_urlencoded::to_string(pairs).unwrap_or_default())
+    serde_urlencoded::to_string(pairs).unwrap_or_default()
+}
+
+pub fn cookie(v: &VehicleFilter) -> Cookie<'static> {
+    Cookie::build(COOKIE, query_string(v))
         .path("/")
         .http_only(true)
         .same_site(SameSite::Lax)
@@ -79,12 +84,5 @@ pub fn fits<'a>(v: &VehicleFilter, universal: bool, mut fitments: impl Iterator<
 
 /// The search query string for parts that fit the vehicle.
 pub fn search_href(v: &VehicleFilter) -> String {
-    let mut pairs = vec![
-        ("year", v.year.to_string()),
-        ("make", v.make.clone()),
-        ("model", v.model.clone()),
-    ];
-    pairs.extend(v.submodel.clone().map(|s| ("submodel", s)));
-    pairs.extend(v.engine.clone().map(|e| ("engine", e)));
-    format!("/search?{}", serde_urlencoded::to_string(pairs).unwrap_or_default())
+    format!("/search?{}", query_string(v))
 }
