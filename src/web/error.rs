@@ -167,8 +167,10 @@ impl ResponseError for PageError {
         self.0.code.status()
     }
 
+    /// Only the escaped message: `pages::error_pages`, which wraps every app, replaces each HTML
+    /// error body with the full page, so rendering the layout here would be thrown away.
     fn error_response(&self) -> HttpResponse {
-        let markup = super::views::errors::page_for(None, self.status_code(), &self.0.message);
+        let markup = maud::html! { p { (self.0.message) } };
         HttpResponse::build(self.status_code())
             .insert_header(("Cache-Control", "no-store"))
             .content_type("text/html; charset=utf-8")
