@@ -14,11 +14,13 @@
 //! * `app`: builds the shared state once, serves, and shuts down in order; `cli` drives it all.
 
 pub mod app;
+pub mod cart;
 pub mod catalog;
 pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod inventory;
+pub mod orders;
 pub mod search;
 pub mod store;
 pub mod telemetry;

@@ -7,12 +7,14 @@ mod category;
 mod money;
 mod part_number;
 mod sku;
+mod token;
 mod vehicle;
 
 pub use category::{CategoryPath, InvalidCategory};
 pub use money::{Currency, InvalidCurrency, Money, MoneyError, group_thousands};
 pub use part_number::PartNumber;
 pub use sku::{InvalidSku, Sku};
+pub use token::{normalize_order_number, order_number, random_token};
 pub use vehicle::{FitmentRef, Fitments, InvalidFitment, YearRange, same_name};
 
 /// Milliseconds since the Unix epoch: the store's single notion of time.

@@ -9,17 +9,19 @@ mod read;
 mod schema;
 mod tables;
 mod write;
+mod writer;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use redb::{Database, ReadableDatabase};
 
-pub use read::ReadTx;
+pub use read::{ReadTx, View};
 pub use schema::SCHEMA_VERSION;
 #[doc(hidden)]
 pub use schema::force_schema_version;
 pub use write::WriteTx;
+pub use writer::{BATCH_BUCKETS, WriteError, Writer, WriterOptions, WriterStats};
 
 /// The store file's name inside the data dir.
 pub const STORE_FILE: &str = "store.redb";

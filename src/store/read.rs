@@ -5,8 +5,10 @@ use redb::{ReadOnlyTable, ReadTransaction, ReadableTable, ReadableTableMetadata,
 use super::StoreError;
 use super::codec::decode;
 use super::tables::*;
+use crate::cart::Cart;
 use crate::catalog::{Category, ListingEntry, Product};
 use crate::inventory::LedgerEntry;
+use crate::orders::{IdempotencyRecord, Order};
 
 /// A consistent snapshot of the store. Cheap to create; hold it only as long as a request.
 pub struct ReadTx {
@@ -164,4 +166,81 @@ impl ReadTx {
             .map(|row| Ok(row?.0.value().to_owned()))
             .collect()
     }
+
+    pub fn cart(&self, id: &str) -> Result<Option<Cart>, StoreError> {
+        self.table(CARTS)?.get(id)?.map(|v| decode(v.value())).transpose()
+    }
+
+    pub fn order(&self, number: &str) -> Result<Option<Order>, StoreError> {
+        self.table(ORDERS)?.get(number)?.map(|v| decode(v.value())).transpose()
+    }
+
+    pub fn order_count(&self) -> Result<u64, StoreError> {
+        Ok(self.table(ORDERS)?.len()?)
+    }
+
+    /// Calls `f` with every order, oldest first, until it returns `false`.
+    pub fn for_each_order(&self, mut f: impl FnMut(Order) -> bool) -> Result<(), StoreError> {
+        let by_time = self.table(ORDERS_BY_TIME)?;
+        let orders = self.table(ORDERS)?;
+        for row in by_time.iter()? {
+            let (key, _) = row?;
+            let Some(bytes) = orders.get(key.value().1)? else {
+                continue;
+            };
+            if !f(decode(bytes.value())?) {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    pub fn idempotency(&self, key: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
+        self.table(IDEMPOTENCY)?
+            .get(key)?
+            .map(|v| decode(v.value()))
+            .transpose()
+    }
+
+    pub fn promo_uses(&self, code: &str) -> Result<u64, StoreError> {
+        Ok(self.table(PROMO_USES)?.get(code)?.map_or(0, |v| v.value()))
+    }
 }
+
+/// What pricing and checkout read, from a read snapshot or from inside a write transaction, so
+/// the check before a write and the write itself run the same code.
+pub trait View {
+    fn product(&self, sku: &str) -> Result<Option<Product>, StoreError>;
+    fn stock(&self, sku: &str) -> Result<u64, StoreError>;
+    fn cart(&self, id: &str) -> Result<Option<Cart>, StoreError>;
+    fn promo_uses(&self, code: &str) -> Result<u64, StoreError>;
+    fn idempotency(&self, key: &str) -> Result<Option<IdempotencyRecord>, StoreError>;
+    fn order(&self, number: &str) -> Result<Option<Order>, StoreError>;
+}
+
+macro_rules! view_of {
+    ($ty:ty) => {
+        impl View for $ty {
+            fn product(&self, sku: &str) -> Result<Option<Product>, StoreError> {
+                <$ty>::product(self, sku)
+            }
+            fn stock(&self, sku: &str) -> Result<u64, StoreError> {
+                <$ty>::stock(self, sku)
+            }
+            fn cart(&self, id: &str) -> Result<Option<Cart>, StoreError> {
+                <$ty>::cart(self, id)
+            }
+            fn promo_uses(&self, code: &str) -> Result<u64, StoreError> {
+                <$ty>::promo_uses(self, code)
+            }
+            fn idempotency(&self, key: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
+                <$ty>::idempotency(self, key)
+            }
+            fn order(&self, number: &str) -> Result<Option<Order>, StoreError> {
+                <$ty>::order(self, number)
+            }
+        }
+    };
+}
+view_of!(ReadTx);
+view_of!(super::WriteTx<'_>);

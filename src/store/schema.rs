@@ -37,6 +37,12 @@ pub(super) fn prepare(store: &Store) -> Result<(), StoreError> {
     txn.open_table(POPULAR)?;
     txn.open_table(FEATURED)?;
     txn.open_table(ZERO_RESULTS)?;
+    txn.open_table(CARTS)?;
+    txn.open_table(CART_EXPIRY)?;
+    txn.open_table(ORDERS)?;
+    txn.open_table(ORDERS_BY_TIME)?;
+    txn.open_table(IDEMPOTENCY)?;
+    txn.open_table(PROMO_USES)?;
     txn.commit()?;
     Ok(())
 }

@@ -33,3 +33,21 @@ pub(crate) const ZERO_RESULTS: TableDefinition<&str, u64> = TableDefinition::new
 
 /// sku -> (): featured products.
 pub(crate) const FEATURED: TableDefinition<&str, ()> = TableDefinition::new("featured");
+
+/// cart id -> `cart::Cart`.
+pub(crate) const CARTS: TableDefinition<&str, &[u8]> = TableDefinition::new("carts");
+
+/// (last change ms, cart id) -> (): carts by idleness, swept oldest first.
+pub(crate) const CART_EXPIRY: TableDefinition<(u64, &str), ()> = TableDefinition::new("cart_expiry");
+
+/// order number -> `orders::Order`.
+pub(crate) const ORDERS: TableDefinition<&str, &[u8]> = TableDefinition::new("orders");
+
+/// (placed ms, order number) -> (): orders in time order, for the back office and reports.
+pub(crate) const ORDERS_BY_TIME: TableDefinition<(u64, &str), ()> = TableDefinition::new("orders_by_time");
+
+/// Idempotency key -> `orders::IdempotencyRecord`, written in the transaction that places the order.
+pub(crate) const IDEMPOTENCY: TableDefinition<&str, &[u8]> = TableDefinition::new("idempotency_keys");
+
+/// Promo code -> orders that used it; checked and counted in the checkout transaction.
+pub(crate) const PROMO_USES: TableDefinition<&str, u64> = TableDefinition::new("promo_uses");

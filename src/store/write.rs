@@ -8,8 +8,10 @@ use super::tables::*;
 
 const LEDGER_SEQ: &str = "ledger_seq";
 pub(super) const CATALOG_VERSION: &str = "catalog_version";
+use crate::cart::Cart;
 use crate::catalog::{Category, ListingEntry, Product};
 use crate::inventory::LedgerEntry;
+use crate::orders::{IdempotencyRecord, Order};
 
 /// The tables of one write transaction, opened once. Obtain one through `Store::write`.
 pub struct WriteTx<'t> {
@@ -23,6 +25,12 @@ pub struct WriteTx<'t> {
     popular: Table<'t, (u32, &'static str), ()>,
     featured: Table<'t, &'static str, ()>,
     zero_results: Table<'t, &'static str, u64>,
+    carts: Table<'t, &'static str, &'static [u8]>,
+    cart_expiry: Table<'t, (u64, &'static str), ()>,
+    orders: Table<'t, &'static str, &'static [u8]>,
+    orders_by_time: Table<'t, (u64, &'static str), ()>,
+    idempotency: Table<'t, &'static str, &'static [u8]>,
+    promo_uses: Table<'t, &'static str, u64>,
     /// The ledger sequence, read once and written back by `finish`, so appending an entry costs
     /// one insert rather than three table operations.
     ledger_seq: Option<u64>,
@@ -41,6 +49,12 @@ impl<'t> WriteTx<'t> {
             popular: txn.open_table(POPULAR)?,
             featured: txn.open_table(FEATURED)?,
             zero_results: txn.open_table(ZERO_RESULTS)?,
+            carts: txn.open_table(CARTS)?,
+            cart_expiry: txn.open_table(CART_EXPIRY)?,
+            orders: txn.open_table(ORDERS)?,
+            orders_by_time: txn.open_table(ORDERS_BY_TIME)?,
+            idempotency: txn.open_table(IDEMPOTENCY)?,
+            promo_uses: txn.open_table(PROMO_USES)?,
             ledger_seq: None,
         })
     }
@@ -149,6 +163,70 @@ impl<'t> WriteTx<'t> {
         } else {
             self.featured.remove(sku)?;
         }
+        Ok(())
+    }
+
+    pub fn cart(&self, id: &str) -> Result<Option<Cart>, StoreError> {
+        self.carts.get(id)?.map(|v| decode(v.value())).transpose()
+    }
+
+    /// Stores a cart and files it under its last change for the idle sweep; `previous_ms` is the
+    /// `updated_ms` it was filed under before, if it existed.
+    pub fn put_cart(&mut self, cart: &Cart, previous_ms: Option<u64>) -> Result<(), StoreError> {
+        if let Some(previous) = previous_ms {
+            self.cart_expiry.remove((previous, cart.id.as_str()))?;
+        }
+        self.cart_expiry.insert((cart.updated_ms, cart.id.as_str()), ())?;
+        self.carts.insert(cart.id.as_str(), encode(cart)?.as_slice())?;
+        Ok(())
+    }
+
+    pub fn remove_cart(&mut self, cart: &Cart) -> Result<(), StoreError> {
+        self.cart_expiry.remove((cart.updated_ms, cart.id.as_str()))?;
+        self.carts.remove(cart.id.as_str())?;
+        Ok(())
+    }
+
+    /// Up to `limit` carts last changed before `cutoff_ms`, oldest first.
+    pub fn idle_carts(&self, cutoff_ms: u64, limit: usize) -> Result<Vec<String>, StoreError> {
+        let mut out = Vec::new();
+        for row in self.cart_expiry.range((0u64, "")..(cutoff_ms, ""))?.take(limit) {
+            out.push(row?.0.value().1.to_owned());
+        }
+        Ok(out)
+    }
+
+    pub fn order(&self, number: &str) -> Result<Option<Order>, StoreError> {
+        self.orders.get(number)?.map(|v| decode(v.value())).transpose()
+    }
+
+    /// Inserts or updates an order; new orders are also filed by time.
+    pub fn put_order(&mut self, order: &Order) -> Result<(), StoreError> {
+        let previous = self.orders.insert(order.number.as_str(), encode(order)?.as_slice())?;
+        if previous.is_none() {
+            drop(previous);
+            self.orders_by_time
+                .insert((order.created_ms, order.number.as_str()), ())?;
+        }
+        Ok(())
+    }
+
+    pub fn idempotency(&self, key: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
+        self.idempotency.get(key)?.map(|v| decode(v.value())).transpose()
+    }
+
+    pub fn put_idempotency(&mut self, key: &str, record: &IdempotencyRecord) -> Result<(), StoreError> {
+        self.idempotency.insert(key, encode(record)?.as_slice())?;
+        Ok(())
+    }
+
+    pub fn promo_uses(&self, code: &str) -> Result<u64, StoreError> {
+        Ok(self.promo_uses.get(code)?.map_or(0, |v| v.value()))
+    }
+
+    pub fn count_promo_use(&mut self, code: &str) -> Result<(), StoreError> {
+        let uses = self.promo_uses(code)? + 1;
+        self.promo_uses.insert(code, uses)?;
         Ok(())
     }
 }

@@ -1,0 +1,562 @@
+//! Checkout: from a cart to a durable order, exactly once.
+//!
+//! The web layer runs it in three steps: `prepare` on a read snapshot (replays a known key, prices
+//! the cart, refuses early when stock is short), the payment authorization (outside any
+//! transaction), and `place` inside the writer's shared transaction, which checks everything again
+//! before it writes: the idempotency key, the cart, stock for every SKU summed across lines, the
+//! promo's usage limit and the total that was authorized. Only when every check passes does it
+//! take the stock, write the order, its ledger entries and the key, and delete the cart. A refusal
+//! writes nothing, and the caller voids the authorization.
+
+use std::collections::BTreeMap;
+
+use crate::cart::{self, Clock, Destination, PricingError, Quote, Rules};
+use crate::domain::{Money, now_ms, order_number, random_token};
+use crate::inventory::{self, Change, Shortfall};
+use crate::store::{StoreError, View, WriteTx};
+
+use super::Status;
+use super::model::{Address, IdempotencyRecord, Order, OrderLine, PaymentRecord, StatusChange};
+use super::payment::{Authorization, PaymentError, PaymentInput};
+
+/// A checkout as the shopper submits it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CheckoutRequest {
+    pub cart_id: String,
+    pub email: String,
+    pub address: Address,
+    pub shipping_method: String,
+    pub payment: PaymentInput,
+    /// The shopper's vehicle, kept on the order for the parts counter.
+    pub vehicle: Option<String>,
+}
+
+/// A problem with one submitted field, named the way the API names it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct FieldError {
+    pub field: &'static str,
+    pub message: String,
+}
+
+/// Why a checkout did not place an order. None of these takes stock or money.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum Refusal {
+    #[error("some fields need attention")]
+    Invalid(Vec<FieldError>),
+    #[error("no such cart; it may have expired or already been checked out")]
+    CartNotFound,
+    #[error("the cart is empty")]
+    CartEmpty,
+    #[error("this Idempotency-Key was already used for a different checkout")]
+    KeyReused,
+    #[error("not enough stock for some items")]
+    OutOfStock(Vec<Shortfall>),
+    #[error("promo code cannot be used: {0}")]
+    PromoUnavailable(String),
+    #[error("{0}")]
+    ShippingUnavailable(String),
+    #[error(transparent)]
+    Pricing(#[from] PricingError),
+    #[error("the cart's total changed while checking out (now {now}); review the cart and try again")]
+    TotalChanged { now: Money },
+    #[error(transparent)]
+    Payment(#[from] PaymentError),
+}
+
+/// The first step's answer.
+#[derive(Debug)]
+pub enum Prepared {
+    /// The key was used before for this very checkout: answer with that order again.
+    Replay(Box<Order>),
+    /// Priced and, as of the snapshot, in stock: authorize this total.
+    Ready(Quote),
+}
+
+/// The last step's answer.
+#[derive(Debug)]
+pub enum Placed {
+    Created(Order),
+    /// A concurrent request with the same key got there first.
+    Replayed(Order),
+}
+
+type Outcome<T> = Result<Result<T, Refusal>, StoreError>;
+
+impl CheckoutRequest {
+    /// Checks every field and reports all problems at once.
+    pub fn validate(&self) -> Result<(), Refusal> {
+        let mut errors = Vec::new();
+        let mut check = |ok: bool, field: &'static str, message: &str| {
+            if !ok {
+                errors.push(FieldError {
+                    field,
+                    message: message.to_owned(),
+                });
+            }
+        };
+        check(
+            valid_email(&self.email),
+            "email",
+            "enter an email address like name@example.com",
+        );
+        let a = &self.address;
+        let country = a.country.trim().to_ascii_uppercase();
+        check(
+            filled(&a.name, 100),
+            "shipping_address.name",
+            "enter the recipient's name",
+        );
+        check(
+            filled(&a.line1, 200),
+            "shipping_address.line1",
+            "enter the street address",
+        );
+        check(
+            a.line2.chars().count() <= 200,
+            "shipping_address.line2",
+            "keep this under 200 characters",
+        );
+        check(filled(&a.city, 100), "shipping_address.city", "enter the city");
+        check(
+            country.len() == 2 && country.bytes().all(|b| b.is_ascii_uppercase()),
+            "shipping_address.country",
+            "enter a two-letter country code such as US or CA",
+        );
+        let region = a.region.trim().to_ascii_uppercase();
+        match country.as_str() {
+            "US" => check(
+                US_STATES.contains(&region.as_str()),
+                "shipping_address.region",
+                "enter a two-letter state code such as CA or NY",
+            ),
+            "CA" => check(
+                CA_PROVINCES.contains(&region.as_str()),
+                "shipping_address.region",
+                "enter a two-letter province code such as ON or BC",
+            ),
+            _ => check(
+                a.region.chars().count() <= 100,
+                "shipping_address.region",
+                "keep this under 100 characters",
+            ),
+        }
+        check(
+            valid_postal_code(&country, &a.postal_code),
+            "shipping_address.postal_code",
+            postal_hint(&country),
+        );
+        check(
+            !self.shipping_method.trim().is_empty(),
+            "shipping_method",
+            "choose a shipping method",
+        );
+        check(
+            !self.payment.method.trim().is_empty(),
+            "payment.method",
+            "choose a payment method",
+        );
+        check(
+            self.vehicle.as_ref().is_none_or(|v| v.chars().count() <= 200),
+            "vehicle",
+            "keep this under 200 characters",
+        );
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(Refusal::Invalid(errors))
+        }
+    }
+
+    /// Identifies the request's content, so a key reused for a different checkout is caught.
+    pub fn fingerprint(&self) -> u64 {
+        let a = &self.address;
+        let parts = [
+            self.cart_id.as_str(),
+            &self.email.trim().to_ascii_lowercase(),
+            a.name.trim(),
+            a.line1.trim(),
+            a.line2.trim(),
+            a.city.trim(),
+            a.region.trim(),
+            a.postal_code.trim(),
+            a.country.trim(),
+            self.shipping_method.trim(),
+            self.payment.method.trim(),
+            self.payment.token.as_deref().unwrap_or(""),
+        ];
+        xxhash_rust::xxh3::xxh3_64(parts.join("\u{1f}").as_bytes())
+    }
+
+    fn destination(&self) -> Destination {
+        Destination {
+            country: self.address.country.trim().to_ascii_uppercase(),
+            region: self.address.region.trim().to_ascii_uppercase(),
+        }
+    }
+}
+
+/// Step one, on a snapshot: a replay, or the quote to authorize.
+pub fn prepare(view: &impl View, rules: &Rules, req: &CheckoutRequest, key: &str, clock: Clock) -> Outcome<Prepared> {
+    if let Some(order) = replay(view, req, key)? {
+        return Ok(order.map(|o| Prepared::Replay(Box::new(o))));
+    }
+    Ok(quote_for(view, rules, req, clock)?.map(Prepared::Ready))
+}
+
+/// Step three, in the writer's transaction: checks again, then writes the order.
+pub fn place(
+    tx: &mut WriteTx<'_>,
+    rules: &Rules,
+    req: &CheckoutRequest,
+    key: &str,
+    authorization: &Authorization,
+    authorized: Money,
+    clock: Clock,
+) -> Outcome<Placed> {
+    if let Some(order) = replay(tx, req, key)? {
+        return Ok(order.map(Placed::Replayed));
+    }
+    let quote = match quote_for(tx, rules, req, clock)? {
+        Ok(q) => q,
+        Err(refusal) => return Ok(Err(refusal)),
+    };
+    if quote.total != authorized {
+        return Ok(Err(Refusal::TotalChanged { now: quote.total }));
+    }
+    let Some(cart) = tx.cart(&req.cart_id)? else {
+        return Ok(Err(Refusal::CartNotFound));
+    };
+    let number = unused_order_number(tx)?;
+    let order = build_order(req, &quote, &number, authorization, clock.now_ms);
+    let actor = format!("order:{number}");
+    let why = Change {
+        reason: "order",
+        actor: &actor,
+    };
+    let mut sold_out = false;
+    for (sku, units) in units_by_sku(&quote) {
+        let delta = -i64::try_from(units).map_err(|_| StoreError::Corrupt("quantity overflow".into()))?;
+        match inventory::adjust(tx, &sku, delta, &why)? {
+            Ok(entry) => sold_out |= entry.balance == 0,
+            // Checked above in this same transaction; reaching this is a bug, so abandon the batch.
+            Err(short) => {
+                return Err(StoreError::Corrupt(format!(
+                    "stock changed inside a transaction: {short}"
+                )));
+            }
+        }
+    }
+    if sold_out {
+        // Listings and search show in-stock status, so a sell-out is a catalog change.
+        tx.bump_catalog_version()?;
+    }
+    if let Some(code) = &order.promo {
+        tx.count_promo_use(code)?;
+    }
+    tx.put_order(&order)?;
+    tx.put_idempotency(
+        key,
+        &IdempotencyRecord {
+            fingerprint: req.fingerprint(),
+            order: number,
+            at_ms: clock.now_ms,
+        },
+    )?;
+    tx.remove_cart(&cart)?;
+    Ok(Ok(Placed::Created(order)))
+}
+
+/// `None` when the key is new; else the order it made if this request is the same, or a refusal.
+fn replay(view: &impl View, req: &CheckoutRequest, key: &str) -> Result<Option<Result<Order, Refusal>>, StoreError> {
+    let Some(record) = view.idempotency(key)? else {
+        return Ok(None);
+    };
+    if record.fingerprint != req.fingerprint() {
+        return Ok(Some(Err(Refusal::KeyReused)));
+    }
+    match view.order(&record.order)? {
+        Some(order) => Ok(Some(Ok(order))),
+        None => Err(StoreError::Corrupt(format!(
+            "idempotency key points at missing order {}",
+            record.order
+        ))),
+    }
+}
+
+/// Prices the cart for this request and checks it can be sold as it stands in `view`.
+fn quote_for(view: &impl View, rules: &Rules, req: &CheckoutRequest, clock: Clock) -> Outcome<Quote> {
+    let Some(cart) = cart::ops::load(view, &req.cart_id, clock)? else {
+        return Ok(Err(Refusal::CartNotFound));
+    };
+    if cart.lines.is_empty() {
+        return Ok(Err(Refusal::CartEmpty));
+    }
+    let destination = req.destination();
+    let quote = match cart::ops::price(
+        view,
+        rules,
+        &cart,
+        Some(req.shipping_method.trim()),
+        Some(&destination),
+        clock.now_ms,
+    )? {
+        Ok(q) => q,
+        Err(e) => return Ok(Err(e.into())),
+    };
+    let short = shortfalls(&quote);
+    if !short.is_empty() {
+        return Ok(Err(Refusal::OutOfStock(short)));
+    }
+    if let Some(problem) = quote.promo.as_ref().and_then(|p| p.problem.clone()) {
+        return Ok(Err(Refusal::PromoUnavailable(problem)));
+    }
+    if quote.shipping.is_none() {
+        let offered: Vec<_> = quote.shipping_options.iter().map(|o| o.id.as_str()).collect();
+        return Ok(Err(Refusal::ShippingUnavailable(if offered.is_empty() {
+            format!("no shipping method can deliver this cart to {}", destination.country)
+        } else {
+            format!(
+                "shipping method {:?} cannot deliver this cart there; choose one of {}",
+                req.shipping_method,
+                offered.join(", ")
+            )
+        })));
+    }
+    Ok(Ok(quote))
+}
+
+/// Units per SKU across all lines: two lines of one SKU are checked against their sum.
+fn units_by_sku(quote: &Quote) -> BTreeMap<String, u64> {
+    let mut units = BTreeMap::new();
+    for line in &quote.lines {
+        *units.entry(line.sku.clone()).or_insert(0) += u64::from(line.quantity);
+    }
+    units
+}
+
+fn shortfalls(quote: &Quote) -> Vec<Shortfall> {
+    let stock: BTreeMap<&str, u64> = quote
+        .lines
+        .iter()
+        .map(|l| (l.sku.as_str(), l.item.as_ref().map_or(0, |i| i.stock)))
+        .collect();
+    units_by_sku(quote)
+        .into_iter()
+        .filter_map(|(sku, requested)| {
+            let available = stock.get(sku.as_str()).copied().unwrap_or(0);
+            (requested > available).then_some(Shortfall {
+                sku,
+                requested,
+                available,
+            })
+        })
+        .collect()
+}
+
+fn unused_order_number(tx: &WriteTx<'_>) -> Result<String, StoreError> {
+    loop {
+        let number = order_number();
+        if tx.order(&number)?.is_none() {
+            return Ok(number);
+        }
+    }
+}
+
+fn build_order(req: &CheckoutRequest, quote: &Quote, number: &str, auth: &Authorization, now: u64) -> Order {
+    let status = if auth.captured { Status::Paid } else { Status::Pending };
+    let lines = quote
+        .lines
+        .iter()
+        .filter_map(|l| {
+            let item = l.item.as_ref()?;
+            let p = &item.product;
+            Some(OrderLine {
+                sku: l.sku.clone(),
+                title: p.title.clone(),
+                options: p.options.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+                part_number: p.own_part_number().map(|n| n.as_str().to_owned()),
+                unit_price: p.price,
+                quantity: l.quantity,
+                line_total: l.line_total,
+            })
+        })
+        .collect();
+    let shipping = quote
+        .shipping
+        .clone()
+        .expect("quote_for refuses a quote without shipping");
+    let a = &req.address;
+    Order {
+        number: number.to_owned(),
+        token: random_token(16),
+        status,
+        created_ms: now,
+        email: req.email.trim().to_owned(),
+        address: Address {
+            name: a.name.trim().to_owned(),
+            line1: a.line1.trim().to_owned(),
+            line2: a.line2.trim().to_owned(),
+            city: a.city.trim().to_owned(),
+            region: a.region.trim().to_ascii_uppercase(),
+            postal_code: a.postal_code.trim().to_ascii_uppercase(),
+            country: a.country.trim().to_ascii_uppercase(),
+        },
+        lines,
+        currency: quote.currency,
+        subtotal: quote.subtotal,
+        discount: quote.discount,
+        promo: quote.applied_promo().map(str::to_owned),
+        shipping_method: shipping.id,
+        shipping_name: shipping.name,
+        shipping: shipping.price,
+        tax_name: quote.tax.as_ref().map(|t| t.name.clone()),
+        tax: quote.tax.as_ref().map_or(Money::new(0, quote.currency), |t| t.amount),
+        total: quote.total,
+        payment: PaymentRecord {
+            method: auth.method.to_owned(),
+            reference: auth.reference.clone(),
+        },
+        vehicle: req.vehicle.clone().filter(|v| !v.trim().is_empty()),
+        shipment: None,
+        restocked: false,
+        history: vec![StatusChange {
+            at_ms: now,
+            from: None,
+            to: status,
+            actor: "shopper".into(),
+            note: String::new(),
+        }],
+    }
+}
+
+fn filled(text: &str, max: usize) -> bool {
+    let t = text.trim();
+    !t.is_empty() && t.chars().count() <= max && !t.chars().any(char::is_control)
+}
+
+fn valid_email(email: &str) -> bool {
+    let e = email.trim();
+    let Some((local, domain)) = e.rsplit_once('@') else {
+        return false;
+    };
+    e.len() <= 254
+        && !local.is_empty()
+        && local.len() <= 64
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !e
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>')
+}
+
+fn valid_postal_code(country: &str, code: &str) -> bool {
+    let c = code.trim().to_ascii_uppercase();
+    let b = c.as_bytes();
+    match country {
+        "US" => {
+            let digits = |s: &[u8]| s.iter().all(u8::is_ascii_digit);
+            (b.len() == 5 && digits(b)) || (b.len() == 10 && digits(&b[..5]) && b[5] == b'-' && digits(&b[6..]))
+        }
+        "CA" => {
+            let c: Vec<u8> = b.iter().copied().filter(|x| *x != b' ').collect();
+            c.len() == 6
+                && c.iter().enumerate().all(|(i, x)| {
+                    if i % 2 == 0 {
+                        x.is_ascii_uppercase()
+                    } else {
+                        x.is_ascii_digit()
+                    }
+                })
+        }
+        _ => (2..=10).contains(&b.len()) && b.iter().all(|x| x.is_ascii_alphanumeric() || *x == b' ' || *x == b'-'),
+    }
+}
+
+fn postal_hint(country: &str) -> &'static str {
+    match country {
+        "US" => "enter a ZIP code such as 94107 or 94107-1234",
+        "CA" => "enter a postal code such as K1A 0B1",
+        _ => "enter the postal code",
+    }
+}
+
+const US_STATES: [&str; 56] = [
+    "AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "FL", "GA", "HI", "ID", "IL", "IN", "IA", "KS", "KY", "LA", "ME",
+    "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE", "NV", "NH", "NJ", "NM", "NY", "NC", "ND", "OH", "OK", "OR", "PA",
+    "RI", "SC", "SD", "TN", "TX", "UT", "VT", "VA", "WA", "WV", "WI", "WY", "DC", "PR", "GU", "VI", "AS", "MP",
+];
+
+const CA_PROVINCES: [&str; 13] = [
+    "AB", "BC", "MB", "NB", "NL", "NS", "NT", "NU", "ON", "PE", "QC", "SK", "YT",
+];
+
+/// The clock checkout runs on, from the cart time-to-live in the config.
+pub fn clock(ttl_ms: u64) -> Clock {
+    Clock {
+        now_ms: now_ms(),
+        ttl_ms,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request() -> CheckoutRequest {
+        CheckoutRequest {
+            cart_id: "c".into(),
+            email: "ana@example.com".into(),
+            address: Address {
+                name: "Ana Díaz".into(),
+                line1: "1 Main St".into(),
+                line2: String::new(),
+                city: "Springfield".into(),
+                region: "il".into(),
+                postal_code: "62701".into(),
+                country: "us".into(),
+            },
+            shipping_method: "standard".into(),
+            payment: PaymentInput {
+                method: "test".into(),
+                token: Some("tok_visa".into()),
+            },
+            vehicle: None,
+        }
+    }
+
+    #[test]
+    fn a_good_address_passes_and_bad_fields_are_all_named() {
+        assert_eq!(request().validate(), Ok(()));
+        let mut bad = request();
+        bad.email = "not an email".into();
+        bad.address.postal_code = "ABC".into();
+        bad.address.region = "ZZ".into();
+        let Err(Refusal::Invalid(errors)) = bad.validate() else {
+            panic!("expected field errors")
+        };
+        let fields: Vec<_> = errors.iter().map(|e| e.field).collect();
+        assert_eq!(
+            fields,
+            vec!["email", "shipping_address.region", "shipping_address.postal_code"]
+        );
+    }
+
+    #[test]
+    fn canadian_and_other_postal_codes_are_checked_by_country() {
+        assert!(valid_postal_code("CA", "k1a 0b1"));
+        assert!(!valid_postal_code("CA", "12345"));
+        assert!(valid_postal_code("DE", "10115"));
+        assert!(!valid_postal_code("DE", "<script>"));
+    }
+
+    #[test]
+    fn the_fingerprint_ignores_case_and_spacing_of_the_email_only() {
+        let a = request();
+        let mut b = request();
+        b.email = " ANA@example.com ".into();
+        assert_eq!(a.fingerprint(), b.fingerprint());
+        b.address.line1 = "2 Main St".into();
+        assert_ne!(a.fingerprint(), b.fingerprint());
+    }
+}

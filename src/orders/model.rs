@@ -1,0 +1,99 @@
+use crate::domain::{Currency, Money};
+
+/// A placed order: a frozen copy of what was bought, at what price, for whom, plus its history.
+/// Later catalog edits never change it.
+#[derive(Clone, Debug, PartialEq, Eq, bincode::Encode, bincode::Decode)]
+pub struct Order {
+    /// `K7MX-3Q9D`: short enough to read over the phone.
+    pub number: String,
+    /// The shopper's secret for the order status page and API.
+    pub token: String,
+    pub status: super::Status,
+    pub created_ms: u64,
+    pub email: String,
+    pub address: Address,
+    pub lines: Vec<OrderLine>,
+    pub currency: Currency,
+    pub subtotal: Money,
+    pub discount: Money,
+    pub promo: Option<String>,
+    pub shipping_method: String,
+    pub shipping_name: String,
+    pub shipping: Money,
+    pub tax_name: Option<String>,
+    pub tax: Money,
+    pub total: Money,
+    pub payment: PaymentRecord,
+    /// The shopper's vehicle when they bought, e.g. "2009 Honda Civic LX 1.8L".
+    pub vehicle: Option<String>,
+    pub shipment: Option<Shipment>,
+    /// Whether the units have gone back to stock (a cancellation or refund before shipping).
+    pub restocked: bool,
+    pub history: Vec<StatusChange>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, bincode::Encode, bincode::Decode)]
+pub struct OrderLine {
+    pub sku: String,
+    pub title: String,
+    /// Variant options as chosen ("Size: 5 oz").
+    pub options: Vec<(String, String)>,
+    pub part_number: Option<String>,
+    pub unit_price: Money,
+    pub quantity: u32,
+    pub line_total: Money,
+}
+
+#[derive(
+    Clone, Debug, Default, PartialEq, Eq, bincode::Encode, bincode::Decode, serde::Deserialize, serde::Serialize,
+)]
+pub struct Address {
+    pub name: String,
+    pub line1: String,
+    #[serde(default)]
+    pub line2: String,
+    pub city: String,
+    #[serde(default)]
+    pub region: String,
+    pub postal_code: String,
+    pub country: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, bincode::Encode, bincode::Decode)]
+pub struct PaymentRecord {
+    /// `test` or `invoice`.
+    pub method: String,
+    /// The provider's reference for the authorization, if it gave one.
+    pub reference: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, bincode::Encode, bincode::Decode, serde::Serialize)]
+pub struct Shipment {
+    pub carrier: String,
+    pub tracking_number: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, bincode::Encode, bincode::Decode)]
+pub struct StatusChange {
+    pub at_ms: u64,
+    pub from: Option<super::Status>,
+    pub to: super::Status,
+    /// Who made the change: `shopper`, `admin:alice`, `api`.
+    pub actor: String,
+    pub note: String,
+}
+
+/// The answer an idempotency key is bound to: the order it made and a fingerprint of the request,
+/// so a reused key with a different request is refused instead of silently replayed.
+#[derive(Clone, Debug, PartialEq, Eq, bincode::Encode, bincode::Decode)]
+pub struct IdempotencyRecord {
+    pub fingerprint: u64,
+    pub order: String,
+    pub at_ms: u64,
+}
+
+impl Order {
+    pub fn units(&self) -> u64 {
+        self.lines.iter().map(|l| u64::from(l.quantity)).sum()
+    }
+}

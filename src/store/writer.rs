@@ -1,0 +1,274 @@
+//! Group commit: the one thread that writes to the store while the server runs.
+//!
+//! redb allows one write transaction at a time and a durable commit costs an fsync, so committing
+//! each checkout alone caps a shop at a few hundred orders per second. Instead every server-side
+//! change (cart edits, checkouts, sweeps) is a job on a bounded queue. The writer takes whatever
+//! jobs are waiting, applies them one after another in one shared transaction, commits once, and
+//! only then answers them all. A job checks everything before it writes, so a job that refuses
+//! leaves no trace in the shared transaction; a job that fails on storage aborts the whole batch
+//! and every job in it is told the store is unavailable (callers retry with the same idempotency
+//! key, so no outcome is lost or doubled).
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Instant;
+
+use super::{Store, StoreError, WriteTx};
+
+/// How the writer batches.
+#[derive(Clone, Copy, Debug)]
+pub struct WriterOptions {
+    /// Jobs waiting beyond this are refused at once (503 with Retry-After) rather than queued.
+    pub queue_bound: usize,
+    /// Most jobs in one transaction; 1 turns group commit off (one commit per job).
+    pub max_batch: usize,
+}
+
+impl Default for WriterOptions {
+    fn default() -> Self {
+        WriterOptions {
+            queue_bound: 4096,
+            max_batch: 512,
+        }
+    }
+}
+
+/// Why a job did not run.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    #[error("the store is busy; try again shortly")]
+    Busy,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+type Reply = Box<dyn FnOnce(Result<(), String>) + Send>;
+type Job = Box<dyn FnOnce(&mut WriteTx<'_>) -> Result<Reply, (Reply, String)> + Send>;
+
+/// Handle to the writer thread; cheap to share. Dropping the last one lets the thread finish the
+/// queue and exit, closing its handle on the store.
+pub struct Writer {
+    queue: Mutex<Option<SyncSender<Job>>>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+    stats: Arc<WriterStats>,
+}
+
+/// Counters for metrics and benchmarks.
+#[derive(Debug, Default)]
+pub struct WriterStats {
+    pub jobs: AtomicU64,
+    pub commits: AtomicU64,
+    pub failed_commits: AtomicU64,
+    pub refused_busy: AtomicU64,
+    pub largest_batch: AtomicU64,
+    /// Commits by batch size: 1, 2–3, 4–7, … (power-of-two buckets).
+    pub batch_sizes: [AtomicU64; BATCH_BUCKETS],
+    pub commit_micros_total: AtomicU64,
+}
+
+pub const BATCH_BUCKETS: usize = 12;
+
+impl WriterStats {
+    fn record_commit(&self, jobs: usize, elapsed_micros: u64) {
+        self.commits.fetch_add(1, Ordering::Relaxed);
+        self.jobs.fetch_add(jobs as u64, Ordering::Relaxed);
+        self.largest_batch.fetch_max(jobs as u64, Ordering::Relaxed);
+        let bucket = (usize::BITS - jobs.max(1).leading_zeros() - 1) as usize;
+        self.batch_sizes[bucket.min(BATCH_BUCKETS - 1)].fetch_add(1, Ordering::Relaxed);
+        self.commit_micros_total.fetch_add(elapsed_micros, Ordering::Relaxed);
+    }
+}
+
+impl Writer {
+    pub fn start(store: Store, options: WriterOptions) -> Writer {
+        let (send, receive) = sync_channel::<Job>(options.queue_bound.max(1));
+        let stats = Arc::new(WriterStats::default());
+        let thread_stats = stats.clone();
+        let max_batch = options.max_batch.max(1);
+        let thread = std::thread::Builder::new()
+            .name("store-writer".into())
+            .spawn(move || run(store, receive, max_batch, &thread_stats))
+            .expect("cannot start the store writer thread");
+        Writer {
+            queue: Mutex::new(Some(send)),
+            thread: Mutex::new(Some(thread)),
+            stats,
+        }
+    }
+
+    pub fn stats(&self) -> &WriterStats {
+        &self.stats
+    }
+
+    /// Runs `op` in the next group transaction and resolves once that transaction is durable.
+    /// `op` must check before it writes: an `Err` from it aborts the whole batch.
+    pub async fn run<T, F>(&self, op: F) -> Result<T, WriteError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut WriteTx<'_>) -> Result<T, StoreError> + Send + 'static,
+    {
+        let (answer, answered) = tokio::sync::oneshot::channel::<Result<T, StoreError>>();
+        let job: Job = Box::new(move |tx| {
+            let outcome = catch_unwind(AssertUnwindSafe(|| op(tx)))
+                .unwrap_or_else(|_| Err(StoreError::Corrupt("a store job panicked".into())));
+            match outcome {
+                Ok(value) => Ok(Box::new(move |committed: Result<(), String>| {
+                    let _ = answer.send(committed.map(|()| value).map_err(StoreError::Unavailable));
+                }) as Reply),
+                Err(err) => {
+                    let why = err.to_string();
+                    let reply: Reply = Box::new(move |_| {
+                        let _ = answer.send(Err(err));
+                    });
+                    Err((reply, why))
+                }
+            }
+        });
+        self.submit(job)?;
+        match answered.await {
+            Ok(result) => result.map_err(WriteError::Store),
+            Err(_) => Err(WriteError::Store(StoreError::Unavailable(
+                "the store writer stopped before answering".into(),
+            ))),
+        }
+    }
+
+    fn submit(&self, job: Job) -> Result<(), WriteError> {
+        let queue = self.queue.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(queue) = queue.as_ref() else {
+            return Err(StoreError::Unavailable("the store is shutting down".into()).into());
+        };
+        match queue.try_send(job) {
+            Ok(()) => Ok(()),
+            Err(TrySendError::Full(_)) => {
+                self.stats.refused_busy.fetch_add(1, Ordering::Relaxed);
+                Err(WriteError::Busy)
+            }
+            Err(TrySendError::Disconnected(_)) => {
+                Err(StoreError::Unavailable("the store writer has stopped".into()).into())
+            }
+        }
+    }
+
+    /// Finishes the queued jobs and stops the thread; later jobs are refused.
+    pub fn shutdown(&self) {
+        self.queue.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(thread) = self.thread.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+fn run(store: Store, queue: Receiver<Job>, max_batch: usize, stats: &WriterStats) {
+    while let Ok(first) = queue.recv() {
+        let mut jobs = Vec::with_capacity(max_batch.min(64));
+        jobs.push(first);
+        while jobs.len() < max_batch {
+            match queue.try_recv() {
+                Ok(job) => jobs.push(job),
+                Err(_) => break,
+            }
+        }
+        commit_batch(&store, jobs, stats);
+    }
+}
+
+/// Applies the jobs in one transaction, commits durably, then answers each.
+fn commit_batch(store: &Store, jobs: Vec<Job>, stats: &WriterStats) {
+    let started = Instant::now();
+    let count = jobs.len();
+    let mut replies: Vec<Reply> = Vec::with_capacity(count);
+    let mut failure: Option<(Reply, String)> = None;
+    let outcome = store.write(|tx| {
+        for job in jobs {
+            match job(tx) {
+                Ok(reply) => replies.push(reply),
+                Err(failed) => {
+                    // Jobs after this one are dropped unrun; their callers hear "unavailable".
+                    let why = failed.1.clone();
+                    failure = Some(failed);
+                    return Err(StoreError::Unavailable(format!("a batch was abandoned: {why}")));
+                }
+            }
+        }
+        Ok(())
+    });
+    match outcome {
+        Ok(()) => {
+            stats.record_commit(count, started.elapsed().as_micros() as u64);
+            replies.into_iter().for_each(|reply| reply(Ok(())));
+        }
+        Err(err) => {
+            stats.failed_commits.fetch_add(1, Ordering::Relaxed);
+            tracing::error!(error = %err, jobs = count, "store commit failed; the batch was not written");
+            let why = err.to_string();
+            if let Some((reply, own)) = failure {
+                reply(Err(own));
+            }
+            replies.into_iter().for_each(|reply| reply(Err(why.clone())));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), &Default::default()).unwrap();
+        (dir, store)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_jobs_share_commits_and_all_are_answered() {
+        let (_dir, store) = store();
+        let writer = Arc::new(Writer::start(store.clone(), WriterOptions::default()));
+        let tasks: Vec<_> = (0..200)
+            .map(|i| {
+                let writer = writer.clone();
+                tokio::spawn(async move {
+                    writer
+                        .run(move |tx| {
+                            tx.count_promo_use("SHARED")?;
+                            Ok(i)
+                        })
+                        .await
+                })
+            })
+            .collect();
+        for (i, task) in tasks.into_iter().enumerate() {
+            assert_eq!(task.await.unwrap().unwrap(), i);
+        }
+        assert_eq!(store.read().unwrap().promo_uses("SHARED").unwrap(), 200);
+        let stats = writer.stats();
+        assert_eq!(stats.jobs.load(Ordering::Relaxed), 200);
+        assert!(stats.commits.load(Ordering::Relaxed) <= 200);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failing_job_abandons_its_batch_without_a_trace() {
+        let (_dir, store) = store();
+        let writer = Writer::start(store.clone(), WriterOptions::default());
+        let failed = writer
+            .run(|tx| {
+                tx.count_promo_use("HALF")?;
+                Err::<(), _>(StoreError::Unavailable("disk trouble".into()))
+            })
+            .await;
+        assert!(matches!(failed, Err(WriteError::Store(StoreError::Unavailable(_)))));
+        assert_eq!(store.read().unwrap().promo_uses("HALF").unwrap(), 0);
+        let after = writer.run(|tx| tx.count_promo_use("HALF")).await;
+        assert!(after.is_ok());
+        assert_eq!(store.read().unwrap().promo_uses("HALF").unwrap(), 1);
+    }
+}
