@@ -8,10 +8,12 @@ use actix_web::dev::{Server, ServerHandle};
 use actix_web::{App, HttpServer, middleware, web as aweb};
 use anyhow::Context;
 
+use crate::cart;
 use crate::catalog::{demo, ops as catalog};
 use crate::config::Config;
+use crate::orders::Payments;
 use crate::search::SearchIndex;
-use crate::store::Store;
+use crate::store::{Store, Writer};
 
 /// Everything a request handler may need; built once and shared by every worker.
 pub struct AppState {
@@ -19,6 +21,9 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub listings: catalog::ListingCache,
     pub search: SearchIndex,
+    /// The only path by which the server writes: group-committed, durable before it answers.
+    pub writer: Writer,
+    pub payments: Payments,
 }
 
 /// A bound, ready-to-run server.
@@ -36,11 +41,14 @@ impl Application {
         let port = listener.local_addr()?.port();
         let (store, search) = open_store(&config).await?;
         let state = aweb::Data::new(AppState {
-            store,
-            config: Arc::new(config),
             listings: Default::default(),
             search,
+            writer: Writer::start(store.clone(), config.checkout.writer),
+            payments: Payments::default(),
+            store,
+            config: Arc::new(config),
         });
+        spawn_cart_sweeper(Arc::downgrade(&state.clone().into_inner()));
         let http = &state.config.http;
         let shared = state.clone();
         let server = HttpServer::new(move || {
@@ -114,6 +122,23 @@ async fn open_store(config: &Config) -> anyhow::Result<(Store, SearchIndex)> {
         Ok((store, search))
     })
     .await?
+}
+
+/// Deletes idle carts every few minutes through the writer; stops when the app is gone.
+fn spawn_cart_sweeper(state: std::sync::Weak<AppState>) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(300));
+        loop {
+            every.tick().await;
+            let Some(state) = state.upgrade() else { return };
+            let clock = crate::web::sales::clock(&state);
+            match state.writer.run(move |tx| cart::ops::sweep(tx, clock, 5_000)).await {
+                Ok(0) => {}
+                Ok(swept) => tracing::info!(swept, "deleted idle carts"),
+                Err(e) => tracing::warn!(error = %e, "cart sweep skipped"),
+            }
+        }
+    });
 }
 
 /// Resolves on Ctrl-C or SIGTERM (what systemd sends).

@@ -10,7 +10,8 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use serde::Deserialize;
 
-use crate::store::StoreOptions;
+use crate::cart::Rules;
+use crate::store::{StoreOptions, WriterOptions};
 
 /// Flags shared by every command that touches a data dir; each also reads `STOREFRONT_*`.
 #[derive(clap::Args, Clone, Debug, Default)]
@@ -69,6 +70,20 @@ pub struct Settings {
     pub store: StoreSettings,
     #[serde(default)]
     pub shop: ShopSettings,
+    #[serde(default)]
+    pub checkout: CheckoutSettings,
+    pub shipping: Option<Vec<crate::cart::rules::ShippingSettings>>,
+    pub tax: Option<Vec<crate::cart::rules::TaxSettings>>,
+    pub promo: Option<Vec<crate::cart::rules::PromoSettings>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckoutSettings {
+    pub cart_ttl_hours: Option<u64>,
+    pub group_commit: Option<bool>,
+    pub max_batch: Option<usize>,
+    pub queue_bound: Option<usize>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -109,6 +124,15 @@ pub struct Config {
     pub http: HttpConfig,
     pub store: StoreOptions,
     pub shop: ShopConfig,
+    pub checkout: CheckoutConfig,
+    pub rules: Rules,
+}
+
+#[derive(Clone, Debug)]
+pub struct CheckoutConfig {
+    /// Carts untouched this long are deleted.
+    pub cart_ttl: Duration,
+    pub writer: WriterOptions,
 }
 
 #[derive(Clone, Debug)]
@@ -170,7 +194,11 @@ impl Config {
         if !(4..=65_536).contains(&cache_mb) {
             bail!("store cache_mb must be between 4 and 65536, got {cache_mb}");
         }
+        let checkout = checkout_config(&settings.checkout)?;
+        let rules = Rules::from_settings(settings.shipping, settings.tax, settings.promo)?;
         Ok(Config {
+            checkout,
+            rules,
             data_dir: args
                 .data_dir
                 .clone()
@@ -222,6 +250,27 @@ impl Config {
         };
         Config::from_parts(Settings::default(), &args, &serve).expect("the test config is valid")
     }
+}
+
+fn checkout_config(s: &CheckoutSettings) -> anyhow::Result<CheckoutConfig> {
+    let hours = s.cart_ttl_hours.unwrap_or(72);
+    if !(1..=24 * 365).contains(&hours) {
+        bail!("checkout cart_ttl_hours must be between 1 and 8760, got {hours}");
+    }
+    let defaults = WriterOptions::default();
+    let max_batch = if s.group_commit.unwrap_or(true) {
+        s.max_batch.unwrap_or(defaults.max_batch)
+    } else {
+        1
+    };
+    let queue_bound = s.queue_bound.unwrap_or(defaults.queue_bound);
+    if !(1..=65_536).contains(&max_batch) || !(1..=1_000_000).contains(&queue_bound) {
+        bail!("checkout max_batch must be 1 to 65536 and queue_bound 1 to 1000000");
+    }
+    Ok(CheckoutConfig {
+        cart_ttl: Duration::from_secs(hours * 3600),
+        writer: WriterOptions { queue_bound, max_batch },
+    })
 }
 
 impl Config {

@@ -69,7 +69,7 @@ pub enum Prepared {
     /// The key was used before for this very checkout: answer with that order again.
     Replay(Box<Order>),
     /// Priced and, as of the snapshot, in stock: authorize this total.
-    Ready(Quote),
+    Ready(Box<Quote>),
 }
 
 /// The last step's answer.
@@ -200,7 +200,7 @@ pub fn prepare(view: &impl View, rules: &Rules, req: &CheckoutRequest, key: &str
     if let Some(order) = replay(view, req, key)? {
         return Ok(order.map(|o| Prepared::Replay(Box::new(o))));
     }
-    Ok(quote_for(view, rules, req, clock)?.map(Prepared::Ready))
+    Ok(quote_for(view, rules, req, clock)?.map(|q| Prepared::Ready(Box::new(q))))
 }
 
 /// Step three, in the writer's transaction: checks again, then writes the order.

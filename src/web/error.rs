@@ -5,7 +5,10 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use serde_json::json;
 
-use crate::store::StoreError;
+use crate::cart::CartError;
+use crate::inventory::Shortfall;
+use crate::orders::{PaymentError, Refusal};
+use crate::store::{StoreError, WriteError};
 
 /// A stable, documented error code; its snake_case name is part of the API.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -15,6 +18,15 @@ pub enum ErrorCode {
     NotFound,
     MethodNotAllowed,
     ProductNotFound,
+    CartNotFound,
+    OrderNotFound,
+    OutOfStock,
+    CartChanged,
+    PromoUnavailable,
+    IdempotencyKeyRequired,
+    IdempotencyKeyReused,
+    PaymentDeclined,
+    Busy,
     PayloadTooLarge,
     Unavailable,
     StorageUnavailable,
@@ -26,7 +38,14 @@ impl ErrorCode {
         match self {
             ErrorCode::BadRequest => StatusCode::BAD_REQUEST,
             ErrorCode::InvalidInput => StatusCode::UNPROCESSABLE_ENTITY,
-            ErrorCode::NotFound | ErrorCode::ProductNotFound => StatusCode::NOT_FOUND,
+            ErrorCode::NotFound | ErrorCode::ProductNotFound | ErrorCode::CartNotFound | ErrorCode::OrderNotFound => {
+                StatusCode::NOT_FOUND
+            }
+            ErrorCode::OutOfStock | ErrorCode::CartChanged | ErrorCode::PromoUnavailable => StatusCode::CONFLICT,
+            ErrorCode::IdempotencyKeyRequired => StatusCode::BAD_REQUEST,
+            ErrorCode::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::PaymentDeclined => StatusCode::PAYMENT_REQUIRED,
+            ErrorCode::Busy => StatusCode::SERVICE_UNAVAILABLE,
             ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ErrorCode::Unavailable | ErrorCode::StorageUnavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -41,6 +60,15 @@ impl ErrorCode {
             ErrorCode::NotFound => "not_found",
             ErrorCode::MethodNotAllowed => "method_not_allowed",
             ErrorCode::ProductNotFound => "product_not_found",
+            ErrorCode::CartNotFound => "cart_not_found",
+            ErrorCode::OrderNotFound => "order_not_found",
+            ErrorCode::OutOfStock => "out_of_stock",
+            ErrorCode::CartChanged => "cart_changed",
+            ErrorCode::PromoUnavailable => "promo_unavailable",
+            ErrorCode::IdempotencyKeyRequired => "idempotency_key_required",
+            ErrorCode::IdempotencyKeyReused => "idempotency_key_reused",
+            ErrorCode::PaymentDeclined => "payment_declined",
+            ErrorCode::Busy => "busy",
             ErrorCode::PayloadTooLarge => "payload_too_large",
             ErrorCode::Unavailable => "unavailable",
             ErrorCode::StorageUnavailable => "storage_unavailable",
@@ -100,6 +128,63 @@ impl From<StoreError> for AppError {
     }
 }
 
+impl From<WriteError> for AppError {
+    fn from(err: WriteError) -> AppError {
+        match err {
+            WriteError::Busy => AppError::new(ErrorCode::Busy, "the shop is very busy; please retry in a moment"),
+            WriteError::Store(e) => e.into(),
+        }
+    }
+}
+
+fn shortfall_details(short: &[Shortfall]) -> serde_json::Value {
+    json!(
+        short
+            .iter()
+            .map(|s| json!({"sku": s.sku, "requested": s.requested, "available": s.available}))
+            .collect::<Vec<_>>()
+    )
+}
+
+impl From<CartError> for AppError {
+    fn from(err: CartError) -> AppError {
+        let message = err.to_string();
+        match err {
+            CartError::NotFound => AppError::new(ErrorCode::CartNotFound, message),
+            CartError::UnknownSku(sku) => AppError::product_not_found(&sku),
+            CartError::NotInCart(_) => AppError::new(ErrorCode::NotFound, message),
+            CartError::BadQuantity | CartError::TooManyLines | CartError::Pricing(_) => {
+                AppError::new(ErrorCode::InvalidInput, message)
+            }
+            CartError::NotEnoughStock(short) => {
+                AppError::new(ErrorCode::OutOfStock, message).with_details(shortfall_details(&[short]))
+            }
+            CartError::Promo(_) => AppError::new(ErrorCode::PromoUnavailable, message),
+        }
+    }
+}
+
+impl From<Refusal> for AppError {
+    fn from(refusal: Refusal) -> AppError {
+        let message = refusal.to_string();
+        match refusal {
+            Refusal::Invalid(fields) => AppError::new(ErrorCode::InvalidInput, message).with_details(json!(fields)),
+            Refusal::CartNotFound => AppError::new(ErrorCode::CartNotFound, message),
+            Refusal::CartEmpty | Refusal::ShippingUnavailable(_) | Refusal::Pricing(_) => {
+                AppError::new(ErrorCode::InvalidInput, message)
+            }
+            Refusal::KeyReused => AppError::new(ErrorCode::IdempotencyKeyReused, message),
+            Refusal::OutOfStock(short) => {
+                AppError::new(ErrorCode::OutOfStock, message).with_details(shortfall_details(&short))
+            }
+            Refusal::PromoUnavailable(_) => AppError::new(ErrorCode::PromoUnavailable, message),
+            Refusal::TotalChanged { .. } => AppError::new(ErrorCode::CartChanged, message),
+            Refusal::Payment(PaymentError::Declined(_)) => AppError::new(ErrorCode::PaymentDeclined, message),
+            Refusal::Payment(PaymentError::Invalid(_)) => AppError::new(ErrorCode::InvalidInput, message),
+        }
+    }
+}
+
 /// Renders as `{"error":{"code","message","details"}}`.
 #[derive(Debug)]
 pub struct ApiError(pub AppError);
@@ -129,7 +214,9 @@ impl ResponseError for ApiError {
 
     fn error_response(&self) -> HttpResponse {
         let mut res = HttpResponse::build(self.status_code());
-        if self.0.code.status() == StatusCode::SERVICE_UNAVAILABLE {
+        if self.0.code == ErrorCode::Busy {
+            res.insert_header(("Retry-After", "1"));
+        } else if self.0.code.status() == StatusCode::SERVICE_UNAVAILABLE {
             res.insert_header(("Retry-After", "5"));
         }
         res.insert_header(("Cache-Control", "no-store")).json(json!({ "error": {

@@ -11,6 +11,7 @@ pub mod garage;
 pub mod openapi;
 pub mod ops;
 pub mod pages;
+pub mod sales;
 pub mod views;
 
 use actix_web::HttpRequest;

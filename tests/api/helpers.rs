@@ -53,9 +53,15 @@ pub async fn spawn_app_with_catalog(catalog: &[u8]) -> TestApp {
 
 /// Fills a fresh store with `prepare`, then starts the app over it (which indexes what it finds).
 pub async fn spawn_app_with(prepare: impl FnOnce(&Store)) -> TestApp {
+    spawn_configured(|_| {}, prepare).await
+}
+
+/// Like `spawn_app_with`, with a chance to change the config first.
+pub async fn spawn_configured(configure: impl FnOnce(&mut Config), prepare: impl FnOnce(&Store)) -> TestApp {
     LazyLock::force(&TRACING);
     let dir = tempfile::tempdir().expect("temp dir");
-    let config = Config::for_tests(dir.path());
+    let mut config = Config::for_tests(dir.path());
+    configure(&mut config);
     {
         let store = Store::open(&config.data_dir, &config.store).expect("store opens");
         prepare(&store);
@@ -93,6 +99,22 @@ impl TestApp {
         let res = self.get(path).await;
         let status = res.status().as_u16();
         (status, res.json().await.expect("body is JSON"))
+    }
+
+    pub async fn send_json(&self, method: reqwest::Method, path: &str, body: &Value) -> (u16, Value) {
+        let res = self
+            .client
+            .request(method, self.url(path))
+            .json(body)
+            .send()
+            .await
+            .expect("request is answered");
+        let status = res.status().as_u16();
+        (status, res.json().await.expect("body is JSON"))
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> (u16, Value) {
+        self.send_json(reqwest::Method::POST, path, body).await
     }
 
     pub async fn get_html(&self, path: &str) -> (u16, String) {

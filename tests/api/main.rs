@@ -2,6 +2,7 @@
 //! binary. One test binary; modules by feature area.
 
 mod catalog;
+mod checkout;
 mod cli;
 mod garage;
 mod helpers;

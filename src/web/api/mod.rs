@@ -1,5 +1,7 @@
 //! The JSON API under `/api/v1`.
 
+mod carts;
+mod checkout;
 mod products;
 pub mod search;
 mod suggest;
@@ -27,6 +29,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .app_data(query_config())
             .app_data(path_config())
             .configure(products::configure)
+            .configure(carts::configure)
+            .configure(checkout::configure)
             .configure(search::configure)
             .configure(suggest::configure)
             .configure(vehicles::configure),

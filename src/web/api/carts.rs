@@ -1,0 +1,271 @@
+//! The cart API: `/api/v1/carts` and its lines and promo code. Answers are never cached.
+
+use actix_web::{HttpResponse, web};
+use serde::{Deserialize, Serialize};
+
+use crate::app::AppState;
+use crate::cart::{self, Cart, CartLine, Destination, Quote};
+use crate::domain::format_utc;
+use crate::web::sales;
+use crate::web::{ApiError, AppError, ErrorCode};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(super::resource("/carts").route(web::post().to(create)))
+        .service(super::resource("/carts/{id}").route(crate::web::read().to(get)))
+        .service(super::resource("/carts/{id}/items").route(web::post().to(add)))
+        .service(
+            super::resource("/carts/{id}/items/{sku}")
+                .route(web::patch().to(set_quantity))
+                .route(web::delete().to(remove)),
+        )
+        .service(
+            super::resource("/carts/{id}/promo")
+                .route(web::post().to(set_promo))
+                .route(web::delete().to(clear_promo)),
+        );
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewCart {
+    #[serde(default)]
+    items: Vec<LineInput>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LineInput {
+    sku: String,
+    quantity: u32,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct QuantityInput {
+    quantity: u32,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PromoInput {
+    code: String,
+}
+
+/// Optional estimate inputs: where it ships and how.
+#[derive(Deserialize)]
+struct Estimate {
+    country: Option<String>,
+    region: Option<String>,
+    shipping_method: Option<String>,
+}
+
+/// `POST /carts`, optionally with first items; an empty body makes an empty cart.
+async fn create(state: web::Data<AppState>, body: web::Bytes) -> Result<HttpResponse, ApiError> {
+    let input: NewCart = if body.iter().all(u8::is_ascii_whitespace) {
+        NewCart { items: vec![] }
+    } else {
+        serde_json::from_slice(&body)
+            .map_err(|e| AppError::new(ErrorCode::InvalidInput, format!("request body: {e}")))?
+    };
+    let lines: Vec<CartLine> = input
+        .items
+        .into_iter()
+        .map(|l| CartLine {
+            sku: l.sku,
+            quantity: l.quantity,
+        })
+        .collect();
+    if lines.iter().any(|l| l.quantity == 0) {
+        return Err(AppError::from(cart::CartError::BadQuantity).into());
+    }
+    let cart = sales::change_cart(&state, move |tx, rules, clock| {
+        cart::ops::create(tx, rules, &lines, clock)
+    })
+    .await?;
+    respond(&state, cart, None, None, true).await
+}
+
+async fn get(
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    estimate: web::Query<Estimate>,
+) -> Result<HttpResponse, ApiError> {
+    let estimate = estimate.into_inner();
+    let destination = estimate.country.map(|country| Destination {
+        country: country.trim().to_ascii_uppercase(),
+        region: estimate.region.unwrap_or_default().trim().to_ascii_uppercase(),
+    });
+    let (cart, quote) = sales::view_cart(&state, id.into_inner(), estimate.shipping_method, destination).await?;
+    Ok(no_store(&mut HttpResponse::Ok()).json(CartJson::new(&cart, &quote, &state)))
+}
+
+async fn add(
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    line: web::Json<LineInput>,
+) -> Result<HttpResponse, ApiError> {
+    let LineInput { sku, quantity } = line.into_inner();
+    let id = id.into_inner();
+    let cart = sales::change_cart(&state, move |tx, rules, clock| {
+        cart::ops::add(tx, rules, &id, &sku, quantity, clock)
+    })
+    .await?;
+    respond(&state, cart, None, None, false).await
+}
+
+async fn set_quantity(
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+    input: web::Json<QuantityInput>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, sku) = path.into_inner();
+    let quantity = input.quantity;
+    let cart = sales::change_cart(&state, move |tx, rules, clock| {
+        cart::ops::set_quantity(tx, rules, &id, &sku, quantity, clock)
+    })
+    .await?;
+    respond(&state, cart, None, None, false).await
+}
+
+async fn remove(state: web::Data<AppState>, path: web::Path<(String, String)>) -> Result<HttpResponse, ApiError> {
+    let (id, sku) = path.into_inner();
+    let cart = sales::change_cart(&state, move |tx, _, clock| cart::ops::remove(tx, &id, &sku, clock)).await?;
+    respond(&state, cart, None, None, false).await
+}
+
+async fn set_promo(
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    input: web::Json<PromoInput>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, code) = (id.into_inner(), input.into_inner().code);
+    let cart = sales::change_cart(&state, move |tx, rules, clock| {
+        cart::ops::set_promo(tx, rules, &id, Some(&code), clock)
+    })
+    .await?;
+    respond(&state, cart, None, None, false).await
+}
+
+async fn clear_promo(state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let cart = sales::change_cart(&state, move |tx, rules, clock| {
+        cart::ops::set_promo(tx, rules, &id, None, clock)
+    })
+    .await?;
+    respond(&state, cart, None, None, false).await
+}
+
+/// Answers a change with the cart as it now stands, priced.
+async fn respond(
+    state: &AppState,
+    cart: Cart,
+    shipping_method: Option<String>,
+    destination: Option<Destination>,
+    created: bool,
+) -> Result<HttpResponse, ApiError> {
+    let (cart, quote) = sales::view_cart(state, cart.id, shipping_method, destination).await?;
+    let mut res = if created {
+        let mut res = HttpResponse::Created();
+        res.insert_header(("Location", format!("/api/v1/carts/{}", cart.id)));
+        res
+    } else {
+        HttpResponse::Ok()
+    };
+    Ok(no_store(&mut res).json(CartJson::new(&cart, &quote, state)))
+}
+
+fn no_store(res: &mut actix_web::HttpResponseBuilder) -> &mut actix_web::HttpResponseBuilder {
+    res.insert_header(("Cache-Control", "no-store"))
+}
+
+/// A cart as the API shows it: lines, totals in minor units, and the shipping choices.
+#[derive(Serialize)]
+pub struct CartJson {
+    id: String,
+    currency: String,
+    lines: Vec<CartLineJson>,
+    units: u64,
+    subtotal_cents: i64,
+    discount_cents: i64,
+    promo: Option<PromoJson>,
+    shipping_options: Vec<ShippingJson>,
+    shipping_method: Option<String>,
+    shipping_cents: Option<i64>,
+    /// `null` until a destination is known (`?country=US&region=CA`).
+    tax_cents: Option<i64>,
+    total_cents: i64,
+    weight_grams: u64,
+    expires_at: String,
+}
+
+#[derive(Serialize)]
+struct CartLineJson {
+    sku: String,
+    title: Option<String>,
+    quantity: u32,
+    unit_price_cents: Option<i64>,
+    line_total_cents: i64,
+    /// Units in stock now; a line asking for more cannot be checked out.
+    available: u64,
+    url: String,
+}
+
+#[derive(Serialize)]
+struct PromoJson {
+    code: String,
+    applied: bool,
+    message: Option<String>,
+}
+
+#[derive(Serialize)]
+struct ShippingJson {
+    id: String,
+    name: String,
+    price_cents: i64,
+}
+
+impl CartJson {
+    pub fn new(cart: &Cart, quote: &Quote, state: &AppState) -> CartJson {
+        let ttl = state.config.checkout.cart_ttl.as_millis() as u64;
+        CartJson {
+            id: cart.id.clone(),
+            currency: quote.currency.to_string(),
+            lines: quote
+                .lines
+                .iter()
+                .map(|l| CartLineJson {
+                    sku: l.sku.clone(),
+                    title: l.item.as_ref().map(|i| i.product.title.clone()),
+                    quantity: l.quantity,
+                    unit_price_cents: l.item.as_ref().map(|i| i.product.price.minor()),
+                    line_total_cents: l.line_total.minor(),
+                    available: l.item.as_ref().map_or(0, |i| i.stock),
+                    url: format!("/p/{}", l.sku),
+                })
+                .collect(),
+            units: quote.units(),
+            subtotal_cents: quote.subtotal.minor(),
+            discount_cents: quote.discount.minor(),
+            promo: quote.promo.as_ref().map(|p| PromoJson {
+                code: p.code.clone(),
+                applied: p.problem.is_none(),
+                message: p.problem.clone(),
+            }),
+            shipping_options: quote
+                .shipping_options
+                .iter()
+                .map(|o| ShippingJson {
+                    id: o.id.clone(),
+                    name: o.name.clone(),
+                    price_cents: o.price.minor(),
+                })
+                .collect(),
+            shipping_method: quote.shipping.as_ref().map(|s| s.id.clone()),
+            shipping_cents: quote.shipping.as_ref().map(|s| s.price.minor()),
+            tax_cents: quote.tax.as_ref().map(|t| t.amount.minor()),
+            total_cents: quote.total.minor(),
+            weight_grams: quote.weight_grams,
+            expires_at: format_utc(cart.updated_ms.saturating_add(ttl)),
+        }
+    }
+}

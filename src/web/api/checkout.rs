@@ -1,0 +1,212 @@
+//! `POST /api/v1/checkout` and `GET /api/v1/orders/{number}?token=`.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::{Deserialize, Serialize};
+
+use crate::app::AppState;
+use crate::domain::format_utc;
+use crate::orders::{Address, CheckoutRequest, Order, PaymentInput};
+use crate::web::sales;
+use crate::web::{ApiError, AppError, ErrorCode};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(super::resource("/checkout").route(web::post().to(checkout)))
+        .service(super::resource("/orders/{number}").route(crate::web::read().to(order)));
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CheckoutBody {
+    cart_id: String,
+    email: String,
+    shipping_address: Address,
+    shipping_method: String,
+    payment: PaymentBody,
+    vehicle: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PaymentBody {
+    method: String,
+    token: Option<String>,
+}
+
+/// The longest Idempotency-Key accepted; UUIDs and ULIDs fit easily.
+const MAX_KEY_LEN: usize = 255;
+
+async fn checkout(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Json<CheckoutBody>,
+) -> Result<HttpResponse, ApiError> {
+    let key = idempotency_key(&req)?;
+    let body = body.into_inner();
+    let request = CheckoutRequest {
+        cart_id: body.cart_id,
+        email: body.email,
+        address: body.shipping_address,
+        shipping_method: body.shipping_method,
+        payment: PaymentInput {
+            method: body.payment.method,
+            token: body.payment.token,
+        },
+        vehicle: body.vehicle,
+    };
+    let done = sales::checkout(&state, request, format!("api:{key}")).await?;
+    let order = &done.order;
+    let mut res = HttpResponse::Created();
+    res.insert_header(("Cache-Control", "no-store")).insert_header((
+        "Location",
+        format!("/api/v1/orders/{}?token={}", order.number, order.token),
+    ));
+    if done.replayed {
+        res.insert_header(("Idempotent-Replayed", "true"));
+    }
+    Ok(res.json(Placed {
+        order_number: &order.number,
+        status: order.status.as_str(),
+        total_cents: order.total.minor(),
+        currency: order.currency.to_string(),
+        token: &order.token,
+        status_url: format!("/orders/{}?token={}", order.number, order.token),
+    }))
+}
+
+fn idempotency_key(req: &HttpRequest) -> Result<String, ApiError> {
+    let key = req
+        .headers()
+        .get("Idempotency-Key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .unwrap_or("");
+    if key.is_empty() || key.len() > MAX_KEY_LEN || !key.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(AppError::new(
+            ErrorCode::IdempotencyKeyRequired,
+            format!(
+                "send an Idempotency-Key header (1 to {MAX_KEY_LEN} visible ASCII characters, e.g. a UUID) so a retry never places a second order"
+            ),
+        )
+        .into());
+    }
+    Ok(key.to_owned())
+}
+
+#[derive(Serialize)]
+struct Placed<'a> {
+    order_number: &'a str,
+    status: &'a str,
+    total_cents: i64,
+    currency: String,
+    token: &'a str,
+    status_url: String,
+}
+
+#[derive(Deserialize)]
+struct TokenQuery {
+    #[serde(default)]
+    token: String,
+}
+
+async fn order(
+    state: web::Data<AppState>,
+    number: web::Path<String>,
+    query: web::Query<TokenQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let order = sales::order_for_shopper(&state, &number, &query.token).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "private, no-store"))
+        .json(OrderJson::new(&order)))
+}
+
+/// An order as it was bought: prices, names and vehicle are the ones at purchase.
+#[derive(Serialize)]
+pub struct OrderJson<'a> {
+    order_number: &'a str,
+    status: &'a str,
+    status_text: &'a str,
+    placed_at: String,
+    email: &'a str,
+    shipping_address: &'a Address,
+    lines: Vec<OrderLineJson<'a>>,
+    currency: String,
+    subtotal_cents: i64,
+    discount_cents: i64,
+    promo: Option<&'a str>,
+    shipping_method: &'a str,
+    shipping_name: &'a str,
+    shipping_cents: i64,
+    tax_name: Option<&'a str>,
+    tax_cents: i64,
+    total_cents: i64,
+    payment_method: &'a str,
+    vehicle: Option<&'a str>,
+    shipment: Option<&'a crate::orders::Shipment>,
+    history: Vec<HistoryJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct OrderLineJson<'a> {
+    sku: &'a str,
+    title: &'a str,
+    options: std::collections::BTreeMap<&'a str, &'a str>,
+    part_number: Option<&'a str>,
+    unit_price_cents: i64,
+    quantity: u32,
+    line_total_cents: i64,
+}
+
+#[derive(Serialize)]
+struct HistoryJson<'a> {
+    at: String,
+    status: &'a str,
+    note: &'a str,
+}
+
+impl<'a> OrderJson<'a> {
+    pub fn new(o: &'a Order) -> OrderJson<'a> {
+        OrderJson {
+            order_number: &o.number,
+            status: o.status.as_str(),
+            status_text: o.status.describe(),
+            placed_at: format_utc(o.created_ms),
+            email: &o.email,
+            shipping_address: &o.address,
+            lines: o
+                .lines
+                .iter()
+                .map(|l| OrderLineJson {
+                    sku: &l.sku,
+                    title: &l.title,
+                    options: l.options.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect(),
+                    part_number: l.part_number.as_deref(),
+                    unit_price_cents: l.unit_price.minor(),
+                    quantity: l.quantity,
+                    line_total_cents: l.line_total.minor(),
+                })
+                .collect(),
+            currency: o.currency.to_string(),
+            subtotal_cents: o.subtotal.minor(),
+            discount_cents: o.discount.minor(),
+            promo: o.promo.as_deref(),
+            shipping_method: &o.shipping_method,
+            shipping_name: &o.shipping_name,
+            shipping_cents: o.shipping.minor(),
+            tax_name: o.tax_name.as_deref(),
+            tax_cents: o.tax.minor(),
+            total_cents: o.total.minor(),
+            payment_method: &o.payment.method,
+            vehicle: o.vehicle.as_deref(),
+            shipment: o.shipment.as_ref(),
+            history: o
+                .history
+                .iter()
+                .map(|h| HistoryJson {
+                    at: format_utc(h.at_ms),
+                    status: h.to.as_str(),
+                    note: &h.note,
+                })
+                .collect(),
+        }
+    }
+}
