@@ -4,6 +4,7 @@
 mod catalog;
 mod checkout;
 mod cli;
+mod crash;
 mod garage;
 mod helpers;
 mod http;
