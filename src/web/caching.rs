@@ -55,7 +55,7 @@ pub fn validated(
 /// Pages shown to a shopper with a garage vehicle carry fit notes for that vehicle, so only their
 /// browser may keep them; everyone else's copy is shared.
 pub fn html_page(req: &HttpRequest, markup: maud::Markup, max_age: Duration) -> HttpResponse {
-    if req.cookie(super::garage::COOKIE).is_some() {
+    if req.cookie(super::garage::COOKIE).is_some() || req.cookie(super::visitor::CART_COOKIE).is_some() {
         let mut res = cacheable(
             req,
             "text/html; charset=utf-8",

@@ -13,6 +13,7 @@ pub mod ops;
 pub mod pages;
 pub mod sales;
 pub mod views;
+pub mod visitor;
 
 use actix_web::HttpRequest;
 use actix_web::middleware::DefaultHeaders;

@@ -40,14 +40,26 @@ async fn sigkill_during_a_checkout_storm_loses_no_acknowledged_order_and_no_unit
     let data = temp_path(&dir, "data");
     let catalog = temp_path(&dir, "catalog.jsonl");
     let lines: String = (0..SKUS)
-        .map(|i| format!("{{\"sku\":\"CRASH-{i}\",\"title\":\"Crash test item {i}\",\"price_cents\":500,\"stock\":{UNITS}}}\n"))
+        .map(|i| {
+            format!(
+                "{{\"sku\":\"CRASH-{i}\",\"title\":\"Crash test item {i}\",\"price_cents\":500,\"stock\":{UNITS}}}\n"
+            )
+        })
         .collect();
     std::fs::write(&catalog, lines).unwrap();
-    let out = storefront().args(["import", "--data-dir"]).arg(&data).arg(&catalog).output().unwrap();
+    let out = storefront()
+        .args(["import", "--data-dir"])
+        .arg(&data)
+        .arg(&catalog)
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 
     let ledger = Arc::new(Mutex::new(Ledger::default()));
-    let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap();
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
     for round in 0..3u64 {
         let server = Server::start(&data, &["--no-demo"]);
         resolve_unknowns(&client, &server.addr, &ledger).await;
@@ -74,7 +86,11 @@ async fn sigkill_during_a_checkout_storm_loses_no_acknowledged_order_and_no_unit
         RESOLVED.load(std::sync::atomic::Ordering::SeqCst)
     );
     assert!(ledger.unknown.is_empty(), "every unanswered checkout resolves on retry");
-    assert!(ledger.acked.len() > 50, "the storm placed only {} orders", ledger.acked.len());
+    assert!(
+        ledger.acked.len() > 50,
+        "the storm placed only {} orders",
+        ledger.acked.len()
+    );
     assert!(server.terminate(), "the server stops cleanly");
 
     let store = Store::open(&data, &Default::default()).unwrap();
@@ -90,14 +106,28 @@ async fn sigkill_during_a_checkout_storm_loses_no_acknowledged_order_and_no_unit
     })
     .unwrap();
     for (key, (number, sku, quantity)) in &ledger.acked {
-        let order = read.order(number).unwrap().unwrap_or_else(|| panic!("acknowledged order {number} ({key}) is missing"));
-        assert_eq!((&order.lines[0].sku, u64::from(order.lines[0].quantity)), (sku, *quantity));
+        let order = read
+            .order(number)
+            .unwrap()
+            .unwrap_or_else(|| panic!("acknowledged order {number} ({key}) is missing"));
+        assert_eq!(
+            (&order.lines[0].sku, u64::from(order.lines[0].quantity)),
+            (sku, *quantity)
+        );
     }
-    assert_eq!(numbers.len(), ledger.acked.len(), "no order exists that nobody was told about");
+    assert_eq!(
+        numbers.len(),
+        ledger.acked.len(),
+        "no order exists that nobody was told about"
+    );
     for i in 0..SKUS {
         let sku = format!("CRASH-{i}");
         let left = read.stock(&sku).unwrap();
-        assert_eq!(left + sold.get(&sku).copied().unwrap_or(0), UNITS, "{sku}: stock + sold = start");
+        assert_eq!(
+            left + sold.get(&sku).copied().unwrap_or(0),
+            UNITS,
+            "{sku}: stock + sold = start"
+        );
         let ledger_sum: i64 = read.ledger(&sku).unwrap().iter().map(|e| e.delta).sum();
         assert_eq!(ledger_sum, left as i64, "{sku}: the ledger sums to the stock");
     }
@@ -166,7 +196,9 @@ fn record(ledger: &Mutex<Ledger>, a: &Attempt, outcome: Result<Option<String>, (
     let mut ledger = ledger.lock().unwrap();
     match outcome {
         Ok(Some(number)) => {
-            let previous = ledger.acked.insert(a.key.clone(), (number.clone(), a.sku.clone(), a.quantity));
+            let previous = ledger
+                .acked
+                .insert(a.key.clone(), (number.clone(), a.sku.clone(), a.quantity));
             assert!(previous.is_none_or(|p| p.0 == number), "key {} got two orders", a.key);
         }
         Ok(None) => {}
@@ -181,7 +213,11 @@ async fn resolve_unknowns(client: &reqwest::Client, addr: &str, ledger: &Mutex<L
     RESOLVED.fetch_add(unknown.len(), std::sync::atomic::Ordering::SeqCst);
     for attempt in unknown {
         let outcome = send(client, addr, &attempt).await;
-        assert!(outcome.is_ok(), "retrying {} on a healthy server gives an answer", attempt.key);
+        assert!(
+            outcome.is_ok(),
+            "retrying {} on a healthy server gives an answer",
+            attempt.key
+        );
         record(ledger, &attempt, outcome);
     }
 }

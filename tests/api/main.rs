@@ -3,6 +3,7 @@
 
 mod catalog;
 mod checkout;
+mod checkout_pages;
 mod cli;
 mod crash;
 mod garage;

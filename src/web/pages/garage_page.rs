@@ -30,7 +30,8 @@ pub async fn show(
     state: web::Data<AppState>,
     choice: web::Query<Choice>,
 ) -> Result<HttpResponse, PageError> {
-    let current = garage::vehicle(&req);
+    let visitor = crate::web::visitor::Visitor::of(&req);
+    let current = visitor.vehicle.clone();
     let choice = choice.into_inner();
     let shared = state.clone();
     let markup = blocking(move || {
@@ -48,7 +49,7 @@ pub async fn show(
             (Some(_), Some(_), None) => Step::Pick("model", "Model", values(Level::Model)?),
             (Some(_), Some(_), Some(_)) => Step::Finish(values(Level::Submodel)?, values(Level::Engine)?),
         };
-        let chrome = chrome(&shared, &shared.store.read()?, current.clone())?;
+        let chrome = chrome(&shared, &shared.store.read()?, &visitor)?;
         Ok(page(
             &chrome,
             "My Garage",

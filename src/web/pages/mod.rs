@@ -1,5 +1,7 @@
 //! HTML pages: home, category listings and product pages, plus the error pages around them.
 
+mod cart_page;
+mod checkout_page;
 mod garage_page;
 mod search;
 
@@ -11,10 +13,10 @@ use serde::Deserialize;
 
 use super::caching::html_page;
 use super::views::{self, Chrome};
-use super::{AppError, ErrorCode, PageError, blocking, garage};
+use super::visitor::Visitor;
+use super::{AppError, ErrorCode, PageError, blocking};
 use crate::app::AppState;
 use crate::catalog::{PageRequest, Sort, ops};
-use crate::search::VehicleFilter;
 use crate::store::ReadTx;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -27,11 +29,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(crate::web::read().to(garage_page::show))
                 .route(web::post().to(garage_page::save)),
         )
-        .service(web::resource("/garage/clear").route(web::post().to(garage_page::clear)));
+        .service(web::resource("/garage/clear").route(web::post().to(garage_page::clear)))
+        .configure(cart_page::configure)
+        .configure(checkout_page::configure);
 }
 
 /// Every page's frame data, read in the same blocking call as the page itself.
-fn chrome(state: &AppState, tx: &ReadTx, vehicle: Option<VehicleFilter>) -> Result<Chrome, AppError> {
+fn chrome(state: &AppState, tx: &ReadTx, visitor: &Visitor) -> Result<Chrome, AppError> {
     let nav = tx
         .categories()?
         .into_iter()
@@ -40,16 +44,24 @@ fn chrome(state: &AppState, tx: &ReadTx, vehicle: Option<VehicleFilter>) -> Resu
     Ok(Chrome {
         shop: state.config.shop.clone(),
         nav,
-        vehicle,
+        vehicle: visitor.vehicle.clone(),
+        cart_units: cart_units(state, tx, visitor)?,
     })
 }
 
+/// Units in the visitor's cart, for the header's mini-cart.
+fn cart_units(state: &AppState, tx: &ReadTx, visitor: &Visitor) -> Result<u64, AppError> {
+    let Some(id) = &visitor.cart else { return Ok(0) };
+    let clock = crate::web::sales::clock(state);
+    Ok(crate::cart::ops::load(tx, id, clock)?.map_or(0, |c| c.units()))
+}
+
 async fn home(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, PageError> {
-    let vehicle = garage::vehicle(&req);
+    let visitor = Visitor::of(&req);
     let shared = state.clone();
     let markup = blocking(move || {
         let home = ops::home(&shared.store, 8)?;
-        let chrome = chrome(&shared, &shared.store.read()?, vehicle)?;
+        let chrome = chrome(&shared, &shared.store.read()?, &visitor)?;
         Ok(views::home::home(&chrome, &home))
     })
     .await?;
@@ -82,14 +94,14 @@ async fn category(
     slug: web::Path<String>,
     query: web::Query<ListingQuery>,
 ) -> Result<HttpResponse, PageError> {
-    let vehicle = garage::vehicle(&req);
+    let visitor = Visitor::of(&req);
     let slug = slug.into_inner().trim_end_matches('/').to_lowercase();
     let (sort, page) = (query.sort(), query.page());
     let shared = state.clone();
     let markup = blocking(move || {
         let listing = ops::category_listing(&shared.store, &shared.listings, &slug, sort, page)?
             .ok_or_else(|| AppError::new(ErrorCode::NotFound, format!("there is no category {slug:?}")))?;
-        let chrome = chrome(&shared, &shared.store.read()?, vehicle)?;
+        let chrome = chrome(&shared, &shared.store.read()?, &visitor)?;
         Ok(views::category::category(&chrome, &listing, sort))
     })
     .await?;
@@ -101,12 +113,12 @@ async fn product(
     state: web::Data<AppState>,
     sku: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
-    let vehicle = garage::vehicle(&req);
+    let visitor = Visitor::of(&req);
     let sku = sku.into_inner();
     let shared = state.clone();
     let markup = blocking(move || {
         let detail = ops::product_detail(&shared.store, &sku)?.ok_or_else(|| AppError::product_not_found(&sku))?;
-        let chrome = chrome(&shared, &shared.store.read()?, vehicle)?;
+        let chrome = chrome(&shared, &shared.store.read()?, &visitor)?;
         Ok(views::product::product(&chrome, &detail))
     })
     .await?;
@@ -126,7 +138,10 @@ fn render_error_page<B: 'static>(res: ServiceResponse<B>) -> actix_web::Result<E
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_none_or(|ct| ct.starts_with("text/html"));
-    if path.starts_with("/api/") || path.starts_with("/assets/") || !is_html {
+    // A handler that renders its own full page for an error status (a refused cart change, a
+    // checkout form with field errors) attaches no error; only bare errors are dressed.
+    let bare_error = res.response().error().is_some();
+    if path.starts_with("/api/") || path.starts_with("/assets/") || !is_html || !bare_error {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }
     let status = res.status();
@@ -137,11 +152,11 @@ fn render_error_page<B: 'static>(res: ServiceResponse<B>) -> actix_web::Result<E
         .map(|e| e.0.message.clone())
         .unwrap_or_else(|| status.canonical_reason().unwrap_or("Error").to_owned());
     let (req, _) = res.into_parts();
-    let vehicle = garage::vehicle(&req);
+    let visitor = Visitor::of(&req);
     let state = req.app_data::<web::Data<AppState>>().cloned();
     Ok(ErrorHandlerResponse::Future(Box::pin(async move {
         let chrome = match state {
-            Some(state) => blocking(move || chrome(&state, &state.store.read()?, vehicle))
+            Some(state) => blocking(move || chrome(&state, &state.store.read()?, &visitor))
                 .await
                 .ok(),
             None => None,

@@ -23,7 +23,8 @@ pub async fn search(
         .into_iter()
         .filter(|(k, v)| !v.trim().is_empty() && valid(k, v))
         .collect();
-    let vehicle = crate::web::garage::vehicle(&req);
+    let visitor = crate::web::visitor::Visitor::of(&req);
+    let vehicle = visitor.vehicle.clone();
     let mut request = parse_request(&params)?;
     let everything = params.iter().any(|(k, _)| k == "all_vehicles");
     let garage_applied = request.vehicle.is_none() && !everything && vehicle.is_some();
@@ -51,7 +52,7 @@ pub async fn search(
         } else {
             Vec::new()
         };
-        let chrome = chrome(&shared, &tx, vehicle)?;
+        let chrome = chrome(&shared, &tx, &visitor)?;
         let page_params = params.into_iter().filter(|(k, _)| k != "page").collect();
         let page = SearchPage {
             params: page_params,

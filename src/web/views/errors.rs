@@ -49,6 +49,7 @@ pub fn page_for(chrome: Option<&Chrome>, status: StatusCode, message: &str) -> M
                 shop: default_shop(),
                 nav: Vec::new(),
                 vehicle: None,
+                cart_units: 0,
             },
             title,
             title,

@@ -14,6 +14,8 @@ pub struct Chrome {
     pub nav: Vec<(String, Category)>,
     /// The shopper's vehicle from My Garage.
     pub vehicle: Option<VehicleFilter>,
+    /// Units in the visitor's cart (0 when there is none).
+    pub cart_units: u64,
 }
 
 pub fn page(chrome: &Chrome, title: &str, description: &str, body: Markup) -> Markup {
@@ -53,6 +55,11 @@ fn header(chrome: &Chrome) -> Markup {
                     label.visually-hidden for="site-q" { "Search the shop" }
                     input #site-q type="search" name="q" placeholder="Search parts, part numbers, sauces…" autocomplete="off";
                     button.button type="submit" { "Search" }
+                }
+                a.mini-cart href="/cart" aria-label={ "Cart, " (chrome.cart_units) " items" } {
+                    img src=(assets::url("img/icons/cart.svg")) alt="" width="24" height="24";
+                    span { "Cart" }
+                    @if chrome.cart_units > 0 { span.count { (chrome.cart_units) } }
                 }
             }
             div.vehicle-bar {

@@ -28,6 +28,7 @@ pub fn product(chrome: &Chrome, detail: &ProductDetail) -> Markup {
                     p.price.big { (p.price) }
                     p { (stock_badge(item.stock)) }
                     (variants(detail))
+                    (add_to_cart(item))
                     @if let Some(v) = chrome.vehicle.as_ref().filter(|_| p.is_vehicle_part()) { (fit_badge(v, p)) }
                     @if p.universal { p.fit-note.universal { "Universal: fits any vehicle." } }
                     @else if !p.fitments.is_empty() {
@@ -54,6 +55,23 @@ pub fn product(chrome: &Chrome, detail: &ProductDetail) -> Markup {
         p.description.chars().take(160).collect()
     };
     page(chrome, &p.title, &description, body)
+}
+
+/// Works without JavaScript: a plain form to `/cart/add`, answered with a redirect to the cart.
+fn add_to_cart(item: &Item) -> Markup {
+    let most = item.stock.min(u64::from(crate::cart::ops::MAX_LINE_QUANTITY));
+    html! {
+        @if item.in_stock() {
+            form.add-to-cart method="post" action="/cart/add" {
+                input type="hidden" name="sku" value=(item.product.sku);
+                label for="qty" { "Qty" }
+                input #qty type="number" name="quantity" value="1" min="1" max=(most) inputmode="numeric";
+                button.button type="submit" { "Add to cart" }
+            }
+        } @else {
+            p { button.button type="button" disabled { "Out of stock" } }
+        }
+    }
 }
 
 fn variants(detail: &ProductDetail) -> Markup {

@@ -1,0 +1,225 @@
+//! `/cart` and its forms: add, update, remove, promo. Every change answers 303 back to the cart
+//! (post/redirect/get), or shows the cart again with the reason when it was refused.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+
+use super::chrome;
+use crate::app::AppState;
+use crate::cart::{self, Cart, CartError, CartLine};
+use crate::web::views::cart::Notice;
+use crate::web::visitor::{Visitor, cart_cookie};
+use crate::web::{AppError, PageError, blocking, sales, views};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/cart").route(crate::web::read().to(show)))
+        .service(web::resource("/cart/add").route(web::post().to(add)))
+        .service(web::resource("/cart/update").route(web::post().to(update)))
+        .service(web::resource("/cart/remove").route(web::post().to(remove)))
+        .service(web::resource("/cart/promo").route(web::post().to(promo)));
+}
+
+#[derive(Deserialize)]
+pub struct LineForm {
+    sku: String,
+    #[serde(default)]
+    quantity: Option<String>,
+}
+
+impl LineForm {
+    /// A missing quantity means one; anything unreadable is refused like a bad number.
+    fn quantity(&self, default: u32) -> Result<u32, CartError> {
+        match self.quantity.as_deref().map(str::trim) {
+            None | Some("") => Ok(default),
+            Some(q) => q.parse().map_err(|_| CartError::BadQuantity),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct PromoForm {
+    #[serde(default)]
+    code: String,
+}
+
+#[derive(Deserialize)]
+pub struct ShowQuery {
+    added: Option<String>,
+}
+
+async fn show(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    query: web::Query<ShowQuery>,
+) -> Result<HttpResponse, PageError> {
+    let notice = query.added.as_ref().map(|sku| Notice {
+        text: format!("Added {sku} to your cart."),
+        error: false,
+    });
+    render(&req, &state, notice, actix_web::http::StatusCode::OK).await
+}
+
+/// The cart page, with a notice; also how a refused change is answered.
+async fn render(
+    req: &HttpRequest,
+    state: &web::Data<AppState>,
+    notice: Option<Notice>,
+    status: actix_web::http::StatusCode,
+) -> Result<HttpResponse, PageError> {
+    let visitor = Visitor::of(req);
+    let current = match &visitor.cart {
+        Some(id) => match sales::view_cart(state, id.clone(), None, None).await {
+            Ok(found) => Some(found),
+            Err(e) if e.code == crate::web::ErrorCode::CartNotFound => None,
+            Err(e) => return Err(e.into()),
+        },
+        None => None,
+    };
+    let shared = state.clone();
+    let markup = blocking(move || {
+        let chrome = chrome(&shared, &shared.store.read()?, &visitor)?;
+        Ok(views::cart::cart(&chrome, current.as_ref(), notice.as_ref()))
+    })
+    .await?;
+    Ok(HttpResponse::build(status)
+        .insert_header((header::CACHE_CONTROL, "private, no-store"))
+        .content_type("text/html; charset=utf-8")
+        .body(markup.into_string()))
+}
+
+async fn add(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<LineForm>,
+) -> Result<HttpResponse, PageError> {
+    let quantity = match form.quantity(1) {
+        Ok(q) => q,
+        Err(e) => return refused(&req, &state, e).await,
+    };
+    let sku = form.sku.trim().to_owned();
+    let existing = Visitor::of(&req).cart;
+    let added = sku.clone();
+    let outcome = sales::change_cart(&state, move |tx, rules, clock| {
+        if let Some(id) = existing.as_deref() {
+            match cart::ops::add(tx, rules, id, &sku, quantity, clock)? {
+                Err(CartError::NotFound) => {}
+                other => return Ok(other),
+            }
+        }
+        cart::ops::create(tx, rules, &[CartLine { sku, quantity }], clock)
+    })
+    .await;
+    match outcome {
+        Ok(cart) => Ok(back_to_cart(&state, &cart, Some(&added))),
+        Err(e) => refused_app(&req, &state, e).await,
+    }
+}
+
+async fn update(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<LineForm>,
+) -> Result<HttpResponse, PageError> {
+    let quantity = match form.quantity(1) {
+        Ok(q) => q,
+        Err(e) => return refused(&req, &state, e).await,
+    };
+    let sku = form.sku.trim().to_owned();
+    change(&req, &state, move |tx, rules, clock, id| {
+        cart::ops::set_quantity(tx, rules, id, &sku, quantity, clock)
+    })
+    .await
+}
+
+async fn remove(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<LineForm>,
+) -> Result<HttpResponse, PageError> {
+    let sku = form.sku.trim().to_owned();
+    change(&req, &state, move |tx, _, clock, id| {
+        cart::ops::remove(tx, id, &sku, clock)
+    })
+    .await
+}
+
+async fn promo(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<PromoForm>,
+) -> Result<HttpResponse, PageError> {
+    let code = form.code.trim().to_owned();
+    change(&req, &state, move |tx, rules, clock, id| {
+        cart::ops::set_promo(tx, rules, id, Some(code.as_str()).filter(|c| !c.is_empty()), clock)
+    })
+    .await
+}
+
+type Change = Box<
+    dyn FnOnce(
+            &mut crate::store::WriteTx<'_>,
+            &cart::Rules,
+            cart::Clock,
+            &str,
+        ) -> Result<Result<Cart, CartError>, crate::store::StoreError>
+        + Send,
+>;
+
+/// Applies a change to the visitor's existing cart.
+async fn change<F>(req: &HttpRequest, state: &web::Data<AppState>, f: F) -> Result<HttpResponse, PageError>
+where
+    F: FnOnce(
+            &mut crate::store::WriteTx<'_>,
+            &cart::Rules,
+            cart::Clock,
+            &str,
+        ) -> Result<Result<Cart, CartError>, crate::store::StoreError>
+        + Send
+        + 'static,
+{
+    let Some(id) = Visitor::of(req).cart else {
+        return refused(req, state, CartError::NotFound).await;
+    };
+    let f: Change = Box::new(f);
+    match sales::change_cart(state, move |tx, rules, clock| f(tx, rules, clock, &id)).await {
+        Ok(cart) => Ok(back_to_cart(state, &cart, None)),
+        Err(e) => refused_app(req, state, e).await,
+    }
+}
+
+fn back_to_cart(state: &AppState, cart: &Cart, added: Option<&str>) -> HttpResponse {
+    let location = match added {
+        Some(sku) => format!(
+            "/cart?{}",
+            serde_urlencoded::to_string([("added", sku)]).unwrap_or_default()
+        ),
+        None => "/cart".to_owned(),
+    };
+    HttpResponse::SeeOther()
+        .cookie(cart_cookie(&cart.id, state.config.checkout.cart_ttl))
+        .insert_header((header::LOCATION, location))
+        .finish()
+}
+
+async fn refused(req: &HttpRequest, state: &web::Data<AppState>, e: CartError) -> Result<HttpResponse, PageError> {
+    refused_app(req, state, e.into()).await
+}
+
+/// Shows the cart again with why the change did not happen; storage trouble is an error page.
+async fn refused_app(req: &HttpRequest, state: &web::Data<AppState>, e: AppError) -> Result<HttpResponse, PageError> {
+    if e.code.status().is_server_error() {
+        return Err(e.into());
+    }
+    let status = e.code.status();
+    render(
+        req,
+        state,
+        Some(Notice {
+            text: e.message,
+            error: true,
+        }),
+        status,
+    )
+    .await
+}

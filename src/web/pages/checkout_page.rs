@@ -1,0 +1,291 @@
+//! `/checkout` (a form that works without JavaScript) and the shopper's order page
+//! `/orders/{number}?token=…`.
+//!
+//! The form carries a one-time token that becomes the checkout's idempotency key: a double click,
+//! a refresh of the POST or a retry after a lost answer all land on the order the first submit
+//! made. It also carries the total the shopper saw, and an order is only placed for that amount;
+//! when the address changes shipping or tax, the form comes back with the new total to confirm.
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+
+use super::chrome;
+use crate::app::AppState;
+use crate::cart::{Destination, Quote};
+use crate::domain::random_token;
+use crate::orders::{Address, CheckoutRequest, FieldError, PaymentInput, Refusal};
+use crate::web::views::cart::Notice;
+use crate::web::views::checkout::CheckoutForm;
+use crate::web::visitor::{Visitor, cart_removal};
+use crate::web::{AppError, ErrorCode, PageError, blocking, garage, sales, views};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/checkout")
+            .route(crate::web::read().to(show))
+            .route(web::post().to(submit)),
+    )
+    .service(web::resource("/orders/{number}").route(crate::web::read().to(order)));
+}
+
+async fn show(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, PageError> {
+    let form = CheckoutForm {
+        form_token: random_token(16),
+        ..CheckoutForm::default()
+    };
+    let Some(quote) = quote_for(&req, &state, &form).await? else {
+        return Ok(see_other("/cart"));
+    };
+    render(&req, &state, &quote, &form, &[], None, StatusCode::OK).await
+}
+
+async fn submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<CheckoutForm>,
+) -> Result<HttpResponse, PageError> {
+    let mut form = form.into_inner();
+    if form.form_token.len() != 26 || !form.form_token.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        form.form_token = random_token(16);
+    }
+    let key = format!("form:{}", form.form_token);
+    if let Some(placed) = already_placed(&state, &key).await? {
+        return Ok(placed);
+    }
+    let Some(quote) = quote_for(&req, &state, &form).await? else {
+        return Ok(see_other("/cart"));
+    };
+    if form.action != "place" {
+        return render(&req, &state, &quote, &form, &[], None, StatusCode::OK).await;
+    }
+    let request = checkout_request(&req, &form);
+    if let Err(Refusal::Invalid(errors)) = request.validate() {
+        return render(
+            &req,
+            &state,
+            &quote,
+            &form,
+            &errors,
+            None,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    }
+    if form.shown_total_cents.trim() != quote.total.minor().to_string() {
+        let notice = Notice {
+            text: format!(
+                "Your total for this address is {}. Check it, then place your order.",
+                quote.total
+            ),
+            error: false,
+        };
+        return render(&req, &state, &quote, &form, &[], Some(&notice), StatusCode::OK).await;
+    }
+    match sales::checkout(&state, request, key).await {
+        Ok(done) => Ok(HttpResponse::SeeOther()
+            .cookie(cart_removal())
+            .insert_header((
+                header::LOCATION,
+                order_href(&done.order.number, &done.order.token, true),
+            ))
+            .finish()),
+        Err(e) if e.code.status().is_server_error() => Err(e.into()),
+        Err(e) => {
+            let errors = field_errors(&e);
+            let notice = errors.is_empty().then(|| Notice {
+                text: refusal_text(&e),
+                error: true,
+            });
+            // A refusal that changed the cart's state (stock gone) is best shown on fresh totals.
+            let quote = quote_for(&req, &state, &form).await?.unwrap_or(quote);
+            render(&req, &state, &quote, &form, &errors, notice.as_ref(), e.code.status()).await
+        }
+    }
+}
+
+/// The order a form token already placed, as a redirect to it (the cart cookie is gone by then).
+async fn already_placed(state: &AppState, key: &str) -> Result<Option<HttpResponse>, PageError> {
+    let (store, key) = (state.store.clone(), key.to_owned());
+    let order = blocking(move || {
+        let read = store.read()?;
+        Ok(match read.idempotency(&key)? {
+            Some(record) => read.order(&record.order)?,
+            None => None,
+        })
+    })
+    .await?;
+    Ok(order.map(|o| {
+        HttpResponse::SeeOther()
+            .cookie(cart_removal())
+            .insert_header((header::LOCATION, order_href(&o.number, &o.token, true)))
+            .finish()
+    }))
+}
+
+/// The visitor's cart priced for the form's address and method; `None` when there is no cart.
+async fn quote_for(req: &HttpRequest, state: &AppState, form: &CheckoutForm) -> Result<Option<Quote>, PageError> {
+    let Some(id) = Visitor::of(req).cart else {
+        return Ok(None);
+    };
+    let destination = (!form.country.trim().is_empty()).then(|| Destination {
+        country: form.country.trim().to_ascii_uppercase(),
+        region: form.region.trim().to_ascii_uppercase(),
+    });
+    let method = Some(form.shipping_method.trim().to_owned()).filter(|m| !m.is_empty());
+    match sales::view_cart(state, id, method, destination).await {
+        Ok((cart, quote)) if !cart.lines.is_empty() => Ok(Some(quote)),
+        Ok(_) => Ok(None),
+        Err(e) if e.code == ErrorCode::CartNotFound => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn checkout_request(req: &HttpRequest, form: &CheckoutForm) -> CheckoutRequest {
+    let (method, token) = match form.payment.as_str() {
+        "invoice" => ("invoice", None),
+        token => ("test", Some(token.to_owned())),
+    };
+    CheckoutRequest {
+        cart_id: Visitor::of(req).cart.unwrap_or_default(),
+        email: form.email.clone(),
+        address: Address {
+            name: form.name.clone(),
+            line1: form.line1.clone(),
+            line2: form.line2.clone(),
+            city: form.city.clone(),
+            region: form.region.clone(),
+            postal_code: form.postal_code.clone(),
+            country: form.country.clone(),
+        },
+        shipping_method: form.shipping_method.clone(),
+        payment: PaymentInput {
+            method: method.to_owned(),
+            token,
+        },
+        vehicle: garage::vehicle(req).map(|v| garage::describe(&v)),
+    }
+}
+
+fn field_errors(e: &AppError) -> Vec<FieldError> {
+    e.details
+        .as_ref()
+        .filter(|_| e.code == ErrorCode::InvalidInput)
+        .and_then(|d| d.as_array())
+        .map(|fields| {
+            fields
+                .iter()
+                .filter_map(|f| {
+                    let field = FIELDS.iter().find(|name| f["field"] == **name)?;
+                    Some(FieldError {
+                        field,
+                        message: f["message"].as_str().unwrap_or_default().to_owned(),
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+const FIELDS: [&str; 10] = [
+    "email",
+    "shipping_address.name",
+    "shipping_address.line1",
+    "shipping_address.line2",
+    "shipping_address.city",
+    "shipping_address.region",
+    "shipping_address.postal_code",
+    "shipping_address.country",
+    "shipping_method",
+    "payment.method",
+];
+
+fn refusal_text(e: &AppError) -> String {
+    match e.code {
+        ErrorCode::OutOfStock => {
+            let lines: Vec<String> = e
+                .details
+                .as_ref()
+                .and_then(|d| d.as_array())
+                .map(|short| {
+                    short
+                        .iter()
+                        .map(|s| {
+                            format!(
+                                "{} (you asked for {}, {} left)",
+                                s["sku"].as_str().unwrap_or("?"),
+                                s["requested"],
+                                s["available"]
+                            )
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            format!(
+                "Sorry, some items sold out while you were checking out: {}. Nothing was charged; please update your cart.",
+                lines.join(", ")
+            )
+        }
+        ErrorCode::PaymentDeclined => {
+            "Your card was declined and nothing was charged. Try another payment method.".to_owned()
+        }
+        _ => e.message.clone(),
+    }
+}
+
+async fn render(
+    req: &HttpRequest,
+    state: &web::Data<AppState>,
+    quote: &Quote,
+    form: &CheckoutForm,
+    errors: &[FieldError],
+    notice: Option<&Notice>,
+    status: StatusCode,
+) -> Result<HttpResponse, PageError> {
+    let visitor = Visitor::of(req);
+    let shared = state.clone();
+    let chrome = blocking(move || chrome(&shared, &shared.store.read()?, &visitor)).await?;
+    let markup = views::checkout::checkout(&chrome, quote, form, errors, notice);
+    Ok(HttpResponse::build(status)
+        .insert_header((header::CACHE_CONTROL, "private, no-store"))
+        .content_type("text/html; charset=utf-8")
+        .body(markup.into_string()))
+}
+
+#[derive(Deserialize)]
+struct OrderQuery {
+    #[serde(default)]
+    token: String,
+    placed: Option<String>,
+}
+
+async fn order(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    number: web::Path<String>,
+    query: web::Query<OrderQuery>,
+) -> Result<HttpResponse, PageError> {
+    let order = sales::order_for_shopper(&state, &number, &query.token).await?;
+    let visitor = Visitor::of(&req);
+    let shared = state.clone();
+    let chrome = blocking(move || chrome(&shared, &shared.store.read()?, &visitor)).await?;
+    let markup = views::order::order(&chrome, &order, query.placed.is_some());
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "private, no-store"))
+        .insert_header(("Referrer-Policy", "no-referrer"))
+        .content_type("text/html; charset=utf-8")
+        .body(markup.into_string()))
+}
+
+fn order_href(number: &str, token: &str, placed: bool) -> String {
+    format!(
+        "/orders/{number}?token={token}{}",
+        if placed { "&placed=1" } else { "" }
+    )
+}
+
+fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location.to_owned()))
+        .finish()
+}

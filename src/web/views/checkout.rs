@@ -1,0 +1,147 @@
+use maud::{Markup, html};
+
+use super::cart::{Notice, notice_box, totals};
+use super::layout::{Chrome, page};
+use crate::cart::Quote;
+use crate::orders::FieldError;
+
+/// The checkout form as submitted (every field a string, so a bad value is shown back as typed).
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct CheckoutForm {
+    pub email: String,
+    pub name: String,
+    pub line1: String,
+    pub line2: String,
+    pub city: String,
+    pub region: String,
+    pub postal_code: String,
+    pub country: String,
+    pub shipping_method: String,
+    /// `tok_visa`, `tok_declined` or `invoice`.
+    pub payment: String,
+    /// One-time token rendered into the form: it is the checkout's idempotency key, so a double
+    /// click or a refreshed POST finds the order the first submit made.
+    pub form_token: String,
+    /// The total the shopper saw; an order is placed only for that amount.
+    pub shown_total_cents: String,
+    /// `update` recalculates shipping and tax for the address; `place` places the order.
+    pub action: String,
+}
+
+const COUNTRIES: [(&str, &str); 12] = [
+    ("US", "United States"),
+    ("CA", "Canada"),
+    ("MX", "Mexico"),
+    ("GB", "United Kingdom"),
+    ("IE", "Ireland"),
+    ("DE", "Germany"),
+    ("FR", "France"),
+    ("NL", "Netherlands"),
+    ("ES", "Spain"),
+    ("IT", "Italy"),
+    ("AU", "Australia"),
+    ("NZ", "New Zealand"),
+];
+
+pub fn checkout(
+    chrome: &Chrome,
+    quote: &Quote,
+    form: &CheckoutForm,
+    errors: &[FieldError],
+    notice: Option<&Notice>,
+) -> Markup {
+    let error_for = |field: &str| errors.iter().find(|e| e.field == field).map(|e| e.message.clone());
+    let input = |name: &str, label: &str, field: &str, value: &str, kind: &str, autocomplete: &str, required: bool| {
+        let error = error_for(field);
+        html! {
+            div.field.invalid[error.is_some()] {
+                label for=(name) { (label) @if !required { span.muted { " (optional)" } } }
+                input #(name) name=(name) type=(kind) value=(value) autocomplete=(autocomplete) required[required]
+                    aria-invalid=[error.as_ref().map(|_| "true")] aria-describedby=[error.as_ref().map(|_| format!("{name}-error"))];
+                @if let Some(e) = &error { p.field-error #{ (name) "-error" } { (e) } }
+            }
+        }
+    };
+    let country = if form.country.is_empty() {
+        "US"
+    } else {
+        form.country.as_str()
+    };
+    let payment = if form.payment.is_empty() {
+        "tok_visa"
+    } else {
+        form.payment.as_str()
+    };
+    let body = html! {
+        h1 { "Checkout" }
+        @if let Some(n) = notice { (notice_box(n)) }
+        @if !errors.is_empty() {
+            div.notice.error role="alert" {
+                p { "Please check the highlighted fields:" }
+                ul { @for e in errors { li { (e.message) } } }
+            }
+        }
+        form.checkout method="post" action="/checkout" novalidate {
+            input type="hidden" name="form_token" value=(form.form_token);
+            input type="hidden" name="shown_total_cents" value=(quote.total.minor());
+            div.cart-layout {
+                div {
+                    fieldset {
+                        legend { "Contact" }
+                        (input("email", "Email", "email", &form.email, "email", "email", true))
+                    }
+                    fieldset {
+                        legend { "Shipping address" }
+                        (input("name", "Full name", "shipping_address.name", &form.name, "text", "name", true))
+                        (input("line1", "Street address", "shipping_address.line1", &form.line1, "text", "address-line1", true))
+                        (input("line2", "Apartment, suite", "shipping_address.line2", &form.line2, "text", "address-line2", false))
+                        div.field-row {
+                            (input("city", "City", "shipping_address.city", &form.city, "text", "address-level2", true))
+                            (input("region", "State / province", "shipping_address.region", &form.region, "text", "address-level1", false))
+                            (input("postal_code", "ZIP / postal code", "shipping_address.postal_code", &form.postal_code, "text", "postal-code", true))
+                        }
+                        div.field.invalid[error_for("shipping_address.country").is_some()] {
+                            label for="country" { "Country" }
+                            select #country name="country" autocomplete="country" {
+                                @for (code, name) in COUNTRIES {
+                                    option value=(code) selected[code == country] { (name) }
+                                }
+                            }
+                        }
+                    }
+                    fieldset {
+                        legend { "Shipping method" }
+                        @for option in &quote.shipping_options {
+                            label.choice {
+                                input type="radio" name="shipping_method" value=(option.id)
+                                    checked[quote.shipping.as_ref().is_some_and(|s| s.id == option.id)];
+                                span { (option.name) } span.price { @if option.price.minor() == 0 { "Free" } @else { (option.price) } }
+                            }
+                        }
+                        @if let Some(e) = error_for("shipping_method") { p.field-error { (e) } }
+                    }
+                    fieldset {
+                        legend { "Payment" }
+                        label.choice { input type="radio" name="payment" value="tok_visa" checked[payment == "tok_visa"]; span { "Test card that approves" } }
+                        label.choice { input type="radio" name="payment" value="tok_declined" checked[payment == "tok_declined"]; span { "Test card that is declined" } }
+                        label.choice { input type="radio" name="payment" value="invoice" checked[payment == "invoice"]; span { "Pay on invoice / cash on delivery" } }
+                    }
+                }
+                aside.summary {
+                    h2 { "Order summary" }
+                    ul.summary-lines role="list" {
+                        @for l in &quote.lines {
+                            li { span { (l.quantity) " × " (l.item.as_ref().map_or(l.sku.as_str(), |i| i.product.title.as_str())) } span { (l.line_total) } }
+                        }
+                    }
+                    (totals(quote))
+                    button.button.secondary.block type="submit" name="action" value="update" { "Update shipping and tax" }
+                    button.button.block type="submit" name="action" value="place" { "Place order · " (quote.total) }
+                    p.small { "You pay exactly the total shown. " a href="/cart" { "Edit cart" } }
+                }
+            }
+        }
+    };
+    page(chrome, "Checkout", "Checkout", body)
+}

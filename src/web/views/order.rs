@@ -1,0 +1,75 @@
+use maud::{Markup, html};
+
+use super::layout::{Chrome, page};
+use crate::domain::{format_day, format_utc};
+use crate::orders::Order;
+
+pub fn order(chrome: &Chrome, order: &Order, just_placed: bool) -> Markup {
+    let a = &order.address;
+    let body = html! {
+        @if just_placed {
+            div.thanks role="status" {
+                h1 { "Thank you! Your order is placed." }
+                p { "A confirmation goes to " strong { (order.email) } ". Keep this page's address to check on your order." }
+            }
+        } @else {
+            h1 { "Order " (order.number) }
+        }
+        div.order-head {
+            p { "Order number " strong.order-number { (order.number) } }
+            p { "Placed " time datetime=(format_utc(order.created_ms)) { (format_day(order.created_ms)) } }
+            p { "Status " span class={ "status status-" (order.status) } { (order.status.describe()) } }
+        }
+        @if let Some(s) = &order.shipment {
+            p { "Shipped with " (s.carrier) ", tracking number " strong { (s.tracking_number) } }
+        }
+        div.cart-layout {
+            section aria-labelledby="items-h" {
+                h2 #items-h { "Items" }
+                table.order-lines {
+                    thead { tr { th scope="col" { "Item" } th scope="col" { "Qty" } th scope="col" { "Price" } th scope="col" { "Total" } } }
+                    tbody {
+                        @for l in &order.lines {
+                            tr {
+                                td {
+                                    a href={ "/p/" (l.sku) } { (l.title) }
+                                    div.small {
+                                        "SKU " (l.sku)
+                                        @if let Some(pn) = &l.part_number { " · Part # " (pn) }
+                                        @for (k, v) in &l.options { " · " (k) ": " (v) }
+                                    }
+                                }
+                                td { (l.quantity) }
+                                td { (l.unit_price) }
+                                td { (l.line_total) }
+                            }
+                        }
+                    }
+                }
+                @if let Some(v) = &order.vehicle { p.small { "Bought for your " (v) "." } }
+            }
+            aside.summary {
+                h2 { "Summary" }
+                dl.totals {
+                    div { dt { "Subtotal" } dd { (order.subtotal) } }
+                    @if order.discount.minor() > 0 {
+                        div.discount { dt { "Discount" @if let Some(p) = &order.promo { " (" (p) ")" } } dd { "−" (order.discount) } }
+                    }
+                    div { dt { "Shipping: " (order.shipping_name) } dd { (order.shipping) } }
+                    @if let Some(name) = &order.tax_name { div { dt { (name) } dd { (order.tax) } } }
+                    div.grand { dt { "Total" } dd { (order.total) } }
+                }
+                h3 { "Ships to" }
+                address {
+                    (a.name) br; (a.line1) br;
+                    @if !a.line2.is_empty() { (a.line2) br; }
+                    (a.city) " " (a.region) " " (a.postal_code) br; (a.country)
+                }
+                h3 { "Payment" }
+                p { @if order.payment.method == "invoice" { "Pay on invoice / cash on delivery" } @else { "Card" } }
+            }
+        }
+        p { a.button.secondary href="/" { "Continue shopping" } }
+    };
+    page(chrome, &format!("Order {}", order.number), "Your order", body)
+}
