@@ -99,6 +99,9 @@ impl Application {
                 result?;
             }
         }
+        // Workers may still hold the state for a moment after a forced stop; the writer is
+        // stopped here regardless, so no write is in flight when the process exits.
+        self.state.writer.shutdown();
         drop(self.state);
         tracing::info!("stopped; store closed");
         Ok(())

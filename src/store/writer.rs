@@ -82,6 +82,35 @@ impl WriterStats {
     }
 }
 
+impl WriterStats {
+    /// One line for logs and benchmarks: commits, jobs, mean and largest batch, and the
+    /// batch-size histogram (`1:120 2-3:40 4-7:12 …`).
+    pub fn summary(&self) -> String {
+        let commits = self.commits.load(Ordering::Relaxed);
+        let jobs = self.jobs.load(Ordering::Relaxed);
+        let histogram: Vec<String> = self
+            .batch_sizes
+            .iter()
+            .enumerate()
+            .filter_map(|(i, n)| {
+                let n = n.load(Ordering::Relaxed);
+                let (lo, hi) = (1u64 << i, (1u64 << (i + 1)) - 1);
+                let range = if lo == hi { lo.to_string() } else { format!("{lo}-{hi}") };
+                (n > 0).then(|| format!("{range}:{n}"))
+            })
+            .collect();
+        format!(
+            "commits={commits} jobs={jobs} mean_batch={:.1} largest_batch={} mean_commit_ms={:.2} failed_commits={} refused_busy={} batches=[{}]",
+            jobs as f64 / commits.max(1) as f64,
+            self.largest_batch.load(Ordering::Relaxed),
+            self.commit_micros_total.load(Ordering::Relaxed) as f64 / 1000.0 / commits.max(1) as f64,
+            self.failed_commits.load(Ordering::Relaxed),
+            self.refused_busy.load(Ordering::Relaxed),
+            histogram.join(" ")
+        )
+    }
+}
+
 impl Writer {
     pub fn start(store: Store, options: WriterOptions) -> Writer {
         let (send, receive) = sync_channel::<Job>(options.queue_bound.max(1));
@@ -158,6 +187,10 @@ impl Writer {
         self.queue.lock().unwrap_or_else(|e| e.into_inner()).take();
         if let Some(thread) = self.thread.lock().unwrap_or_else(|e| e.into_inner()).take() {
             let _ = thread.join();
+            let s = &self.stats;
+            if s.commits.load(Ordering::Relaxed) > 0 {
+                tracing::info!(summary = %s.summary(), "store writer stopped");
+            }
         }
     }
 }

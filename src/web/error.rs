@@ -219,11 +219,13 @@ impl ResponseError for ApiError {
         } else if self.0.code.status() == StatusCode::SERVICE_UNAVAILABLE {
             res.insert_header(("Retry-After", "5"));
         }
-        res.insert_header(("Cache-Control", "no-store")).json(json!({ "error": {
-            "code": self.0.code.as_str(),
-            "message": self.0.message,
-            "details": self.0.details,
-        }}))
+        res.insert_header(("Cache-Control", "no-store"))
+            .insert_header(actix_web::http::header::ContentEncoding::Identity)
+            .json(json!({ "error": {
+                "code": self.0.code.as_str(),
+                "message": self.0.message,
+                "details": self.0.details,
+            }}))
     }
 }
 

@@ -175,7 +175,9 @@ async fn respond(
 }
 
 fn no_store(res: &mut actix_web::HttpResponseBuilder) -> &mut actix_web::HttpResponseBuilder {
+    // Small and never cached: compressing (brotli by default) would cost more than it saves.
     res.insert_header(("Cache-Control", "no-store"))
+        .insert_header(actix_web::http::header::ContentEncoding::Identity)
 }
 
 /// A cart as the API shows it: lines, totals in minor units, and the shipping choices.

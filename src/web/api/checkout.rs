@@ -56,10 +56,12 @@ async fn checkout(
     let done = sales::checkout(&state, request, format!("api:{key}")).await?;
     let order = &done.order;
     let mut res = HttpResponse::Created();
-    res.insert_header(("Cache-Control", "no-store")).insert_header((
-        "Location",
-        format!("/api/v1/orders/{}?token={}", order.number, order.token),
-    ));
+    res.insert_header(("Cache-Control", "no-store"))
+        .insert_header(actix_web::http::header::ContentEncoding::Identity)
+        .insert_header((
+            "Location",
+            format!("/api/v1/orders/{}?token={}", order.number, order.token),
+        ));
     if done.replayed {
         res.insert_header(("Idempotent-Replayed", "true"));
     }
@@ -116,6 +118,7 @@ async fn order(
     let order = sales::order_for_shopper(&state, &number, &query.token).await?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "private, no-store"))
+        .insert_header(actix_web::http::header::ContentEncoding::Identity)
         .json(OrderJson::new(&order)))
 }
 
