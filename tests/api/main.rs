@@ -9,5 +9,6 @@ mod crash;
 mod garage;
 mod helpers;
 mod http;
+mod orders;
 mod pages;
 mod search;

@@ -1,6 +1,6 @@
 use maud::{Markup, html};
 
-use super::components::tile;
+use super::components::{label, tile};
 use super::layout::{Chrome, page};
 use crate::cart::ops::MAX_LINE_QUANTITY;
 use crate::cart::{Cart, Quote};
@@ -60,7 +60,7 @@ fn cart_line(line: &crate::cart::pricing::QuotedLine) -> Markup {
                         a href={ "/p/" (line.sku) } { strong { (item.product.title) } }
                         p.small {
                             "SKU " (line.sku)
-                            @for (name, value) in &item.product.options { " · " (name) ": " (value) }
+                            @for (name, value) in &item.product.options { " · " (label(name)) ": " (value) }
                         }
                         p { (item.product.price) " each" }
                         @if u64::from(line.quantity) > available {

@@ -1,0 +1,94 @@
+//! Moving an order through its statuses, with the side effects the status machine implies:
+//! a cancellation or refund before shipping returns the units to stock, exactly once.
+
+use crate::inventory::{self, Change};
+use crate::store::{StoreError, WriteTx};
+
+use super::model::{Order, Shipment, StatusChange};
+use super::Status;
+
+/// A requested status change.
+#[derive(Clone, Debug)]
+pub struct Transition {
+    pub to: Status,
+    /// `admin:alice`, `api:tok_3f…`.
+    pub actor: String,
+    pub note: String,
+    /// Required to ship.
+    pub shipment: Option<Shipment>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum TransitionError {
+    #[error("no order {0}")]
+    NotFound(String),
+    #[error("an order that is {from} cannot become {to}")]
+    NotAllowed { from: Status, to: Status },
+    #[error("shipping needs a carrier and a tracking number")]
+    ShipmentRequired,
+}
+
+/// Applies `t` to order `number` in the caller's transaction.
+pub fn transition(
+    tx: &mut WriteTx<'_>,
+    number: &str,
+    t: Transition,
+    now_ms: u64,
+) -> Result<Result<Order, TransitionError>, StoreError> {
+    let Some(mut order) = tx.order(number)? else {
+        return Ok(Err(TransitionError::NotFound(number.to_owned())));
+    };
+    let from = order.status;
+    if !from.can_become(t.to, was_paid(&order)) {
+        return Ok(Err(TransitionError::NotAllowed { from, to: t.to }));
+    }
+    if t.to == Status::Shipped {
+        match &t.shipment {
+            Some(s) if !s.carrier.trim().is_empty() && !s.tracking_number.trim().is_empty() => {
+                order.shipment = Some(s.clone());
+            }
+            _ => return Ok(Err(TransitionError::ShipmentRequired)),
+        }
+    }
+    if matches!(t.to, Status::Cancelled | Status::Refunded) && from.holds_stock() && !order.restocked {
+        restock(tx, &order, &t.actor, t.to)?;
+        order.restocked = true;
+    }
+    order.status = t.to;
+    order.history.push(StatusChange {
+        at_ms: now_ms,
+        from: Some(from),
+        to: t.to,
+        actor: t.actor,
+        note: t.note,
+    });
+    tx.put_order(&order)?;
+    Ok(Ok(order))
+}
+
+/// Whether money was taken at some point (so a cancelled order can still be refunded).
+pub fn was_paid(order: &Order) -> bool {
+    order.history.iter().any(|h| h.to == Status::Paid)
+}
+
+fn restock(tx: &mut WriteTx<'_>, order: &Order, actor: &str, why: Status) -> Result<(), StoreError> {
+    let reason = format!("order {} {why}", order.number);
+    let change = Change {
+        reason: &reason,
+        actor,
+    };
+    let mut back_in_stock = false;
+    for line in &order.lines {
+        // A product deleted since has no stock to return to.
+        if tx.product(&line.sku)?.is_none() {
+            continue;
+        }
+        let entry = inventory::adjust(tx, &line.sku, i64::from(line.quantity), &change)?
+            .map_err(|e| StoreError::Corrupt(format!("restock overflowed: {e}")))?;
+        back_in_stock |= entry.balance == u64::from(line.quantity);
+    }
+    if back_in_stock {
+        tx.bump_catalog_version()?;
+    }
+    Ok(())
+}

@@ -1,0 +1,100 @@
+//! After checkout: the status machine's side effects, and carts idling out.
+
+use serde_json::json;
+use storefront::cart::{self, Clock};
+use storefront::domain::now_ms;
+use storefront::orders::{Shipment, Status, Transition, TransitionError, transition};
+use storefront::store::StoreError;
+
+use crate::checkout::{SHOP, checkout, checkout_body, new_cart};
+use crate::helpers::spawn_app_with_catalog;
+
+fn to(status: Status) -> Transition {
+    Transition {
+        to: status,
+        actor: "admin:test".into(),
+        note: String::new(),
+        shipment: None,
+    }
+}
+
+#[tokio::test]
+async fn cancelling_returns_the_stock_once_and_a_paid_cancelled_order_can_be_refunded() {
+    let app = spawn_app_with_catalog(SHOP.as_bytes()).await;
+    let cart = new_cart(&app, json!([{"sku":"BRK-1","quantity":2}])).await;
+    let (_, placed, _) = checkout(&app, "cancel-me", &checkout_body(&cart, "tok_visa")).await;
+    let number = placed["order_number"].as_str().unwrap().to_owned();
+    let stock = |app: &crate::helpers::TestApp| app.store.read().unwrap().stock("BRK-1").unwrap();
+    assert_eq!(stock(&app), 3);
+
+    let apply = |t: Transition| {
+        let number = number.clone();
+        app.store
+            .write(move |tx| Ok::<_, StoreError>(transition(tx, &number, t, now_ms())?))
+            .unwrap()
+    };
+    let cancelled = apply(to(Status::Cancelled)).unwrap();
+    assert!(cancelled.restocked);
+    assert_eq!(stock(&app), 5);
+    assert_eq!(
+        apply(to(Status::Paid)).unwrap_err(),
+        TransitionError::NotAllowed {
+            from: Status::Cancelled,
+            to: Status::Paid
+        }
+    );
+    let refunded = apply(to(Status::Refunded)).unwrap();
+    assert_eq!(refunded.history.len(), 3);
+    assert_eq!(stock(&app), 5, "the refund does not return the units a second time");
+    let ledger = app.store.read().unwrap().ledger("BRK-1").unwrap();
+    assert_eq!(ledger.iter().map(|e| e.delta).sum::<i64>(), 5);
+    assert!(ledger.last().unwrap().reason.contains("cancelled"));
+
+    let token = placed["token"].as_str().unwrap();
+    let (_, order) = app.get_json(&format!("/api/v1/orders/{number}?token={token}")).await;
+    assert_eq!(order["status"], "refunded");
+}
+
+#[tokio::test]
+async fn shipping_needs_a_tracking_number_and_shipped_units_stay_sold_after_a_refund() {
+    let app = spawn_app_with_catalog(SHOP.as_bytes()).await;
+    let cart = new_cart(&app, json!([{"sku":"SAUCE-5","quantity":4}])).await;
+    let (_, placed, _) = checkout(&app, "ship-me", &checkout_body(&cart, "tok_visa")).await;
+    let number = placed["order_number"].as_str().unwrap().to_owned();
+    let apply = |t: Transition| {
+        let number = number.clone();
+        app.store
+            .write(move |tx| Ok::<_, StoreError>(transition(tx, &number, t, now_ms())?))
+            .unwrap()
+    };
+    apply(to(Status::Fulfilled)).unwrap();
+    assert_eq!(apply(to(Status::Shipped)).unwrap_err(), TransitionError::ShipmentRequired);
+    let shipped = apply(Transition {
+        shipment: Some(Shipment {
+            carrier: "UPS".into(),
+            tracking_number: "1Z999AA10123456784".into(),
+        }),
+        ..to(Status::Shipped)
+    })
+    .unwrap();
+    assert_eq!(shipped.shipment.unwrap().carrier, "UPS");
+    apply(to(Status::Refunded)).unwrap();
+    assert_eq!(app.store.read().unwrap().stock("SAUCE-5").unwrap(), 46);
+}
+
+#[tokio::test]
+async fn idle_carts_are_swept_and_then_gone() {
+    let app = spawn_app_with_catalog(SHOP.as_bytes()).await;
+    let id = new_cart(&app, json!([{"sku":"SAUCE-5","quantity":1}])).await;
+    let ttl = 72 * 3_600_000;
+    let later = Clock {
+        now_ms: now_ms() + ttl + 1,
+        ttl_ms: ttl,
+    };
+    let swept = app.store.write(|tx| cart::ops::sweep(tx, later, 100)).unwrap();
+    assert_eq!(swept, 1);
+    let (status, _) = app.get_json(&format!("/api/v1/carts/{id}")).await;
+    assert_eq!(status, 404);
+    let now = Clock { now_ms: now_ms(), ttl_ms: ttl };
+    assert_eq!(app.store.write(|tx| cart::ops::sweep(tx, now, 100)).unwrap(), 0);
+}
