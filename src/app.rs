@@ -20,7 +20,7 @@ pub struct AppState {
     pub store: Store,
     pub config: Arc<Config>,
     pub listings: catalog::ListingCache,
-    pub search: SearchIndex,
+    pub search: Arc<SearchIndex>,
     /// The only path by which the server writes: group-committed, durable before it answers.
     pub writer: Writer,
     pub payments: Payments,
@@ -40,6 +40,8 @@ impl Application {
         let listener = TcpListener::bind(config.bind).with_context(|| format!("cannot listen on {}", config.bind))?;
         let port = listener.local_addr()?.port();
         let (store, search) = open_store(&config).await?;
+        let search = Arc::new(search);
+        crate::search::live::start(search.clone(), store.clone());
         let state = aweb::Data::new(AppState {
             listings: Default::default(),
             search,

@@ -233,11 +233,12 @@ pub fn place(
         reason: "order",
         actor: &actor,
     };
-    let mut sold_out = false;
     for (sku, units) in units_by_sku(&quote) {
         let delta = -i64::try_from(units).map_err(|_| StoreError::Corrupt("quantity overflow".into()))?;
         match inventory::adjust(tx, &sku, delta, &why)? {
-            Ok(entry) => sold_out |= entry.balance == 0,
+            // Listings and search show in-stock status, so a sell-out is a catalog change.
+            Ok(entry) if entry.balance == 0 => tx.catalog_changed(&sku),
+            Ok(_) => {}
             // Checked above in this same transaction; reaching this is a bug, so abandon the batch.
             Err(short) => {
                 return Err(StoreError::Corrupt(format!(
@@ -245,10 +246,6 @@ pub fn place(
                 )));
             }
         }
-    }
-    if sold_out {
-        // Listings and search show in-stock status, so a sell-out is a catalog change.
-        tx.bump_catalog_version()?;
     }
     if let Some(code) = &order.promo {
         tx.count_promo_use(code)?;

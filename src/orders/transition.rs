@@ -4,8 +4,8 @@
 use crate::inventory::{self, Change};
 use crate::store::{StoreError, WriteTx};
 
-use super::model::{Order, Shipment, StatusChange};
 use super::Status;
+use super::model::{Order, Shipment, StatusChange};
 
 /// A requested status change.
 #[derive(Clone, Debug)]
@@ -73,11 +73,7 @@ pub fn was_paid(order: &Order) -> bool {
 
 fn restock(tx: &mut WriteTx<'_>, order: &Order, actor: &str, why: Status) -> Result<(), StoreError> {
     let reason = format!("order {} {why}", order.number);
-    let change = Change {
-        reason: &reason,
-        actor,
-    };
-    let mut back_in_stock = false;
+    let change = Change { reason: &reason, actor };
     for line in &order.lines {
         // A product deleted since has no stock to return to.
         if tx.product(&line.sku)?.is_none() {
@@ -85,10 +81,9 @@ fn restock(tx: &mut WriteTx<'_>, order: &Order, actor: &str, why: Status) -> Res
         }
         let entry = inventory::adjust(tx, &line.sku, i64::from(line.quantity), &change)?
             .map_err(|e| StoreError::Corrupt(format!("restock overflowed: {e}")))?;
-        back_in_stock |= entry.balance == u64::from(line.quantity);
-    }
-    if back_in_stock {
-        tx.bump_catalog_version()?;
+        if entry.balance == u64::from(line.quantity) {
+            tx.catalog_changed(&line.sku);
+        }
     }
     Ok(())
 }

@@ -6,6 +6,7 @@
 //! One `IndexWriter` exists per index, owned here behind a mutex.
 
 mod document;
+pub mod live;
 mod query;
 mod schema;
 mod suggest;

@@ -31,7 +31,17 @@ pub const STORE_FILE: &str = "store.redb";
 pub struct Store {
     db: Arc<Database>,
     path: PathBuf,
+    listener: Arc<std::sync::RwLock<Option<Listener>>>,
 }
+
+/// Catalog changes made by one commit: the catalog version it produced and the SKUs involved.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CatalogChange {
+    pub version: u64,
+    pub skus: Vec<String>,
+}
+
+type Listener = Arc<dyn Fn(CatalogChange) + Send + Sync>;
 
 /// Store failures, split by what the caller should do about them.
 #[derive(Debug, thiserror::Error)]
@@ -83,9 +93,19 @@ impl Store {
             // lose the whole file even after durable commits.
             sync_dir(dir)?;
         }
-        let store = Store { db: Arc::new(db), path };
+        let store = Store {
+            db: Arc::new(db),
+            path,
+            listener: Default::default(),
+        };
         schema::prepare(&store)?;
         Ok(store)
+    }
+
+    /// Calls `listener` after every commit that changed the catalog, on the committing thread
+    /// (keep it quick: hand the change to a channel).
+    pub fn on_catalog_change(&self, listener: impl Fn(CatalogChange) + Send + Sync + 'static) {
+        *self.listener.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(listener));
     }
 
     pub fn path(&self) -> &Path {
@@ -130,23 +150,38 @@ impl Store {
         let mut txn = self.db.begin_write().map_err(StoreError::from)?;
         txn.set_durability(durability)
             .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        let mut change = None;
         let result = {
             let mut tx = WriteTx::open(&txn)?;
             let result = f(&mut tx);
             if result.is_ok() {
-                tx.finish()?;
+                change = tx.finish()?;
             }
             result
         };
         match result {
             Ok(value) => {
+                // The server commits from one thread (the writer), so the listener hears of
+                // changes in commit order.
                 txn.commit().map_err(StoreError::from)?;
+                if let Some(change) = change {
+                    self.notify(change);
+                }
                 Ok(value)
             }
             Err(err) => {
                 txn.abort().map_err(StoreError::from)?;
                 Err(err)
             }
+        }
+    }
+}
+
+impl Store {
+    fn notify(&self, change: CatalogChange) {
+        let listener = self.listener.read().unwrap_or_else(|e| e.into_inner()).clone();
+        if let Some(listener) = listener {
+            listener(change);
         }
     }
 }

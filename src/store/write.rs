@@ -2,9 +2,9 @@
 
 use redb::{ReadableTable, Table, WriteTransaction};
 
-use super::StoreError;
 use super::codec::{decode, encode};
 use super::tables::*;
+use super::{CatalogChange, StoreError};
 
 const LEDGER_SEQ: &str = "ledger_seq";
 pub(super) const CATALOG_VERSION: &str = "catalog_version";
@@ -31,6 +31,8 @@ pub struct WriteTx<'t> {
     orders_by_time: Table<'t, (u64, &'static str), ()>,
     idempotency: Table<'t, &'static str, &'static [u8]>,
     promo_uses: Table<'t, &'static str, u64>,
+    /// SKUs whose catalog view changed in this transaction.
+    changed: std::collections::BTreeSet<String>,
     /// The ledger sequence, read once and written back by `finish`, so appending an entry costs
     /// one insert rather than three table operations.
     ledger_seq: Option<u64>,
@@ -56,22 +58,37 @@ impl<'t> WriteTx<'t> {
             idempotency: txn.open_table(IDEMPOTENCY)?,
             promo_uses: txn.open_table(PROMO_USES)?,
             ledger_seq: None,
+            changed: Default::default(),
         })
     }
 
-    /// Writes back cached counters; `Store::write` calls it before committing.
-    pub(super) fn finish(mut self) -> Result<(), StoreError> {
+    /// Writes back cached counters and the catalog version; `Store::write` calls it before
+    /// committing.
+    pub(super) fn finish(mut self) -> Result<Option<CatalogChange>, StoreError> {
         if let Some(seq) = self.ledger_seq {
             self.meta.insert(LEDGER_SEQ, seq)?;
         }
-        Ok(())
+        self.bump_catalog_version()
     }
 
-    /// Marks the catalog as changed, so caches derived from it (sorted listings) are rebuilt.
-    pub fn bump_catalog_version(&mut self) -> Result<(), StoreError> {
-        let next = self.meta.get(CATALOG_VERSION)?.map_or(0, |v| v.value()) + 1;
-        self.meta.insert(CATALOG_VERSION, next)?;
-        Ok(())
+    /// Records that a SKU's product or its in-stock state changed: the catalog version is bumped
+    /// once for the transaction (caches derived from it are rebuilt) and, after the commit, the
+    /// SKU is handed to the store's change listener (the search indexer).
+    pub fn catalog_changed(&mut self, sku: &str) {
+        if !self.changed.contains(sku) {
+            self.changed.insert(sku.to_owned());
+        }
+    }
+
+    /// Bumps the catalog version if anything changed; returns the change for the listener.
+    fn bump_catalog_version(&mut self) -> Result<Option<CatalogChange>, StoreError> {
+        if self.changed.is_empty() {
+            return Ok(None);
+        }
+        let version = self.meta.get(CATALOG_VERSION)?.map_or(0, |v| v.value()) + 1;
+        self.meta.insert(CATALOG_VERSION, version)?;
+        let skus = std::mem::take(&mut self.changed).into_iter().collect();
+        Ok(Some(CatalogChange { version, skus }))
     }
 
     pub fn product(&self, sku: &str) -> Result<Option<Product>, StoreError> {

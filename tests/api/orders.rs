@@ -68,7 +68,10 @@ async fn shipping_needs_a_tracking_number_and_shipped_units_stay_sold_after_a_re
             .unwrap()
     };
     apply(to(Status::Fulfilled)).unwrap();
-    assert_eq!(apply(to(Status::Shipped)).unwrap_err(), TransitionError::ShipmentRequired);
+    assert_eq!(
+        apply(to(Status::Shipped)).unwrap_err(),
+        TransitionError::ShipmentRequired
+    );
     let shipped = apply(Transition {
         shipment: Some(Shipment {
             carrier: "UPS".into(),
@@ -95,6 +98,48 @@ async fn idle_carts_are_swept_and_then_gone() {
     assert_eq!(swept, 1);
     let (status, _) = app.get_json(&format!("/api/v1/carts/{id}")).await;
     assert_eq!(status, 404);
-    let now = Clock { now_ms: now_ms(), ttl_ms: ttl };
+    let now = Clock {
+        now_ms: now_ms(),
+        ttl_ms: ttl,
+    };
     assert_eq!(app.store.write(|tx| cart::ops::sweep(tx, now, 100)).unwrap(), 0);
+}
+
+#[tokio::test]
+async fn a_sell_out_reaches_search_within_a_second_and_a_restock_brings_it_back() {
+    let app = spawn_app_with_catalog(SHOP.as_bytes()).await;
+    let in_stock_brakes = "/api/v1/search?q=brake+pads&in_stock=true";
+    let (_, before) = app.get_json(in_stock_brakes).await;
+    assert_eq!(before["total"], 1);
+
+    let cart = new_cart(&app, json!([{"sku":"BRK-1","quantity":5}])).await;
+    let (status, placed, _) = checkout(&app, "sell-out", &checkout_body(&cart, "tok_visa")).await;
+    assert_eq!(status, 201);
+    let sold_at = std::time::Instant::now();
+    assert_eq!(wait_for_total(&app, in_stock_brakes, 0).await, 0);
+    assert!(
+        sold_at.elapsed() < std::time::Duration::from_secs(1),
+        "took {:?}",
+        sold_at.elapsed()
+    );
+
+    let number = placed["order_number"].as_str().unwrap().to_owned();
+    app.store
+        .write(move |tx| Ok::<_, StoreError>(transition(tx, &number, to(Status::Cancelled), now_ms())?))
+        .unwrap()
+        .unwrap();
+    assert_eq!(wait_for_total(&app, in_stock_brakes, 1).await, 1);
+}
+
+/// Polls a search until its total is `want` (or two seconds pass); returns the last total.
+async fn wait_for_total(app: &crate::helpers::TestApp, path: &str, want: u64) -> u64 {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    loop {
+        let (_, body) = app.get_json(path).await;
+        let total = body["total"].as_u64().unwrap();
+        if total == want || std::time::Instant::now() > deadline {
+            return total;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
 }

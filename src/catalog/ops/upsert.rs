@@ -31,7 +31,6 @@ pub fn upsert(tx: &mut WriteTx<'_>, record: ProductRecord, actor: &str) -> Resul
 #[must_use = "call finish to apply the category counts"]
 pub struct Batch {
     category_deltas: HashMap<String, (CategoryPath, i64)>,
-    changed: bool,
 }
 
 impl Batch {
@@ -44,7 +43,6 @@ impl Batch {
         }
         let changed = old.as_ref() != Some(&product);
         if changed {
-            self.changed = true;
             product.updated_ms = now_ms();
             if let Some(old) = &old {
                 self.unindex(tx, old, &product)?;
@@ -66,7 +64,9 @@ impl Batch {
             None => false,
         };
         // Stock shows in listings and search (in stock or not), so it counts as a catalog change.
-        self.changed |= restocked;
+        if changed || restocked {
+            tx.catalog_changed(product.sku.as_str());
+        }
         Ok(match (old, changed || restocked) {
             (None, _) => Upserted::Created,
             (Some(_), true) => Upserted::Updated,
@@ -76,9 +76,6 @@ impl Batch {
 
     /// Applies the category counts gathered by `upsert`; a category at zero disappears.
     pub fn finish(self, tx: &mut WriteTx<'_>) -> Result<(), StoreError> {
-        if self.changed {
-            tx.bump_catalog_version()?;
-        }
         for (slug, (path, delta)) in self.category_deltas {
             let current = tx.category(&slug)?.map_or(0, |c| c.count as i64);
             match current + delta {
