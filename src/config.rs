@@ -296,6 +296,12 @@ mod tests {
         let settings: Settings = toml::from_str(EXAMPLE).expect("example parses");
         let config = Config::from_parts(settings, &ConfigArgs::default(), &ServeArgs::default()).unwrap();
         assert_eq!(config.bind.to_string(), "127.0.0.1:8080");
+        assert_eq!(
+            config.rules,
+            crate::cart::Rules::default(),
+            "the example spells out the default rules"
+        );
+        assert_eq!(config.checkout.writer.max_batch, 512);
     }
 
     #[test]

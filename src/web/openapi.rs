@@ -83,6 +83,45 @@ pub fn spec() -> Value {
             "/api/v1/vehicles/models": { "get": { "summary": "Models for a year and make", "parameters": [ { "name": "year", "in": "query", "required": true, "schema": { "type": "integer" } }, { "name": "make", "in": "query", "required": true, "schema": { "type": "string" } } ], "responses": { "200": { "description": "{\"values\":[…]}" }, "400": error_response("Missing year or make") } } },
             "/api/v1/vehicles/submodels": { "get": { "summary": "Submodels for a year, make and model", "responses": { "200": { "description": "{\"values\":[…]}" }, "400": error_response("Missing year, make or model") } } },
             "/api/v1/vehicles/engines": { "get": { "summary": "Engines for a year, make and model (and submodel)", "responses": { "200": { "description": "{\"values\":[…]}" }, "400": error_response("Missing year, make or model") } } },
+            "/api/v1/carts": { "post": { "summary": "Create a cart, optionally with items",
+                "requestBody": { "required": false, "content": { "application/json": { "schema": { "type": "object", "properties": {
+                    "items": { "type": "array", "items": { "$ref": "#/components/schemas/CartLineInput" } } } } } } },
+                "responses": { "201": { "description": "The cart", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Cart" } } } },
+                    "404": error_response("Unknown SKU"), "409": error_response("Not enough stock (details list sku, requested, available)"), "422": error_response("Bad quantity") } } },
+            "/api/v1/carts/{id}": { "get": { "summary": "A cart with its totals; country, region and shipping_method estimate tax and shipping",
+                "parameters": [ { "name": "id", "in": "path", "required": true, "schema": { "type": "string" } },
+                    { "name": "country", "in": "query", "schema": { "type": "string" } }, { "name": "region", "in": "query", "schema": { "type": "string" } },
+                    { "name": "shipping_method", "in": "query", "schema": { "type": "string" } } ],
+                "responses": { "200": { "description": "The cart", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Cart" } } } }, "404": error_response("No such cart (or expired)") } } },
+            "/api/v1/carts/{id}/items": { "post": { "summary": "Add units of a SKU (merged with a line already there)",
+                "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/CartLineInput" } } } },
+                "responses": { "200": { "description": "The cart" }, "404": error_response("No such cart or SKU"), "409": error_response("Not enough stock"), "422": error_response("Bad quantity") } } },
+            "/api/v1/carts/{id}/items/{sku}": {
+                "patch": { "summary": "Set a line's quantity (0 removes it)", "requestBody": { "required": true, "content": { "application/json": { "schema": {
+                    "type": "object", "required": ["quantity"], "properties": { "quantity": { "type": "integer", "minimum": 0, "maximum": 999 } } } } } },
+                    "responses": { "200": { "description": "The cart" }, "404": error_response("No such cart or line"), "409": error_response("Not enough stock") } },
+                "delete": { "summary": "Remove a line", "responses": { "200": { "description": "The cart" }, "404": error_response("No such cart or line") } } },
+            "/api/v1/carts/{id}/promo": {
+                "post": { "summary": "Apply a promo code", "requestBody": { "required": true, "content": { "application/json": { "schema": {
+                    "type": "object", "required": ["code"], "properties": { "code": { "type": "string" } } } } } },
+                    "responses": { "200": { "description": "The cart" }, "409": error_response("The code cannot apply (the message says why)") } },
+                "delete": { "summary": "Remove the promo code", "responses": { "200": { "description": "The cart" } } } },
+            "/api/v1/checkout": { "post": { "summary": "Place an order from a cart; 201 only once the order is durable",
+                "parameters": [ { "name": "Idempotency-Key", "in": "header", "required": true, "schema": { "type": "string", "maxLength": 255 },
+                    "description": "The same key returns the same order (header Idempotent-Replayed: true)" } ],
+                "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/CheckoutRequest" } } } },
+                "responses": { "201": { "description": "Placed", "content": { "application/json": { "schema": { "type": "object",
+                        "required": ["order_number", "status", "total_cents", "currency", "token"], "properties": {
+                        "order_number": { "type": "string", "example": "K7MX-3Q9D" }, "status": { "type": "string" }, "total_cents": { "type": "integer" },
+                        "currency": { "type": "string" }, "token": { "type": "string" }, "status_url": { "type": "string" } } } } } },
+                    "400": error_response("Missing Idempotency-Key"), "402": error_response("Payment declined; nothing taken"),
+                    "404": error_response("No such cart"), "409": error_response("Not enough stock (details), promo used up, or the cart changed; nothing taken"),
+                    "422": error_response("Invalid fields (details list field and message), or the key was used for a different checkout"),
+                    "503": error_response("Busy or storage unavailable; retry with the same key") } } },
+            "/api/v1/orders/{number}": { "get": { "summary": "An order, for the shopper holding its token",
+                "parameters": [ { "name": "number", "in": "path", "required": true, "schema": { "type": "string" } },
+                    { "name": "token", "in": "query", "required": true, "schema": { "type": "string" } } ],
+                "responses": { "200": { "description": "The order as bought: lines, prices, address, vehicle, status history" }, "404": error_response("No order with that number and token") } } },
             "/healthz": { "get": { "summary": "The process is alive", "responses": { "200": { "description": "Alive" } } } },
             "/readyz": { "get": { "summary": "The store answers reads", "responses": {
                 "200": { "description": "Ready" }, "503": { "description": "Store unavailable" } } } }
@@ -94,6 +133,29 @@ pub fn spec() -> Value {
             "ProductPage": { "type": "object", "required": ["total", "page", "per_page", "items"], "properties": {
                 "total": { "type": "integer" }, "page": { "type": "integer" }, "per_page": { "type": "integer" },
                 "items": { "type": "array", "items": { "$ref": "#/components/schemas/Product" } } } },
+            "CartLineInput": { "type": "object", "required": ["sku", "quantity"], "properties": {
+                "sku": { "type": "string" }, "quantity": { "type": "integer", "minimum": 1, "maximum": 999 } } },
+            "Cart": { "type": "object", "properties": {
+                "id": { "type": "string" }, "currency": { "type": "string" }, "units": { "type": "integer" },
+                "lines": { "type": "array", "items": { "type": "object", "properties": {
+                    "sku": { "type": "string" }, "title": { "type": "string" }, "quantity": { "type": "integer" },
+                    "unit_price_cents": { "type": "integer" }, "line_total_cents": { "type": "integer" }, "available": { "type": "integer" } } } },
+                "subtotal_cents": { "type": "integer" }, "discount_cents": { "type": "integer" },
+                "promo": { "type": "object", "properties": { "code": { "type": "string" }, "applied": { "type": "boolean" }, "message": { "type": "string" } } },
+                "shipping_options": { "type": "array", "items": { "type": "object", "properties": {
+                    "id": { "type": "string" }, "name": { "type": "string" }, "price_cents": { "type": "integer" } } } },
+                "shipping_method": { "type": "string" }, "shipping_cents": { "type": "integer" },
+                "tax_cents": { "type": "integer", "nullable": true, "description": "null until a destination is given" },
+                "total_cents": { "type": "integer" }, "weight_grams": { "type": "integer" }, "expires_at": { "type": "string", "format": "date-time" } } },
+            "CheckoutRequest": { "type": "object", "required": ["cart_id", "email", "shipping_address", "shipping_method", "payment"], "properties": {
+                "cart_id": { "type": "string" }, "email": { "type": "string" },
+                "shipping_address": { "type": "object", "required": ["name", "line1", "city", "postal_code", "country"], "properties": {
+                    "name": { "type": "string" }, "line1": { "type": "string" }, "line2": { "type": "string" }, "city": { "type": "string" },
+                    "region": { "type": "string" }, "postal_code": { "type": "string" }, "country": { "type": "string", "example": "US" } } },
+                "shipping_method": { "type": "string", "example": "standard" },
+                "payment": { "type": "object", "required": ["method"], "properties": {
+                    "method": { "type": "string", "enum": ["test", "invoice"] }, "token": { "type": "string", "example": "tok_visa" } } },
+                "vehicle": { "type": "string", "description": "The shopper's vehicle, kept on the order" } } },
             "Fitment": { "type": "object", "required": ["year_from", "year_to", "make", "model"], "properties": {
                 "year_from": { "type": "integer" }, "year_to": { "type": "integer" }, "make": { "type": "string" },
                 "model": { "type": "string" }, "submodel": { "type": "string" }, "engine": { "type": "string" } } },

@@ -28,9 +28,7 @@ async fn cancelling_returns_the_stock_once_and_a_paid_cancelled_order_can_be_ref
 
     let apply = |t: Transition| {
         let number = number.clone();
-        app.store
-            .write(move |tx| transition(tx, &number, t, now_ms()))
-            .unwrap()
+        app.store.write(move |tx| transition(tx, &number, t, now_ms())).unwrap()
     };
     let cancelled = apply(to(Status::Cancelled)).unwrap();
     assert!(cancelled.restocked);
@@ -62,9 +60,7 @@ async fn shipping_needs_a_tracking_number_and_shipped_units_stay_sold_after_a_re
     let number = placed["order_number"].as_str().unwrap().to_owned();
     let apply = |t: Transition| {
         let number = number.clone();
-        app.store
-            .write(move |tx| transition(tx, &number, t, now_ms()))
-            .unwrap()
+        app.store.write(move |tx| transition(tx, &number, t, now_ms())).unwrap()
     };
     apply(to(Status::Fulfilled)).unwrap();
     assert_eq!(
