@@ -56,6 +56,9 @@ impl Application {
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(shared.clone())
+                .app_data(crate::web::guard::form_config())
+                .wrap(middleware::from_fn(crate::web::guard::same_origin_forms))
+                .wrap(middleware::from_fn(crate::web::guard::deadline))
                 .wrap(middleware::Compress::default())
                 .wrap(crate::web::pages::error_pages())
                 .wrap(crate::web::security_headers())

@@ -99,6 +99,7 @@ pub struct HttpSettings {
     pub workers: Option<usize>,
     pub page_max_age_secs: Option<u64>,
     pub shutdown_timeout_secs: Option<u64>,
+    pub request_timeout_secs: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -148,6 +149,8 @@ pub struct HttpConfig {
     pub page_max_age: Duration,
     /// How long in-flight requests get to finish at shutdown.
     pub shutdown_timeout: Duration,
+    /// The most a request may take to arrive (body included) and be answered; then 408.
+    pub request_timeout: Duration,
 }
 
 #[derive(Clone, Debug)]
@@ -218,6 +221,7 @@ impl Config {
                 workers: NonZeroUsize::new(workers).context("workers must be at least 1")?,
                 page_max_age: Duration::from_secs(settings.http.page_max_age_secs.unwrap_or(60)),
                 shutdown_timeout: Duration::from_secs(settings.http.shutdown_timeout_secs.unwrap_or(30)),
+                request_timeout: Duration::from_secs(settings.http.request_timeout_secs.unwrap_or(15).clamp(1, 3600)),
             },
             store: StoreOptions {
                 cache_bytes: (cache_mb as usize) << 20,

@@ -27,6 +27,8 @@ pub enum ErrorCode {
     IdempotencyKeyReused,
     PaymentDeclined,
     Busy,
+    Forbidden,
+    RequestTimeout,
     PayloadTooLarge,
     Unavailable,
     StorageUnavailable,
@@ -46,6 +48,8 @@ impl ErrorCode {
             ErrorCode::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
             ErrorCode::PaymentDeclined => StatusCode::PAYMENT_REQUIRED,
             ErrorCode::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::Forbidden => StatusCode::FORBIDDEN,
+            ErrorCode::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ErrorCode::Unavailable | ErrorCode::StorageUnavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -69,6 +73,8 @@ impl ErrorCode {
             ErrorCode::IdempotencyKeyReused => "idempotency_key_reused",
             ErrorCode::PaymentDeclined => "payment_declined",
             ErrorCode::Busy => "busy",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::RequestTimeout => "request_timeout",
             ErrorCode::PayloadTooLarge => "payload_too_large",
             ErrorCode::Unavailable => "unavailable",
             ErrorCode::StorageUnavailable => "storage_unavailable",
@@ -270,7 +276,7 @@ impl ResponseError for PageError {
 /// Extractor failures under `/api` (bad JSON, query or path) answer 400 in the API's format.
 pub fn json_config() -> actix_web::web::JsonConfig {
     actix_web::web::JsonConfig::default()
-        .limit(1 << 20)
+        .limit(super::guard::JSON_LIMIT)
         .error_handler(|err, _req| {
             let code = match &err {
                 actix_web::error::JsonPayloadError::Overflow { .. }

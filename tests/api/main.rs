@@ -11,4 +11,5 @@ mod helpers;
 mod http;
 mod orders;
 mod pages;
+mod protection;
 mod search;
