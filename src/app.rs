@@ -39,6 +39,7 @@ impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Application> {
         let listener = TcpListener::bind(config.bind).with_context(|| format!("cannot listen on {}", config.bind))?;
         let port = listener.local_addr()?.port();
+        crate::telemetry::metrics::install();
         let (store, search) = open_store(&config).await?;
         let search = Arc::new(search);
         crate::search::live::start(search.clone(), store.clone());
@@ -62,6 +63,7 @@ impl Application {
                 .wrap(middleware::Compress::default())
                 .wrap(crate::web::pages::error_pages())
                 .wrap(crate::web::security_headers())
+                .wrap(middleware::from_fn(crate::web::ops::measure))
                 .wrap(tracing_actix_web::TracingLogger::default())
                 .configure(crate::web::configure)
         })

@@ -100,6 +100,7 @@ pub struct HttpSettings {
     pub page_max_age_secs: Option<u64>,
     pub shutdown_timeout_secs: Option<u64>,
     pub request_timeout_secs: Option<u64>,
+    pub metrics_token: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -151,6 +152,9 @@ pub struct HttpConfig {
     pub shutdown_timeout: Duration,
     /// The most a request may take to arrive (body included) and be answered; then 408.
     pub request_timeout: Duration,
+    /// Lets a remote scraper read `/metrics` with `Authorization: Bearer …`; without it only
+    /// loopback clients may.
+    pub metrics_token: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -222,6 +226,7 @@ impl Config {
                 page_max_age: Duration::from_secs(settings.http.page_max_age_secs.unwrap_or(60)),
                 shutdown_timeout: Duration::from_secs(settings.http.shutdown_timeout_secs.unwrap_or(30)),
                 request_timeout: Duration::from_secs(settings.http.request_timeout_secs.unwrap_or(15).clamp(1, 3600)),
+                metrics_token: settings.http.metrics_token.filter(|t| !t.is_empty()),
             },
             store: StoreOptions {
                 cache_bytes: (cache_mb as usize) << 20,

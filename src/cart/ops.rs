@@ -73,6 +73,7 @@ pub fn create(tx: &mut WriteTx<'_>, rules: &Rules, lines: &[CartLine], clock: Cl
         }
     }
     tx.put_cart(&cart, None)?;
+    metrics::counter!(crate::telemetry::metrics::CARTS_CREATED).increment(1);
     Ok(Ok(cart))
 }
 
@@ -145,6 +146,7 @@ pub fn sweep(tx: &mut WriteTx<'_>, clock: Clock, limit: usize) -> Result<usize, 
             tx.remove_cart(&cart)?;
         }
     }
+    metrics::counter!(crate::telemetry::metrics::CARTS_ABANDONED).increment(ids.len() as u64);
     Ok(ids.len())
 }
 

@@ -237,7 +237,10 @@ pub fn place(
         let delta = -i64::try_from(units).map_err(|_| StoreError::Corrupt("quantity overflow".into()))?;
         match inventory::adjust(tx, &sku, delta, &why)? {
             // Listings and search show in-stock status, so a sell-out is a catalog change.
-            Ok(entry) if entry.balance == 0 => tx.catalog_changed(&sku),
+            Ok(entry) if entry.balance == 0 => {
+                tx.catalog_changed(&sku);
+                metrics::counter!(crate::telemetry::metrics::STOCKOUTS).increment(1);
+            }
             Ok(_) => {}
             // Checked above in this same transaction; reaching this is a bug, so abandon the batch.
             Err(short) => {

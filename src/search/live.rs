@@ -16,6 +16,7 @@ use tantivy::Term;
 
 use super::{SearchError, SearchIndex, document, payload_for};
 use crate::store::{CatalogChange, Store};
+use crate::telemetry::metrics as m;
 
 /// How long changes are gathered before one index commit; search shows a change within this
 /// plus the commit time (well under a second).
@@ -40,6 +41,7 @@ pub fn start(search: Arc<SearchIndex>, store: Store) {
 
 fn run(search: &SearchIndex, store: &Store, changes: &Receiver<CatalogChange>) {
     while let Ok(first) = changes.recv() {
+        let first_seen = Instant::now();
         let mut version = first.version;
         let mut skus: BTreeSet<String> = first.skus.into_iter().collect();
         let until = Instant::now() + GATHER;
@@ -61,12 +63,16 @@ fn run(search: &SearchIndex, store: &Store, changes: &Receiver<CatalogChange>) {
             search.replace(store, &skus, version)
         };
         match outcome {
-            Ok(()) => tracing::debug!(
-                skus = skus.len(),
-                version,
-                ms = started.elapsed().as_millis() as u64,
-                "search index updated"
-            ),
+            Ok(()) => {
+                metrics::histogram!(m::INDEX_LAG).record(first_seen.elapsed().as_secs_f64());
+                metrics::gauge!(m::INDEX_CATALOG_VERSION).set(version as f64);
+                tracing::debug!(
+                    skus = skus.len(),
+                    version,
+                    ms = started.elapsed().as_millis() as u64,
+                    "search index updated"
+                )
+            }
             // The payload still names the older version, so a restart rebuilds.
             Err(e) => tracing::error!(error = %e, "search index update failed; it will be rebuilt at start"),
         }

@@ -194,6 +194,7 @@ fn create_fresh(dir: &Path) -> Result<Index, SearchError> {
 /// Records a search that found nothing. The count is a hint, not a promise, so it is written
 /// without waiting for the disk, and a failure only logs.
 pub fn record_zero_results(store: &Store, query: &str) {
+    metrics::counter!(crate::telemetry::metrics::SEARCH_ZERO_RESULTS).increment(1);
     let normalized: String = query
         .split_whitespace()
         .collect::<Vec<_>>()

@@ -97,6 +97,13 @@ const FACET_VALUES: usize = 20;
 impl SearchIndex {
     /// Runs a search. No input is an error: unparsable text is searched leniently.
     pub fn search(&self, req: &SearchRequest) -> Result<SearchResults, SearchError> {
+        let started = std::time::Instant::now();
+        let results = self.search_unmeasured(req);
+        metrics::histogram!(crate::telemetry::metrics::SEARCH_DURATION).record(started.elapsed().as_secs_f64());
+        results
+    }
+
+    fn search_unmeasured(&self, req: &SearchRequest) -> Result<SearchResults, SearchError> {
         let searcher = self.reader.searcher();
         let mut results = self.run(&searcher, req, false)?;
         if results.total == 0 && req.q.split_whitespace().any(|w| w.chars().count() >= 4) {

@@ -17,6 +17,7 @@ use std::thread::JoinHandle;
 use std::time::Instant;
 
 use super::{Store, StoreError, WriteTx};
+use crate::telemetry::metrics as m;
 
 /// How the writer batches.
 #[derive(Clone, Copy, Debug)]
@@ -174,6 +175,7 @@ impl Writer {
             Ok(()) => Ok(()),
             Err(TrySendError::Full(_)) => {
                 self.stats.refused_busy.fetch_add(1, Ordering::Relaxed);
+                metrics::counter!(m::WRITES_REFUSED).increment(1);
                 Err(WriteError::Busy)
             }
             Err(TrySendError::Disconnected(_)) => {
@@ -237,11 +239,15 @@ fn commit_batch(store: &Store, jobs: Vec<Job>, stats: &WriterStats) {
     });
     match outcome {
         Ok(()) => {
-            stats.record_commit(count, started.elapsed().as_micros() as u64);
+            let elapsed = started.elapsed();
+            stats.record_commit(count, elapsed.as_micros() as u64);
+            metrics::histogram!(m::COMMIT_BATCH).record(count as f64);
+            metrics::histogram!(m::COMMIT_DURATION).record(elapsed.as_secs_f64());
             replies.into_iter().for_each(|reply| reply(Ok(())));
         }
         Err(err) => {
             stats.failed_commits.fetch_add(1, Ordering::Relaxed);
+            metrics::counter!(m::COMMITS_FAILED).increment(1);
             tracing::error!(error = %err, jobs = count, "store commit failed; the batch was not written");
             let why = err.to_string();
             if let Some((reply, own)) = failure {

@@ -1,12 +1,66 @@
-//! Operational endpoints: liveness and readiness.
+//! Operational endpoints: liveness, readiness and Prometheus metrics, plus the middleware that
+//! counts and times every request.
 
-use actix_web::{HttpResponse, web};
+use std::time::Instant;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
+use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::app::AppState;
+use crate::telemetry::metrics as m;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/healthz").route(crate::web::read().to(healthz)))
-        .service(web::resource("/readyz").route(crate::web::read().to(readyz)));
+        .service(web::resource("/readyz").route(crate::web::read().to(readyz)))
+        .service(web::resource("/metrics").route(crate::web::read().to(metrics)));
+}
+
+/// Prometheus text format, for loopback peers (a scraper on the same host) or a request bearing
+/// the configured `http.metrics_token`: sales figures are not for everyone.
+async fn metrics(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let local = req.peer_addr().is_some_and(|a| a.ip().is_loopback());
+    let bearer = req
+        .headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    let allowed = match (&state.config.http.metrics_token, bearer) {
+        (Some(token), Some(given)) => crate::web::sales::constant_time_eq(token.as_bytes(), given.as_bytes()),
+        (Some(_), None) | (None, _) => local && state.config.http.metrics_token.is_none(),
+    };
+    if !allowed {
+        return HttpResponse::Forbidden()
+            .insert_header(("Cache-Control", "no-store"))
+            .body("metrics are served to loopback clients, or with the configured metrics_token\n");
+    }
+    HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(m::render())
+}
+
+/// Counts and times every request by its route pattern (never the raw path, which would let
+/// anyone create new series).
+pub async fn measure(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody + 'static>, actix_web::Error> {
+    let started = Instant::now();
+    let method = req.method().as_str().to_owned();
+    let res = next.call(req).await;
+    let (route, status) = match &res {
+        Ok(r) => (
+            r.request().match_pattern().unwrap_or_else(|| "unmatched".to_owned()),
+            r.status().as_u16(),
+        ),
+        Err(e) => ("unmatched".to_owned(), e.as_response_error().status_code().as_u16()),
+    };
+    metrics::counter!(m::HTTP_REQUESTS, "route" => route.clone(), "method" => method.clone(), "status" => status.to_string())
+        .increment(1);
+    metrics::histogram!(m::HTTP_DURATION, "route" => route, "method" => method).record(started.elapsed().as_secs_f64());
+    res
 }
 
 /// The process is alive and answering.

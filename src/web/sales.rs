@@ -6,6 +6,7 @@ use crate::cart::{self, Cart, CartError, Clock, Destination, Quote};
 use crate::orders::Order;
 use crate::orders::checkout::{self, CheckoutRequest, Placed, Prepared, Refusal};
 use crate::store::{StoreError, WriteTx};
+use crate::telemetry::metrics as m;
 use crate::web::{AppError, ErrorCode, blocking};
 
 /// Now, and how long carts live.
@@ -59,6 +60,21 @@ pub struct CheckedOut {
 /// total, then places the order in the writer's next durable group commit. Every refusal after
 /// the authorization voids it.
 pub async fn checkout(state: &AppState, request: CheckoutRequest, key: String) -> Result<CheckedOut, AppError> {
+    let started = std::time::Instant::now();
+    let outcome = place(state, request, key).await;
+    let label = match &outcome {
+        Ok(done) if done.replayed => "replayed",
+        Ok(_) => "placed",
+        Err(e) => e.code.as_str(),
+    };
+    metrics::counter!(m::CHECKOUTS, "outcome" => label).increment(1);
+    if matches!(label, "placed") {
+        metrics::histogram!(m::CHECKOUT_DURATION).record(started.elapsed().as_secs_f64());
+    }
+    outcome
+}
+
+async fn place(state: &AppState, request: CheckoutRequest, key: String) -> Result<CheckedOut, AppError> {
     request.validate()?;
     let (store, config, clock) = (state.store.clone(), state.config.clone(), clock(state));
     let (req, k) = (request.clone(), key.clone());
@@ -114,6 +130,6 @@ pub async fn order_for_shopper(state: &AppState, number: &str, token: &str) -> R
         .ok_or_else(not_found)
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

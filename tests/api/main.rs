@@ -9,6 +9,7 @@ mod crash;
 mod garage;
 mod helpers;
 mod http;
+mod metrics;
 mod orders;
 mod pages;
 mod protection;

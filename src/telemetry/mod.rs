@@ -1,4 +1,7 @@
-//! Logging: a tracing subscriber writing human-readable or JSON lines to stderr.
+//! Logging (a tracing subscriber writing human-readable or JSON lines to stderr) and metrics
+//! (Prometheus, see `metrics`).
+
+pub mod metrics;
 
 use tracing_subscriber::EnvFilter;
 

@@ -1,0 +1,111 @@
+//! Prometheus metrics through the `metrics` facade: code records with `counter!`/`histogram!`,
+//! and `/metrics` renders the text format. Every name is declared here, with its help text and
+//! (for histograms) its buckets, so the set of metrics can be read in one place.
+
+use std::sync::OnceLock;
+
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+
+pub const HTTP_REQUESTS: &str = "storefront_http_requests_total";
+pub const HTTP_DURATION: &str = "storefront_http_request_duration_seconds";
+pub const CHECKOUTS: &str = "storefront_checkouts_total";
+pub const CHECKOUT_DURATION: &str = "storefront_checkout_duration_seconds";
+pub const CARTS_CREATED: &str = "storefront_carts_created_total";
+pub const CARTS_ABANDONED: &str = "storefront_carts_abandoned_total";
+pub const STOCKOUTS: &str = "storefront_stockouts_total";
+pub const COMMIT_BATCH: &str = "storefront_store_commit_batch_size";
+pub const COMMIT_DURATION: &str = "storefront_store_commit_duration_seconds";
+pub const COMMITS_FAILED: &str = "storefront_store_commits_failed_total";
+pub const WRITES_REFUSED: &str = "storefront_store_writes_refused_total";
+pub const SEARCH_DURATION: &str = "storefront_search_duration_seconds";
+pub const SEARCH_ZERO_RESULTS: &str = "storefront_search_zero_results_total";
+pub const INDEX_LAG: &str = "storefront_search_index_lag_seconds";
+pub const INDEX_CATALOG_VERSION: &str = "storefront_search_index_catalog_version";
+
+const LATENCY_BUCKETS: [f64; 14] = [
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+const BATCH_BUCKETS: [f64; 11] = [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0, 1024.0];
+
+static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+
+/// Installs the recorder once per process (tests start many apps in one process) and returns the
+/// handle `/metrics` renders from.
+pub fn install() -> &'static PrometheusHandle {
+    HANDLE.get_or_init(|| {
+        let mut builder = PrometheusBuilder::new();
+        for name in [
+            HTTP_DURATION,
+            CHECKOUT_DURATION,
+            COMMIT_DURATION,
+            SEARCH_DURATION,
+            INDEX_LAG,
+        ] {
+            builder = builder
+                .set_buckets_for_metric(Matcher::Full(name.into()), &LATENCY_BUCKETS)
+                .expect("buckets are not empty");
+        }
+        builder = builder
+            .set_buckets_for_metric(Matcher::Full(COMMIT_BATCH.into()), &BATCH_BUCKETS)
+            .expect("buckets are not empty");
+        let recorder = builder.build_recorder();
+        let handle = recorder.handle();
+        if metrics::set_global_recorder(recorder).is_err() {
+            tracing::warn!("a metrics recorder was already installed; /metrics will be empty");
+        }
+        describe();
+        handle
+    })
+}
+
+fn describe() {
+    use metrics::{Unit, describe_counter, describe_gauge, describe_histogram};
+    describe_counter!(
+        HTTP_REQUESTS,
+        "HTTP requests answered, by route pattern, method and status"
+    );
+    describe_histogram!(
+        HTTP_DURATION,
+        Unit::Seconds,
+        "HTTP request duration, by route pattern and method"
+    );
+    describe_counter!(
+        CHECKOUTS,
+        "Checkouts by outcome: placed, replayed, or the reason they were refused"
+    );
+    describe_histogram!(
+        CHECKOUT_DURATION,
+        Unit::Seconds,
+        "Checkout duration from request to durable order"
+    );
+    describe_counter!(CARTS_CREATED, "Carts created");
+    describe_counter!(CARTS_ABANDONED, "Carts deleted after idling past their time to live");
+    describe_counter!(STOCKOUTS, "Times a SKU's stock reached zero through a sale");
+    describe_histogram!(
+        COMMIT_BATCH,
+        "Jobs (checkouts, cart changes) committed together in one store transaction"
+    );
+    describe_histogram!(
+        COMMIT_DURATION,
+        Unit::Seconds,
+        "Store group commit duration, applying the jobs and the fsync"
+    );
+    describe_counter!(COMMITS_FAILED, "Store commits that failed (the batch was not written)");
+    describe_counter!(
+        WRITES_REFUSED,
+        "Writes refused because the store's queue was full (answered 503)"
+    );
+    describe_histogram!(SEARCH_DURATION, Unit::Seconds, "Search query duration, in process");
+    describe_counter!(SEARCH_ZERO_RESULTS, "Searches that found nothing");
+    describe_histogram!(
+        INDEX_LAG,
+        Unit::Seconds,
+        "Time from a catalog change's commit to its search index commit"
+    );
+    describe_gauge!(INDEX_CATALOG_VERSION, "Catalog version the search index reflects");
+}
+
+/// The text exposition format.
+pub fn render() -> String {
+    install().render()
+}

@@ -1,0 +1,88 @@
+//! `/metrics`: Prometheus text that promtool accepts, with the figures a merchant watches in a
+//! spike (checkouts by outcome, group-commit batch sizes, request latency by route).
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use serde_json::json;
+
+use crate::checkout::{SHOP, checkout, checkout_body, new_cart};
+use crate::helpers::spawn_app_with_catalog;
+
+#[tokio::test]
+async fn metrics_count_checkouts_commits_and_requests_and_pass_promtool() {
+    let app = spawn_app_with_catalog(SHOP.as_bytes()).await;
+    let cart = new_cart(&app, json!([{"sku":"LIMITED","quantity":10}])).await;
+    let (status, _, _) = checkout(&app, "metrics-1", &checkout_body(&cart, "tok_visa")).await;
+    assert_eq!(status, 201);
+    let cart = new_cart(&app, json!([{"sku":"SAUCE-5","quantity":1}])).await;
+    let (status, _, _) = checkout(&app, "metrics-2", &checkout_body(&cart, "tok_declined")).await;
+    assert_eq!(status, 402);
+    app.get("/api/v1/search?q=zzzzqqq").await;
+
+    // The search index commits the sell-out within a moment; wait for it to be measured.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+    let text = loop {
+        let res = app.get("/metrics").await;
+        assert_eq!(res.status(), 200);
+        assert!(
+            res.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/plain; version=0.0.4")
+        );
+        let text = res.text().await.unwrap();
+        if text.contains("storefront_search_index_lag_seconds_count") || std::time::Instant::now() > deadline {
+            break text;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    for expected in [
+        "storefront_checkouts_total{outcome=\"placed\"}",
+        "storefront_checkouts_total{outcome=\"payment_declined\"}",
+        "storefront_stockouts_total",
+        "storefront_carts_created_total",
+        "storefront_store_commit_batch_size_bucket{le=\"1\"}",
+        "storefront_store_commit_duration_seconds_count",
+        "storefront_search_zero_results_total",
+        "storefront_search_index_lag_seconds_count",
+        "route=\"/api/v1/checkout\"",
+        "# HELP storefront_checkouts_total",
+    ] {
+        assert!(text.contains(expected), "{expected} missing from:\n{text}");
+    }
+    assert!(
+        !text.contains("route=\"/api/v1/search?"),
+        "routes are patterns, never raw URLs"
+    );
+
+    let mut promtool = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("promtool is installed (.ci/run installs it)");
+    promtool.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+    let out = promtool.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "promtool check metrics: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[tokio::test]
+async fn metrics_are_refused_to_remote_clients_without_the_token() {
+    let app = crate::helpers::spawn_configured(|c| c.http.metrics_token = Some("s3cret".into()), |_| {}).await;
+    assert_eq!(app.get("/metrics").await.status(), 403);
+    let res = app
+        .client
+        .get(app.url("/metrics"))
+        .bearer_auth("s3cret")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+}
