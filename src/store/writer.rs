@@ -68,6 +68,8 @@ pub struct WriterStats {
     /// Commits by batch size: 1, 2–3, 4–7, … (power-of-two buckets).
     pub batch_sizes: [AtomicU64; BATCH_BUCKETS],
     pub commit_micros_total: AtomicU64,
+    /// The part of `commit_micros_total` spent applying jobs, before the commit itself.
+    pub apply_micros_total: AtomicU64,
 }
 
 pub const BATCH_BUCKETS: usize = 12;
@@ -101,10 +103,11 @@ impl WriterStats {
             })
             .collect();
         format!(
-            "commits={commits} jobs={jobs} mean_batch={:.1} largest_batch={} mean_commit_ms={:.2} failed_commits={} refused_busy={} batches=[{}]",
+            "commits={commits} jobs={jobs} mean_batch={:.1} largest_batch={} mean_commit_ms={:.2} apply_us_per_job={:.1} failed_commits={} refused_busy={} batches=[{}]",
             jobs as f64 / commits.max(1) as f64,
             self.largest_batch.load(Ordering::Relaxed),
             self.commit_micros_total.load(Ordering::Relaxed) as f64 / 1000.0 / commits.max(1) as f64,
+            self.apply_micros_total.load(Ordering::Relaxed) as f64 / jobs.max(1) as f64,
             self.failed_commits.load(Ordering::Relaxed),
             self.refused_busy.load(Ordering::Relaxed),
             histogram.join(" ")
@@ -224,6 +227,12 @@ fn commit_batch(store: &Store, jobs: Vec<Job>, stats: &WriterStats) {
     let mut replies: Vec<Reply> = Vec::with_capacity(count);
     let mut failure: Option<(Reply, String)> = None;
     let outcome = store.write(|tx| {
+        let applying = Instant::now();
+        let _measure = Defer(Some(move || {
+            stats
+                .apply_micros_total
+                .fetch_add(applying.elapsed().as_micros() as u64, Ordering::Relaxed);
+        }));
         for job in jobs {
             match job(tx) {
                 Ok(reply) => replies.push(reply),
@@ -254,6 +263,17 @@ fn commit_batch(store: &Store, jobs: Vec<Job>, stats: &WriterStats) {
                 reply(Err(own));
             }
             replies.into_iter().for_each(|reply| reply(Err(why.clone())));
+        }
+    }
+}
+
+/// Runs a closure when dropped.
+struct Defer<F: FnOnce()>(Option<F>);
+
+impl<F: FnOnce()> Drop for Defer<F> {
+    fn drop(&mut self) {
+        if let Some(f) = self.0.take() {
+            f();
         }
     }
 }
