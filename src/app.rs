@@ -43,6 +43,13 @@ impl Application {
         let (store, search) = open_store(&config).await?;
         let search = Arc::new(search);
         crate::search::live::start(search.clone(), store.clone());
+        if let Err(e) = crate::maintenance::backup::serve_control_socket(&config.data_dir, store.clone()) {
+            // Serving matters more than online backups; `storefront backup` says what is wrong.
+            tracing::warn!(error = %e, "no control socket: online backups are unavailable");
+        }
+        if let Some(schedule) = &config.backup {
+            crate::maintenance::backup::schedule(store.clone(), schedule.dir.clone(), schedule.every, schedule.keep);
+        }
         let state = aweb::Data::new(AppState {
             listings: Default::default(),
             search,
@@ -109,6 +116,7 @@ impl Application {
         // Workers may still hold the state for a moment after a forced stop; the writer is
         // stopped here regardless, so no write is in flight when the process exits.
         self.state.writer.shutdown();
+        let _ = std::fs::remove_file(self.state.config.data_dir.join(crate::maintenance::backup::SOCKET));
         drop(self.state);
         tracing::info!("stopped; store closed");
         Ok(())

@@ -58,6 +58,14 @@ pub enum Command {
     },
     /// Rebuild the search index from the store (offline; `serve` also rebuilds a stale index).
     Reindex,
+    /// Write a consistent copy of the store into directory DEST, while the server runs (it is
+    /// asked over its control socket) or offline.
+    Backup { dest: PathBuf },
+    /// Restore a backup directory (or store file) into an empty data dir.
+    Restore { src: PathBuf },
+    /// Check a stopped data dir: page checksums, every SKU's ledger against its stock, orders,
+    /// and the search index against the store. Exit status 0 only when all is well.
+    Verify,
     /// Generate a deterministic synthetic catalog in the import format.
     Gen {
         #[arg(long)]
@@ -101,6 +109,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Import { file, format } => import(&config, &file, format),
         Command::Export { output } => export_catalog(&config, output.as_deref()),
         Command::Reindex => reindex(&config),
+        Command::Backup { dest } => backup(&config, &dest),
+        Command::Restore { src } => restore(&config, &src),
+        Command::Verify => verify(&config),
         Command::Gen { products, seed, output } => generate(products, seed, output.as_deref()),
         Command::Config { example } => show_config(&config, example),
     }
@@ -234,6 +245,49 @@ fn reindex(config: &Config) -> anyhow::Result<ExitCode> {
     bar.finish_and_clear();
     println!("indexed {count} products in {:.2} s", started.elapsed().as_secs_f64());
     Ok(ExitCode::SUCCESS)
+}
+
+fn backup(config: &Config, dest: &Path) -> anyhow::Result<ExitCode> {
+    use crate::maintenance::backup::{Made, backup_file};
+    let (how, r) = match crate::maintenance::backup::backup(&config.data_dir, &config.store, dest)? {
+        Made::ByServer(r) => ("by the running server", r),
+        Made::Offline(r) => ("offline", r),
+    };
+    println!(
+        "backed up {} products and {} orders ({} bytes) to {} {how} in {} ms",
+        r.products,
+        r.orders,
+        r.bytes,
+        backup_file(dest).display(),
+        r.millis
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn restore(config: &Config, src: &Path) -> anyhow::Result<ExitCode> {
+    let (products, orders) = crate::maintenance::backup::restore(src, &config.data_dir, &config.store)?;
+    println!(
+        "restored {products} products and {orders} orders into {}; the search index is rebuilt at the next start",
+        config.data_dir.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn verify(config: &Config) -> anyhow::Result<ExitCode> {
+    let verdict = crate::maintenance::verify::verify(&config.data_dir, &config.store)?;
+    for fact in &verdict.facts {
+        println!("ok: {fact}");
+    }
+    for problem in &verdict.problems {
+        println!("PROBLEM: {problem}");
+    }
+    if verdict.ok() {
+        println!("verdict: {} is sound", config.data_dir.display());
+        Ok(ExitCode::SUCCESS)
+    } else {
+        println!("verdict: {} problem(s) found", verdict.problems.len());
+        Ok(ExitCode::from(1))
+    }
 }
 
 fn export_catalog(config: &Config, output: Option<&Path>) -> anyhow::Result<ExitCode> {

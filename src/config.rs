@@ -72,9 +72,18 @@ pub struct Settings {
     pub shop: ShopSettings,
     #[serde(default)]
     pub checkout: CheckoutSettings,
+    pub backup: Option<BackupSettings>,
     pub shipping: Option<Vec<crate::cart::rules::ShippingSettings>>,
     pub tax: Option<Vec<crate::cart::rules::TaxSettings>>,
     pub promo: Option<Vec<crate::cart::rules::PromoSettings>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackupSettings {
+    pub dir: PathBuf,
+    pub every_hours: Option<u64>,
+    pub keep: Option<usize>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -128,6 +137,16 @@ pub struct Config {
     pub shop: ShopConfig,
     pub checkout: CheckoutConfig,
     pub rules: Rules,
+    /// Scheduled backups, when configured.
+    pub backup: Option<BackupSchedule>,
+}
+
+#[derive(Clone, Debug)]
+pub struct BackupSchedule {
+    pub dir: PathBuf,
+    pub every: Duration,
+    /// The newest this many backups are kept.
+    pub keep: usize,
 }
 
 #[derive(Clone, Debug)]
@@ -203,9 +222,25 @@ impl Config {
         }
         let checkout = checkout_config(&settings.checkout)?;
         let rules = Rules::from_settings(settings.shipping, settings.tax, settings.promo)?;
+        let backup = settings
+            .backup
+            .map(|b| -> anyhow::Result<BackupSchedule> {
+                let hours = b.every_hours.unwrap_or(24);
+                let keep = b.keep.unwrap_or(7);
+                if !(1..=24 * 365).contains(&hours) || keep == 0 {
+                    bail!("backup every_hours must be 1 to 8760 and keep at least 1");
+                }
+                Ok(BackupSchedule {
+                    dir: b.dir,
+                    every: Duration::from_secs(hours * 3600),
+                    keep,
+                })
+            })
+            .transpose()?;
         Ok(Config {
             checkout,
             rules,
+            backup,
             data_dir: args
                 .data_dir
                 .clone()

@@ -19,6 +19,7 @@
 //!   commits the waiting ones together.
 //! * `search`: the tantivy index, rebuilt from the store when it is behind and kept current live.
 //! * `web`: turns requests into use-case calls and renders the answers.
+//! * `maintenance`: backup (online through the server's control socket), restore, verify.
 //! * `app`: builds the shared state once, serves, and shuts down in order; `cli` drives it all.
 
 pub mod app;
@@ -28,6 +29,7 @@ pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod inventory;
+pub mod maintenance;
 pub mod orders;
 pub mod search;
 pub mod store;

@@ -145,6 +145,24 @@ impl SearchIndex {
         Ok(())
     }
 
+    /// `Ok(documents)` when the index reflects the store's catalog version and holds one document
+    /// per product; otherwise why not.
+    pub fn agrees_with(&self, store: &Store) -> Result<Result<u64, String>, SearchError> {
+        let read = store.read()?;
+        let (version, products) = (read.catalog_version()?, read.product_count()?);
+        let payload = self.index.load_metas()?.payload.unwrap_or_default();
+        let docs = self.num_docs();
+        Ok(if payload != payload_for(version) {
+            Err(format!(
+                "it records {payload:?}, the store is at catalog version {version}"
+            ))
+        } else if docs != products {
+            Err(format!("{docs} documents for {products} products"))
+        } else {
+            Ok(docs)
+        })
+    }
+
     pub fn num_docs(&self) -> u64 {
         self.reader.searcher().num_docs()
     }

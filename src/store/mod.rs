@@ -4,6 +4,7 @@
 //! `Ok`; an `Err` aborts and leaves no trace. redb allows one writer at a time, so a check-then-write
 //! inside one closure cannot race. Readers see consistent MVCC snapshots and never block the writer.
 
+mod backup;
 mod codec;
 mod read;
 mod schema;
@@ -16,6 +17,7 @@ use std::sync::Arc;
 
 use redb::{Database, ReadableDatabase};
 
+pub use backup::{BackupReport, table_names};
 pub use read::{ReadTx, View};
 pub use schema::SCHEMA_VERSION;
 #[doc(hidden)]
@@ -100,6 +102,21 @@ impl Store {
         };
         schema::prepare(&store)?;
         Ok(store)
+    }
+
+    /// Verifies every page checksum of the store file in `dir` (redb's own integrity check, which
+    /// needs the file to itself: run it before `open`). `Ok(false)` means redb repaired damage.
+    pub fn check_file(dir: &Path, options: &StoreOptions) -> Result<bool, StoreError> {
+        let path = dir.join(STORE_FILE);
+        let mut db = redb::Builder::new()
+            .set_cache_size(options.cache_bytes)
+            .open(&path)
+            .map_err(|e| match e {
+                redb::DatabaseError::DatabaseAlreadyOpen => StoreError::InUse(dir.to_owned()),
+                other => StoreError::from(other),
+            })?;
+        db.check_integrity()
+            .map_err(|e| StoreError::Corrupt(format!("integrity check: {e}")))
     }
 
     /// Calls `listener` after every commit that changed the catalog, on the committing thread

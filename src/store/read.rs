@@ -167,6 +167,29 @@ impl ReadTx {
             .collect()
     }
 
+    /// Every SKU's stock level.
+    pub fn stock_levels(&self) -> Result<std::collections::BTreeMap<String, u64>, StoreError> {
+        let mut out = std::collections::BTreeMap::new();
+        for row in self.table(STOCK)?.iter()? {
+            let (sku, units) = row?;
+            out.insert(sku.value().to_owned(), units.value());
+        }
+        Ok(out)
+    }
+
+    /// Every SKU's ledger: the sum of its deltas and the balance its last entry recorded.
+    pub fn ledger_totals(&self) -> Result<std::collections::BTreeMap<String, (i64, u64)>, StoreError> {
+        let mut out: std::collections::BTreeMap<String, (i64, u64)> = std::collections::BTreeMap::new();
+        for row in self.table(LEDGER)?.iter()? {
+            let (key, bytes) = row?;
+            let entry: LedgerEntry = decode(bytes.value())?;
+            let totals = out.entry(key.value().0.to_owned()).or_default();
+            totals.0 += entry.delta;
+            totals.1 = entry.balance;
+        }
+        Ok(out)
+    }
+
     pub fn cart(&self, id: &str) -> Result<Option<Cart>, StoreError> {
         self.table(CARTS)?.get(id)?.map(|v| decode(v.value())).transpose()
     }

@@ -9,6 +9,7 @@ mod crash;
 mod garage;
 mod helpers;
 mod http;
+mod maintenance;
 mod metrics;
 mod orders;
 mod pages;

@@ -1,0 +1,235 @@
+//! Backups while the shop runs, restores, and scheduled backups with rotation.
+//!
+//! redb lets one process hold the store, so a backup of a running shop is written by the server
+//! itself: `storefront backup DEST` asks it over a Unix socket in the data dir (mode 0600, so only
+//! the shop's own user can ask). With no server running, the CLI opens the store and copies it.
+//! Either way the copy comes from one read snapshot, which never blocks checkouts.
+
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use serde::{Deserialize, Serialize};
+
+use crate::store::{BackupReport, STORE_FILE, Store, StoreError, StoreOptions};
+
+/// The control socket's name inside the data dir.
+pub const SOCKET: &str = "control.sock";
+
+#[derive(Serialize, Deserialize)]
+struct Request {
+    backup: PathBuf,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Reply {
+    ok: bool,
+    error: Option<String>,
+    bytes: u64,
+    products: u64,
+    orders: u64,
+    millis: u64,
+}
+
+/// A backup's destination directory becomes a data dir of its own (`DEST/store.redb`); the search
+/// index is not copied (it is rebuilt from the store at start).
+pub fn backup_file(dest_dir: &Path) -> PathBuf {
+    dest_dir.join(STORE_FILE)
+}
+
+/// How a backup was made.
+pub enum Made {
+    ByServer(BackupReport),
+    Offline(BackupReport),
+}
+
+/// `storefront backup DEST`: through the running server if there is one, else directly.
+pub fn backup(data_dir: &Path, options: &StoreOptions, dest_dir: &Path) -> anyhow::Result<Made> {
+    let dest_dir = absolute(dest_dir)?;
+    if let Some(stream) = connect(data_dir) {
+        return ask_server(stream, &dest_dir).map(Made::ByServer);
+    }
+    let store = match Store::open(data_dir, options) {
+        Err(StoreError::InUse(_)) => bail!(
+            "a storefront server holds {} but its control socket ({SOCKET}) does not answer; is it an older version?",
+            data_dir.display()
+        ),
+        other => other?,
+    };
+    Ok(Made::Offline(store.backup_to(&backup_file(&dest_dir))?))
+}
+
+fn connect(data_dir: &Path) -> Option<UnixStream> {
+    let stream = UnixStream::connect(data_dir.join(SOCKET)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(3600))).ok()?;
+    Some(stream)
+}
+
+fn ask_server(mut stream: UnixStream, dest_dir: &Path) -> anyhow::Result<BackupReport> {
+    let mut line = serde_json::to_string(&Request {
+        backup: backup_file(dest_dir),
+    })?;
+    line.push('\n');
+    stream.write_all(line.as_bytes())?;
+    let mut answer = String::new();
+    BufReader::new(stream).read_line(&mut answer)?;
+    let reply: Reply = serde_json::from_str(&answer).context("the server's answer was not understood")?;
+    if !reply.ok {
+        bail!("the server could not back up: {}", reply.error.unwrap_or_default());
+    }
+    Ok(BackupReport {
+        bytes: reply.bytes,
+        products: reply.products,
+        orders: reply.orders,
+        millis: reply.millis,
+    })
+}
+
+/// Serves backup requests on the data dir's control socket until the process ends.
+pub fn serve_control_socket(data_dir: &Path, store: Store) -> anyhow::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let path = data_dir.join(SOCKET);
+    // We hold the store, so no other server is using this socket: a file here is stale.
+    let _ = std::fs::remove_file(&path);
+    let listener =
+        tokio::net::UnixListener::bind(&path).with_context(|| format!("cannot listen on {}", path.display()))?;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                continue;
+            };
+            let store = store.clone();
+            tokio::spawn(async move {
+                if let Err(e) = answer(stream, store).await {
+                    tracing::warn!(error = %e, "control socket request failed");
+                }
+            });
+        }
+    });
+    Ok(())
+}
+
+async fn answer(stream: tokio::net::UnixStream, store: Store) -> anyhow::Result<()> {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
+    let (read, mut write) = stream.into_split();
+    let mut line = String::new();
+    tokio::io::BufReader::new(read).read_line(&mut line).await?;
+    let reply = match serde_json::from_str::<Request>(&line) {
+        Ok(request) => {
+            let outcome = tokio::task::spawn_blocking(move || store.backup_to(&request.backup)).await?;
+            match outcome {
+                Ok(r) => {
+                    tracing::info!(bytes = r.bytes, ms = r.millis, "backup written");
+                    reply_ok(&r)
+                }
+                Err(e) => reply_err(e.to_string()),
+            }
+        }
+        Err(e) => reply_err(format!("bad request: {e}")),
+    };
+    let mut text = serde_json::to_string(&reply)?;
+    text.push('\n');
+    write.write_all(text.as_bytes()).await?;
+    Ok(())
+}
+
+fn reply_ok(r: &BackupReport) -> Reply {
+    Reply {
+        ok: true,
+        error: None,
+        bytes: r.bytes,
+        products: r.products,
+        orders: r.orders,
+        millis: r.millis,
+    }
+}
+
+fn reply_err(error: String) -> Reply {
+    Reply {
+        ok: false,
+        error: Some(error),
+        bytes: 0,
+        products: 0,
+        orders: 0,
+        millis: 0,
+    }
+}
+
+/// `storefront restore SRC`: copies a backup into an empty data dir and checks it opens.
+pub fn restore(src: &Path, data_dir: &Path, options: &StoreOptions) -> anyhow::Result<(u64, u64)> {
+    let file = if src.is_dir() { backup_file(src) } else { src.to_owned() };
+    if !file.is_file() {
+        bail!("{} is not a backup (no {STORE_FILE} there)", src.display());
+    }
+    if data_dir.join(STORE_FILE).exists() {
+        bail!(
+            "{} already holds a store; restore only into an empty data dir",
+            data_dir.display()
+        );
+    }
+    std::fs::create_dir_all(data_dir)?;
+    let partial = data_dir.join("store.redb.partial");
+    std::fs::copy(&file, &partial).with_context(|| format!("cannot copy {}", file.display()))?;
+    std::fs::File::open(&partial)?.sync_all()?;
+    std::fs::rename(&partial, data_dir.join(STORE_FILE))?;
+    std::fs::File::open(data_dir)?.sync_all()?;
+    let store = Store::open(data_dir, options)?;
+    let read = store.read()?;
+    Ok((read.product_count()?, read.order_count()?))
+}
+
+/// Scheduled backups: every `every`, into `dir/backup-<UTC time>/`, keeping the newest `keep`.
+pub fn schedule(store: Store, dir: PathBuf, every: Duration, keep: usize) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.tick().await; // the first tick is immediate; the first backup comes after `every`
+        loop {
+            tick.tick().await;
+            let (store, dir) = (store.clone(), dir.clone());
+            let outcome = tokio::task::spawn_blocking(move || scheduled_backup(&store, &dir, keep)).await;
+            match outcome {
+                Ok(Ok(path)) => tracing::info!(path = %path.display(), "scheduled backup written"),
+                Ok(Err(e)) => tracing::error!(error = %e, "scheduled backup failed"),
+                Err(e) => tracing::error!(error = %e, "scheduled backup panicked"),
+            }
+        }
+    });
+}
+
+/// One scheduled backup plus rotation; returns the new backup's directory.
+pub fn scheduled_backup(store: &Store, dir: &Path, keep: usize) -> anyhow::Result<PathBuf> {
+    let stamp = crate::domain::format_utc(crate::domain::now_ms()).replace([':', '-'], "");
+    let target = dir.join(format!("backup-{stamp}"));
+    store.backup_to(&backup_file(&target))?;
+    rotate(dir, keep)?;
+    Ok(target)
+}
+
+/// Deletes all but the newest `keep` `backup-*` directories (names sort by time).
+fn rotate(dir: &Path, keep: usize) -> anyhow::Result<()> {
+    let mut backups: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.is_dir()
+                && p.file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with("backup-"))
+        })
+        .collect();
+    backups.sort();
+    let excess = backups.len().saturating_sub(keep.max(1));
+    for old in &backups[..excess] {
+        std::fs::remove_dir_all(old).with_context(|| format!("cannot remove old backup {}", old.display()))?;
+    }
+    Ok(())
+}
+
+fn absolute(path: &Path) -> anyhow::Result<PathBuf> {
+    Ok(if path.is_absolute() {
+        path.to_owned()
+    } else {
+        std::env::current_dir()?.join(path)
+    })
+}
