@@ -265,6 +265,7 @@ impl Config {
             },
             store: StoreOptions {
                 cache_bytes: (cache_mb as usize) << 20,
+                faults: None,
             },
             shop: ShopConfig {
                 name: settings.shop.name.unwrap_or_else(|| "Redline & Ember".to_owned()),

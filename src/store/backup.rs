@@ -32,7 +32,7 @@ impl Store {
         std::fs::create_dir_all(parent).map_err(io)?;
         let partial = dest.with_extension("partial");
         let _ = std::fs::remove_file(&partial);
-        let snapshot = self.db.begin_read()?;
+        let snapshot = self.db()?.begin_read()?;
         let (products, orders) = {
             let copy = redb::Builder::new().set_cache_size(16 << 20).create(&partial)?;
             let txn = copy.begin_write()?;
@@ -94,7 +94,7 @@ fn copy<K: redb::Key + 'static, V: redb::Value + 'static>(
 
 /// The names of the tables in a store file, for tests that check a backup misses none.
 pub fn table_names(store: &Store) -> Result<Vec<String>, StoreError> {
-    let read = store.db.begin_read()?;
+    let read = store.db()?.begin_read()?;
     let mut names: Vec<String> = read.list_tables()?.map(|t| t.name().to_owned()).collect();
     names.sort();
     Ok(names)

@@ -6,6 +6,7 @@
 
 mod backup;
 mod codec;
+mod fault;
 mod read;
 mod schema;
 mod tables;
@@ -13,11 +14,14 @@ mod write;
 mod writer;
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
 
 use redb::{Database, ReadableDatabase};
 
 pub use backup::{BackupReport, table_names};
+pub use fault::FaultSwitch;
 pub use read::{ReadTx, View};
 pub use schema::SCHEMA_VERSION;
 #[doc(hidden)]
@@ -31,10 +35,23 @@ pub const STORE_FILE: &str = "store.redb";
 /// The shared handle to the store; cheap to clone.
 #[derive(Clone)]
 pub struct Store {
-    db: Arc<Database>,
-    path: PathBuf,
-    listener: Arc<std::sync::RwLock<Option<Listener>>>,
+    inner: Arc<Inner>,
 }
+
+struct Inner {
+    /// `None` only while the database is being reopened.
+    db: RwLock<Option<Arc<Database>>>,
+    dir: PathBuf,
+    path: PathBuf,
+    options: StoreOptions,
+    listener: RwLock<Option<Listener>>,
+    /// A commit failed: redb refuses writes until the database is reopened.
+    broken: AtomicBool,
+    last_reopen: Mutex<Option<Instant>>,
+}
+
+/// After a failed reopen, writes are refused at once for this long before trying again.
+const REOPEN_PAUSE: Duration = Duration::from_millis(500);
 
 /// Catalog changes made by one commit: the catalog version it produced and the SKUs involved.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -69,11 +86,17 @@ pub enum StoreError {
 pub struct StoreOptions {
     /// redb page cache; its own default of 1 GiB is too much for a small VPS.
     pub cache_bytes: usize,
+    /// Tests only: a switch that makes the disk "full".
+    #[doc(hidden)]
+    pub faults: Option<Arc<FaultSwitch>>,
 }
 
 impl Default for StoreOptions {
     fn default() -> Self {
-        StoreOptions { cache_bytes: 64 << 20 }
+        StoreOptions {
+            cache_bytes: 64 << 20,
+            faults: None,
+        }
     }
 }
 
@@ -83,25 +106,97 @@ impl Store {
         ensure_writable_dir(dir)?;
         let path = dir.join(STORE_FILE);
         let fresh = !path.exists();
-        let db = redb::Builder::new()
-            .set_cache_size(options.cache_bytes)
-            .create(&path)
-            .map_err(|e| match e {
-                redb::DatabaseError::DatabaseAlreadyOpen => StoreError::InUse(dir.to_owned()),
-                other => StoreError::from(other),
-            })?;
+        let db = open_database(dir, &path, options)?;
         if fresh {
             // redb does not sync the directory entry of a new file; without this a power cut could
             // lose the whole file even after durable commits.
             sync_dir(dir)?;
         }
         let store = Store {
-            db: Arc::new(db),
-            path,
-            listener: Default::default(),
+            inner: Arc::new(Inner {
+                db: RwLock::new(Some(Arc::new(db))),
+                dir: dir.to_owned(),
+                path,
+                options: options.clone(),
+                listener: Default::default(),
+                broken: AtomicBool::new(false),
+                last_reopen: Mutex::new(None),
+            }),
         };
         schema::prepare(&store)?;
         Ok(store)
+    }
+
+    /// The open database; `Unavailable` while it is closed for reopening (and a reopen is tried).
+    fn db(&self) -> Result<Arc<Database>, StoreError> {
+        let current = self.inner.db.read().unwrap_or_else(|e| e.into_inner()).clone();
+        match current {
+            Some(db) => Ok(db),
+            None => {
+                self.reopen()?;
+                self.db()
+            }
+        }
+    }
+
+    /// Whether the disk takes writes again: a small file written and synced in the data dir.
+    /// Until it does, the old handle stays open so that reads keep working.
+    fn disk_writable(&self) -> bool {
+        if let Some(switch) = &self.inner.options.faults {
+            return switch.writable();
+        }
+        let probe = self.inner.dir.join(".write-probe");
+        let ok = std::fs::File::create(&probe)
+            .and_then(|mut f| {
+                std::io::Write::write_all(&mut f, &[0u8; 64 << 10])?;
+                f.sync_all()
+            })
+            .is_ok();
+        let _ = std::fs::remove_file(&probe);
+        ok
+    }
+
+    /// After a failed commit redb refuses every later write until the database is reopened
+    /// (which also repairs it). Reopens at most every `REOPEN_PAUSE`; meanwhile writes are
+    /// refused at once, so a full disk costs shoppers a quick 503, not a hang.
+    fn reopen(&self) -> Result<(), StoreError> {
+        {
+            let mut last = self.inner.last_reopen.lock().unwrap_or_else(|e| e.into_inner());
+            if last.is_some_and(|t| t.elapsed() < REOPEN_PAUSE) {
+                return Err(StoreError::Unavailable("storage failed recently; not retrying yet".into()));
+            }
+            *last = Some(Instant::now());
+        }
+        if !self.disk_writable() {
+            return Err(StoreError::Unavailable("the disk does not take writes (full or read-only)".into()));
+        }
+        let mut slot = self.inner.db.write().unwrap_or_else(|e| e.into_inner());
+        if let Some(mut current) = slot.take() {
+            // Readers holding the handle finish within a request; wait for them.
+            let deadline = Instant::now() + Duration::from_secs(5);
+            loop {
+                match Arc::try_unwrap(current) {
+                    Ok(db) => {
+                        drop(db);
+                        break;
+                    }
+                    Err(shared) if Instant::now() < deadline => {
+                        current = shared;
+                        std::thread::sleep(Duration::from_millis(1));
+                    }
+                    Err(shared) => {
+                        *slot = Some(shared);
+                        return Err(StoreError::Unavailable("the store is busy; reopen postponed".into()));
+                    }
+                }
+            }
+        }
+        let started = Instant::now();
+        let db = open_database(&self.inner.dir, &self.inner.path, &self.inner.options)?;
+        *slot = Some(Arc::new(db));
+        self.inner.broken.store(false, Ordering::SeqCst);
+        tracing::warn!(ms = started.elapsed().as_millis() as u64, "store reopened after a storage error");
+        Ok(())
     }
 
     /// Verifies every page checksum of the store file in `dir` (redb's own integrity check, which
@@ -122,16 +217,16 @@ impl Store {
     /// Calls `listener` after every commit that changed the catalog, on the committing thread
     /// (keep it quick: hand the change to a channel).
     pub fn on_catalog_change(&self, listener: impl Fn(CatalogChange) + Send + Sync + 'static) {
-        *self.listener.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(listener));
+        *self.inner.listener.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(listener));
     }
 
     pub fn path(&self) -> &Path {
-        &self.path
+        &self.inner.path
     }
 
     /// A consistent snapshot for reading.
     pub fn read(&self) -> Result<ReadTx, StoreError> {
-        Ok(ReadTx::new(self.db.begin_read()?))
+        Ok(ReadTx::new(self.db()?.begin_read()?))
     }
 
     /// Runs `f` in one write transaction; commits (durably) on `Ok`, aborts on `Err`.
@@ -164,7 +259,10 @@ impl Store {
     where
         E: From<StoreError>,
     {
-        let mut txn = self.db.begin_write().map_err(StoreError::from)?;
+        if self.inner.broken.load(Ordering::SeqCst) {
+            self.reopen()?;
+        }
+        let mut txn = self.db()?.begin_write().map_err(|e| self.failed(e.into()))?;
         txn.set_durability(durability)
             .map_err(|e| StoreError::Unavailable(e.to_string()))?;
         let mut change = None;
@@ -180,14 +278,14 @@ impl Store {
             Ok(value) => {
                 // The server commits from one thread (the writer), so the listener hears of
                 // changes in commit order.
-                txn.commit().map_err(StoreError::from)?;
+                txn.commit().map_err(|e| self.failed(e.into()))?;
                 if let Some(change) = change {
                     self.notify(change);
                 }
                 Ok(value)
             }
             Err(err) => {
-                txn.abort().map_err(StoreError::from)?;
+                txn.abort().map_err(|e| self.failed(e.into()))?;
                 Err(err)
             }
         }
@@ -195,12 +293,41 @@ impl Store {
 }
 
 impl Store {
+    /// Marks the database for reopening before the next write; returns the error.
+    fn failed(&self, err: StoreError) -> StoreError {
+        self.inner.broken.store(true, Ordering::SeqCst);
+        tracing::error!(error = %err, "a store write failed; the store will reopen before the next write");
+        err
+    }
+
     fn notify(&self, change: CatalogChange) {
-        let listener = self.listener.read().unwrap_or_else(|e| e.into_inner()).clone();
+        let listener = self.inner.listener.read().unwrap_or_else(|e| e.into_inner()).clone();
         if let Some(listener) = listener {
             listener(change);
         }
     }
+}
+
+fn open_database(dir: &Path, path: &Path, options: &StoreOptions) -> Result<Database, StoreError> {
+    let mut builder = redb::Builder::new();
+    builder.set_cache_size(options.cache_bytes);
+    let opened = match &options.faults {
+        None => builder.create(path),
+        Some(switch) => {
+            let file = std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .open(path)
+                .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+            fault::FaultyBackend::new(file, switch.clone()).and_then(|backend| builder.create_with_backend(backend))
+        }
+    };
+    opened.map_err(|e| match e {
+        redb::DatabaseError::DatabaseAlreadyOpen => StoreError::InUse(dir.to_owned()),
+        other => StoreError::from(other),
+    })
 }
 
 fn ensure_writable_dir(dir: &Path) -> Result<(), StoreError> {

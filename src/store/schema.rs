@@ -11,7 +11,7 @@ const KEY: &str = "schema_version";
 
 /// Creates missing tables and refuses a store from a newer build.
 pub(super) fn prepare(store: &Store) -> Result<(), StoreError> {
-    let txn = store.db.begin_write()?;
+    let txn = store.db()?.begin_write()?;
     let found = {
         let mut meta = txn.open_table(META)?;
         let found = meta.get(KEY)?.map(|v| v.value());
@@ -23,7 +23,7 @@ pub(super) fn prepare(store: &Store) -> Result<(), StoreError> {
     if let Some(found) = found.filter(|&v| v > SCHEMA_VERSION) {
         txn.abort()?;
         return Err(StoreError::NewerSchema {
-            path: store.path.clone(),
+            path: store.path().to_owned(),
             found,
             supported: SCHEMA_VERSION,
         });
@@ -50,7 +50,7 @@ pub(super) fn prepare(store: &Store) -> Result<(), StoreError> {
 /// Marks the store as written by a given schema version; tests use it to fake a newer build.
 #[doc(hidden)]
 pub fn force_schema_version(store: &Store, version: u64) -> Result<(), StoreError> {
-    let txn = store.db.begin_write()?;
+    let txn = store.db()?.begin_write()?;
     txn.open_table(META)?.insert(KEY, version)?;
     txn.commit()?;
     Ok(())

@@ -6,6 +6,7 @@ mod checkout;
 mod checkout_pages;
 mod cli;
 mod crash;
+mod faults;
 mod garage;
 mod helpers;
 mod http;

@@ -1,0 +1,75 @@
+//! A full disk while the shop sells: writes answer 503 with Retry-After, reads go on, nothing
+//! acknowledged is lost, and the store recovers by itself when space returns.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use storefront::store::FaultSwitch;
+
+use crate::checkout::{SHOP, checkout, checkout_body, new_cart};
+use crate::helpers::spawn_configured;
+
+#[tokio::test]
+async fn with_the_disk_full_writes_get_503_reads_work_and_service_returns_with_the_space() {
+    let disk = Arc::new(FaultSwitch::default());
+    let switch = disk.clone();
+    let app = spawn_configured(
+        move |config| config.store.faults = Some(switch),
+        |store| {
+            storefront::catalog::ops::import(
+                store,
+                SHOP.as_bytes(),
+                storefront::catalog::import::Format::JsonLines,
+                "test",
+                &mut |_| {},
+            )
+            .unwrap();
+        },
+    )
+    .await;
+    let cart = new_cart(&app, json!([{"sku":"SAUCE-5","quantity":1}])).await;
+    let (status, before, _) = checkout(&app, "before-full", &checkout_body(&cart, "tok_visa")).await;
+    assert_eq!(status, 201);
+    let waiting = new_cart(&app, json!([{"sku":"SAUCE-5","quantity":2}])).await;
+
+    disk.set_disk_full(true);
+    for attempt in 0..3 {
+        let res = app
+            .client
+            .post(app.url("/api/v1/checkout"))
+            .header("Idempotency-Key", "during-full")
+            .json(&checkout_body(&waiting, "tok_visa"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 503, "attempt {attempt}");
+        assert!(res.headers().contains_key("retry-after"));
+        let body: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "storage_unavailable");
+    }
+    let (status, product) = app.get_json("/api/v1/products/SAUCE-5").await;
+    assert_eq!((status, product["stock"].as_u64()), (200, Some(49)), "reads go on");
+    let (status, _) = app.get_html("/p/SAUCE-5").await;
+    assert_eq!(status, 200);
+
+    disk.set_disk_full(false);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let placed = loop {
+        let (status, body, _) = checkout(&app, "during-full", &checkout_body(&waiting, "tok_visa")).await;
+        if status == 201 || Instant::now() > deadline {
+            break (status, body);
+        }
+        assert_eq!(status, 503, "{body}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(placed.0, 201, "service returns by itself: {}", placed.1);
+    let path = format!(
+        "/api/v1/orders/{}?token={}",
+        before["order_number"].as_str().unwrap(),
+        before["token"].as_str().unwrap()
+    );
+    assert_eq!(app.get_json(&path).await.0, 200, "the order acknowledged before the fault is there");
+    let (_, product) = app.get_json("/api/v1/products/SAUCE-5").await;
+    assert_eq!(product["stock"], 47);
+}
