@@ -116,6 +116,7 @@ pub struct HttpSettings {
 #[serde(deny_unknown_fields)]
 pub struct StoreSettings {
     pub cache_mb: Option<u64>,
+    pub quick_repair: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -265,6 +266,7 @@ impl Config {
             },
             store: StoreOptions {
                 cache_bytes: (cache_mb as usize) << 20,
+                quick_repair: settings.store.quick_repair.unwrap_or(true),
                 faults: None,
             },
             shop: ShopConfig {

@@ -69,7 +69,11 @@ async fn with_the_disk_full_writes_get_503_reads_work_and_service_returns_with_t
         before["order_number"].as_str().unwrap(),
         before["token"].as_str().unwrap()
     );
-    assert_eq!(app.get_json(&path).await.0, 200, "the order acknowledged before the fault is there");
+    assert_eq!(
+        app.get_json(&path).await.0,
+        200,
+        "the order acknowledged before the fault is there"
+    );
     let (_, product) = app.get_json("/api/v1/products/SAUCE-5").await;
     assert_eq!(product["stock"], 47);
 }
