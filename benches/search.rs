@@ -25,7 +25,14 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(100_000);
     let dir = tempfile::tempdir().expect("temp dir");
-    let store = Store::open(dir.path(), &StoreOptions { cache_bytes: 256 << 20 }).expect("store");
+    let store = Store::open(
+        dir.path(),
+        &StoreOptions {
+            cache_bytes: 256 << 20,
+            ..StoreOptions::default()
+        },
+    )
+    .expect("store");
     let mut catalog = Vec::new();
     generate(products, 7, &mut catalog).expect("generate");
     import(&store, &catalog[..], Format::JsonLines, "bench", &mut |_| {}).expect("import");
