@@ -28,6 +28,7 @@ pub struct AppState {
 
 /// A bound, ready-to-run server.
 pub struct Application {
+    first_start: Option<crate::staff::ops::FirstStart>,
     port: u16,
     server: Server,
     state: aweb::Data<AppState>,
@@ -41,6 +42,7 @@ impl Application {
         let port = listener.local_addr()?.port();
         crate::telemetry::metrics::install();
         let (store, search) = open_store(&config).await?;
+        let first_start = bootstrap_accounts(&store).await?;
         let search = Arc::new(search);
         crate::search::live::start(search.clone(), store.clone());
         if let Err(e) = crate::maintenance::backup::serve_control_socket(&config.data_dir, store.clone()) {
@@ -79,7 +81,17 @@ impl Application {
         .disable_signals()
         .listen(listener)?
         .run();
-        Ok(Application { port, server, state })
+        Ok(Application {
+            first_start,
+            port,
+            server,
+            state,
+        })
+    }
+
+    /// The admin login and token made because the store had no accounts, to print once.
+    pub fn first_start(&self) -> Option<&crate::staff::ops::FirstStart> {
+        self.first_start.as_ref()
     }
 
     pub fn port(&self) -> u16 {
@@ -142,6 +154,13 @@ async fn open_store(config: &Config) -> anyhow::Result<(Store, SearchIndex)> {
     .await?
 }
 
+/// Creates the first admin account and token in a store that has none.
+async fn bootstrap_accounts(store: &Store) -> anyhow::Result<Option<crate::staff::ops::FirstStart>> {
+    let store = store.clone();
+    // Hashing the password takes a few tens of milliseconds: off the async threads.
+    Ok(tokio::task::spawn_blocking(move || store.write(|tx| crate::staff::ops::bootstrap(tx))).await??)
+}
+
 /// Deletes idle carts every few minutes through the writer; stops when the app is gone.
 fn spawn_cart_sweeper(state: std::sync::Weak<AppState>) {
     tokio::spawn(async move {
@@ -159,24 +178,41 @@ fn spawn_cart_sweeper(state: std::sync::Weak<AppState>) {
     });
 }
 
-/// Resolves on Ctrl-C or SIGTERM (what systemd sends).
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Resolves on Ctrl-C or SIGTERM (what systemd sends). The handlers are installed when this is
+/// called, not when the future is first polled: call it before announcing the server, so a
+/// SIGTERM sent right after the announcement is a graceful stop rather than the default kill.
+pub fn shutdown_signal() -> impl Future<Output = ()> {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut sig) => {
-                sig.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
+    let (mut terminate, mut interrupt) = {
+        use tokio::signal::unix::{SignalKind, signal};
+        (
+            signal(SignalKind::terminate()).ok(),
+            signal(SignalKind::interrupt()).ok(),
+        )
     };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
+    async move {
+        #[cfg(unix)]
+        {
+            let term = async {
+                match terminate.as_mut() {
+                    Some(sig) => drop(sig.recv().await),
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            let int = async {
+                match interrupt.as_mut() {
+                    Some(sig) => drop(sig.recv().await),
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                () = term => {},
+                () = int => {},
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }

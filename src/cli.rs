@@ -63,6 +63,11 @@ pub enum Command {
     Backup { dest: PathBuf },
     /// Restore a backup directory (or store file) into an empty data dir.
     Restore { src: PathBuf },
+    /// Merchant API tokens.
+    Token {
+        #[command(subcommand)]
+        action: TokenAction,
+    },
     /// Check a stopped data dir: page checksums, every SKU's ledger against its stock, orders,
     /// and the search index against the store. Exit status 0 only when all is well.
     Verify,
@@ -112,9 +117,22 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Backup { dest } => backup(&config, &dest),
         Command::Restore { src } => restore(&config, &src),
         Command::Verify => verify(&config),
+        Command::Token { action } => token(&config, action),
         Command::Gen { products, seed, output } => generate(products, seed, output.as_deref()),
         Command::Config { example } => show_config(&config, example),
     }
+}
+
+#[derive(clap::Subcommand, Debug)]
+pub enum TokenAction {
+    /// Create a token and print it alone on stdout (it is stored hashed and shown only now).
+    Create {
+        /// Comma-separated: catalog, orders, stock, admin.
+        #[arg(long)]
+        scope: String,
+        #[arg(long, default_value = "created with storefront token create")]
+        label: String,
+    },
 }
 
 /// Runs `future` on a fresh multi-threaded runtime, which is shut down before returning.
@@ -132,12 +150,14 @@ fn serve(config: Config) -> anyhow::Result<ExitCode> {
     block_on(async {
         let data_dir = config.data_dir.clone();
         let app = Application::build(config).await?;
+        let stop = crate::app::shutdown_signal();
         println!(
             "storefront serving http://{} (data dir {})",
             app.state().config.bind_display(app.port()),
             data_dir.display()
         );
-        app.run_until_stopped().await?;
+        print_first_start(&app);
+        app.run_until(stop).await?;
         Ok(ExitCode::SUCCESS)
     })
 }
@@ -157,15 +177,29 @@ fn demo(mut config: Config, products: Option<u64>, seed: u64, bind: &str) -> any
     }
     block_on(async {
         let app = Application::build(config).await?;
+        let stop = crate::app::shutdown_signal();
         println!("demo store at http://{}", app.state().config.bind_display(app.port()));
         println!(
             "data dir {} is deleted when you stop the demo (Ctrl-C)",
             dir.path().display()
         );
-        app.run_until_stopped().await
+        print_first_start(&app);
+        app.run_until(stop).await
     })?;
     drop(dir);
     Ok(ExitCode::SUCCESS)
+}
+
+/// The credentials made at first start, shown this once (only hashes are stored).
+fn print_first_start(app: &Application) {
+    if let Some(first) = app.first_start() {
+        let url = format!("http://{}", app.state().config.bind_display(app.port()));
+        println!(
+            "back office: {url}/admin  login: {}  one-time password: {}",
+            first.username, first.password
+        );
+        println!("admin API token (shown once): {}", first.token);
+    }
 }
 
 /// Streams `gen` output through a pipe into the importer, so no catalog is held in memory.
@@ -270,6 +304,14 @@ fn restore(config: &Config, src: &Path) -> anyhow::Result<ExitCode> {
         "restored {products} products and {orders} orders into {}; the search index is rebuilt at the next start",
         config.data_dir.display()
     );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn token(config: &Config, action: TokenAction) -> anyhow::Result<ExitCode> {
+    let TokenAction::Create { scope, label } = action;
+    let scopes = crate::staff::Scopes::parse(&scope).map_err(|e| anyhow::anyhow!(e))?;
+    let token = crate::maintenance::backup::create_token(&config.data_dir, &config.store, scopes, &label)?;
+    println!("{token}");
     Ok(ExitCode::SUCCESS)
 }
 

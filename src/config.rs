@@ -110,6 +110,7 @@ pub struct HttpSettings {
     pub shutdown_timeout_secs: Option<u64>,
     pub request_timeout_secs: Option<u64>,
     pub metrics_token: Option<String>,
+    pub secure_cookies: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -175,6 +176,9 @@ pub struct HttpConfig {
     /// Lets a remote scraper read `/metrics` with `Authorization: Bearer …`; without it only
     /// loopback clients may.
     pub metrics_token: Option<String>,
+    /// The shop is served over HTTPS (by a proxy): cookies get `Secure` (and the session cookie
+    /// the `__Host-` prefix).
+    pub secure_cookies: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -263,6 +267,7 @@ impl Config {
                 shutdown_timeout: Duration::from_secs(settings.http.shutdown_timeout_secs.unwrap_or(30)),
                 request_timeout: Duration::from_secs(settings.http.request_timeout_secs.unwrap_or(15).clamp(1, 3600)),
                 metrics_token: settings.http.metrics_token.filter(|t| !t.is_empty()),
+                secure_cookies: settings.http.secure_cookies.unwrap_or(false),
             },
             store: StoreOptions {
                 cache_bytes: (cache_mb as usize) << 20,

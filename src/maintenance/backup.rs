@@ -19,14 +19,18 @@ use crate::store::{BackupReport, STORE_FILE, Store, StoreError, StoreOptions};
 pub const SOCKET: &str = "control.sock";
 
 #[derive(Serialize, Deserialize)]
-struct Request {
-    backup: PathBuf,
+#[serde(rename_all = "snake_case")]
+enum Request {
+    Backup(PathBuf),
+    CreateToken { scopes: String, label: String },
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize, Deserialize, Default)]
 struct Reply {
     ok: bool,
     error: Option<String>,
+    #[serde(default)]
+    token: Option<String>,
     bytes: u64,
     products: u64,
     orders: u64,
@@ -67,18 +71,47 @@ fn connect(data_dir: &Path) -> Option<UnixStream> {
     Some(stream)
 }
 
-fn ask_server(mut stream: UnixStream, dest_dir: &Path) -> anyhow::Result<BackupReport> {
-    let mut line = serde_json::to_string(&Request {
-        backup: backup_file(dest_dir),
-    })?;
+fn exchange(stream: &mut UnixStream, request: &Request) -> anyhow::Result<Reply> {
+    let mut line = serde_json::to_string(request)?;
     line.push('\n');
     stream.write_all(line.as_bytes())?;
     let mut answer = String::new();
     BufReader::new(stream).read_line(&mut answer)?;
     let reply: Reply = serde_json::from_str(&answer).context("the server's answer was not understood")?;
     if !reply.ok {
-        bail!("the server could not back up: {}", reply.error.unwrap_or_default());
+        bail!("the server refused: {}", reply.error.unwrap_or_default());
     }
+    Ok(reply)
+}
+
+/// `storefront token create`: through the running server if there is one, else directly.
+pub fn create_token(
+    data_dir: &Path,
+    options: &StoreOptions,
+    scopes: crate::staff::Scopes,
+    label: &str,
+) -> anyhow::Result<String> {
+    if let Some(mut stream) = connect(data_dir) {
+        let request = Request::CreateToken {
+            scopes: scopes.to_string(),
+            label: label.to_owned(),
+        };
+        return exchange(&mut stream, &request)?
+            .token
+            .context("the server sent no token");
+    }
+    let store = match Store::open(data_dir, options) {
+        Err(StoreError::InUse(_)) => bail!(
+            "a storefront server holds {} but its control socket ({SOCKET}) does not answer",
+            data_dir.display()
+        ),
+        other => other?,
+    };
+    Ok(store.write(|tx| crate::staff::ops::create_token(tx, scopes, label, "cli"))?)
+}
+
+fn ask_server(mut stream: UnixStream, dest_dir: &Path) -> anyhow::Result<BackupReport> {
+    let reply = exchange(&mut stream, &Request::Backup(backup_file(dest_dir)))?;
     Ok(BackupReport {
         bytes: reply.bytes,
         products: reply.products,
@@ -118,8 +151,8 @@ async fn answer(stream: tokio::net::UnixStream, store: Store) -> anyhow::Result<
     let mut line = String::new();
     tokio::io::BufReader::new(read).read_line(&mut line).await?;
     let reply = match serde_json::from_str::<Request>(&line) {
-        Ok(request) => {
-            let outcome = tokio::task::spawn_blocking(move || store.backup_to(&request.backup)).await?;
+        Ok(Request::Backup(path)) => {
+            let outcome = tokio::task::spawn_blocking(move || store.backup_to(&path)).await?;
             match outcome {
                 Ok(r) => {
                     tracing::info!(bytes = r.bytes, ms = r.millis, "backup written");
@@ -128,6 +161,25 @@ async fn answer(stream: tokio::net::UnixStream, store: Store) -> anyhow::Result<
                 Err(e) => reply_err(e.to_string()),
             }
         }
+        Ok(Request::CreateToken { scopes, label }) => match crate::staff::Scopes::parse(&scopes) {
+            Ok(scopes) => {
+                // Through the store's own write path; the socket is only reachable by the
+                // shop's own user (mode 0600), who could as well stop the server and run the CLI.
+                let outcome = tokio::task::spawn_blocking(move || {
+                    store.write(|tx| crate::staff::ops::create_token(tx, scopes, &label, "cli"))
+                })
+                .await?;
+                match outcome {
+                    Ok(token) => Reply {
+                        ok: true,
+                        token: Some(token),
+                        ..Reply::default()
+                    },
+                    Err(e) => reply_err(e.to_string()),
+                }
+            }
+            Err(e) => reply_err(e),
+        },
         Err(e) => reply_err(format!("bad request: {e}")),
     };
     let mut text = serde_json::to_string(&reply)?;
@@ -140,6 +192,7 @@ fn reply_ok(r: &BackupReport) -> Reply {
     Reply {
         ok: true,
         error: None,
+        token: None,
         bytes: r.bytes,
         products: r.products,
         orders: r.orders,
@@ -151,6 +204,7 @@ fn reply_err(error: String) -> Reply {
     Reply {
         ok: false,
         error: Some(error),
+        token: None,
         bytes: 0,
         products: 0,
         orders: 0,

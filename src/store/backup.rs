@@ -75,6 +75,11 @@ fn copy_all(from: &ReadTransaction, to: &WriteTransaction) -> Result<(), StoreEr
     copy(from, to, ORDERS_BY_TIME)?;
     copy(from, to, IDEMPOTENCY)?;
     copy(from, to, PROMO_USES)?;
+    copy(from, to, ACCOUNTS)?;
+    copy(from, to, SESSIONS)?;
+    copy(from, to, API_TOKENS)?;
+    copy(from, to, AUDIT)?;
+    copy(from, to, AUDIT_BY_SUBJECT)?;
     Ok(())
 }
 

@@ -9,6 +9,7 @@ use crate::cart::Cart;
 use crate::catalog::{Category, ListingEntry, Product};
 use crate::inventory::LedgerEntry;
 use crate::orders::{IdempotencyRecord, Order};
+use crate::staff::{Account, ApiToken, AuditEntry, Session};
 
 /// A consistent snapshot of the store. Cheap to create; hold it only as long as a request.
 pub struct ReadTx {
@@ -227,6 +228,96 @@ impl ReadTx {
 
     pub fn promo_uses(&self, code: &str) -> Result<u64, StoreError> {
         Ok(self.table(PROMO_USES)?.get(code)?.map_or(0, |v| v.value()))
+    }
+}
+
+impl ReadTx {
+    pub fn account(&self, username: &str) -> Result<Option<Account>, StoreError> {
+        self.table(ACCOUNTS)?
+            .get(username)?
+            .map(|v| decode(v.value()))
+            .transpose()
+    }
+
+    pub fn accounts(&self) -> Result<Vec<Account>, StoreError> {
+        let mut out = Vec::new();
+        for row in self.table(ACCOUNTS)?.iter()? {
+            out.push(decode(row?.1.value())?);
+        }
+        Ok(out)
+    }
+
+    pub fn session(&self, id_hash: &str) -> Result<Option<Session>, StoreError> {
+        self.table(SESSIONS)?
+            .get(id_hash)?
+            .map(|v| decode(v.value()))
+            .transpose()
+    }
+
+    pub fn api_token(&self, id: &str) -> Result<Option<ApiToken>, StoreError> {
+        self.table(API_TOKENS)?.get(id)?.map(|v| decode(v.value())).transpose()
+    }
+
+    pub fn api_tokens(&self) -> Result<Vec<ApiToken>, StoreError> {
+        let mut out = Vec::new();
+        for row in self.table(API_TOKENS)?.iter()? {
+            out.push(decode(row?.1.value())?);
+        }
+        Ok(out)
+    }
+
+    /// The newest audit entries, optionally only for one subject (`product:SKU`, `order:N`).
+    pub fn audit_log(&self, subject: Option<&str>, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
+        let log = self.table(AUDIT)?;
+        let mut out = Vec::new();
+        match subject {
+            None => {
+                for row in log.iter()?.rev().take(limit) {
+                    out.push(decode(row?.1.value())?);
+                }
+            }
+            Some(subject) => {
+                let index = self.table(AUDIT_BY_SUBJECT)?;
+                for row in index
+                    .range((subject, 0, 0)..=(subject, u64::MAX, u64::MAX))?
+                    .rev()
+                    .take(limit)
+                {
+                    let (_, at, seq) = row?.0.value();
+                    if let Some(bytes) = log.get((at, seq))? {
+                        out.push(decode(bytes.value())?);
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Orders newest first, optionally of one status, skipping `offset`.
+    pub fn orders_newest_first(
+        &self,
+        status: Option<crate::orders::Status>,
+        offset: usize,
+        limit: usize,
+    ) -> Result<(Vec<Order>, u64), StoreError> {
+        let by_time = self.table(ORDERS_BY_TIME)?;
+        let orders = self.table(ORDERS)?;
+        let (mut out, mut matched) = (Vec::new(), 0u64);
+        for row in by_time.iter()?.rev() {
+            let (key, _) = row?;
+            let Some(bytes) = orders.get(key.value().1)? else {
+                continue;
+            };
+            let order: Order = decode(bytes.value())?;
+            if status.is_some_and(|s| s != order.status) {
+                continue;
+            }
+            if matched as usize >= offset && out.len() < limit {
+                out.push(order);
+            }
+            matched += 1;
+        }
+        Ok((out, matched))
     }
 }
 

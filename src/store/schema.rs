@@ -43,6 +43,11 @@ pub(super) fn prepare(store: &Store) -> Result<(), StoreError> {
     txn.open_table(ORDERS_BY_TIME)?;
     txn.open_table(IDEMPOTENCY)?;
     txn.open_table(PROMO_USES)?;
+    txn.open_table(ACCOUNTS)?;
+    txn.open_table(SESSIONS)?;
+    txn.open_table(API_TOKENS)?;
+    txn.open_table(AUDIT)?;
+    txn.open_table(AUDIT_BY_SUBJECT)?;
     txn.commit()?;
     Ok(())
 }

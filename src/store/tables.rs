@@ -51,3 +51,18 @@ pub(crate) const IDEMPOTENCY: TableDefinition<&str, &[u8]> = TableDefinition::ne
 
 /// Promo code -> orders that used it; checked and counted in the checkout transaction.
 pub(crate) const PROMO_USES: TableDefinition<&str, u64> = TableDefinition::new("promo_uses");
+
+/// username -> `staff::Account`.
+pub(crate) const ACCOUNTS: TableDefinition<&str, &[u8]> = TableDefinition::new("accounts");
+
+/// SHA-256 (hex) of a session id -> `staff::Session`. The id itself is only in the cookie.
+pub(crate) const SESSIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("sessions");
+
+/// token id -> `staff::ApiToken` (holding the SHA-256 of its secret).
+pub(crate) const API_TOKENS: TableDefinition<&str, &[u8]> = TableDefinition::new("api_tokens");
+
+/// (time ms, sequence) -> `staff::AuditEntry`. Append-only.
+pub(crate) const AUDIT: TableDefinition<(u64, u64), &[u8]> = TableDefinition::new("audit_log");
+
+/// (subject, time ms, sequence) -> (): the audit log of one product or order.
+pub(crate) const AUDIT_BY_SUBJECT: TableDefinition<(&str, u64, u64), ()> = TableDefinition::new("audit_by_subject");

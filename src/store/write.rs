@@ -1,6 +1,6 @@
 //! Typed access to the tables inside one write transaction.
 
-use redb::{ReadableTable, Table, WriteTransaction};
+use redb::{ReadableTable, ReadableTableMetadata, Table, WriteTransaction};
 
 use super::codec::{decode, encode};
 use super::tables::*;
@@ -12,9 +12,11 @@ use crate::cart::Cart;
 use crate::catalog::{Category, ListingEntry, Product};
 use crate::inventory::LedgerEntry;
 use crate::orders::{IdempotencyRecord, Order};
+use crate::staff::{Account, ApiToken, AuditEntry, Session};
 
 /// The tables of one write transaction, opened once. Obtain one through `Store::write`.
 pub struct WriteTx<'t> {
+    txn: &'t WriteTransaction,
     meta: Table<'t, &'static str, u64>,
     products: Table<'t, &'static str, &'static [u8]>,
     stock: Table<'t, &'static str, u64>,
@@ -41,6 +43,7 @@ pub struct WriteTx<'t> {
 impl<'t> WriteTx<'t> {
     pub(super) fn open(txn: &'t WriteTransaction) -> Result<WriteTx<'t>, StoreError> {
         Ok(WriteTx {
+            txn,
             meta: txn.open_table(META)?,
             products: txn.open_table(PRODUCTS)?,
             stock: txn.open_table(STOCK)?,
@@ -244,6 +247,63 @@ impl<'t> WriteTx<'t> {
     pub fn count_promo_use(&mut self, code: &str) -> Result<(), StoreError> {
         let uses = self.promo_uses(code)? + 1;
         self.promo_uses.insert(code, uses)?;
+        Ok(())
+    }
+
+    pub fn account(&self, username: &str) -> Result<Option<Account>, StoreError> {
+        let table = self.txn.open_table(ACCOUNTS)?;
+        let found = table.get(username)?.map(|v| decode(v.value())).transpose();
+        found
+    }
+
+    pub fn put_account(&mut self, account: &Account) -> Result<(), StoreError> {
+        self.txn
+            .open_table(ACCOUNTS)?
+            .insert(account.username.as_str(), encode(account)?.as_slice())?;
+        Ok(())
+    }
+
+    pub fn has_accounts(&self) -> Result<bool, StoreError> {
+        Ok(!self.txn.open_table(ACCOUNTS)?.is_empty()?)
+    }
+
+    pub fn put_session(&mut self, id_hash: &str, session: &Session) -> Result<(), StoreError> {
+        self.txn
+            .open_table(SESSIONS)?
+            .insert(id_hash, encode(session)?.as_slice())?;
+        Ok(())
+    }
+
+    pub fn remove_session(&mut self, id_hash: &str) -> Result<(), StoreError> {
+        self.txn.open_table(SESSIONS)?.remove(id_hash)?;
+        Ok(())
+    }
+
+    pub fn api_token(&self, id: &str) -> Result<Option<ApiToken>, StoreError> {
+        let table = self.txn.open_table(API_TOKENS)?;
+        let found = table.get(id)?.map(|v| decode(v.value())).transpose();
+        found
+    }
+
+    pub fn put_api_token(&mut self, token: &ApiToken) -> Result<(), StoreError> {
+        self.txn
+            .open_table(API_TOKENS)?
+            .insert(token.id.as_str(), encode(token)?.as_slice())?;
+        Ok(())
+    }
+
+    /// Appends to the audit log (and its per-subject index).
+    pub fn audit(&mut self, entry: &AuditEntry) -> Result<(), StoreError> {
+        let mut log = self.txn.open_table(AUDIT)?;
+        let seq = log
+            .range((entry.at_ms, 0)..=(entry.at_ms, u64::MAX))?
+            .next_back()
+            .transpose()?
+            .map_or(0, |(k, _)| k.value().1 + 1);
+        log.insert((entry.at_ms, seq), encode(entry)?.as_slice())?;
+        self.txn
+            .open_table(AUDIT_BY_SUBJECT)?
+            .insert((entry.subject.as_str(), entry.at_ms, seq), ())?;
         Ok(())
     }
 }

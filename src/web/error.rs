@@ -28,6 +28,8 @@ pub enum ErrorCode {
     PaymentDeclined,
     Busy,
     Forbidden,
+    Unauthorized,
+    Conflict,
     RequestTimeout,
     PayloadTooLarge,
     Unavailable,
@@ -49,6 +51,8 @@ impl ErrorCode {
             ErrorCode::PaymentDeclined => StatusCode::PAYMENT_REQUIRED,
             ErrorCode::Busy => StatusCode::SERVICE_UNAVAILABLE,
             ErrorCode::Forbidden => StatusCode::FORBIDDEN,
+            ErrorCode::Unauthorized => StatusCode::UNAUTHORIZED,
+            ErrorCode::Conflict => StatusCode::CONFLICT,
             ErrorCode::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -74,6 +78,8 @@ impl ErrorCode {
             ErrorCode::PaymentDeclined => "payment_declined",
             ErrorCode::Busy => "busy",
             ErrorCode::Forbidden => "forbidden",
+            ErrorCode::Unauthorized => "unauthorized",
+            ErrorCode::Conflict => "conflict",
             ErrorCode::RequestTimeout => "request_timeout",
             ErrorCode::PayloadTooLarge => "payload_too_large",
             ErrorCode::Unavailable => "unavailable",
@@ -201,6 +207,12 @@ impl From<AppError> for ApiError {
     }
 }
 
+impl From<WriteError> for ApiError {
+    fn from(e: WriteError) -> Self {
+        ApiError(e.into())
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         ApiError(e.into())
@@ -220,6 +232,9 @@ impl ResponseError for ApiError {
 
     fn error_response(&self) -> HttpResponse {
         let mut res = HttpResponse::build(self.status_code());
+        if self.0.code == ErrorCode::Unauthorized {
+            res.insert_header(("WWW-Authenticate", "Bearer realm=\"storefront\""));
+        }
         if self.0.code == ErrorCode::Busy {
             res.insert_header(("Retry-After", "1"));
         } else if self.0.code.status() == StatusCode::SERVICE_UNAVAILABLE {

@@ -13,6 +13,7 @@ pub mod openapi;
 pub mod ops;
 pub mod pages;
 pub mod sales;
+pub mod staff_auth;
 pub mod views;
 pub mod visitor;
 

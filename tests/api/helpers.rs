@@ -29,6 +29,9 @@ pub struct TestApp {
     pub client: reqwest::Client,
     /// The server's own store handle, for changes a test makes behind the server's back.
     pub store: Store,
+    /// The admin API token made at first start.
+    pub admin_token: String,
+    pub admin_password: String,
     _dir: TempDir,
 }
 
@@ -68,6 +71,7 @@ pub async fn spawn_configured(configure: impl FnOnce(&mut Config), prepare: impl
     }
     let app = Application::build(config).await.expect("app builds");
     let store = app.state().store.clone();
+    let first = app.first_start().expect("a fresh store gets an admin").clone();
     let addr = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
     let client = reqwest::Client::builder()
@@ -78,6 +82,8 @@ pub async fn spawn_configured(configure: impl FnOnce(&mut Config), prepare: impl
         addr,
         client,
         store,
+        admin_token: first.token,
+        admin_password: first.password,
         _dir: dir,
     }
 }

@@ -1,6 +1,7 @@
 //! Black-box tests: through HTTP on a random port with a temp data dir, and through the built
 //! binary. One test binary; modules by feature area.
 
+mod admin;
 mod catalog;
 mod checkout;
 mod checkout_pages;

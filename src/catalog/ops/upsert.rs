@@ -25,6 +25,40 @@ pub fn upsert(tx: &mut WriteTx<'_>, record: ProductRecord, actor: &str) -> Resul
     Ok(outcome)
 }
 
+/// Deletes a product and its rows in the secondary tables; its stock goes to zero with a ledger
+/// entry (the ledger keeps the history). Returns the product that was removed.
+pub fn remove(tx: &mut WriteTx<'_>, sku: &str, actor: &str) -> Result<Option<Product>, StoreError> {
+    let Some(product) = tx.product(sku)? else {
+        return Ok(None);
+    };
+    let mut batch = Batch::default();
+    if let Some(path) = &product.category {
+        batch.count(path, -1);
+        tx.remove_category_item(&path.slug(), sku)?;
+    }
+    if let Some(group) = &product.group {
+        tx.set_group_member(group, sku, false)?;
+    }
+    if product.popularity > 0 {
+        tx.set_popularity(sku, Some(product.popularity), None)?;
+    }
+    if product.featured {
+        tx.set_featured(sku, false)?;
+    }
+    inventory::clear(
+        tx,
+        sku,
+        &Change {
+            reason: "product deleted",
+            actor,
+        },
+    )?;
+    tx.remove_product(sku)?;
+    tx.catalog_changed(sku);
+    batch.finish(tx)?;
+    Ok(Some(product))
+}
+
 /// Upserts many products in one transaction, adjusting each category's count once at the end
 /// rather than once per product.
 #[derive(Default)]

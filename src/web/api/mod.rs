@@ -1,5 +1,6 @@
 //! The JSON API under `/api/v1`.
 
+mod admin;
 mod carts;
 mod checkout;
 mod products;
@@ -29,6 +30,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .app_data(query_config())
             .app_data(path_config())
             .configure(products::configure)
+            .configure(admin::configure)
             .configure(carts::configure)
             .configure(checkout::configure)
             .configure(search::configure)

@@ -1,0 +1,175 @@
+//! The back office's changes, each taking proof of its scope (`Staff<…>`) and each recorded in
+//! the audit log with who, when, what, and the state before and after.
+
+use crate::catalog::export::Line;
+use crate::catalog::ops::{self as catalog, Upserted};
+use crate::catalog::{Product, ProductRecord};
+use crate::domain::now_ms;
+use crate::inventory::{self, Change, LedgerEntry, Shortfall};
+use crate::orders::{Order, Shipment, Status, Transition, TransitionError};
+use crate::staff::{Admin, Catalog, Orders, Scopes, Staff, Stock, ops as staff};
+use crate::store::{StoreError, WriteTx};
+
+/// Why a stock change was refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum StockRefusal {
+    #[error("no product has SKU {0}")]
+    UnknownSku(String),
+    #[error("{0}")]
+    BelowZero(Shortfall),
+}
+
+pub fn put_product(tx: &mut WriteTx<'_>, who: &Staff<Catalog>, record: ProductRecord) -> Result<Upserted, StoreError> {
+    let sku = record.product.sku.as_str().to_owned();
+    let before = snapshot(tx, &sku)?;
+    let outcome = catalog::upsert(tx, record, who.actor())?;
+    if outcome != Upserted::Unchanged {
+        let after = snapshot(tx, &sku)?;
+        let action = if outcome == Upserted::Created {
+            "product.create"
+        } else {
+            "product.update"
+        };
+        staff::record(tx, who.actor(), action, &format!("product:{sku}"), &before, &after)?;
+    }
+    Ok(outcome)
+}
+
+pub fn delete_product(tx: &mut WriteTx<'_>, who: &Staff<Catalog>, sku: &str) -> Result<Option<Product>, StoreError> {
+    let before = snapshot(tx, sku)?;
+    let removed = catalog::remove(tx, sku, who.actor())?;
+    if removed.is_some() {
+        staff::record(
+            tx,
+            who.actor(),
+            "product.delete",
+            &format!("product:{sku}"),
+            &before,
+            "",
+        )?;
+    }
+    Ok(removed)
+}
+
+/// Adds `delta` units (negative to take) with a reason for the ledger.
+pub fn adjust_stock(
+    tx: &mut WriteTx<'_>,
+    who: &Staff<Stock>,
+    sku: &str,
+    delta: i64,
+    reason: &str,
+) -> Result<Result<LedgerEntry, StockRefusal>, StoreError> {
+    if tx.product(sku)?.is_none() {
+        return Ok(Err(StockRefusal::UnknownSku(sku.to_owned())));
+    }
+    let before = tx.stock(sku)?;
+    let why = Change {
+        reason,
+        actor: who.actor(),
+    };
+    match inventory::adjust(tx, sku, delta, &why)? {
+        Ok(entry) => {
+            stock_changed(tx, who.actor(), sku, before, entry.balance, reason)?;
+            Ok(Ok(entry))
+        }
+        Err(short) => Ok(Err(StockRefusal::BelowZero(short))),
+    }
+}
+
+/// Sets stock to a counted quantity.
+pub fn set_stock(
+    tx: &mut WriteTx<'_>,
+    who: &Staff<Stock>,
+    sku: &str,
+    quantity: u64,
+    reason: &str,
+) -> Result<Result<Option<LedgerEntry>, StockRefusal>, StoreError> {
+    if tx.product(sku)?.is_none() {
+        return Ok(Err(StockRefusal::UnknownSku(sku.to_owned())));
+    }
+    let before = tx.stock(sku)?;
+    let why = Change {
+        reason,
+        actor: who.actor(),
+    };
+    let entry = inventory::set(tx, sku, quantity, &why)?;
+    if entry.is_some() {
+        stock_changed(tx, who.actor(), sku, before, quantity, reason)?;
+    }
+    Ok(Ok(entry))
+}
+
+fn stock_changed(
+    tx: &mut WriteTx<'_>,
+    actor: &str,
+    sku: &str,
+    before: u64,
+    after: u64,
+    reason: &str,
+) -> Result<(), StoreError> {
+    if (before == 0) != (after == 0) {
+        tx.catalog_changed(sku);
+    }
+    staff::record(
+        tx,
+        actor,
+        "stock.change",
+        &format!("product:{sku}"),
+        &format!("{{\"stock\":{before}}}"),
+        &serde_json::json!({"stock": after, "reason": reason}).to_string(),
+    )
+}
+
+pub fn transition_order(
+    tx: &mut WriteTx<'_>,
+    who: &Staff<Orders>,
+    number: &str,
+    to: Status,
+    shipment: Option<Shipment>,
+    note: &str,
+) -> Result<Result<Order, TransitionError>, StoreError> {
+    let before = tx.order(number)?.map(|o| o.status);
+    let outcome = crate::orders::transition(
+        tx,
+        number,
+        Transition {
+            to,
+            actor: who.actor().to_owned(),
+            note: note.to_owned(),
+            shipment,
+        },
+        now_ms(),
+    )?;
+    if let (Ok(order), Some(before)) = (&outcome, before) {
+        staff::record(
+            tx,
+            who.actor(),
+            "order.transition",
+            &format!("order:{number}"),
+            &format!("{{\"status\":\"{before}\"}}"),
+            &format!("{{\"status\":\"{}\",\"restocked\":{}}}", order.status, order.restocked),
+        )?;
+    }
+    Ok(outcome)
+}
+
+pub fn create_token(
+    tx: &mut WriteTx<'_>,
+    who: &Staff<Admin>,
+    scopes: Scopes,
+    label: &str,
+) -> Result<String, StoreError> {
+    staff::create_token(tx, scopes, label, who.actor())
+}
+
+pub fn revoke_token(tx: &mut WriteTx<'_>, who: &Staff<Admin>, id: &str) -> Result<bool, StoreError> {
+    staff::revoke_token(tx, id, who.actor())
+}
+
+/// The product as an import line (JSON), or empty when there is none.
+fn snapshot(tx: &WriteTx<'_>, sku: &str) -> Result<String, StoreError> {
+    Ok(match tx.product(sku)? {
+        Some(p) => serde_json::to_string(&Line::new(&p, tx.stock(sku)?)).unwrap_or_default(),
+        None => String::new(),
+    })
+}

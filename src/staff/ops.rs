@@ -1,0 +1,171 @@
+//! Back-office use cases that run in store transactions: first-start bootstrap, tokens,
+//! sessions, password changes, and the audit log.
+
+use crate::domain::{now_ms, random_token};
+use crate::store::{ReadTx, StoreError, WriteTx};
+
+use super::model::{Account, ApiToken, AuditEntry, Scopes, Session};
+use super::secrets;
+
+/// Back-office sessions end after this long without a request…
+pub const SESSION_IDLE_MS: u64 = 2 * 3_600_000;
+/// …and after this long in any case.
+pub const SESSION_MAX_MS: u64 = 12 * 3_600_000;
+
+/// What a first start prints, once.
+#[derive(Clone, Debug)]
+pub struct FirstStart {
+    pub username: String,
+    pub password: String,
+    pub token: String,
+}
+
+/// Creates the `admin` account (with a generated password that must be changed) and an admin
+/// API token when the store has no accounts yet.
+pub fn bootstrap(tx: &mut WriteTx<'_>) -> Result<Option<FirstStart>, StoreError> {
+    if tx.has_accounts()? {
+        return Ok(None);
+    }
+    let password = secrets::new_password();
+    let account = Account {
+        username: "admin".into(),
+        scopes: Scopes::all(),
+        password_hash: secrets::hash_password(&password),
+        must_change_password: true,
+        created_ms: now_ms(),
+    };
+    tx.put_account(&account)?;
+    let token = create_token(tx, Scopes::all(), "first start", "system")?;
+    record(
+        tx,
+        "system",
+        "account.create",
+        "account:admin",
+        "",
+        "{\"scopes\":\"admin\"}",
+    )?;
+    Ok(Some(FirstStart {
+        username: account.username,
+        password,
+        token,
+    }))
+}
+
+/// A new API token; returns the only copy of its secret.
+pub fn create_token(tx: &mut WriteTx<'_>, scopes: Scopes, label: &str, actor: &str) -> Result<String, StoreError> {
+    let (id, secret, shown) = secrets::new_token();
+    tx.put_api_token(&ApiToken {
+        id: id.clone(),
+        secret_sha256: secrets::sha256(&secret),
+        scopes,
+        label: label.chars().take(100).collect(),
+        created_ms: now_ms(),
+        revoked: false,
+    })?;
+    record(
+        tx,
+        actor,
+        "token.create",
+        &format!("token:{id}"),
+        "",
+        &format!("{{\"scopes\":\"{scopes}\"}}"),
+    )?;
+    Ok(shown)
+}
+
+/// Revokes a token; `false` when there is no such token.
+pub fn revoke_token(tx: &mut WriteTx<'_>, id: &str, actor: &str) -> Result<bool, StoreError> {
+    let Some(mut token) = tx.api_token(id)? else {
+        return Ok(false);
+    };
+    token.revoked = true;
+    tx.put_api_token(&token)?;
+    record(tx, actor, "token.revoke", &format!("token:{id}"), "", "")?;
+    Ok(true)
+}
+
+/// The live token a bearer string names, if its secret matches.
+pub fn token_for(read: &ReadTx, bearer: &str) -> Result<Option<ApiToken>, StoreError> {
+    let Some((id, secret)) = secrets::parse_token(bearer.trim()) else {
+        return Ok(None);
+    };
+    Ok(read
+        .api_token(id)?
+        .filter(|t| !t.revoked && secrets::same_secret(secret, &t.secret_sha256)))
+}
+
+/// Starts a session for a signed-in account; returns the cookie value.
+pub fn start_session(tx: &mut WriteTx<'_>, username: &str) -> Result<String, StoreError> {
+    let id = random_token(20);
+    let now = now_ms();
+    tx.put_session(
+        &session_key(&id),
+        &Session {
+            username: username.to_owned(),
+            csrf: random_token(20),
+            created_ms: now,
+            last_seen_ms: now,
+        },
+    )?;
+    record(
+        tx,
+        &format!("admin:{username}"),
+        "session.login",
+        &format!("account:{username}"),
+        "",
+        "",
+    )?;
+    Ok(id)
+}
+
+pub fn end_session(tx: &mut WriteTx<'_>, cookie: &str) -> Result<(), StoreError> {
+    tx.remove_session(&session_key(cookie))
+}
+
+/// The live session a cookie names, with its account.
+pub fn session_for(read: &ReadTx, cookie: &str, now: u64) -> Result<Option<(Session, Account)>, StoreError> {
+    let Some(session) = read.session(&session_key(cookie))? else {
+        return Ok(None);
+    };
+    let fresh = now.saturating_sub(session.last_seen_ms) < SESSION_IDLE_MS
+        && now.saturating_sub(session.created_ms) < SESSION_MAX_MS;
+    if !fresh {
+        return Ok(None);
+    }
+    Ok(read.account(&session.username)?.map(|account| (session, account)))
+}
+
+/// Sets a new password (already hashed off the writer thread).
+pub fn set_password(tx: &mut WriteTx<'_>, username: &str, hash: String, actor: &str) -> Result<bool, StoreError> {
+    let Some(mut account) = tx.account(username)? else {
+        return Ok(false);
+    };
+    account.password_hash = hash;
+    account.must_change_password = false;
+    tx.put_account(&account)?;
+    record(tx, actor, "account.password", &format!("account:{username}"), "", "")?;
+    Ok(true)
+}
+
+/// Appends one change to the audit log.
+pub fn record(
+    tx: &mut WriteTx<'_>,
+    actor: &str,
+    action: &str,
+    subject: &str,
+    before: &str,
+    after: &str,
+) -> Result<(), StoreError> {
+    tx.audit(&AuditEntry {
+        at_ms: now_ms(),
+        actor: actor.to_owned(),
+        action: action.to_owned(),
+        subject: subject.to_owned(),
+        before: before.to_owned(),
+        after: after.to_owned(),
+    })
+}
+
+fn session_key(cookie: &str) -> String {
+    secrets::sha256(cookie).iter().map(|b| format!("{b:02x}")).collect()
+}

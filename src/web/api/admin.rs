@@ -1,0 +1,421 @@
+//! The merchant API under `/api/v1/admin`. Every handler takes `Staff<Scope>`, so its scope is
+//! checked before it runs (401 without a valid credential, 403 without the scope).
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::checkout::OrderJson;
+use crate::app::AppState;
+use crate::catalog::export::Line;
+use crate::catalog::import::Format;
+use crate::catalog::ops::{self as catalog, Upserted};
+use crate::domain::{format_utc, normalize_order_number, now_ms};
+use crate::merchant::{self, StockRefusal};
+use crate::orders::{Shipment, Status, TransitionError};
+use crate::staff::{Admin, Catalog, Orders, Scopes, Staff, Stock};
+use crate::web::{ApiError, AppError, ErrorCode, blocking};
+
+/// The largest catalog file `POST /admin/import` takes in one request.
+const IMPORT_LIMIT: usize = 64 << 20;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    use super::resource;
+    cfg.service(
+        resource("/admin/products/{sku}")
+            .route(web::put().to(put_product))
+            .route(web::delete().to(delete_product)),
+    )
+    .service(resource("/admin/import").route(web::post().to(import)))
+    .service(resource("/admin/stock/{sku}/adjust").route(web::post().to(adjust_stock)))
+    .service(resource("/admin/stock/{sku}").route(web::put().to(set_stock)))
+    .service(resource("/admin/stock/{sku}/ledger").route(crate::web::read().to(ledger)))
+    .service(resource("/admin/orders").route(crate::web::read().to(orders)))
+    .service(resource("/admin/orders/{number}").route(crate::web::read().to(order)))
+    .service(resource("/admin/orders/{number}/transition").route(web::post().to(transition)))
+    .service(
+        resource("/admin/tokens")
+            .route(crate::web::read().to(tokens))
+            .route(web::post().to(create_token)),
+    )
+    .service(resource("/admin/tokens/{id}").route(web::delete().to(revoke_token)))
+    .service(resource("/admin/audit").route(crate::web::read().to(audit)));
+}
+
+fn ok(body: serde_json::Value) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(body)
+}
+
+fn invalid(message: impl Into<String>) -> ApiError {
+    AppError::new(ErrorCode::InvalidInput, message).into()
+}
+
+async fn put_product(
+    who: Staff<Catalog>,
+    state: web::Data<AppState>,
+    sku: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let text = std::str::from_utf8(&body).map_err(|_| invalid("the body is not UTF-8"))?;
+    let record = crate::catalog::import::parse_json_line(text, now_ms()).map_err(invalid)?;
+    if record.product.sku.as_str() != sku.as_str() {
+        return Err(invalid(format!(
+            "the body's sku {:?} differs from the URL's {:?}",
+            record.product.sku.as_str(),
+            sku.as_str()
+        )));
+    }
+    let outcome = state
+        .writer
+        .run(move |tx| merchant::put_product(tx, &who, record))
+        .await?;
+    let result = match outcome {
+        Upserted::Created => "created",
+        Upserted::Updated => "updated",
+        Upserted::Unchanged => "unchanged",
+    };
+    let item = product_json(&state, sku.into_inner()).await?;
+    let status = if outcome == Upserted::Created {
+        HttpResponse::Created()
+    } else {
+        HttpResponse::Ok()
+    }
+    .insert_header(("Cache-Control", "no-store"))
+    .json(json!({"result": result, "product": item}));
+    Ok(status)
+}
+
+async fn product_json(state: &AppState, sku: String) -> Result<serde_json::Value, ApiError> {
+    let store = state.store.clone();
+    let item = blocking(move || Ok(catalog::item(&store, &sku)?)).await?;
+    Ok(item.map_or(serde_json::Value::Null, |i| {
+        serde_json::to_value(Line::new(&i.product, i.stock)).unwrap_or_default()
+    }))
+}
+
+async fn delete_product(
+    who: Staff<Catalog>,
+    state: web::Data<AppState>,
+    sku: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let key = sku.clone();
+    let removed = state
+        .writer
+        .run(move |tx| merchant::delete_product(tx, &who, &key))
+        .await?;
+    match removed {
+        Some(_) => Ok(ok(json!({"deleted": sku.as_str()}))),
+        None => Err(AppError::product_not_found(&sku).into()),
+    }
+}
+
+/// JSON Lines, or CSV when the Content-Type says `text/csv`. Runs in batches beside checkouts.
+async fn import(
+    who: Staff<Catalog>,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let body = match payload.to_bytes_limited(IMPORT_LIMIT).await {
+        Ok(Ok(body)) => body,
+        Ok(Err(e)) => return Err(AppError::new(ErrorCode::BadRequest, format!("request body: {e}")).into()),
+        Err(_) => {
+            return Err(AppError::new(
+                ErrorCode::PayloadTooLarge,
+                format!("send at most {} MiB per import request", IMPORT_LIMIT >> 20),
+            )
+            .into());
+        }
+    };
+    let csv = req
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("text/csv"));
+    let format = if csv { Format::Csv } else { Format::JsonLines };
+    let store = state.store.clone();
+    let actor = who.actor().to_owned();
+    let report = blocking(move || {
+        catalog::import(&store, &body[..], format, &actor, &mut |_| {})
+            .map_err(|e| AppError::new(ErrorCode::InvalidInput, e.to_string()))
+    })
+    .await?;
+    let summary = json!({"created": report.created, "updated": report.updated, "unchanged": report.unchanged,
+        "rejected": report.rejected.len()});
+    let actor = who.actor().to_owned();
+    state
+        .writer
+        .run(move |tx| crate::staff::ops::record(tx, &actor, "catalog.import", "catalog", "", &summary.to_string()))
+        .await?;
+    Ok(ok(json!({
+        "created": report.created,
+        "updated": report.updated,
+        "unchanged": report.unchanged,
+        "rejected": report.rejected.iter().map(|r| json!({"line": r.line, "message": r.message})).collect::<Vec<_>>(),
+    })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Adjust {
+    delta: i64,
+    reason: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SetStock {
+    quantity: u64,
+    reason: String,
+}
+
+fn reason(text: &str) -> Result<String, ApiError> {
+    let text = text.trim();
+    if text.is_empty() || text.chars().count() > 200 {
+        return Err(invalid(
+            "give a reason of 1 to 200 characters (it goes in the stock ledger)",
+        ));
+    }
+    Ok(text.to_owned())
+}
+
+fn stock_refusal(refusal: StockRefusal) -> ApiError {
+    match refusal {
+        StockRefusal::UnknownSku(sku) => AppError::product_not_found(&sku).into(),
+        StockRefusal::BelowZero(short) => AppError::new(ErrorCode::Conflict, short.to_string())
+            .with_details(json!([{"sku": short.sku, "requested": short.requested, "available": short.available}]))
+            .into(),
+    }
+}
+
+async fn adjust_stock(
+    who: Staff<Stock>,
+    state: web::Data<AppState>,
+    sku: web::Path<String>,
+    body: web::Json<Adjust>,
+) -> Result<HttpResponse, ApiError> {
+    let why = reason(&body.reason)?;
+    let (key, delta) = (sku.into_inner(), body.delta);
+    let outcome = state
+        .writer
+        .run(move |tx| merchant::adjust_stock(tx, &who, &key, delta, &why))
+        .await?;
+    let entry = outcome.map_err(stock_refusal)?;
+    Ok(ok(json!({"stock": entry.balance, "delta": entry.delta})))
+}
+
+async fn set_stock(
+    who: Staff<Stock>,
+    state: web::Data<AppState>,
+    sku: web::Path<String>,
+    body: web::Json<SetStock>,
+) -> Result<HttpResponse, ApiError> {
+    let why = reason(&body.reason)?;
+    let (key, quantity) = (sku.into_inner(), body.quantity);
+    if quantity > i64::MAX as u64 {
+        return Err(invalid("quantity is too large"));
+    }
+    let outcome = state
+        .writer
+        .run(move |tx| merchant::set_stock(tx, &who, &key, quantity, &why))
+        .await?;
+    let entry = outcome.map_err(stock_refusal)?;
+    Ok(ok(json!({"stock": quantity, "changed": entry.is_some()})))
+}
+
+async fn ledger(
+    _who: Staff<Stock>,
+    state: web::Data<AppState>,
+    sku: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let store = state.store.clone();
+    let key = sku.clone();
+    let (exists, entries) = blocking(move || {
+        let read = store.read()?;
+        Ok((read.product(&key)?.is_some(), read.ledger(&key)?))
+    })
+    .await?;
+    if !exists && entries.is_empty() {
+        return Err(AppError::product_not_found(&sku).into());
+    }
+    let entries: Vec<_> = entries
+        .iter()
+        .map(|e| json!({"at": format_utc(e.at_ms), "delta": e.delta, "balance": e.balance, "reason": e.reason, "actor": e.actor}))
+        .collect();
+    Ok(ok(json!({"sku": sku.as_str(), "entries": entries})))
+}
+
+#[derive(Deserialize)]
+struct OrderQuery {
+    status: Option<String>,
+    page: Option<u32>,
+}
+
+async fn orders(
+    _who: Staff<Orders>,
+    state: web::Data<AppState>,
+    q: web::Query<OrderQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let status = match q.status.as_deref().filter(|s| !s.is_empty()) {
+        Some(s) => Some(s.parse::<Status>().map_err(|e| invalid(e.to_string()))?),
+        None => None,
+    };
+    let page = crate::catalog::PageRequest::new(q.page, Some(50), 50);
+    let store = state.store.clone();
+    let (list, total) = blocking(move || {
+        Ok(store
+            .read()?
+            .orders_newest_first(status, page.offset(), page.per_page as usize)?)
+    })
+    .await?;
+    Ok(ok(json!({
+        "total": total,
+        "page": page.page,
+        "per_page": page.per_page,
+        "orders": list.iter().map(OrderJson::new).collect::<Vec<_>>(),
+    })))
+}
+
+async fn find_order(state: &AppState, number: &str) -> Result<crate::orders::Order, ApiError> {
+    let not_found = || ApiError(AppError::new(ErrorCode::OrderNotFound, format!("no order {number:?}")));
+    let key = normalize_order_number(number).ok_or_else(not_found)?;
+    let store = state.store.clone();
+    blocking(move || Ok(store.read()?.order(&key)?))
+        .await?
+        .ok_or_else(not_found)
+}
+
+async fn order(
+    _who: Staff<Orders>,
+    state: web::Data<AppState>,
+    number: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let order = find_order(&state, &number).await?;
+    let mut body = serde_json::to_value(OrderJson::new(&order)).unwrap_or_default();
+    body["next_statuses"] = json!(
+        order
+            .status
+            .next(crate::orders::transition::was_paid(&order))
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+    );
+    Ok(ok(body))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TransitionBody {
+    to: String,
+    carrier: Option<String>,
+    tracking_number: Option<String>,
+    #[serde(default)]
+    note: String,
+}
+
+async fn transition(
+    who: Staff<Orders>,
+    state: web::Data<AppState>,
+    number: web::Path<String>,
+    body: web::Json<TransitionBody>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let to: Status = body
+        .to
+        .parse()
+        .map_err(|e: crate::orders::UnknownStatus| invalid(e.to_string()))?;
+    let key = find_order(&state, &number).await?.number;
+    let shipment = match (body.carrier, body.tracking_number) {
+        (Some(carrier), Some(tracking_number)) => Some(Shipment {
+            carrier: carrier.chars().take(100).collect(),
+            tracking_number: tracking_number.chars().take(100).collect(),
+        }),
+        _ => None,
+    };
+    let note: String = body.note.chars().take(500).collect();
+    let outcome = state
+        .writer
+        .run(move |tx| merchant::transition_order(tx, &who, &key, to, shipment, &note))
+        .await?;
+    match outcome {
+        Ok(order) => Ok(ok(serde_json::to_value(OrderJson::new(&order)).unwrap_or_default())),
+        Err(TransitionError::NotFound(n)) => {
+            Err(AppError::new(ErrorCode::OrderNotFound, format!("no order {n}")).into())
+        }
+        Err(e @ TransitionError::NotAllowed { .. }) => Err(AppError::new(ErrorCode::Conflict, e.to_string()).into()),
+        Err(e @ TransitionError::ShipmentRequired) => Err(invalid(e.to_string())),
+    }
+}
+
+async fn tokens(_who: Staff<Admin>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let store = state.store.clone();
+    let list = blocking(move || Ok(store.read()?.api_tokens()?)).await?;
+    Ok(ok(json!({"tokens": list.iter().map(|t| json!({
+        "id": t.id, "scopes": t.scopes.to_string(), "label": t.label,
+        "created_at": format_utc(t.created_ms), "revoked": t.revoked,
+    })).collect::<Vec<_>>()})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewToken {
+    scopes: String,
+    #[serde(default)]
+    label: String,
+}
+
+async fn create_token(
+    who: Staff<Admin>,
+    state: web::Data<AppState>,
+    body: web::Json<NewToken>,
+) -> Result<HttpResponse, ApiError> {
+    let scopes = Scopes::parse(&body.scopes).map_err(invalid)?;
+    let label = body.label.clone();
+    let token = state
+        .writer
+        .run(move |tx| merchant::create_token(tx, &who, scopes, &label))
+        .await?;
+    Ok(HttpResponse::Created()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(json!({"token": token, "scopes": scopes.to_string(), "note": "shown once; store it now"})))
+}
+
+async fn revoke_token(
+    who: Staff<Admin>,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let key = id.clone();
+    if state
+        .writer
+        .run(move |tx| merchant::revoke_token(tx, &who, &key))
+        .await?
+    {
+        Ok(ok(json!({"revoked": id.as_str()})))
+    } else {
+        Err(AppError::new(ErrorCode::NotFound, format!("no token {:?}", id.as_str())).into())
+    }
+}
+
+#[derive(Deserialize)]
+struct AuditQuery {
+    subject: Option<String>,
+    limit: Option<usize>,
+}
+
+async fn audit(
+    _who: Staff<Admin>,
+    state: web::Data<AppState>,
+    q: web::Query<AuditQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let store = state.store.clone();
+    let subject = q.subject.clone().filter(|s| !s.is_empty());
+    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
+    let entries = blocking(move || Ok(store.read()?.audit_log(subject.as_deref(), limit)?)).await?;
+    Ok(ok(json!({"entries": entries.iter().map(|e| json!({
+        "at": format_utc(e.at_ms), "actor": e.actor, "action": e.action, "subject": e.subject,
+        "before": e.before, "after": e.after,
+    })).collect::<Vec<_>>()})))
+}
