@@ -63,7 +63,7 @@ fn start_server(dir: &Path, group_commit: bool) -> Server {
         .unwrap();
     assert!(status.success());
     let config = dir.join("storefront.toml");
-    std::fs::write(&config, format!("[checkout]\ngroup_commit = {group_commit}\n")).unwrap();
+    std::fs::write(&config, format!("[checkout]\ngroup_commit = {group_commit}\n\n# One client address sends everything here.\n[limits]\nenabled = false\n")).unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_storefront"))
         .arg("--config")
         .arg(&config)

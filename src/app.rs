@@ -61,12 +61,16 @@ impl Application {
             config: Arc::new(config),
         });
         spawn_cart_sweeper(Arc::downgrade(&state.clone().into_inner()));
+        let limiters = aweb::Data::new(crate::web::limits::Limiters::new(&state.config.limits));
+        crate::web::limits::spawn_janitor(limiters.clone());
         let http = &state.config.http;
         let shared = state.clone();
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(shared.clone())
+                .app_data(limiters.clone())
                 .app_data(crate::web::guard::form_config())
+                .wrap(middleware::from_fn(crate::web::limits::rate_limit))
                 .wrap(middleware::from_fn(crate::web::guard::same_origin_forms))
                 .wrap(middleware::from_fn(crate::web::guard::deadline))
                 .wrap(middleware::Compress::default())
@@ -158,7 +162,7 @@ async fn open_store(config: &Config) -> anyhow::Result<(Store, SearchIndex)> {
 async fn bootstrap_accounts(store: &Store) -> anyhow::Result<Option<crate::staff::ops::FirstStart>> {
     let store = store.clone();
     // Hashing the password takes a few tens of milliseconds: off the async threads.
-    Ok(tokio::task::spawn_blocking(move || store.write(|tx| crate::staff::ops::bootstrap(tx))).await??)
+    Ok(tokio::task::spawn_blocking(move || store.write(crate::staff::ops::bootstrap)).await??)
 }
 
 /// Deletes idle carts every few minutes through the writer; stops when the app is gone.

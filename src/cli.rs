@@ -179,7 +179,8 @@ fn demo(mut config: Config, products: Option<u64>, seed: u64, bind: &str) -> any
         let app = Application::build(config).await?;
         let stop = crate::app::shutdown_signal();
         println!("demo store at http://{}", app.state().config.bind_display(app.port()));
-        println!(
+        let _ = writeln!(
+            std::io::stdout(),
             "data dir {} is deleted when you stop the demo (Ctrl-C)",
             dir.path().display()
         );

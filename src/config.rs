@@ -73,9 +73,38 @@ pub struct Settings {
     #[serde(default)]
     pub checkout: CheckoutSettings,
     pub backup: Option<BackupSettings>,
+    #[serde(default)]
+    pub limits: LimitsSettings,
     pub shipping: Option<Vec<crate::cart::rules::ShippingSettings>>,
     pub tax: Option<Vec<crate::cart::rules::TaxSettings>>,
     pub promo: Option<Vec<crate::cart::rules::PromoSettings>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsSettings {
+    pub enabled: Option<bool>,
+    pub behind_proxy: Option<bool>,
+    pub login_per_minute: Option<u32>,
+    pub login_burst: Option<u32>,
+    pub checkout_per_minute: Option<u32>,
+    pub checkout_burst: Option<u32>,
+    pub api_per_minute: Option<u32>,
+    pub api_burst: Option<u32>,
+}
+
+/// Per-client rate limits.
+#[derive(Clone, Debug)]
+pub struct LimitsConfig {
+    pub enabled: bool,
+    /// Take the client address from `X-Forwarded-For` (set only behind your own proxy).
+    pub behind_proxy: bool,
+    pub login_per_minute: u32,
+    pub login_burst: u32,
+    pub checkout_per_minute: u32,
+    pub checkout_burst: u32,
+    pub api_per_minute: u32,
+    pub api_burst: u32,
 }
 
 #[derive(Debug, Deserialize)]
@@ -141,6 +170,7 @@ pub struct Config {
     pub rules: Rules,
     /// Scheduled backups, when configured.
     pub backup: Option<BackupSchedule>,
+    pub limits: LimitsConfig,
 }
 
 #[derive(Clone, Debug)]
@@ -242,10 +272,22 @@ impl Config {
                 })
             })
             .transpose()?;
+        let l = &settings.limits;
+        let limits = LimitsConfig {
+            enabled: l.enabled.unwrap_or(true),
+            behind_proxy: l.behind_proxy.unwrap_or(false),
+            login_per_minute: l.login_per_minute.unwrap_or(10),
+            login_burst: l.login_burst.unwrap_or(10),
+            checkout_per_minute: l.checkout_per_minute.unwrap_or(120),
+            checkout_burst: l.checkout_burst.unwrap_or(20),
+            api_per_minute: l.api_per_minute.unwrap_or(3000),
+            api_burst: l.api_burst.unwrap_or(300),
+        };
         Ok(Config {
             checkout,
             rules,
             backup,
+            limits,
             data_dir: args
                 .data_dir
                 .clone()
@@ -300,7 +342,10 @@ impl Config {
             data_dir: Some(data_dir.to_owned()),
             ..ConfigArgs::default()
         };
-        Config::from_parts(Settings::default(), &args, &serve).expect("the test config is valid")
+        let mut config = Config::from_parts(Settings::default(), &args, &serve).expect("the test config is valid");
+        // Tests that exercise the limits turn them back on with low values.
+        config.limits.enabled = false;
+        config
     }
 }
 

@@ -252,8 +252,7 @@ impl<'t> WriteTx<'t> {
 
     pub fn account(&self, username: &str) -> Result<Option<Account>, StoreError> {
         let table = self.txn.open_table(ACCOUNTS)?;
-        let found = table.get(username)?.map(|v| decode(v.value())).transpose();
-        found
+        table.get(username)?.map(|v| decode(v.value())).transpose()
     }
 
     pub fn put_account(&mut self, account: &Account) -> Result<(), StoreError> {
@@ -281,8 +280,7 @@ impl<'t> WriteTx<'t> {
 
     pub fn api_token(&self, id: &str) -> Result<Option<ApiToken>, StoreError> {
         let table = self.txn.open_table(API_TOKENS)?;
-        let found = table.get(id)?.map(|v| decode(v.value())).transpose();
-        found
+        table.get(id)?.map(|v| decode(v.value())).transpose()
     }
 
     pub fn put_api_token(&mut self, token: &ApiToken) -> Result<(), StoreError> {

@@ -20,6 +20,7 @@ pub const WRITES_REFUSED: &str = "storefront_store_writes_refused_total";
 pub const SEARCH_DURATION: &str = "storefront_search_duration_seconds";
 pub const SEARCH_ZERO_RESULTS: &str = "storefront_search_zero_results_total";
 pub const INDEX_LAG: &str = "storefront_search_index_lag_seconds";
+pub const RATE_LIMITED: &str = "storefront_rate_limited_total";
 pub const INDEX_CATALOG_VERSION: &str = "storefront_search_index_catalog_version";
 
 const LATENCY_BUCKETS: [f64; 14] = [
@@ -102,6 +103,7 @@ fn describe() {
         Unit::Seconds,
         "Time from a catalog change's commit to its search index commit"
     );
+    describe_counter!(RATE_LIMITED, "Requests refused with 429 by the per-client rate limits");
     describe_gauge!(INDEX_CATALOG_VERSION, "Catalog version the search index reflects");
 }
 

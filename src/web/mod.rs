@@ -3,12 +3,14 @@
 //! Handlers turn a request into domain input, call one use case on the blocking pool and render
 //! the answer. Errors become JSON under `/api` and HTML pages elsewhere, mapped in `error`.
 
+pub mod admin_pages;
 pub mod api;
 pub mod assets;
 pub mod caching;
 pub mod error;
 pub mod garage;
 pub mod guard;
+pub mod limits;
 pub mod openapi;
 pub mod ops;
 pub mod pages;
@@ -30,6 +32,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     assets::configure(cfg);
     api::configure(cfg);
     pages::configure(cfg);
+    admin_pages::configure(cfg);
     cfg.default_service(actix_web::web::to(not_found));
 }
 

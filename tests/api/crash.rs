@@ -61,7 +61,7 @@ async fn sigkill_during_a_checkout_storm_loses_no_acknowledged_order_and_no_unit
         .build()
         .unwrap();
     for round in 0..3u64 {
-        let server = Server::start(&data, &["--no-demo"]);
+        let server = Server::start_unlimited(&data, &["--no-demo"]);
         resolve_unknowns(&client, &server.addr, &ledger).await;
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let buyers: Vec<_> = (0..BUYERS)
@@ -77,7 +77,7 @@ async fn sigkill_during_a_checkout_storm_loses_no_acknowledged_order_and_no_unit
             buyer.await.unwrap();
         }
     }
-    let server = Server::start(&data, &["--no-demo"]);
+    let server = Server::start_unlimited(&data, &["--no-demo"]);
     resolve_unknowns(&client, &server.addr, &ledger).await;
     let ledger = ledger.lock().unwrap();
     eprintln!(

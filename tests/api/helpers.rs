@@ -162,6 +162,15 @@ pub struct Server {
 }
 
 impl Server {
+    /// A server whose per-client rate limits are off: load tests send everything from 127.0.0.1.
+    pub fn start_unlimited(data_dir: &std::path::Path, extra: &[&str]) -> Server {
+        let config = data_dir.with_extension("unlimited.toml");
+        std::fs::write(&config, "[limits]\nenabled = false\n").expect("config written");
+        let mut args = vec!["--config", config.to_str().expect("utf-8 path")];
+        args.extend_from_slice(extra);
+        Server::start(data_dir, &args)
+    }
+
     pub fn start(data_dir: &std::path::Path, extra: &[&str]) -> Server {
         use std::io::{BufRead, BufReader};
         let mut child = storefront()
@@ -174,10 +183,11 @@ impl Server {
             .spawn()
             .expect("server starts");
         let stdout = child.stdout.take().expect("stdout");
+        let mut reader = BufReader::new(stdout);
         let mut line = String::new();
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("server prints its address");
+        reader.read_line(&mut line).expect("server prints its address");
+        // Keep reading, so the server never writes into a closed pipe.
+        std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
         let addr = line
             .split_whitespace()
             .find(|w| w.starts_with("http://"))

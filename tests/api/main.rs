@@ -2,6 +2,7 @@
 //! binary. One test binary; modules by feature area.
 
 mod admin;
+mod admin_pages;
 mod catalog;
 mod checkout;
 mod checkout_pages;

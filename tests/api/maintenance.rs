@@ -32,7 +32,7 @@ async fn a_backup_taken_during_a_checkout_storm_restores_into_a_sound_store() {
         .collect();
     std::fs::write(&catalog, lines).unwrap();
     assert!(run(&["import", catalog.to_str().unwrap()], &data).status.success());
-    let server = Server::start(&data, &["--no-demo"]);
+    let server = Server::start_unlimited(&data, &["--no-demo"]);
 
     let client = reqwest::Client::new();
     let stop = Arc::new(AtomicBool::new(false));

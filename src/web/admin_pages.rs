@@ -1,0 +1,585 @@
+//! The back office in HTML, usable without JavaScript: sign in, dashboard, orders (list, detail,
+//! status changes), and password change. Every form carries the session's CSRF token; sign-in
+//! carries a token tied to a short-lived cookie. Sign-in attempts are rate limited per client and
+//! password checks run on the blocking pool behind a semaphore, so a login flood cannot starve
+//! shoppers.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::OnceLock;
+
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
+use maud::{DOCTYPE, Markup, html};
+use serde::Deserialize;
+
+use super::staff_auth::session_cookie_name;
+use super::{AppError, ErrorCode, PageError, blocking};
+use crate::app::AppState;
+use crate::domain::{format_day, format_utc, now_ms, random_token};
+use crate::merchant;
+use crate::orders::{Order, Shipment, Status};
+use crate::staff::{Account, Orders, Session, Staff, grant, ops, secrets};
+use crate::web::assets;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/admin").route(crate::web::read().to(dashboard)))
+        .service(
+            web::resource("/admin/login")
+                .route(crate::web::read().to(login_form))
+                .route(web::post().to(login)),
+        )
+        .service(web::resource("/admin/logout").route(web::post().to(logout)))
+        .service(
+            web::resource("/admin/password")
+                .route(crate::web::read().to(password_form))
+                .route(web::post().to(change_password)),
+        )
+        .service(web::resource("/admin/orders").route(crate::web::read().to(orders)))
+        .service(web::resource("/admin/orders/{number}").route(crate::web::read().to(order)))
+        .service(web::resource("/admin/orders/{number}/transition").route(web::post().to(transition)));
+}
+
+/// A signed-in staff member on a page; without a session the page redirects to sign-in.
+pub struct SignedIn {
+    pub session: Session,
+    pub account: Account,
+}
+
+impl FromRequest for SignedIn {
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, actix_web::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let secure = state.as_ref().is_some_and(|s| s.config.http.secure_cookies);
+        let cookie = req.cookie(session_cookie_name(secure)).map(|c| c.value().to_owned());
+        let path = req.uri().to_string();
+        Box::pin(async move {
+            let to_login = || {
+                let next = serde_urlencoded::to_string([("next", path.as_str())]).unwrap_or_default();
+                actix_web::error::InternalError::from_response(
+                    "sign in first",
+                    see_other(&format!("/admin/login?{next}")),
+                )
+                .into()
+            };
+            let (Some(state), Some(cookie)) = (state, cookie) else {
+                return Err(to_login());
+            };
+            let store = state.store.clone();
+            let found = blocking(move || Ok(ops::session_for(&store.read()?, &cookie, now_ms())?))
+                .await
+                .map_err(PageError)?;
+            let Some((session, account)) = found else {
+                return Err(to_login());
+            };
+            if account.must_change_password && !path.starts_with("/admin/password") {
+                return Err(actix_web::error::InternalError::from_response(
+                    "change the first password",
+                    see_other("/admin/password"),
+                )
+                .into());
+            }
+            Ok(SignedIn { session, account })
+        })
+    }
+}
+
+impl SignedIn {
+    fn actor(&self) -> String {
+        format!("admin:{}", self.account.username)
+    }
+
+    /// The typed proof for a use case, or a 403 page when the account lacks the scope.
+    fn may<S: crate::staff::Scope>(&self) -> Result<Staff<S>, PageError> {
+        grant::<S>(self.actor(), self.account.scopes).ok_or_else(|| {
+            PageError(AppError::new(
+                ErrorCode::Forbidden,
+                format!("your account lacks the {} scope", S::NAME.as_str()),
+            ))
+        })
+    }
+
+    fn check_csrf(&self, token: &str) -> Result<(), PageError> {
+        if crate::web::sales::constant_time_eq(token.as_bytes(), self.session.csrf.as_bytes()) {
+            Ok(())
+        } else {
+            Err(PageError(AppError::new(
+                ErrorCode::Forbidden,
+                "this form has expired; go back, reload the page and try again",
+            )))
+        }
+    }
+}
+
+fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location.to_owned()))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .finish()
+}
+
+fn page(title: &str, who: Option<&SignedIn>, body: Markup) -> HttpResponse {
+    let markup = html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                meta name="robots" content="noindex";
+                title { (title) " · Back office" }
+                link rel="stylesheet" href=(assets::url("css/shop.css"));
+                link rel="icon" type="image/svg+xml" href=(assets::url("img/favicon.svg"));
+            }
+            body.admin {
+                header.site-header {
+                    div.wrap.header-row {
+                        a.brand href="/admin" { "Back office" }
+                        @if let Some(who) = who {
+                            nav.admin-nav aria-label="Back office" {
+                                a href="/admin" { "Dashboard" }
+                                a href="/admin/orders" { "Orders" }
+                                a href="/" { "Shop" }
+                            }
+                            form method="post" action="/admin/logout" .inline-form {
+                                input type="hidden" name="csrf" value=(who.session.csrf);
+                                span.muted { (who.account.username) " " }
+                                button.button.secondary type="submit" { "Sign out" }
+                            }
+                        }
+                    }
+                }
+                main #main .wrap { (body) }
+            }
+        }
+    };
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .content_type("text/html; charset=utf-8")
+        .body(markup.into_string())
+}
+
+#[derive(Deserialize)]
+struct LoginQuery {
+    next: Option<String>,
+    failed: Option<String>,
+}
+
+const LOGIN_CSRF_COOKIE: &str = "login_csrf";
+
+async fn login_form(req: HttpRequest, q: web::Query<LoginQuery>) -> HttpResponse {
+    let token = random_token(16);
+    let next = safe_next(q.next.as_deref());
+    let body = html! {
+        section.login {
+            h1 { "Sign in" }
+            @if q.failed.is_some() { p.notice.error role="alert" { "That username and password do not match." } }
+            form method="post" action="/admin/login" {
+                input type="hidden" name="csrf" value=(token);
+                input type="hidden" name="next" value=(next);
+                div.field { label for="username" { "Username" } input #username name="username" autocomplete="username" required; }
+                div.field { label for="password" { "Password" } input #password name="password" type="password" autocomplete="current-password" required; }
+                button.button type="submit" { "Sign in" }
+            }
+        }
+    };
+    let mut res = page("Sign in", None, body);
+    let secure = req
+        .app_data::<web::Data<AppState>>()
+        .is_some_and(|s| s.config.http.secure_cookies);
+    let cookie = Cookie::build(LOGIN_CSRF_COOKIE, token)
+        .path("/admin/login")
+        .http_only(true)
+        .secure(secure)
+        .same_site(SameSite::Strict)
+        .max_age(actix_web::cookie::time::Duration::minutes(30))
+        .finish();
+    let _ = res.add_cookie(&cookie);
+    res
+}
+
+/// Only local paths under /admin, so the sign-in page cannot bounce people to another site.
+fn safe_next(next: Option<&str>) -> String {
+    next.filter(|n| n.starts_with("/admin") && !n.starts_with("//") && !n.contains('\\'))
+        .unwrap_or("/admin")
+        .to_owned()
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    username: String,
+    password: String,
+    #[serde(default)]
+    csrf: String,
+    next: Option<String>,
+}
+
+/// Two password checks at a time at most: each costs ~25 ms of a core.
+fn hashing_permits() -> &'static tokio::sync::Semaphore {
+    static PERMITS: OnceLock<tokio::sync::Semaphore> = OnceLock::new();
+    PERMITS.get_or_init(|| tokio::sync::Semaphore::new(2))
+}
+
+async fn login(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<LoginForm>,
+) -> Result<HttpResponse, PageError> {
+    let expected = req
+        .cookie(LOGIN_CSRF_COOKIE)
+        .map(|c| c.value().to_owned())
+        .unwrap_or_default();
+    if expected.is_empty() || !crate::web::sales::constant_time_eq(expected.as_bytes(), form.csrf.as_bytes()) {
+        return Err(PageError(AppError::new(
+            ErrorCode::Forbidden,
+            "the sign-in form has expired; reload it and try again",
+        )));
+    }
+    let form = form.into_inner();
+    let store = state.store.clone();
+    let username = form.username.trim().to_owned();
+    let name = username.clone();
+    let _permit = hashing_permits()
+        .acquire()
+        .await
+        .map_err(|_| AppError::new(ErrorCode::Unavailable, "shutting down"))?;
+    let matched = blocking(move || {
+        let account = store.read()?.account(&name)?;
+        // An unknown user costs the same as a wrong password.
+        let hash = account
+            .as_ref()
+            .map_or(secrets::dummy_hash(), |a| a.password_hash.as_str());
+        Ok(secrets::verify_password(&form.password, hash) && account.is_some())
+    })
+    .await?;
+    if !matched {
+        tracing::warn!(username = %username, "failed back-office sign-in");
+        return Ok(see_other("/admin/login?failed=1"));
+    }
+    let who = username.clone();
+    let cookie_value = state
+        .writer
+        .run(move |tx| ops::start_session(tx, &who))
+        .await
+        .map_err(AppError::from)?;
+    let secure = state.config.http.secure_cookies;
+    let cookie = Cookie::build(session_cookie_name(secure), cookie_value)
+        .path("/")
+        .http_only(true)
+        .secure(secure)
+        .same_site(SameSite::Strict)
+        .finish();
+    let mut res = see_other(&safe_next(form.next.as_deref()));
+    let _ = res.add_cookie(&cookie);
+    let mut spent = Cookie::build(LOGIN_CSRF_COOKIE, "").path("/admin/login").finish();
+    spent.make_removal();
+    let _ = res.add_cookie(&spent);
+    Ok(res)
+}
+
+#[derive(Deserialize)]
+struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+async fn logout(
+    req: HttpRequest,
+    who: SignedIn,
+    state: web::Data<AppState>,
+    form: web::Form<CsrfForm>,
+) -> Result<HttpResponse, PageError> {
+    who.check_csrf(&form.csrf)?;
+    let secure = state.config.http.secure_cookies;
+    if let Some(cookie) = req.cookie(session_cookie_name(secure)) {
+        let value = cookie.value().to_owned();
+        state
+            .writer
+            .run(move |tx| ops::end_session(tx, &value))
+            .await
+            .map_err(AppError::from)?;
+    }
+    let mut gone = Cookie::build(session_cookie_name(secure), "").path("/").finish();
+    gone.make_removal();
+    let mut res = see_other("/admin/login");
+    let _ = res.add_cookie(&gone);
+    Ok(res)
+}
+
+async fn password_form(who: SignedIn) -> HttpResponse {
+    password_page(&who, None)
+}
+
+fn password_page(who: &SignedIn, problem: Option<&str>) -> HttpResponse {
+    let body = html! {
+        section.login {
+            h1 { "Change your password" }
+            @if who.account.must_change_password { p { "The first password was shown once at start; choose your own now." } }
+            @if let Some(p) = problem { p.notice.error role="alert" { (p) } }
+            form method="post" action="/admin/password" {
+                input type="hidden" name="csrf" value=(who.session.csrf);
+                div.field { label for="current" { "Current password" } input #current name="current" type="password" autocomplete="current-password" required; }
+                div.field { label for="new" { "New password (at least 12 characters)" } input #new name="new" type="password" autocomplete="new-password" minlength="12" required; }
+                div.field { label for="again" { "New password again" } input #again name="again" type="password" autocomplete="new-password" required; }
+                button.button type="submit" { "Change password" }
+            }
+        }
+    };
+    page("Change password", Some(who), body)
+}
+
+#[derive(Deserialize)]
+struct PasswordForm {
+    #[serde(default)]
+    csrf: String,
+    current: String,
+    new: String,
+    again: String,
+}
+
+async fn change_password(
+    who: SignedIn,
+    state: web::Data<AppState>,
+    form: web::Form<PasswordForm>,
+) -> Result<HttpResponse, PageError> {
+    who.check_csrf(&form.csrf)?;
+    let form = form.into_inner();
+    if form.new != form.again {
+        return Ok(status(password_page(&who, Some("The new passwords differ.")), 422));
+    }
+    if form.new.chars().count() < 12 || form.new.len() > 1024 {
+        return Ok(status(password_page(&who, Some("Use 12 to 1024 characters.")), 422));
+    }
+    let phc = who.account.password_hash.clone();
+    let _permit = hashing_permits()
+        .acquire()
+        .await
+        .map_err(|_| AppError::new(ErrorCode::Unavailable, "shutting down"))?;
+    let new = form.new.clone();
+    let checked =
+        blocking(move || Ok(secrets::verify_password(&form.current, &phc).then(|| secrets::hash_password(&new))))
+            .await?;
+    let Some(hash) = checked else {
+        return Ok(status(password_page(&who, Some("The current password is wrong.")), 422));
+    };
+    let (username, actor) = (who.account.username.clone(), who.actor());
+    state
+        .writer
+        .run(move |tx| ops::set_password(tx, &username, hash, &actor))
+        .await
+        .map_err(AppError::from)?;
+    Ok(see_other("/admin"))
+}
+
+fn status(mut res: HttpResponse, code: u16) -> HttpResponse {
+    *res.status_mut() = actix_web::http::StatusCode::from_u16(code).unwrap_or(actix_web::http::StatusCode::OK);
+    res
+}
+
+async fn dashboard(who: SignedIn, state: web::Data<AppState>) -> Result<HttpResponse, PageError> {
+    let store = state.store.clone();
+    let (today, recent, low, zero) = blocking(move || {
+        let read = store.read()?;
+        let midnight = now_ms() / 86_400_000 * 86_400_000;
+        let (mut count, mut revenue, mut currency) = (0u64, 0i64, None);
+        read.for_each_order(|o| {
+            if o.created_ms >= midnight && !matches!(o.status, Status::Cancelled | Status::Refunded) {
+                count += 1;
+                revenue += o.total.minor();
+                currency = Some(o.currency);
+            }
+            true
+        })?;
+        let (recent, _) = read.orders_newest_first(None, 0, 10)?;
+        let low: Vec<(String, u64)> = read
+            .stock_levels()?
+            .into_iter()
+            .filter(|(_, units)| *units <= 5)
+            .take(20)
+            .collect();
+        let zero = read.zero_result_searches(10)?;
+        Ok((
+            (count, crate::domain::Money::new(revenue, currency.unwrap_or_default())),
+            recent,
+            low,
+            zero,
+        ))
+    })
+    .await?;
+    let body = html! {
+        h1 { "Today" }
+        div.stat-row {
+            div.stat { p.stat-figure { (today.0) } p { "orders today (UTC)" } }
+            div.stat { p.stat-figure { (today.1) } p { "revenue today" } }
+        }
+        div.cart-layout {
+            section { h2 { "Recent orders" } (order_table(&recent)) p { a href="/admin/orders" { "All orders" } } }
+            aside {
+                h2 { "Low stock" }
+                @if low.is_empty() { p.muted { "Nothing at 5 units or fewer." } }
+                ul { @for (sku, units) in &low { li { a href={ "/p/" (sku) } { (sku) } ": " (units) " left" } } }
+                h2 { "Searches that found nothing" }
+                @if zero.is_empty() { p.muted { "None recorded." } }
+                ul { @for (q, n) in &zero { li { "“" (q) "” × " (n) } } }
+            }
+        }
+    };
+    Ok(page("Dashboard", Some(&who), body))
+}
+
+fn order_table(orders: &[Order]) -> Markup {
+    html! {
+        table.order-lines {
+            thead { tr { th { "Order" } th { "Placed" } th { "Customer" } th { "Status" } th { "Total" } } }
+            tbody {
+                @for o in orders {
+                    tr {
+                        td { a href={ "/admin/orders/" (o.number) } { (o.number) } }
+                        td { time datetime=(format_utc(o.created_ms)) { (format_day(o.created_ms)) } }
+                        td { (o.address.name) }
+                        td { span class={ "status status-" (o.status) } { (o.status) } }
+                        td { (o.total) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct OrdersQuery {
+    status: Option<String>,
+    page: Option<u32>,
+}
+
+async fn orders(
+    who: SignedIn,
+    state: web::Data<AppState>,
+    q: web::Query<OrdersQuery>,
+) -> Result<HttpResponse, PageError> {
+    who.may::<Orders>()?;
+    let status = q.status.as_deref().and_then(|s| s.parse::<Status>().ok());
+    let paging = crate::catalog::PageRequest::new(q.page, Some(50), 50);
+    let store = state.store.clone();
+    let (list, total) = blocking(move || {
+        Ok(store
+            .read()?
+            .orders_newest_first(status, paging.offset(), paging.per_page as usize)?)
+    })
+    .await?;
+    let body = html! {
+        h1 { "Orders" }
+        nav.chips aria-label="Filter by status" {
+            a.chip.active[status.is_none()] href="/admin/orders" { "All" }
+            @for s in Status::ALL {
+                a.chip.active[status == Some(s)] href={ "/admin/orders?status=" (s) } { (s) }
+            }
+        }
+        p.muted { (total) " orders" }
+        (order_table(&list))
+        (crate::web::views::components::pager(paging.page, total.div_ceil(50).max(1) as u32, |n| {
+            format!("/admin/orders?page={n}{}", status.map(|s| format!("&status={s}")).unwrap_or_default())
+        }))
+    };
+    Ok(page("Orders", Some(&who), body))
+}
+
+async fn order(
+    who: SignedIn,
+    state: web::Data<AppState>,
+    number: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    who.may::<Orders>()?;
+    let key = crate::domain::normalize_order_number(&number)
+        .ok_or_else(|| PageError(AppError::new(ErrorCode::OrderNotFound, "no such order")))?;
+    let store = state.store.clone();
+    let order = blocking(move || Ok(store.read()?.order(&key)?))
+        .await?
+        .ok_or_else(|| PageError(AppError::new(ErrorCode::OrderNotFound, "no such order")))?;
+    let next = order.status.next(crate::orders::transition::was_paid(&order));
+    let a = &order.address;
+    let body = html! {
+        h1 { "Order " (order.number) }
+        p { span class={ "status status-" (order.status) } { (order.status.describe()) } " · placed " (format_utc(order.created_ms)) " · " (order.email) }
+        div.cart-layout {
+            section {
+                table.order-lines {
+                    thead { tr { th { "Item" } th { "Qty" } th { "Price" } th { "Total" } } }
+                    tbody { @for l in &order.lines { tr { td { (l.title) div.small { "SKU " (l.sku) } } td { (l.quantity) } td { (l.unit_price) } td { (l.line_total) } } } }
+                }
+                p { "Total " strong { (order.total) } " (shipping " (order.shipping) ", tax " (order.tax) ")" }
+                @if let Some(v) = &order.vehicle { p { "Vehicle: " (v) } }
+                h2 { "History" }
+                ul { @for h in &order.history { li { (format_utc(h.at_ms)) ": " (h.to) " by " (h.actor) @if !h.note.is_empty() { " — " (h.note) } } } }
+            }
+            aside.summary {
+                h2 { "Ship to" }
+                address { (a.name) br; (a.line1) br; @if !a.line2.is_empty() { (a.line2) br; } (a.city) " " (a.region) " " (a.postal_code) br; (a.country) }
+                @if let Some(s) = &order.shipment { p { (s.carrier) " " (s.tracking_number) } }
+                h2 { "Change status" }
+                @if next.is_empty() { p.muted { "This order is final." } }
+                @for to in &next {
+                    form method="post" action={ "/admin/orders/" (order.number) "/transition" } .transition-form {
+                        input type="hidden" name="csrf" value=(who.session.csrf);
+                        input type="hidden" name="to" value=(to);
+                        @if *to == Status::Shipped {
+                            div.field { label for="carrier" { "Carrier" } input #carrier name="carrier" required; }
+                            div.field { label for="tracking" { "Tracking number" } input #tracking name="tracking_number" required; }
+                        }
+                        div.field { label for={ "note-" (to) } { "Note" span.muted { " (optional)" } } input id={ "note-" (to) } name="note"; }
+                        button.button.block type="submit" { "Mark " (to) }
+                    }
+                }
+            }
+        }
+    };
+    Ok(page(&format!("Order {}", order.number), Some(&who), body))
+}
+
+#[derive(Deserialize)]
+struct TransitionForm {
+    #[serde(default)]
+    csrf: String,
+    to: String,
+    carrier: Option<String>,
+    tracking_number: Option<String>,
+    #[serde(default)]
+    note: String,
+}
+
+async fn transition(
+    who: SignedIn,
+    state: web::Data<AppState>,
+    number: web::Path<String>,
+    form: web::Form<TransitionForm>,
+) -> Result<HttpResponse, PageError> {
+    who.check_csrf(&form.csrf)?;
+    let staff = who.may::<Orders>()?;
+    let form = form.into_inner();
+    let to: Status = form
+        .to
+        .parse()
+        .map_err(|e: crate::orders::UnknownStatus| PageError(AppError::new(ErrorCode::InvalidInput, e.to_string())))?;
+    let key = crate::domain::normalize_order_number(&number)
+        .ok_or_else(|| PageError(AppError::new(ErrorCode::OrderNotFound, "no such order")))?;
+    let shipment = match (form.carrier, form.tracking_number) {
+        (Some(c), Some(t)) if !c.trim().is_empty() && !t.trim().is_empty() => Some(Shipment {
+            carrier: c.trim().chars().take(100).collect(),
+            tracking_number: t.trim().chars().take(100).collect(),
+        }),
+        _ => None,
+    };
+    let note: String = form.note.chars().take(500).collect();
+    let target = key.clone();
+    let outcome = state
+        .writer
+        .run(move |tx| merchant::transition_order(tx, &staff, &target, to, shipment, &note))
+        .await
+        .map_err(AppError::from)?;
+    match outcome {
+        Ok(_) => Ok(see_other(&format!("/admin/orders/{key}"))),
+        Err(e) => Err(PageError(AppError::new(ErrorCode::Conflict, e.to_string()))),
+    }
+}

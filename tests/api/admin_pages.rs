@@ -1,0 +1,238 @@
+//! The HTML back office: sign-in with CSRF and throttling, the forced first password change,
+//! sessions that end at sign-out, and order handling by form.
+
+use serde_json::json;
+
+use crate::checkout::{SHOP, checkout, checkout_body, new_cart};
+use crate::helpers::{TestApp, spawn_app_with_catalog, spawn_configured};
+
+fn set_cookie(res: &reqwest::Response, name: &str) -> Option<String> {
+    res.headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|c| c.starts_with(&format!("{name}=")))
+}
+
+fn hidden(html: &str, name: &str) -> String {
+    let at = html
+        .find(&format!("name=\"{name}\" value=\""))
+        .unwrap_or_else(|| panic!("no {name} in {html}"));
+    let rest = &html[at + name.len() + 15..];
+    rest[..rest.find('"').unwrap()].to_owned()
+}
+
+/// Signs in and returns the session cookie (`sid=…`).
+async fn sign_in(app: &TestApp, password: &str) -> reqwest::Response {
+    let form = app.get("/admin/login").await;
+    let csrf_cookie = set_cookie(&form, "login_csrf").expect("a sign-in CSRF cookie");
+    let html = form.text().await.unwrap();
+    app.client
+        .post(app.url("/admin/login"))
+        .header("Cookie", csrf_cookie.split(';').next().unwrap())
+        .form(&[
+            ("username", "admin"),
+            ("password", password),
+            ("csrf", &hidden(&html, "csrf")),
+            ("next", "/admin"),
+        ])
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn get(app: &TestApp, path: &str, cookie: &str) -> reqwest::Response {
+    app.client
+        .get(app.url(path))
+        .header("Cookie", cookie)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn an_admin_signs_in_must_change_the_first_password_and_signs_out_for_good() {
+    let app = spawn_app_with_catalog(SHOP.as_bytes()).await;
+    let res = app.get("/admin").await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(res.headers()["location"], "/admin/login?next=%2Fadmin");
+
+    let wrong = sign_in(&app, "not the password").await;
+    assert_eq!(
+        (wrong.status().as_u16(), wrong.headers()["location"].to_str().unwrap()),
+        (303, "/admin/login?failed=1")
+    );
+    assert!(set_cookie(&wrong, "sid").is_none());
+
+    let res = sign_in(&app, &app.admin_password).await;
+    assert_eq!(res.status(), 303);
+    let sid = set_cookie(&res, "sid").expect("a session cookie");
+    assert!(sid.contains("HttpOnly") && sid.contains("SameSite=Strict"), "{sid}");
+    let sid = sid.split(';').next().unwrap().to_owned();
+
+    let res = get(&app, "/admin", &sid).await;
+    assert_eq!(
+        (res.status().as_u16(), res.headers()["location"].to_str().unwrap()),
+        (303, "/admin/password")
+    );
+    let page = get(&app, "/admin/password", &sid).await.text().await.unwrap();
+    let csrf = hidden(&page, "csrf");
+    let new_password = "a much longer passphrase";
+    let res = app
+        .client
+        .post(app.url("/admin/password"))
+        .header("Cookie", &sid)
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("current", app.admin_password.as_str()),
+            ("new", new_password),
+            ("again", new_password),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let dashboard = get(&app, "/admin", &sid).await;
+    assert_eq!(dashboard.status(), 200);
+    assert!(dashboard.text().await.unwrap().contains("orders today"));
+
+    let res = app
+        .client
+        .post(app.url("/admin/logout"))
+        .header("Cookie", &sid)
+        .form(&[("csrf", "wrong")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403, "sign-out needs the form's token too");
+    let res = app
+        .client
+        .post(app.url("/admin/logout"))
+        .header("Cookie", &sid)
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(
+        get(&app, "/admin", &sid).await.status(),
+        303,
+        "the old cookie no longer works"
+    );
+    assert_eq!(
+        sign_in(&app, &app.admin_password).await.headers()["location"],
+        "/admin/login?failed=1"
+    );
+    assert_eq!(sign_in(&app, new_password).await.headers()["location"], "/admin");
+}
+
+#[tokio::test]
+async fn sign_in_without_its_form_token_is_refused() {
+    let app = spawn_app_with_catalog(SHOP.as_bytes()).await;
+    let res = app
+        .client
+        .post(app.url("/admin/login"))
+        .form(&[
+            ("username", "admin"),
+            ("password", app.admin_password.as_str()),
+            ("csrf", "guess"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    assert!(set_cookie(&res, "sid").is_none());
+}
+
+#[tokio::test]
+async fn staff_mark_an_order_shipped_from_its_page() {
+    let app = spawn_app_with_catalog(SHOP.as_bytes()).await;
+    let cart = new_cart(&app, json!([{"sku":"SAUCE-5","quantity":1}])).await;
+    let (_, placed, _) = checkout(&app, "page-order", &checkout_body(&cart, "tok_visa")).await;
+    let number = placed["order_number"].as_str().unwrap();
+    let sid = set_cookie(&sign_in(&app, &app.admin_password).await, "sid").unwrap();
+    let sid = sid.split(';').next().unwrap().to_owned();
+    // Past the first-password page for this test: set one through the store.
+    let hash = storefront::staff::secrets::hash_password("another long passphrase");
+    app.store
+        .write(move |tx| storefront::staff::ops::set_password(tx, "admin", hash, "test"))
+        .unwrap();
+
+    let list = get(&app, "/admin/orders?status=paid", &sid).await.text().await.unwrap();
+    assert!(list.contains(number), "{list}");
+    let page = get(&app, &format!("/admin/orders/{number}"), &sid)
+        .await
+        .text()
+        .await
+        .unwrap();
+    let csrf = hidden(&page, "csrf");
+    let post = |to: &'static str, extra: Vec<(&'static str, &'static str)>| {
+        let mut form = vec![("csrf", csrf.clone()), ("to", to.to_owned())];
+        form.extend(extra.into_iter().map(|(k, v)| (k, v.to_owned())));
+        app.client
+            .post(app.url(&format!("/admin/orders/{number}/transition")))
+            .header("Cookie", &sid)
+            .form(&form)
+            .send()
+    };
+    assert_eq!(post("fulfilled", vec![]).await.unwrap().status(), 303);
+    assert_eq!(
+        post("shipped", vec![]).await.unwrap().status(),
+        409,
+        "shipping needs a tracking number"
+    );
+    let res = post("shipped", vec![("carrier", "UPS"), ("tracking_number", "1Z999")])
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let (_, order) = app
+        .get_json(&format!(
+            "/api/v1/orders/{number}?token={}",
+            placed["token"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(order["status"], "shipped");
+    assert_eq!(order["shipment"]["tracking_number"], "1Z999");
+}
+
+#[tokio::test]
+async fn sign_in_attempts_and_api_calls_beyond_the_limit_get_429_with_retry_after() {
+    let app = spawn_configured(
+        |c| {
+            c.limits.enabled = true;
+            c.limits.login_per_minute = 1;
+            c.limits.login_burst = 3;
+            c.limits.api_per_minute = 1;
+            c.limits.api_burst = 5;
+        },
+        |_| {},
+    )
+    .await;
+    let mut statuses = Vec::new();
+    for _ in 0..5 {
+        let res = app
+            .client
+            .post(app.url("/admin/login"))
+            .form(&[("username", "admin"), ("password", "x")])
+            .send()
+            .await
+            .unwrap();
+        if res.status() == 429 {
+            assert!(res.headers()["retry-after"].to_str().unwrap().parse::<u64>().unwrap() >= 1);
+        }
+        statuses.push(res.status().as_u16());
+    }
+    assert_eq!(statuses, vec![403, 403, 403, 429, 429]);
+    assert_eq!(app.get("/").await.status(), 200, "the shop itself is not limited");
+
+    let mut api = Vec::new();
+    for _ in 0..7 {
+        api.push(app.get("/api/v1/products").await.status().as_u16());
+    }
+    assert_eq!(api, vec![200, 200, 200, 200, 200, 429, 429]);
+    let (status, body) = app.get_json("/api/v1/products").await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (429, Some("too_many_requests"))
+    );
+}
