@@ -11,6 +11,7 @@ mod crash;
 mod faults;
 mod garage;
 mod helpers;
+mod hostile;
 mod http;
 mod maintenance;
 mod metrics;
