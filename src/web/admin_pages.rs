@@ -38,8 +38,27 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .service(web::resource("/admin/orders").route(crate::web::read().to(orders)))
         .service(web::resource("/admin/orders/{number}").route(crate::web::read().to(order)))
-        .service(web::resource("/admin/orders/{number}/transition").route(web::post().to(transition)));
+        .service(web::resource("/admin/orders/{number}/transition").route(web::post().to(transition)))
+        .service(web::resource("/admin/stock").route(crate::web::read().to(stock)))
+        .service(web::resource("/admin/stock/adjust").route(web::post().to(adjust_stock)))
+        .service(web::resource("/admin/audit").route(crate::web::read().to(audit)))
+        .service(
+            web::resource("/admin/tokens")
+                .route(crate::web::read().to(tokens))
+                .route(web::post().to(create_token)),
+        )
+        .service(web::resource("/admin/tokens/revoke").route(web::post().to(revoke_token)))
+        .service(
+            web::resource("/admin/import")
+                .app_data(web::FormConfig::default().limit(IMPORT_FORM_LIMIT))
+                .route(crate::web::read().to(import_form))
+                .route(web::post().to(import)),
+        )
+        .service(web::resource("/admin/export").route(crate::web::read().to(export)));
 }
+
+/// A pasted catalog may be larger than ordinary forms; big files go through the API or CLI.
+const IMPORT_FORM_LIMIT: usize = 8 << 20;
 
 /// A signed-in staff member on a page; without a session the page redirects to sign-in.
 pub struct SignedIn {
@@ -141,6 +160,10 @@ fn page(title: &str, who: Option<&SignedIn>, body: Markup) -> HttpResponse {
                             nav.admin-nav aria-label="Back office" {
                                 a href="/admin" { "Dashboard" }
                                 a href="/admin/orders" { "Orders" }
+                                a href="/admin/stock" { "Stock" }
+                                a href="/admin/import" { "Import / export" }
+                                a href="/admin/tokens" { "API tokens" }
+                                a href="/admin/audit" { "Audit log" }
                                 a href="/" { "Shop" }
                             }
                             form method="post" action="/admin/logout" .inline-form {
@@ -581,5 +604,380 @@ async fn transition(
     match outcome {
         Ok(_) => Ok(see_other(&format!("/admin/orders/{key}"))),
         Err(e) => Err(PageError(AppError::new(ErrorCode::Conflict, e.to_string()))),
+    }
+}
+
+#[derive(Deserialize)]
+struct StockQuery {
+    sku: Option<String>,
+    done: Option<String>,
+}
+
+async fn stock(
+    who: SignedIn,
+    state: web::Data<AppState>,
+    q: web::Query<StockQuery>,
+) -> Result<HttpResponse, PageError> {
+    who.may::<crate::staff::Stock>()?;
+    let sku = q.sku.clone().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
+    let store = state.store.clone();
+    let wanted = sku.clone();
+    let (item, ledger, low) = blocking(move || {
+        let read = store.read()?;
+        let item = match &wanted {
+            Some(sku) => read.product(sku)?.map(|p| (p.title, read.stock(sku).unwrap_or(0))),
+            None => None,
+        };
+        let ledger = match &wanted {
+            Some(sku) => read.ledger(sku)?,
+            None => Vec::new(),
+        };
+        let low: Vec<(String, u64)> = read
+            .stock_levels()?
+            .into_iter()
+            .filter(|(_, u)| *u <= 5)
+            .take(50)
+            .collect();
+        Ok((item, ledger, low))
+    })
+    .await?;
+    let body = html! {
+        h1 { "Stock" }
+        @if q.done.is_some() { p.notice.ok role="status" { "Stock updated." } }
+        form method="get" action="/admin/stock" .inline-form {
+            label for="sku" { "SKU" }
+            input #sku name="sku" value=(sku.clone().unwrap_or_default());
+            button.button.secondary type="submit" { "Show" }
+        }
+        @match (&sku, &item) {
+            (Some(sku), Some((title, units))) => {
+                h2 { (title) " (" (sku) "): " (units) " in stock" }
+                form method="post" action="/admin/stock/adjust" .transition-form {
+                    input type="hidden" name="csrf" value=(who.session.csrf);
+                    input type="hidden" name="sku" value=(sku);
+                    div.field-row {
+                        div.field { label for="delta" { "Change by (e.g. 12 or -3)" } input #delta name="delta" type="number" required; }
+                        div.field { label for="reason" { "Reason" } input #reason name="reason" required maxlength="200"; }
+                    }
+                    button.button type="submit" { "Adjust stock" }
+                }
+                h2 { "Ledger" }
+                table.order-lines {
+                    thead { tr { th { "When" } th { "Change" } th { "Balance" } th { "Reason" } th { "By" } } }
+                    tbody { @for e in ledger.iter().rev().take(200) { tr { td { (format_utc(e.at_ms)) } td { (e.delta) } td { (e.balance) } td { (e.reason) } td { (e.actor) } } } }
+                }
+            }
+            (Some(sku), None) => { p.notice.error { "No product has SKU " (sku) "." } }
+            _ => {}
+        }
+        h2 { "Low stock (5 or fewer)" }
+        ul { @for (s, u) in &low { li { a href={ "/admin/stock?sku=" (s) } { (s) } ": " (u) } } }
+    };
+    Ok(page("Stock", Some(&who), body))
+}
+
+#[derive(Deserialize)]
+struct AdjustForm {
+    #[serde(default)]
+    csrf: String,
+    sku: String,
+    delta: String,
+    reason: String,
+}
+
+async fn adjust_stock(
+    who: SignedIn,
+    state: web::Data<AppState>,
+    form: web::Form<AdjustForm>,
+) -> Result<HttpResponse, PageError> {
+    who.check_csrf(&form.csrf)?;
+    let staff = who.may::<crate::staff::Stock>()?;
+    let form = form.into_inner();
+    let bad = |m: &str| PageError(AppError::new(ErrorCode::InvalidInput, m));
+    let delta: i64 = form
+        .delta
+        .trim()
+        .parse()
+        .map_err(|_| bad("the change must be a whole number such as 12 or -3"))?;
+    let reason = form.reason.trim().to_owned();
+    if reason.is_empty() || reason.chars().count() > 200 {
+        return Err(bad("give a reason of 1 to 200 characters"));
+    }
+    let sku = form.sku.trim().to_owned();
+    let target = sku.clone();
+    let outcome = state
+        .writer
+        .run(move |tx| merchant::adjust_stock(tx, &staff, &target, delta, &reason))
+        .await
+        .map_err(AppError::from)?;
+    match outcome {
+        Ok(_) => {
+            let query = serde_urlencoded::to_string([("sku", sku.as_str()), ("done", "1")]).unwrap_or_default();
+            Ok(see_other(&format!("/admin/stock?{query}")))
+        }
+        Err(e) => Err(PageError(AppError::new(ErrorCode::Conflict, e.to_string()))),
+    }
+}
+
+#[derive(Deserialize)]
+struct AuditQuery {
+    subject: Option<String>,
+}
+
+async fn audit(
+    who: SignedIn,
+    state: web::Data<AppState>,
+    q: web::Query<AuditQuery>,
+) -> Result<HttpResponse, PageError> {
+    who.may::<crate::staff::Admin>()?;
+    let subject = q.subject.clone().filter(|s| !s.trim().is_empty());
+    let store = state.store.clone();
+    let wanted = subject.clone();
+    let entries = blocking(move || Ok(store.read()?.audit_log(wanted.as_deref(), 200)?)).await?;
+    let body = html! {
+        h1 { "Audit log" }
+        form method="get" action="/admin/audit" .inline-form {
+            label for="subject" { "Subject" }
+            input #subject name="subject" placeholder="product:BRK-1 or order:K7MX-3Q9D" value=(subject.unwrap_or_default());
+            button.button.secondary type="submit" { "Filter" }
+        }
+        table.order-lines {
+            thead { tr { th { "When" } th { "Who" } th { "What" } th { "Subject" } th { "Before" } th { "After" } } }
+            tbody {
+                @for e in &entries {
+                    tr {
+                        td { (format_utc(e.at_ms)) } td { (e.actor) } td { (e.action) }
+                        td { a href={ "/admin/audit?subject=" (e.subject) } { (e.subject) } }
+                        td.small { code { (e.before) } } td.small { code { (e.after) } }
+                    }
+                }
+            }
+        }
+    };
+    Ok(page("Audit log", Some(&who), body))
+}
+
+async fn tokens(who: SignedIn, state: web::Data<AppState>) -> Result<HttpResponse, PageError> {
+    tokens_page(&who, &state, None).await
+}
+
+async fn tokens_page(who: &SignedIn, state: &AppState, created: Option<String>) -> Result<HttpResponse, PageError> {
+    who.may::<crate::staff::Admin>()?;
+    let store = state.store.clone();
+    let list = blocking(move || Ok(store.read()?.api_tokens()?)).await?;
+    let body = html! {
+        h1 { "API tokens" }
+        @if let Some(token) = &created {
+            div.notice.ok role="status" {
+                p { "Your new token. It is shown only now; copy it into the program that will use it:" }
+                p { code.token { (token) } }
+            }
+        }
+        form method="post" action="/admin/tokens" .transition-form {
+            input type="hidden" name="csrf" value=(who.session.csrf);
+            fieldset {
+                legend { "New token" }
+                @for scope in crate::staff::ScopeName::ALL {
+                    label.choice { input type="checkbox" name="scope" value=(scope.as_str()); span { (scope.as_str()) } }
+                }
+                div.field { label for="label" { "What it is for" } input #label name="label" maxlength="100"; }
+                button.button type="submit" { "Create token" }
+            }
+        }
+        table.order-lines {
+            thead { tr { th { "Id" } th { "Scopes" } th { "For" } th { "Created" } th { "" } } }
+            tbody {
+                @for t in &list {
+                    tr {
+                        td { code { (t.id) } } td { (t.scopes) } td { (t.label) } td { (format_utc(t.created_ms)) }
+                        td {
+                            @if t.revoked { span.muted { "revoked" } } @else {
+                                form method="post" action="/admin/tokens/revoke" {
+                                    input type="hidden" name="csrf" value=(who.session.csrf);
+                                    input type="hidden" name="id" value=(t.id);
+                                    button.link-button type="submit" { "Revoke" }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    Ok(page("API tokens", Some(who), body))
+}
+
+async fn create_token(who: SignedIn, state: web::Data<AppState>, body: String) -> Result<HttpResponse, PageError> {
+    // Repeated `scope` fields: parsed as pairs, since serde_urlencoded has no sequences.
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(&body).map_err(|e| {
+        PageError(AppError::new(
+            ErrorCode::BadRequest,
+            format!("the form could not be read: {e}"),
+        ))
+    })?;
+    let field = |name: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    who.check_csrf(&field("csrf"))?;
+    let admin = who.may::<crate::staff::Admin>()?;
+    let scopes: Vec<String> = pairs
+        .iter()
+        .filter(|(k, _)| k == "scope")
+        .map(|(_, v)| v.clone())
+        .collect();
+    let scopes = crate::staff::Scopes::parse(&scopes.join(","))
+        .map_err(|e| PageError(AppError::new(ErrorCode::InvalidInput, e)))?;
+    let label = field("label").chars().take(100).collect::<String>();
+    let token = state
+        .writer
+        .run(move |tx| merchant::create_token(tx, &admin, scopes, &label))
+        .await
+        .map_err(AppError::from)?;
+    tokens_page(&who, &state, Some(token)).await
+}
+
+#[derive(Deserialize)]
+struct RevokeForm {
+    #[serde(default)]
+    csrf: String,
+    id: String,
+}
+
+async fn revoke_token(
+    who: SignedIn,
+    state: web::Data<AppState>,
+    form: web::Form<RevokeForm>,
+) -> Result<HttpResponse, PageError> {
+    who.check_csrf(&form.csrf)?;
+    let admin = who.may::<crate::staff::Admin>()?;
+    let id = form.id.clone();
+    state
+        .writer
+        .run(move |tx| merchant::revoke_token(tx, &admin, &id))
+        .await
+        .map_err(AppError::from)?;
+    Ok(see_other("/admin/tokens"))
+}
+
+async fn import_form(who: SignedIn) -> Result<HttpResponse, PageError> {
+    who.may::<crate::staff::Catalog>()?;
+    Ok(import_page(&who, None))
+}
+
+fn import_page(who: &SignedIn, report: Option<&crate::catalog::ops::ImportReport>) -> HttpResponse {
+    let body = html! {
+        h1 { "Import and export" }
+        p { a.button.secondary href="/admin/export" download="catalog.jsonl" { "Download the catalog (JSON Lines)" } }
+        @if let Some(r) = report {
+            div.notice.ok[r.rejected.is_empty()].error[!r.rejected.is_empty()] role="status" {
+                p { (r.created) " created, " (r.updated) " updated, " (r.unchanged) " unchanged, " (r.rejected.len()) " rejected." }
+                @if !r.rejected.is_empty() {
+                    table.order-lines {
+                        thead { tr { th { "Line" } th { "Problem" } } }
+                        tbody { @for x in r.rejected.iter().take(500) { tr { td { (x.line) } td { (x.message) } } } }
+                    }
+                }
+            }
+        }
+        form method="post" action="/admin/import" .transition-form {
+            input type="hidden" name="csrf" value=(who.session.csrf);
+            fieldset {
+                legend { "Paste a catalog" }
+                label.choice { input type="radio" name="format" value="jsonl" checked; span { "JSON Lines" } }
+                label.choice { input type="radio" name="format" value="csv"; span { "CSV" } }
+                div.field { label for="catalog" { "Catalog (up to 8 MB here; larger files: the API or storefront import)" } textarea #catalog name="catalog" rows="12" required {} }
+                button.button type="submit" { "Import" }
+            }
+        }
+    };
+    page("Import and export", Some(who), body)
+}
+
+#[derive(Deserialize)]
+struct ImportForm {
+    #[serde(default)]
+    csrf: String,
+    format: String,
+    catalog: String,
+}
+
+async fn import(
+    who: SignedIn,
+    state: web::Data<AppState>,
+    form: web::Form<ImportForm>,
+) -> Result<HttpResponse, PageError> {
+    who.check_csrf(&form.csrf)?;
+    let catalog_scope = who.may::<crate::staff::Catalog>()?;
+    let form = form.into_inner();
+    let format = if form.format == "csv" {
+        crate::catalog::import::Format::Csv
+    } else {
+        crate::catalog::import::Format::JsonLines
+    };
+    let store = state.store.clone();
+    let actor = catalog_scope.actor().to_owned();
+    let report = blocking(move || {
+        crate::catalog::ops::import(&store, form.catalog.as_bytes(), format, &actor, &mut |_| {})
+            .map_err(|e| AppError::new(ErrorCode::InvalidInput, e.to_string()))
+    })
+    .await?;
+    let summary =
+        serde_json::json!({"created": report.created, "updated": report.updated, "rejected": report.rejected.len()})
+            .to_string();
+    let actor = catalog_scope.actor().to_owned();
+    state
+        .writer
+        .run(move |tx| ops::record(tx, &actor, "catalog.import", "catalog", "", &summary))
+        .await
+        .map_err(AppError::from)?;
+    Ok(import_page(&who, Some(&report)))
+}
+
+/// Streams the export as it is written, so a large catalog never sits in memory whole.
+async fn export(who: SignedIn, state: web::Data<AppState>) -> Result<HttpResponse, PageError> {
+    who.may::<crate::staff::Catalog>()?;
+    let (send, receive) = tokio::sync::mpsc::channel::<Result<web::Bytes, std::io::Error>>(8);
+    let store = state.store.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut out = std::io::BufWriter::with_capacity(64 << 10, ChunkSender(send.clone()));
+        if let Err(e) = crate::catalog::export::export(&store, &mut out) {
+            let _ = send.blocking_send(Err(std::io::Error::other(e.to_string())));
+        }
+        let _ = std::io::Write::flush(&mut out);
+    });
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::CONTENT_DISPOSITION, "attachment; filename=\"catalog.jsonl\""))
+        .content_type("application/x-ndjson; charset=utf-8")
+        .streaming(ChunkStream(receive)))
+}
+
+/// The writing end of a streamed body: each write becomes one chunk.
+struct ChunkSender(tokio::sync::mpsc::Sender<Result<web::Bytes, std::io::Error>>);
+
+impl std::io::Write for ChunkSender {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .blocking_send(Ok(web::Bytes::copy_from_slice(buf)))
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the download was cancelled"))?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+struct ChunkStream(tokio::sync::mpsc::Receiver<Result<web::Bytes, std::io::Error>>);
+
+impl futures_core::Stream for ChunkStream {
+    type Item = Result<web::Bytes, std::io::Error>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<Option<Self::Item>> {
+        self.0.poll_recv(cx)
     }
 }

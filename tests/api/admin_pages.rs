@@ -236,3 +236,115 @@ async fn sign_in_attempts_and_api_calls_beyond_the_limit_get_429_with_retry_afte
         (429, Some("too_many_requests"))
     );
 }
+
+/// A signed-in session past the first-password page.
+async fn staff_session(app: &TestApp) -> (String, String) {
+    let sid = set_cookie(&sign_in(app, &app.admin_password).await, "sid").unwrap();
+    let sid = sid.split(';').next().unwrap().to_owned();
+    let hash = storefront::staff::secrets::hash_password("another long passphrase");
+    app.store
+        .write(move |tx| storefront::staff::ops::set_password(tx, "admin", hash, "test"))
+        .unwrap();
+    let page = get(app, "/admin", &sid).await.text().await.unwrap();
+    (sid, hidden(&page, "csrf"))
+}
+
+#[tokio::test]
+async fn stock_tokens_import_export_and_the_audit_log_work_from_their_pages() {
+    let app = spawn_app_with_catalog(SHOP.as_bytes()).await;
+    let (sid, csrf) = staff_session(&app).await;
+    let post = |path: &'static str, form: Vec<(&'static str, String)>| {
+        app.client.post(app.url(path)).header("Cookie", &sid).form(&form).send()
+    };
+
+    let res = post(
+        "/admin/stock/adjust",
+        vec![
+            ("csrf", csrf.clone()),
+            ("sku", "BRK-1".into()),
+            ("delta", "-2".into()),
+            ("reason", "shelf count".into()),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(res.status(), 303);
+    let page = get(&app, "/admin/stock?sku=BRK-1", &sid).await.text().await.unwrap();
+    assert!(page.contains("3 in stock") && page.contains("shelf count"), "{page}");
+    let res = post(
+        "/admin/stock/adjust",
+        vec![
+            ("csrf", csrf.clone()),
+            ("sku", "BRK-1".into()),
+            ("delta", "-9".into()),
+            ("reason", "x".into()),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(res.status(), 409, "stock never goes below zero");
+
+    let res = app
+        .client
+        .post(app.url("/admin/tokens"))
+        .header("Cookie", &sid)
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(format!("csrf={csrf}&scope=stock&scope=orders&label=warehouse"))
+        .send()
+        .await
+        .unwrap();
+    let page = res.text().await.unwrap();
+    let token = page
+        .split("<code class=\"token\">")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap()
+        .to_owned();
+    let res = app
+        .client
+        .get(app.url("/api/v1/admin/stock/BRK-1/ledger"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "the token made on the page works");
+    let res = app
+        .client
+        .get(app.url("/api/v1/admin/tokens"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403, "and only for its scopes");
+
+    let catalog = "{\"sku\":\"PASTE-1\",\"title\":\"Pasted\",\"price_cents\":250}\n{\"sku\":\"\",\"title\":\"x\"}\n";
+    let page = post(
+        "/admin/import",
+        vec![
+            ("csrf", csrf.clone()),
+            ("format", "jsonl".into()),
+            ("catalog", catalog.into()),
+        ],
+    )
+    .await
+    .unwrap()
+    .text()
+    .await
+    .unwrap();
+    assert!(page.contains("1 created") && page.contains("1 rejected"), "{page}");
+    let export = get(&app, "/admin/export", &sid).await;
+    assert_eq!(export.headers()["content-type"], "application/x-ndjson; charset=utf-8");
+    let lines = export.text().await.unwrap().lines().count();
+    assert_eq!(lines, 4, "three shop products and the pasted one");
+
+    let log = get(&app, "/admin/audit?subject=product:BRK-1", &sid)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(log.contains("stock.change") && log.contains("admin:admin"), "{log}");
+    let log = get(&app, "/admin/audit", &sid).await.text().await.unwrap();
+    assert!(log.contains("token.create") && log.contains("catalog.import"));
+}
