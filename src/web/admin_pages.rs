@@ -442,7 +442,7 @@ async fn dashboard(who: SignedIn, state: web::Data<AppState>) -> Result<HttpResp
             aside {
                 h2 { "Low stock" }
                 @if low.is_empty() { p.muted { "Nothing at 5 units or fewer." } }
-                ul { @for (sku, units) in &low { li { a href={ "/p/" (sku) } { (sku) } ": " (units) " left" } } }
+                ul { @for (sku, units) in &low { li { a href={ "/admin/stock?sku=" (sku) } { (sku) } ": " (units) " left" } } }
                 h2 { "Searches that found nothing" }
                 @if zero.is_empty() { p.muted { "None recorded." } }
                 ul { @for (q, n) in &zero { li { "“" (q) "” × " (n) } } }
