@@ -32,6 +32,7 @@ pub mod inventory;
 pub mod maintenance;
 pub mod merchant;
 pub mod orders;
+pub mod reports;
 pub mod search;
 pub mod staff;
 pub mod store;

@@ -4,6 +4,8 @@
 //! in minor units and basis points, never floats.
 
 use anyhow::{Context, bail, ensure};
+
+use crate::domain::day_start_ms;
 use serde::Deserialize;
 
 /// Shipping, tax and promotions, validated.
@@ -325,25 +327,6 @@ fn promo(s: PromoSettings) -> anyhow::Result<Promo> {
         ends_ms,
         usage_limit: s.usage_limit,
     })
-}
-
-/// Milliseconds at 00:00 UTC of a `YYYY-MM-DD` date (proleptic Gregorian).
-fn day_start_ms(date: &str) -> Option<u64> {
-    let mut parts = date.trim().splitn(3, '-');
-    let y: i64 = parts.next()?.parse().ok()?;
-    let m: i64 = parts.next()?.parse().ok()?;
-    let d: i64 = parts.next()?.parse().ok()?;
-    if !(1970..=9999).contains(&y) || !(1..=12).contains(&m) || !(1..=31).contains(&d) {
-        return None;
-    }
-    // Howard Hinnant's days_from_civil.
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    u64::try_from(days * 86_400_000).ok()
 }
 
 /// The rules a new shop starts with, and the ones `storefront.example.toml` spells out.

@@ -293,6 +293,33 @@ impl ReadTx {
         Ok(out)
     }
 
+    /// Orders placed in `[from_ms, to_ms)`, oldest first.
+    pub fn orders_between(&self, from_ms: u64, to_ms: u64, mut f: impl FnMut(Order)) -> Result<(), StoreError> {
+        let by_time = self.table(ORDERS_BY_TIME)?;
+        let orders = self.table(ORDERS)?;
+        for row in by_time.range((from_ms, "")..(to_ms, ""))? {
+            let (key, _) = row?;
+            if let Some(bytes) = orders.get(key.value().1)? {
+                f(decode(bytes.value())?);
+            }
+        }
+        Ok(())
+    }
+
+    /// Ledger entries of every SKU whose change left it at zero through an order, in `[from, to)`.
+    pub fn stockouts_between(&self, from_ms: u64, to_ms: u64) -> Result<Vec<(String, LedgerEntry)>, StoreError> {
+        let mut out = Vec::new();
+        for row in self.table(LEDGER)?.iter()? {
+            let (key, bytes) = row?;
+            let entry: LedgerEntry = decode(bytes.value())?;
+            if entry.balance == 0 && entry.delta < 0 && (from_ms..to_ms).contains(&entry.at_ms) {
+                out.push((key.value().0.to_owned(), entry));
+            }
+        }
+        out.sort_by_key(|(_, e)| e.at_ms);
+        Ok(out)
+    }
+
     /// Orders newest first, optionally of one status, skipping `offset`.
     pub fn orders_newest_first(
         &self,

@@ -348,3 +348,48 @@ async fn stock_tokens_import_export_and_the_audit_log_work_from_their_pages() {
     let log = get(&app, "/admin/audit", &sid).await.text().await.unwrap();
     assert!(log.contains("token.create") && log.contains("catalog.import"));
 }
+
+#[tokio::test]
+async fn the_sales_report_adds_up_the_orders_and_downloads_as_csv() {
+    let app = spawn_app_with_catalog(SHOP.as_bytes()).await;
+    let mut expected = 0i64;
+    for (i, qty) in [1, 2, 3].into_iter().enumerate() {
+        let cart = new_cart(&app, json!([{"sku":"SAUCE-5","quantity":qty}])).await;
+        let (_, placed, _) = checkout(&app, &format!("report-{i}"), &checkout_body(&cart, "tok_visa")).await;
+        expected += placed["total_cents"].as_i64().unwrap();
+    }
+    let cart = new_cart(&app, json!([{"sku":"LIMITED","quantity":10}])).await;
+    let (_, placed, _) = checkout(&app, "report-sellout", &checkout_body(&cart, "tok_visa")).await;
+    expected += placed["total_cents"].as_i64().unwrap();
+    let (sid, _) = staff_session(&app).await;
+
+    let page = get(&app, "/admin/reports?by=hour", &sid).await.text().await.unwrap();
+    assert!(
+        page.contains("<svg class=\"sales-chart\""),
+        "the chart is drawn on the server"
+    );
+    assert!(page.contains("LIMITED"), "the sell-out is listed: {page}");
+    let csv = get(&app, "/admin/reports.csv?by=hour", &sid)
+        .await
+        .text()
+        .await
+        .unwrap();
+    let mut rows = csv.lines();
+    assert_eq!(
+        rows.next(),
+        Some("period_start_utc,orders,units,revenue_minor,currency")
+    );
+    let (mut orders, mut revenue, mut periods) = (0u64, 0i64, 0);
+    for row in rows {
+        let cells: Vec<&str> = row.split(',').collect();
+        orders += cells[1].parse::<u64>().unwrap();
+        revenue += cells[3].parse::<i64>().unwrap();
+        periods += 1;
+    }
+    assert_eq!((orders, revenue), (4, expected));
+    assert_eq!(
+        periods,
+        7 * 24,
+        "every hour of the default seven days, empty ones included"
+    );
+}

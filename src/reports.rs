@@ -1,0 +1,128 @@
+//! Sales reports for a period: totals per hour or day, top products, stock-outs, and the searches
+//! that found nothing. Pure computation over one read snapshot; the web layer draws the chart.
+
+use std::collections::BTreeMap;
+
+use crate::domain::{Currency, Money};
+use crate::orders::Status;
+use crate::store::{ReadTx, StoreError};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Bucket {
+    Hour,
+    Day,
+}
+
+impl Bucket {
+    pub fn millis(self) -> u64 {
+        match self {
+            Bucket::Hour => 3_600_000,
+            Bucket::Day => 86_400_000,
+        }
+    }
+}
+
+/// One period's sales. Cancelled and refunded orders are left out.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Period {
+    pub start_ms: u64,
+    pub orders: u64,
+    pub units: u64,
+    pub revenue_minor: i64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct SalesReport {
+    pub from_ms: u64,
+    pub to_ms: u64,
+    pub bucket: Bucket,
+    /// Every period in the range, empty ones included (a chart needs the gaps).
+    pub periods: Vec<Period>,
+    pub currency: Currency,
+    /// (sku, title, units, revenue) by units sold, most first.
+    pub top_products: Vec<(String, String, u64, i64)>,
+    /// (sku, when) a sale took the last unit.
+    pub stockouts: Vec<(String, u64)>,
+    pub cancelled: u64,
+    pub zero_result_searches: Vec<(String, u64)>,
+}
+
+impl SalesReport {
+    pub fn total_orders(&self) -> u64 {
+        self.periods.iter().map(|p| p.orders).sum()
+    }
+
+    pub fn total_revenue(&self) -> Money {
+        Money::new(self.periods.iter().map(|p| p.revenue_minor).sum(), self.currency)
+    }
+
+    /// The report as CSV: one row per period.
+    pub fn to_csv(&self) -> String {
+        let mut out = String::from("period_start_utc,orders,units,revenue_minor,currency\n");
+        for p in &self.periods {
+            out.push_str(&format!(
+                "{},{},{},{},{}\n",
+                crate::domain::format_utc(p.start_ms),
+                p.orders,
+                p.units,
+                p.revenue_minor,
+                self.currency
+            ));
+        }
+        out
+    }
+}
+
+/// Sales in `[from_ms, to_ms)`, bucketed. At most 2,000 periods (about 83 days by hour).
+pub fn sales(read: &ReadTx, from_ms: u64, to_ms: u64, bucket: Bucket) -> Result<SalesReport, StoreError> {
+    let step = bucket.millis();
+    let start = from_ms / step * step;
+    let count = (to_ms.saturating_sub(start)).div_ceil(step).min(2_000);
+    let mut periods: Vec<Period> = (0..count)
+        .map(|i| Period {
+            start_ms: start + i * step,
+            ..Period::default()
+        })
+        .collect();
+    let mut products: BTreeMap<String, (String, u64, i64)> = BTreeMap::new();
+    let (mut currency, mut cancelled) = (None, 0u64);
+    read.orders_between(from_ms, to_ms, |order| {
+        if matches!(order.status, Status::Cancelled | Status::Refunded) {
+            cancelled += 1;
+            return;
+        }
+        currency.get_or_insert(order.currency);
+        let index = ((order.created_ms - start) / step) as usize;
+        if let Some(p) = periods.get_mut(index) {
+            p.orders += 1;
+            p.units += order.units();
+            p.revenue_minor += order.total.minor();
+        }
+        for line in &order.lines {
+            let entry = products.entry(line.sku.clone()).or_insert((line.title.clone(), 0, 0));
+            entry.1 += u64::from(line.quantity);
+            entry.2 += line.line_total.minor();
+        }
+    })?;
+    let mut top: Vec<(String, String, u64, i64)> = products
+        .into_iter()
+        .map(|(sku, (title, units, revenue))| (sku, title, units, revenue))
+        .collect();
+    top.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.0.cmp(&b.0)));
+    top.truncate(10);
+    Ok(SalesReport {
+        from_ms,
+        to_ms,
+        bucket,
+        periods,
+        currency: currency.unwrap_or_default(),
+        top_products: top,
+        stockouts: read
+            .stockouts_between(from_ms, to_ms)?
+            .into_iter()
+            .map(|(sku, e)| (sku, e.at_ms))
+            .collect(),
+        cancelled,
+        zero_result_searches: read.zero_result_searches(20)?,
+    })
+}
