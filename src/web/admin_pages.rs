@@ -1072,7 +1072,8 @@ async fn reports(
 
 /// A bar chart as inline SVG (no script, so the strict CSP holds), with a text alternative.
 fn sales_chart(report: &crate::reports::SalesReport) -> Markup {
-    let (width, height, left, bottom) = (960.0_f64, 260.0_f64, 70.0_f64, 30.0_f64);
+    let (width, height, left, bottom, top) = (960.0_f64, 260.0_f64, 70.0_f64, 30.0_f64, 14.0_f64);
+    let plot = height - bottom - top;
     let max = report.periods.iter().map(|p| p.revenue_minor).max().unwrap_or(0).max(1) as f64;
     let n = report.periods.len().max(1) as f64;
     let slot = (width - left) / n;
@@ -1087,14 +1088,14 @@ fn sales_chart(report: &crate::reports::SalesReport) -> Markup {
     html! {
         svg.sales-chart viewBox={ "0 0 " (width) " " (height) } role="img" aria-label=(summary) {
             @for i in 0..=4 {
-                @let y = (height - bottom) * (1.0 - f64::from(i) / 4.0);
+                @let y = top + plot * (1.0 - f64::from(i) / 4.0);
                 line x1=(left) x2=(width) y1=(y) y2=(y) .grid {}
                 text x=(left - 6.0) y=(y + 4.0) text-anchor="end" .axis {
                     (crate::domain::Money::new((max * f64::from(i) / 4.0) as i64, report.currency))
                 }
             }
             @for (i, p) in report.periods.iter().enumerate() {
-                @let h = (height - bottom) * p.revenue_minor as f64 / max;
+                @let h = plot * p.revenue_minor as f64 / max;
                 @let x = left + slot * i as f64 + (slot - bar) / 2.0;
                 rect x=(x) y=(height - bottom - h) width=(bar) height=(h) .bar {
                     title { (format_utc(p.start_ms)) ": " (p.orders) " orders, " (crate::domain::Money::new(p.revenue_minor, report.currency)) }
