@@ -114,7 +114,7 @@ impl SignedIn {
     }
 
     /// The typed proof for a use case, or a 403 page when the account lacks the scope.
-    fn may<S: crate::staff::Scope>(&self) -> Result<Staff<S>, PageError> {
+    pub(super) fn may<S: crate::staff::Scope>(&self) -> Result<Staff<S>, PageError> {
         grant::<S>(self.actor(), self.account.scopes).ok_or_else(|| {
             PageError(AppError::new(
                 ErrorCode::Forbidden,
@@ -123,7 +123,7 @@ impl SignedIn {
         })
     }
 
-    fn check_csrf(&self, token: &str) -> Result<(), PageError> {
+    pub(super) fn check_csrf(&self, token: &str) -> Result<(), PageError> {
         if crate::web::sales::constant_time_eq(token.as_bytes(), self.session.csrf.as_bytes()) {
             Ok(())
         } else {
@@ -135,14 +135,14 @@ impl SignedIn {
     }
 }
 
-fn see_other(location: &str) -> HttpResponse {
+pub(super) fn see_other(location: &str) -> HttpResponse {
     HttpResponse::SeeOther()
         .insert_header((header::LOCATION, location.to_owned()))
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .finish()
 }
 
-fn page(title: &str, who: Option<&SignedIn>, body: Markup) -> HttpResponse {
+pub(super) fn page(title: &str, who: Option<&SignedIn>, body: Markup) -> HttpResponse {
     let markup = html! {
         (DOCTYPE)
         html lang="en" {
@@ -162,6 +162,7 @@ fn page(title: &str, who: Option<&SignedIn>, body: Markup) -> HttpResponse {
                             nav.admin-nav aria-label="Back office" {
                                 a href="/admin" { "Dashboard" }
                                 a href="/admin/orders" { "Orders" }
+                                a href="/admin/products" { "Products" }
                                 a href="/admin/stock" { "Stock" }
                                 a href="/admin/reports" { "Reports" }
                                 a href="/admin/import" { "Import / export" }

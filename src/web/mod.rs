@@ -4,6 +4,7 @@
 //! the answer. Errors become JSON under `/api` and HTML pages elsewhere, mapped in `error`.
 
 pub mod admin_pages;
+pub mod admin_products;
 pub mod api;
 pub mod assets;
 pub mod caching;
@@ -33,6 +34,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     api::configure(cfg);
     pages::configure(cfg);
     admin_pages::configure(cfg);
+    admin_products::configure(cfg);
     cfg.default_service(actix_web::web::to(not_found));
 }
 

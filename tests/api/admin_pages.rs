@@ -393,3 +393,95 @@ async fn the_sales_report_adds_up_the_orders_and_downloads_as_csv() {
         "every hour of the default seven days, empty ones included"
     );
 }
+
+#[tokio::test]
+async fn a_product_is_created_edited_and_deleted_from_its_form_keeping_fields_the_form_does_not_show() {
+    let line = r#"{"sku":"FORM-1","title":"Form pads","price_cents":1000,"stock":4,"bin":"A7"}"#;
+    let app = spawn_app_with_catalog(format!("{line}\n").as_bytes()).await;
+    let (sid, csrf) = staff_session(&app).await;
+    let save = |fields: Vec<(&'static str, &'static str)>| {
+        let mut form = vec![("csrf", csrf.clone())];
+        form.extend(fields.into_iter().map(|(k, v)| (k, v.to_owned())));
+        app.client
+            .post(app.url("/admin/products/save"))
+            .header("Cookie", &sid)
+            .form(&form)
+            .send()
+    };
+    let res = save(vec![
+        ("sku", "FORM-2"),
+        ("title", "Ceramic pads"),
+        ("price", "49.99"),
+        ("currency", "USD"),
+        ("stock", "7"),
+        ("brand", "StopTech"),
+        ("category", "Brakes/Pads"),
+        ("part_numbers", "BP-2\n45022-SDA"),
+        ("attributes", "position: Front\nwarranty_years: 2"),
+        ("fitments", "2003-2007|Honda|Accord|EX|2.4L\n2009|Honda|Civic"),
+    ])
+    .await
+    .unwrap();
+    assert_eq!(res.status(), 303);
+    let (_, p) = app.get_json("/api/v1/products/FORM-2").await;
+    assert_eq!((p["price_cents"].as_i64(), p["stock"].as_u64()), (Some(4999), Some(7)));
+    assert_eq!(p["attributes"]["warranty_years"], 2);
+    assert_eq!(p["fitments"].as_array().unwrap().len(), 2);
+    assert_eq!(p["part_numbers"][1], "45022-SDA");
+
+    let res = save(vec![
+        ("existing", "FORM-1"),
+        ("title", "Form pads, renamed"),
+        ("price", "12.50"),
+        ("fitments", "Honda Civic"),
+    ])
+    .await
+    .unwrap();
+    assert_eq!(res.status(), 422, "a bad fitment line is shown back, not saved");
+    assert!(res.text().await.unwrap().contains("fitment line 1"));
+    let edit = get(&app, "/admin/products/FORM-1/edit", &sid)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(edit.contains("Form pads"), "{edit}");
+    let res = save(vec![
+        ("existing", "FORM-1"),
+        ("title", "Form pads, renamed"),
+        ("price", "12.50"),
+    ])
+    .await
+    .unwrap();
+    assert_eq!(res.status(), 303);
+    let (_, p) = app.get_json("/api/v1/products/FORM-1").await;
+    assert_eq!(
+        (p["title"].as_str(), p["price_cents"].as_i64()),
+        (Some("Form pads, renamed"), Some(1250))
+    );
+    assert_eq!(
+        (p["bin"].as_str(), p["stock"].as_u64()),
+        (Some("A7"), Some(4)),
+        "unknown fields and stock survive an edit"
+    );
+
+    // Search sees the new product within a moment (the index is updated in the background).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    let list = loop {
+        let list = get(&app, "/admin/products?q=ceramic", &sid).await.text().await.unwrap();
+        if list.contains("FORM-2") || std::time::Instant::now() > deadline {
+            break list;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert!(list.contains("FORM-2"), "{list}");
+    let res = app
+        .client
+        .post(app.url("/admin/products/FORM-2/delete"))
+        .header("Cookie", &sid)
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(app.get_json("/api/v1/products/FORM-2").await.0, 404);
+}
