@@ -173,3 +173,48 @@ fn snapshot(tx: &WriteTx<'_>, sku: &str) -> Result<String, StoreError> {
         None => String::new(),
     })
 }
+
+/// Why a new account was refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum AccountRefusal {
+    #[error("usernames are 3 to 40 lower-case letters, digits, dots, dashes or underscores")]
+    BadUsername,
+    #[error("there is already an account {0:?}")]
+    Taken(String),
+}
+
+/// A staff account with a first password (already hashed) that must be changed at sign-in.
+pub fn create_account(
+    tx: &mut WriteTx<'_>,
+    who: &Staff<Admin>,
+    username: &str,
+    scopes: Scopes,
+    password_hash: String,
+) -> Result<Result<(), AccountRefusal>, StoreError> {
+    let ok = (3..=40).contains(&username.len())
+        && username
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b));
+    if !ok {
+        return Ok(Err(AccountRefusal::BadUsername));
+    }
+    if tx.account(username)?.is_some() {
+        return Ok(Err(AccountRefusal::Taken(username.to_owned())));
+    }
+    tx.put_account(&crate::staff::Account {
+        username: username.to_owned(),
+        scopes,
+        password_hash,
+        must_change_password: true,
+        created_ms: now_ms(),
+    })?;
+    staff::record(
+        tx,
+        who.actor(),
+        "account.create",
+        &format!("account:{username}"),
+        "",
+        &format!("{{\"scopes\":\"{scopes}\"}}"),
+    )?;
+    Ok(Ok(()))
+}

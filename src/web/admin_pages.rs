@@ -39,6 +39,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/admin/orders").route(crate::web::read().to(orders)))
         .service(web::resource("/admin/orders/{number}").route(crate::web::read().to(order)))
         .service(web::resource("/admin/orders/{number}/transition").route(web::post().to(transition)))
+        .service(web::resource("/admin/orders/{number}/{paper:slip|invoice}").route(crate::web::read().to(paper)))
         .service(web::resource("/admin/stock").route(crate::web::read().to(stock)))
         .service(web::resource("/admin/stock/adjust").route(web::post().to(adjust_stock)))
         .service(web::resource("/admin/audit").route(crate::web::read().to(audit)))
@@ -48,6 +49,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::post().to(create_token)),
         )
         .service(web::resource("/admin/tokens/revoke").route(web::post().to(revoke_token)))
+        .service(
+            web::resource("/admin/staff")
+                .route(crate::web::read().to(staff_list))
+                .route(web::post().to(create_account)),
+        )
         .service(
             web::resource("/admin/import")
                 .app_data(web::FormConfig::default().limit(IMPORT_FORM_LIMIT))
@@ -168,6 +174,7 @@ pub(super) fn page(title: &str, who: Option<&SignedIn>, body: Markup) -> HttpRes
                                 a href="/admin/import" { "Import / export" }
                                 a href="/admin/tokens" { "API tokens" }
                                 a href="/admin/audit" { "Audit log" }
+                                a href="/admin/staff" { "Staff" }
                                 a href="/" { "Shop" }
                             }
                             form method="post" action="/admin/logout" .inline-form {
@@ -545,6 +552,7 @@ async fn order(
                 h2 { "Ship to" }
                 address { (a.name) br; (a.line1) br; @if !a.line2.is_empty() { (a.line2) br; } (a.city) " " (a.region) " " (a.postal_code) br; (a.country) }
                 @if let Some(s) = &order.shipment { p { (s.carrier) " " (s.tracking_number) } }
+                p { a href={ "/admin/orders/" (order.number) "/slip" } { "Packing slip" } " · " a href={ "/admin/orders/" (order.number) "/invoice" } { "Invoice" } }
                 h2 { "Change status" }
                 @if next.is_empty() { p.muted { "This order is final." } }
                 @for to in &next {
@@ -1124,4 +1132,149 @@ async fn reports_csv(
         .insert_header((header::CONTENT_DISPOSITION, "attachment; filename=\"sales.csv\""))
         .content_type("text/csv; charset=utf-8")
         .body(report.to_csv()))
+}
+
+/// A printable packing slip (no prices) or invoice, one page, no navigation.
+async fn paper(
+    who: SignedIn,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, PageError> {
+    who.may::<Orders>()?;
+    let (number, kind) = path.into_inner();
+    let invoice = kind == "invoice";
+    let key = crate::domain::normalize_order_number(&number)
+        .ok_or_else(|| PageError(AppError::new(ErrorCode::OrderNotFound, "no such order")))?;
+    let store = state.store.clone();
+    let order = blocking(move || Ok(store.read()?.order(&key)?))
+        .await?
+        .ok_or_else(|| PageError(AppError::new(ErrorCode::OrderNotFound, "no such order")))?;
+    let shop = &state.config.shop;
+    let a = &order.address;
+    let title = if invoice { "Invoice" } else { "Packing slip" };
+    let markup = html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                title { (title) " " (order.number) }
+                link rel="stylesheet" href=(assets::url("css/shop.css"));
+            }
+            body.paper {
+                header.paper-head {
+                    div { p.paper-shop { (shop.name) } p.muted { (shop.tagline) } }
+                    div { h1 { (title) } p { "Order " strong { (order.number) } br; (format_day(order.created_ms)) } }
+                }
+                section.paper-parties {
+                    div { h2 { "Ship to" } address { (a.name) br; (a.line1) br; @if !a.line2.is_empty() { (a.line2) br; } (a.city) " " (a.region) " " (a.postal_code) br; (a.country) } }
+                    div { h2 { "Customer" } p { (order.email) } @if let Some(v) = &order.vehicle { p { "Vehicle: " (v) } } }
+                }
+                table.order-lines {
+                    thead { tr {
+                        th { "Item" } th { "Part #" } th { "Qty" }
+                        @if invoice { th { "Unit price" } th { "Total" } } @else { th { "Picked" } }
+                    } }
+                    tbody { @for l in &order.lines { tr {
+                        td { (l.title) div.small { "SKU " (l.sku) @for (k, v) in &l.options { " · " (k) ": " (v) } } }
+                        td { (l.part_number.clone().unwrap_or_default()) }
+                        td { (l.quantity) }
+                        @if invoice { td { (l.unit_price) } td { (l.line_total) } } @else { td { "☐" } }
+                    } } }
+                }
+                @if invoice {
+                    dl.totals.paper-totals {
+                        div { dt { "Subtotal" } dd { (order.subtotal) } }
+                        @if order.discount.minor() > 0 { div { dt { "Discount" } dd { "−" (order.discount) } } }
+                        div { dt { "Shipping (" (order.shipping_name) ")" } dd { (order.shipping) } }
+                        @if let Some(t) = &order.tax_name { div { dt { (t) } dd { (order.tax) } } }
+                        div.grand { dt { "Total" } dd { (order.total) } }
+                    }
+                    p.small { "Payment: " @if order.payment.method == "invoice" { "on invoice, due on receipt" } @else { "paid by card" } }
+                }
+            }
+        }
+    };
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .content_type("text/html; charset=utf-8")
+        .body(markup.into_string()))
+}
+
+async fn staff_list(who: SignedIn, state: web::Data<AppState>) -> Result<HttpResponse, PageError> {
+    staff_page(&who, &state, None).await
+}
+
+async fn staff_page(who: &SignedIn, state: &AppState, notice: Option<Markup>) -> Result<HttpResponse, PageError> {
+    who.may::<crate::staff::Admin>()?;
+    let store = state.store.clone();
+    let accounts = blocking(move || Ok(store.read()?.accounts()?)).await?;
+    let body = html! {
+        h1 { "Staff" }
+        @if let Some(n) = notice { (n) }
+        table.order-lines {
+            thead { tr { th { "Username" } th { "Scopes" } th { "Since" } th { "" } } }
+            tbody { @for a in &accounts { tr {
+                td { (a.username) } td { (a.scopes) } td { (format_day(a.created_ms)) }
+                td { @if a.must_change_password { span.muted { "first password not yet changed" } } }
+            } } }
+        }
+        form method="post" action="/admin/staff" .transition-form {
+            input type="hidden" name="csrf" value=(who.session.csrf);
+            fieldset {
+                legend { "New account" }
+                div.field { label for="username" { "Username" } input #username name="username" required pattern="[a-z0-9._-]{3,40}"; }
+                p.small { "Scopes: catalog (products, import), stock, orders, admin (everything, including staff and tokens)." }
+                @for scope in crate::staff::ScopeName::ALL {
+                    label.choice { input type="checkbox" name="scope" value=(scope.as_str()); span { (scope.as_str()) } }
+                }
+                button.button type="submit" { "Create account" }
+            }
+        }
+    };
+    Ok(page("Staff", Some(who), body))
+}
+
+async fn create_account(who: SignedIn, state: web::Data<AppState>, body: String) -> Result<HttpResponse, PageError> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(&body).map_err(|e| {
+        PageError(AppError::new(
+            ErrorCode::BadRequest,
+            format!("the form could not be read: {e}"),
+        ))
+    })?;
+    let field = |name: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    who.check_csrf(&field("csrf"))?;
+    let admin = who.may::<crate::staff::Admin>()?;
+    let scopes: Vec<String> = pairs
+        .iter()
+        .filter(|(k, _)| k == "scope")
+        .map(|(_, v)| v.clone())
+        .collect();
+    let scopes = crate::staff::Scopes::parse(&scopes.join(","))
+        .map_err(|e| PageError(AppError::new(ErrorCode::InvalidInput, e)))?;
+    let username = field("username").trim().to_ascii_lowercase();
+    let password = secrets::new_password();
+    let secret = password.clone();
+    let hash = blocking(move || Ok(secrets::hash_password(&secret))).await?;
+    let name = username.clone();
+    let outcome = state
+        .writer
+        .run(move |tx| merchant::create_account(tx, &admin, &name, scopes, hash))
+        .await
+        .map_err(AppError::from)?;
+    let notice = match outcome {
+        Ok(()) => html! {
+            div.notice.ok role="status" {
+                p { "Account " strong { (username) } " created. Its first password, shown only now (it must be changed at first sign-in):" }
+                p { code.token { (password) } }
+            }
+        },
+        Err(e) => html! { p.notice.error role="alert" { (e) } },
+    };
+    staff_page(&who, &state, Some(notice)).await
 }

@@ -485,3 +485,82 @@ async fn a_product_is_created_edited_and_deleted_from_its_form_keeping_fields_th
     assert_eq!(res.status(), 303);
     assert_eq!(app.get_json("/api/v1/products/FORM-2").await.0, 404);
 }
+
+#[tokio::test]
+async fn an_admin_adds_a_clerk_who_may_handle_orders_but_not_tokens_and_prints_slips() {
+    let app = spawn_app_with_catalog(SHOP.as_bytes()).await;
+    let cart = new_cart(&app, json!([{"sku":"BRK-1","quantity":1}])).await;
+    let (_, placed, _) = checkout(&app, "slip", &checkout_body(&cart, "tok_visa")).await;
+    let number = placed["order_number"].as_str().unwrap();
+    let (sid, csrf) = staff_session(&app).await;
+    let page = app
+        .client
+        .post(app.url("/admin/staff"))
+        .header("Cookie", &sid)
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(format!("csrf={csrf}&username=sam&scope=orders&scope=stock"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let password = page
+        .split("<code class=\"token\">")
+        .nth(1)
+        .expect(&page)
+        .split('<')
+        .next()
+        .unwrap()
+        .to_owned();
+
+    // Sam signs in with the first password and must change it first.
+    let form = app.get("/admin/login").await;
+    let csrf_cookie = set_cookie(&form, "login_csrf").unwrap();
+    let html = form.text().await.unwrap();
+    let res = app
+        .client
+        .post(app.url("/admin/login"))
+        .header("Cookie", csrf_cookie.split(';').next().unwrap())
+        .form(&[
+            ("username", "sam"),
+            ("password", password.as_str()),
+            ("csrf", &hidden(&html, "csrf")),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let sam = set_cookie(&res, "sid").expect("sam is signed in");
+    let sam = sam.split(';').next().unwrap().to_owned();
+    assert_eq!(
+        get(&app, "/admin/orders", &sam).await.headers()["location"],
+        "/admin/password"
+    );
+    let hash = storefront::staff::secrets::hash_password("sams own long password");
+    app.store
+        .write(move |tx| storefront::staff::ops::set_password(tx, "sam", hash, "test"))
+        .unwrap();
+    assert_eq!(get(&app, "/admin/orders", &sam).await.status(), 200);
+    assert_eq!(get(&app, "/admin/tokens", &sam).await.status(), 403, "no admin scope");
+    assert_eq!(
+        get(&app, "/admin/products", &sam).await.status(),
+        403,
+        "no catalog scope"
+    );
+
+    let slip = get(&app, &format!("/admin/orders/{number}/slip"), &sam)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        slip.contains("Packing slip") && slip.contains("BP-1") && !slip.contains("$49.99"),
+        "{slip}"
+    );
+    let invoice = get(&app, &format!("/admin/orders/{number}/invoice"), &sam)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(invoice.contains("Invoice") && invoice.contains("$49.99"));
+}
