@@ -24,6 +24,8 @@ pub struct AppState {
     /// The only path by which the server writes: group-committed, durable before it answers.
     pub writer: Writer,
     pub payments: Payments,
+    /// Product page views since the last flush into the funnel table (once a minute).
+    pub product_views: std::sync::atomic::AtomicU64,
 }
 
 /// A bound, ready-to-run server.
@@ -57,10 +59,12 @@ impl Application {
             search,
             writer: Writer::start(store.clone(), config.checkout.writer),
             payments: Payments::default(),
+            product_views: Default::default(),
             store,
             config: Arc::new(config),
         });
         spawn_cart_sweeper(Arc::downgrade(&state.clone().into_inner()));
+        spawn_view_flusher(Arc::downgrade(&state.clone().into_inner()));
         let limiters = aweb::Data::new(crate::web::limits::Limiters::new(&state.config.limits));
         crate::web::limits::spawn_janitor(limiters.clone());
         let http = &state.config.http;
@@ -131,6 +135,7 @@ impl Application {
         }
         // Workers may still hold the state for a moment after a forced stop; the writer is
         // stopped here regardless, so no write is in flight when the process exits.
+        flush_views(&self.state).await;
         self.state.writer.shutdown();
         let _ = std::fs::remove_file(self.state.config.data_dir.join(crate::maintenance::backup::SOCKET));
         drop(self.state);
@@ -163,6 +168,31 @@ async fn bootstrap_accounts(store: &Store) -> anyhow::Result<Option<crate::staff
     let store = store.clone();
     // Hashing the password takes a few tens of milliseconds: off the async threads.
     Ok(tokio::task::spawn_blocking(move || store.write(crate::staff::ops::bootstrap)).await??)
+}
+
+/// Moves counted product views into the funnel table once a minute.
+fn spawn_view_flusher(state: std::sync::Weak<AppState>) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+        every.tick().await;
+        loop {
+            every.tick().await;
+            let Some(state) = state.upgrade() else { return };
+            flush_views(&state).await;
+        }
+    });
+}
+
+/// Records the product views counted since the last flush (reports call it to be current).
+pub async fn flush_views(state: &AppState) {
+    let views = state.product_views.swap(0, std::sync::atomic::Ordering::Relaxed);
+    if views == 0 {
+        return;
+    }
+    let now = crate::domain::now_ms();
+    if let Err(e) = state.writer.run(move |tx| tx.count_funnel(now, views, 0)).await {
+        tracing::warn!(error = %e, views, "could not record product views");
+    }
 }
 
 /// Deletes idle carts every few minutes through the writer; stops when the app is gone.

@@ -26,6 +26,9 @@ impl Bucket {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Period {
     pub start_ms: u64,
+    /// Product page views and carts created: the top of the funnel.
+    pub views: u64,
+    pub carts: u64,
     pub orders: u64,
     pub units: u64,
     pub revenue_minor: i64,
@@ -52,17 +55,26 @@ impl SalesReport {
         self.periods.iter().map(|p| p.orders).sum()
     }
 
+    /// (product views, carts created, orders) over the whole period.
+    pub fn funnel(&self) -> (u64, u64, u64) {
+        self.periods
+            .iter()
+            .fold((0, 0, 0), |(v, c, o), p| (v + p.views, c + p.carts, o + p.orders))
+    }
+
     pub fn total_revenue(&self) -> Money {
         Money::new(self.periods.iter().map(|p| p.revenue_minor).sum(), self.currency)
     }
 
     /// The report as CSV: one row per period.
     pub fn to_csv(&self) -> String {
-        let mut out = String::from("period_start_utc,orders,units,revenue_minor,currency\n");
+        let mut out = String::from("period_start_utc,product_views,carts,orders,units,revenue_minor,currency\n");
         for p in &self.periods {
             out.push_str(&format!(
-                "{},{},{},{},{}\n",
+                "{},{},{},{},{},{},{}\n",
                 crate::domain::format_utc(p.start_ms),
+                p.views,
+                p.carts,
                 p.orders,
                 p.units,
                 p.revenue_minor,
@@ -104,6 +116,12 @@ pub fn sales(read: &ReadTx, from_ms: u64, to_ms: u64, bucket: Bucket) -> Result<
             entry.2 += line.line_total.minor();
         }
     })?;
+    for (hour, views, carts) in read.funnel_between(start, to_ms)? {
+        if let Some(p) = periods.get_mut(((hour - start) / step) as usize) {
+            p.views += views;
+            p.carts += carts;
+        }
+    }
     let mut top: Vec<(String, String, u64, i64)> = products
         .into_iter()
         .map(|(sku, (title, units, revenue))| (sku, title, units, revenue))

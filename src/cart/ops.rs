@@ -73,6 +73,7 @@ pub fn create(tx: &mut WriteTx<'_>, rules: &Rules, lines: &[CartLine], clock: Cl
         }
     }
     tx.put_cart(&cart, None)?;
+    tx.count_funnel(clock.now_ms, 0, 1)?;
     metrics::counter!(crate::telemetry::metrics::CARTS_CREATED).increment(1);
     Ok(Ok(cart))
 }

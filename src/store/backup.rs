@@ -80,6 +80,7 @@ fn copy_all(from: &ReadTransaction, to: &WriteTransaction) -> Result<(), StoreEr
     copy(from, to, API_TOKENS)?;
     copy(from, to, AUDIT)?;
     copy(from, to, AUDIT_BY_SUBJECT)?;
+    copy(from, to, FUNNEL)?;
     Ok(())
 }
 

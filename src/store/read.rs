@@ -293,6 +293,17 @@ impl ReadTx {
         Ok(out)
     }
 
+    /// Funnel counts (views, carts) per hour in `[from_ms, to_ms)`.
+    pub fn funnel_between(&self, from_ms: u64, to_ms: u64) -> Result<Vec<(u64, u64, u64)>, StoreError> {
+        let mut out = Vec::new();
+        for row in self.table(FUNNEL)?.range(from_ms..to_ms)? {
+            let (hour, counts) = row?;
+            let (views, carts) = counts.value();
+            out.push((hour.value(), views, carts));
+        }
+        Ok(out)
+    }
+
     /// Orders placed in `[from_ms, to_ms)`, oldest first.
     pub fn orders_between(&self, from_ms: u64, to_ms: u64, mut f: impl FnMut(Order)) -> Result<(), StoreError> {
         let by_time = self.table(ORDERS_BY_TIME)?;

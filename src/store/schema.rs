@@ -48,6 +48,7 @@ pub(super) fn prepare(store: &Store) -> Result<(), StoreError> {
     txn.open_table(API_TOKENS)?;
     txn.open_table(AUDIT)?;
     txn.open_table(AUDIT_BY_SUBJECT)?;
+    txn.open_table(FUNNEL)?;
     txn.commit()?;
     Ok(())
 }

@@ -66,3 +66,7 @@ pub(crate) const AUDIT: TableDefinition<(u64, u64), &[u8]> = TableDefinition::ne
 
 /// (subject, time ms, sequence) -> (): the audit log of one product or order.
 pub(crate) const AUDIT_BY_SUBJECT: TableDefinition<(&str, u64, u64), ()> = TableDefinition::new("audit_by_subject");
+
+/// Hour (ms since the epoch, floored) -> (product page views, carts created): the top of the
+/// sales funnel; orders come from `orders_by_time`.
+pub(crate) const FUNNEL: TableDefinition<u64, (u64, u64)> = TableDefinition::new("funnel");

@@ -304,4 +304,13 @@ impl<'t> WriteTx<'t> {
             .insert((entry.subject.as_str(), entry.at_ms, seq), ())?;
         Ok(())
     }
+
+    /// Adds to the funnel counts of the hour containing `at_ms`.
+    pub fn count_funnel(&mut self, at_ms: u64, views: u64, carts: u64) -> Result<(), StoreError> {
+        let hour = at_ms / 3_600_000 * 3_600_000;
+        let mut table = self.txn.open_table(FUNNEL)?;
+        let (v, c) = table.get(hour)?.map_or((0, 0), |x| x.value());
+        table.insert(hour, (v + views, c + carts))?;
+        Ok(())
+    }
 }

@@ -1017,6 +1017,7 @@ impl ReportQuery {
 }
 
 async fn report_for(state: &AppState, q: &ReportQuery) -> Result<crate::reports::SalesReport, PageError> {
+    crate::app::flush_views(state).await;
     let (from, to, bucket) = q.range();
     let store = state.store.clone();
     Ok(blocking(move || Ok(crate::reports::sales(&store.read()?, from, to, bucket)?)).await?)
@@ -1053,6 +1054,15 @@ async fn reports(
             div.stat { p.stat-figure { (report.total_revenue()) } p { "revenue" } }
             div.stat { p.stat-figure { (report.cancelled) } p { "cancelled or refunded" } }
         }
+        @let (views, carts, placed) = report.funnel();
+        section.funnel aria-label="Funnel" {
+            h2 { "Funnel" }
+            ol.funnel-steps {
+                li { strong { (views) } " product page views" }
+                li { strong { (carts) } " carts created" @if views > 0 { " (" (percent(carts, views)) " of views)" } }
+                li { strong { (placed) } " orders" @if carts > 0 { " (" (percent(placed, carts)) " of carts)" } }
+            }
+        }
         figure.chart {
             (sales_chart(&report))
             figcaption { "Revenue per " @if by_hour { "hour" } @else { "day" } " (UTC), " (from_day) " to " (to_day) }
@@ -1077,6 +1087,10 @@ async fn reports(
         }
     };
     Ok(page("Sales report", Some(&who), body))
+}
+
+fn percent(part: u64, whole: u64) -> String {
+    format!("{:.1} %", part as f64 * 100.0 / whole.max(1) as f64)
 }
 
 /// A bar chart as inline SVG (no script, so the strict CSP holds), with a text alternative.

@@ -362,8 +362,14 @@ async fn the_sales_report_adds_up_the_orders_and_downloads_as_csv() {
     let (_, placed, _) = checkout(&app, "report-sellout", &checkout_body(&cart, "tok_visa")).await;
     expected += placed["total_cents"].as_i64().unwrap();
     let (sid, _) = staff_session(&app).await;
+    for _ in 0..3 {
+        assert_eq!(app.get_html("/p/SAUCE-5").await.0, 200);
+    }
 
     let page = get(&app, "/admin/reports?by=hour", &sid).await.text().await.unwrap();
+    assert!(page.contains("<strong>3</strong> product page views"), "{page}");
+    assert!(page.contains("<strong>4</strong> carts created"));
+    assert!(page.contains("<strong>4</strong> orders (100.0 % of carts)"));
     assert!(
         page.contains("<svg class=\"sales-chart\""),
         "the chart is drawn on the server"
@@ -377,13 +383,13 @@ async fn the_sales_report_adds_up_the_orders_and_downloads_as_csv() {
     let mut rows = csv.lines();
     assert_eq!(
         rows.next(),
-        Some("period_start_utc,orders,units,revenue_minor,currency")
+        Some("period_start_utc,product_views,carts,orders,units,revenue_minor,currency")
     );
     let (mut orders, mut revenue, mut periods) = (0u64, 0i64, 0);
     for row in rows {
         let cells: Vec<&str> = row.split(',').collect();
-        orders += cells[1].parse::<u64>().unwrap();
-        revenue += cells[3].parse::<i64>().unwrap();
+        orders += cells[3].parse::<u64>().unwrap();
+        revenue += cells[5].parse::<i64>().unwrap();
         periods += 1;
     }
     assert_eq!((orders, revenue), (4, expected));

@@ -115,6 +115,7 @@ async fn product(
 ) -> Result<HttpResponse, PageError> {
     let visitor = Visitor::of(&req);
     let sku = sku.into_inner();
+    state.product_views.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let shared = state.clone();
     let markup = blocking(move || {
         let detail = ops::product_detail(&shared.store, &sku)?.ok_or_else(|| AppError::product_not_found(&sku))?;
