@@ -154,6 +154,7 @@ pub struct StoreSettings {
 pub struct ShopSettings {
     pub name: Option<String>,
     pub tagline: Option<String>,
+    pub low_stock: Option<u64>,
 }
 
 /// Validated configuration.
@@ -215,6 +216,8 @@ pub struct HttpConfig {
 pub struct ShopConfig {
     pub name: String,
     pub tagline: String,
+    /// The back office flags SKUs at or below this many units.
+    pub low_stock: u64,
 }
 
 pub const DEFAULT_DATA_DIR: &str = "./storefront-data";
@@ -322,6 +325,7 @@ impl Config {
                     .shop
                     .tagline
                     .unwrap_or_else(|| "Auto parts that fit. Hot sauce that bites.".to_owned()),
+                low_stock: settings.shop.low_stock.unwrap_or(5),
             },
         })
     }

@@ -414,6 +414,7 @@ fn status(mut res: HttpResponse, code: u16) -> HttpResponse {
 
 async fn dashboard(who: SignedIn, state: web::Data<AppState>) -> Result<HttpResponse, PageError> {
     let store = state.store.clone();
+    let low_stock = state.config.shop.low_stock;
     let (today, recent, low, zero) = blocking(move || {
         let read = store.read()?;
         let midnight = now_ms() / 86_400_000 * 86_400_000;
@@ -430,7 +431,7 @@ async fn dashboard(who: SignedIn, state: web::Data<AppState>) -> Result<HttpResp
         let low: Vec<(String, u64)> = read
             .stock_levels()?
             .into_iter()
-            .filter(|(_, units)| *units <= 5)
+            .filter(|(_, units)| *units <= low_stock)
             .take(20)
             .collect();
         let zero = read.zero_result_searches(10)?;
@@ -452,7 +453,7 @@ async fn dashboard(who: SignedIn, state: web::Data<AppState>) -> Result<HttpResp
             section { h2 { "Recent orders" } (order_table(&recent)) p { a href="/admin/orders" { "All orders" } } }
             aside {
                 h2 { "Low stock" }
-                @if low.is_empty() { p.muted { "Nothing at 5 units or fewer." } }
+                @if low.is_empty() { p.muted { "Nothing at " (state.config.shop.low_stock) " units or fewer." } }
                 ul { @for (sku, units) in &low { li { a href={ "/admin/stock?sku=" (sku) } { (sku) } ": " (units) " left" } } }
                 h2 { "Searches that found nothing" }
                 @if zero.is_empty() { p.muted { "None recorded." } }
@@ -634,6 +635,7 @@ async fn stock(
     let sku = q.sku.clone().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
     let store = state.store.clone();
     let wanted = sku.clone();
+    let low_stock = state.config.shop.low_stock;
     let (item, ledger, low) = blocking(move || {
         let read = store.read()?;
         let item = match &wanted {
@@ -647,7 +649,7 @@ async fn stock(
         let low: Vec<(String, u64)> = read
             .stock_levels()?
             .into_iter()
-            .filter(|(_, u)| *u <= 5)
+            .filter(|(_, u)| *u <= low_stock)
             .take(50)
             .collect();
         Ok((item, ledger, low))
@@ -682,7 +684,7 @@ async fn stock(
             (Some(sku), None) => { p.notice.error { "No product has SKU " (sku) "." } }
             _ => {}
         }
-        h2 { "Low stock (5 or fewer)" }
+        h2 { "Low stock (" (state.config.shop.low_stock) " or fewer)" }
         ul { @for (s, u) in &low { li { a href={ "/admin/stock?sku=" (s) } { (s) } ": " (u) } } }
     };
     Ok(page("Stock", Some(&who), body))

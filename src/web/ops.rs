@@ -74,11 +74,19 @@ async fn healthz() -> HttpResponse {
 async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let store = state.store.clone();
     let ready = super::blocking(move || Ok(store.read().is_ok())).await.unwrap_or(false);
-    let (mut res, status) = if ready {
-        (HttpResponse::Ok(), "ready")
-    } else {
-        (HttpResponse::ServiceUnavailable(), "store unavailable")
+    // The index is open once the state exists; an empty index over a non-empty store means a
+    // rebuild went wrong.
+    let index = state.search.num_docs() > 0 || !ready || {
+        let store = state.store.clone();
+        super::blocking(move || Ok(store.read()?.product_count()? == 0))
+            .await
+            .unwrap_or(false)
+    };
+    let (mut res, status) = match (ready, index) {
+        (true, true) => (HttpResponse::Ok(), "ready"),
+        (false, _) => (HttpResponse::ServiceUnavailable(), "store unavailable"),
+        (true, false) => (HttpResponse::ServiceUnavailable(), "search index empty"),
     };
     res.insert_header(("Cache-Control", "no-store"))
-        .json(serde_json::json!({"status": status, "store": ready}))
+        .json(serde_json::json!({"status": status, "store": ready, "index": index}))
 }

@@ -62,5 +62,6 @@ fn default_shop() -> crate::config::ShopConfig {
     crate::config::ShopConfig {
         name: "storefront".into(),
         tagline: String::new(),
+        low_stock: 5,
     }
 }
