@@ -218,3 +218,25 @@ pub fn create_account(
     )?;
     Ok(Ok(()))
 }
+
+/// Sets a product's photo (the file is already stored); `false` when there is no such product.
+pub fn set_image(tx: &mut WriteTx<'_>, who: &Staff<Catalog>, sku: &str, url: &str) -> Result<bool, StoreError> {
+    let Some(product) = tx.product(sku)? else {
+        return Ok(false);
+    };
+    let before = product.image_url().unwrap_or_default();
+    let record = ProductRecord {
+        product: product.with_image(url),
+        stock: None,
+    };
+    catalog::upsert(tx, record, who.actor())?;
+    staff::record(
+        tx,
+        who.actor(),
+        "product.image",
+        &format!("product:{sku}"),
+        &serde_json::json!({"image": before}).to_string(),
+        &serde_json::json!({"image": url}).to_string(),
+    )?;
+    Ok(true)
+}

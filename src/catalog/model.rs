@@ -61,6 +61,30 @@ impl Product {
         self.universal || !self.fitments.is_empty()
     }
 
+    /// The product photo's URL: the `image` field of the import line, when it is a path on this
+    /// shop (`/images/…`, set by an upload) or an https URL. Anything else is ignored.
+    pub fn image_url(&self) -> Option<String> {
+        if self.extra.is_empty() {
+            return None;
+        }
+        let extra: serde_json::Value = serde_json::from_str(&self.extra).ok()?;
+        let url = extra.get("image")?.as_str()?;
+        let safe = url.starts_with("/images/") || url.starts_with("https://");
+        (safe && !url.contains(['"', '<', '>', ' ', '\\'])).then(|| url.to_owned())
+    }
+
+    /// A copy whose `image` field is `url` (kept with the other unknown fields, so an export
+    /// carries it and an import restores it).
+    pub fn with_image(&self, url: &str) -> Product {
+        let mut extra: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(&self.extra).unwrap_or_default();
+        extra.insert("image".into(), serde_json::Value::String(url.to_owned()));
+        Product {
+            extra: serde_json::Value::Object(extra).to_string(),
+            ..self.clone()
+        }
+    }
+
     pub fn own_part_number(&self) -> Option<&PartNumber> {
         self.part_numbers.first()
     }

@@ -24,7 +24,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/admin/products/new").route(crate::web::read().to(new)))
         .service(web::resource("/admin/products/save").route(web::post().to(save)))
         .service(web::resource("/admin/products/{sku}/edit").route(crate::web::read().to(edit)))
-        .service(web::resource("/admin/products/{sku}/delete").route(web::post().to(delete)));
+        .service(web::resource("/admin/products/{sku}/delete").route(web::post().to(delete)))
+        .service(web::resource("/admin/products/{sku}/image").route(web::post().to(upload_image)));
 }
 
 #[derive(Deserialize)]
@@ -364,6 +365,14 @@ fn form_page(who: &SignedIn, f: &ProductForm, problem: Option<&str>, status: u16
             @if editing { " " a href={ "/admin/stock?sku=" (f.existing) } { "Stock and ledger" } }
         }
         @if editing {
+            form method="post" action={ "/admin/products/" (f.existing) "/image" } enctype="multipart/form-data" .transition-form {
+                input type="hidden" name="csrf" value=(who.session.csrf);
+                div.field {
+                    label for="image" { "Photo" span.muted { " — PNG, JPEG, WebP or GIF, up to 5 MB" } }
+                    input #image type="file" name="image" accept="image/png,image/jpeg,image/webp,image/gif" required;
+                }
+                button.button.secondary type="submit" { "Upload photo" }
+            }
             form method="post" action={ "/admin/products/" (f.existing) "/delete" } .transition-form {
                 input type="hidden" name="csrf" value=(who.session.csrf);
                 button.button.secondary type="submit" { "Delete this product" }
@@ -463,4 +472,59 @@ mod tests {
         assert!(f[1].get("submodel").is_none());
         assert!(fitments("Honda Civic").is_err());
     }
+}
+
+/// `multipart/form-data` with `csrf` and `image`: stores the photo and points the product at it.
+async fn upload_image(
+    who: SignedIn,
+    state: web::Data<AppState>,
+    sku: web::Path<String>,
+    mut form: actix_multipart::Multipart,
+) -> Result<HttpResponse, PageError> {
+    let (mut csrf, mut image) = (String::new(), Vec::new());
+    let bad = |m: String| PageError(AppError::new(ErrorCode::BadRequest, m));
+    while let Some(field) = next(&mut form).await {
+        let mut field = field.map_err(|e| bad(format!("the upload could not be read: {e}")))?;
+        let name = field.name().unwrap_or_default().to_owned();
+        let limit = if name == "image" {
+            super::images::MAX_IMAGE_BYTES
+        } else {
+            1024
+        };
+        let mut bytes = Vec::new();
+        while let Some(chunk) = next(&mut field).await {
+            let chunk = chunk.map_err(|e| bad(format!("the upload could not be read: {e}")))?;
+            if bytes.len() + chunk.len() > limit {
+                return Err(PageError(AppError::new(
+                    ErrorCode::PayloadTooLarge,
+                    "the photo may be at most 5 MB",
+                )));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        match name.as_str() {
+            "csrf" => csrf = String::from_utf8_lossy(&bytes).into_owned(),
+            "image" => image = bytes,
+            _ => {}
+        }
+    }
+    who.check_csrf(&csrf)?;
+    let staff = who.may::<Catalog>()?;
+    let (dir, key) = (state.config.data_dir.clone(), sku.clone());
+    let url = blocking(move || super::images::store(&dir, &key, &image)).await?;
+    let key = sku.clone();
+    let found = state
+        .writer
+        .run(move |tx| merchant::set_image(tx, &staff, &key, &url))
+        .await
+        .map_err(AppError::from)?;
+    if !found {
+        return Err(PageError(AppError::product_not_found(&sku)));
+    }
+    Ok(see_other(&format!("/admin/products/{sku}/edit")))
+}
+
+/// The next item of a stream (multipart parts and their chunks).
+async fn next<S: futures_core::Stream + Unpin>(stream: &mut S) -> Option<S::Item> {
+    std::future::poll_fn(|cx| std::pin::Pin::new(&mut *stream).poll_next(cx)).await
 }

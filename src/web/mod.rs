@@ -11,6 +11,7 @@ pub mod caching;
 pub mod error;
 pub mod garage;
 pub mod guard;
+pub mod images;
 pub mod limits;
 pub mod openapi;
 pub mod ops;
@@ -31,6 +32,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     ops::configure(cfg);
     openapi::configure(cfg);
     assets::configure(cfg);
+    images::configure(cfg);
     api::configure(cfg);
     pages::configure(cfg);
     admin_pages::configure(cfg);
@@ -63,7 +65,7 @@ pub fn security_headers() -> DefaultHeaders {
         // No inline script or style anywhere, so no 'unsafe-inline'.
         .add((
             "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+            "default-src 'self'; img-src 'self' data: https:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
         ))
         .add(("Cross-Origin-Opener-Policy", "same-origin"))
 }

@@ -570,3 +570,59 @@ async fn an_admin_adds_a_clerk_who_may_handle_orders_but_not_tokens_and_prints_s
         .unwrap();
     assert!(invoice.contains("Invoice") && invoice.contains("$49.99"));
 }
+
+fn multipart(boundary: &str, csrf: &str, file: &[u8]) -> Vec<u8> {
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"image\"; filename=\"pads.png\"\r\nContent-Type: image/png\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(file);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    body
+}
+
+#[tokio::test]
+async fn an_uploaded_photo_shows_on_the_product_page_and_is_served_immutable() {
+    let app = spawn_app_with_catalog(SHOP.as_bytes()).await;
+    let (sid, csrf) = staff_session(&app).await;
+    let png: Vec<u8> = [&[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A][..], &[7u8; 64][..]].concat();
+    let upload = |body: Vec<u8>| {
+        app.client
+            .post(app.url("/admin/products/BRK-1/image"))
+            .header("Cookie", &sid)
+            .header("Content-Type", "multipart/form-data; boundary=XyZ")
+            .body(body)
+            .send()
+    };
+    let res = upload(multipart("XyZ", &csrf, b"<script>not an image</script>"))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422, "only real images are taken");
+    let res = upload(multipart("XyZ", "wrong", &png)).await.unwrap();
+    assert_eq!(res.status(), 403);
+    let res = upload(multipart("XyZ", &csrf, &png)).await.unwrap();
+    assert_eq!(res.status(), 303);
+
+    let (_, page) = app.get_html("/p/BRK-1").await;
+    let src = page
+        .split("<img class=\"photo\" src=\"")
+        .nth(1)
+        .expect("a photo on the page")
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    assert!(src.starts_with("/images/") && src.ends_with(".png"), "{src}");
+    let res = app.get(&src).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "image/png");
+    assert_eq!(res.headers()["cache-control"], "public, max-age=31536000, immutable");
+    assert_eq!(res.bytes().await.unwrap().to_vec(), png);
+    let (_, product) = app.get_json("/api/v1/products/BRK-1").await;
+    assert_eq!(product["image"], src.as_str(), "the export format carries the photo");
+    assert_eq!(app.get("/images/../../store.redb").await.status(), 404);
+    assert_eq!(
+        app.get("/images/0000000000000000/..%2f..%2fstore.redb").await.status(),
+        404
+    );
+}

@@ -38,7 +38,11 @@ pub fn tile(product: &Product, large: bool) -> Markup {
     let size = if large { "160" } else { "72" };
     html! {
         div class=(hue_class(product)) {
-            img src=(icon_for(product)) alt="" width=(size) height=(size) loading="lazy";
+            @if let Some(url) = product.image_url() {
+                img.photo src=(url) alt=(product.title) loading="lazy";
+            } @else {
+                img src=(icon_for(product)) alt="" width=(size) height=(size) loading="lazy";
+            }
         }
     }
 }
