@@ -450,30 +450,6 @@ async fn delete(
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn prices_read_as_cents_without_floats() {
-        assert_eq!(cents("49.99"), Some(4999));
-        assert_eq!(cents("$5"), Some(500));
-        assert_eq!(cents("0.5"), Some(50));
-        assert_eq!(cents("1.999"), None);
-        assert_eq!(cents("-1"), None);
-        assert_eq!(decimal(4999), "49.99");
-    }
-
-    #[test]
-    fn fitment_lines_read_like_the_csv_format() {
-        let f = fitments("2003-2007|Honda|Accord|EX|2.4L\n2009|Honda|Civic").unwrap();
-        assert_eq!(f[0]["year_to"], 2007);
-        assert_eq!(f[1]["year_from"], 2009);
-        assert!(f[1].get("submodel").is_none());
-        assert!(fitments("Honda Civic").is_err());
-    }
-}
-
 /// `multipart/form-data` with `csrf` and `image`: stores the photo and points the product at it.
 async fn upload_image(
     who: SignedIn,
@@ -527,4 +503,28 @@ async fn upload_image(
 /// The next item of a stream (multipart parts and their chunks).
 async fn next<S: futures_core::Stream + Unpin>(stream: &mut S) -> Option<S::Item> {
     std::future::poll_fn(|cx| std::pin::Pin::new(&mut *stream).poll_next(cx)).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prices_read_as_cents_without_floats() {
+        assert_eq!(cents("49.99"), Some(4999));
+        assert_eq!(cents("$5"), Some(500));
+        assert_eq!(cents("0.5"), Some(50));
+        assert_eq!(cents("1.999"), None);
+        assert_eq!(cents("-1"), None);
+        assert_eq!(decimal(4999), "49.99");
+    }
+
+    #[test]
+    fn fitment_lines_read_like_the_csv_format() {
+        let f = fitments("2003-2007|Honda|Accord|EX|2.4L\n2009|Honda|Civic").unwrap();
+        assert_eq!(f[0]["year_to"], 2007);
+        assert_eq!(f[1]["year_from"], 2009);
+        assert!(f[1].get("submodel").is_none());
+        assert!(fitments("Honda Civic").is_err());
+    }
 }
