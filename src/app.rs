@@ -85,6 +85,9 @@ impl Application {
                 .configure(crate::web::configure)
         })
         .workers(http.workers.get())
+        .keep_alive(http.keep_alive)
+        .client_request_timeout(std::time::Duration::from_secs(5))
+        .max_connections(http.max_connections)
         .shutdown_timeout(http.shutdown_timeout.as_secs())
         .disable_signals()
         .listen(listener)?

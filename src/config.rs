@@ -140,6 +140,8 @@ pub struct HttpSettings {
     pub request_timeout_secs: Option<u64>,
     pub metrics_token: Option<String>,
     pub secure_cookies: Option<bool>,
+    pub keep_alive_secs: Option<u64>,
+    pub max_connections: Option<usize>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -210,6 +212,12 @@ pub struct HttpConfig {
     /// The shop is served over HTTPS (by a proxy): cookies get `Secure` (and the session cookie
     /// the `__Host-` prefix).
     pub secure_cookies: bool,
+    /// Idle time a kept-alive connection may wait for its next request. actix does not time
+    /// out the headers of a second request on a connection, so `0` (off) is the setting that
+    /// defeats slowly dribbled follow-up requests when no proxy stands in front.
+    pub keep_alive: actix_web::http::KeepAlive,
+    /// Connections per worker before new ones wait.
+    pub max_connections: usize,
 }
 
 #[derive(Clone, Debug)]
@@ -313,6 +321,11 @@ impl Config {
                 request_timeout: Duration::from_secs(settings.http.request_timeout_secs.unwrap_or(15).clamp(1, 3600)),
                 metrics_token: settings.http.metrics_token.filter(|t| !t.is_empty()),
                 secure_cookies: settings.http.secure_cookies.unwrap_or(false),
+                keep_alive: match settings.http.keep_alive_secs.unwrap_or(5) {
+                    0 => actix_web::http::KeepAlive::Disabled,
+                    secs => actix_web::http::KeepAlive::Timeout(Duration::from_secs(secs.min(300))),
+                },
+                max_connections: settings.http.max_connections.unwrap_or(5_000).clamp(16, 100_000),
             },
             store: StoreOptions {
                 cache_bytes: (cache_mb as usize) << 20,

@@ -103,3 +103,35 @@ async fn a_body_sent_a_byte_at_a_time_is_cut_off_while_others_are_served() {
         started.elapsed()
     );
 }
+
+#[tokio::test]
+async fn with_keep_alive_off_a_dribbled_second_request_finds_the_connection_closed() {
+    let app = spawn_configured(
+        |config| config.http.keep_alive = actix_web::http::KeepAlive::Disabled,
+        |_| {},
+    )
+    .await;
+    let addr = app.addr.trim_start_matches("http://").to_owned();
+    let mut conn = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    conn.write_all(format!("GET /healthz HTTP/1.1\r\nHost: {addr}\r\n\r\n").as_bytes())
+        .await
+        .unwrap();
+    let mut first = vec![0u8; 4096];
+    let n = conn.read(&mut first).await.unwrap();
+    assert!(String::from_utf8_lossy(&first[..n]).starts_with("HTTP/1.1 200"));
+    // The slow client starts a second request a byte at a time; the server has hung up.
+    let started = Instant::now();
+    let mut closed = false;
+    for byte in b"GET /healthz HTTP/1.1\r\n" {
+        let _ = conn.write_all(&[*byte]).await;
+        let mut buf = [0u8; 64];
+        match tokio::time::timeout(Duration::from_millis(100), conn.read(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => {
+                closed = true;
+                break;
+            }
+            _ => {}
+        }
+    }
+    assert!(closed, "the connection stayed open for {:?}", started.elapsed());
+}
