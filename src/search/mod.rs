@@ -54,6 +54,9 @@ pub struct SearchIndex {
     fields: Fields,
     /// Attribute names present in the index; each becomes a facet.
     attr_names: RwLock<Vec<String>>,
+    /// Years some product fits, for the selector on every page, with the index generation
+    /// they were read from.
+    years: RwLock<Option<(u64, Vec<String>)>>,
 }
 
 impl SearchIndex {
@@ -90,6 +93,7 @@ impl SearchIndex {
             writer: Mutex::new(writer),
             fields,
             attr_names: RwLock::new(Vec::new()),
+            years: RwLock::new(None),
         })
     }
 
@@ -161,6 +165,21 @@ impl SearchIndex {
         } else {
             Ok(docs)
         })
+    }
+
+    /// Years some product fits, newest first; cached until the index changes.
+    pub fn vehicle_years(&self) -> Vec<String> {
+        let generation = self.reader.searcher().generation().generation_id();
+        if let Some((seen, years)) = &*self.years.read().unwrap_or_else(std::sync::PoisonError::into_inner) {
+            if *seen == generation {
+                return years.clone();
+            }
+        }
+        let years = self
+            .vehicle_values(Level::Year, None, None, None, None)
+            .unwrap_or_default();
+        *self.years.write().unwrap_or_else(std::sync::PoisonError::into_inner) = Some((generation, years.clone()));
+        years
     }
 
     pub fn num_docs(&self) -> u64 {

@@ -83,3 +83,36 @@ async fn with_a_vehicle_in_the_garage_pages_say_what_fits_and_stay_private() {
         "no garage, shared cache"
     );
 }
+
+#[tokio::test]
+async fn every_page_offers_the_years_that_parts_fit_and_the_choice_leads_to_the_makes() {
+    let app = demo_app().await;
+    let (_, json) = app.get_json("/api/v1/vehicles/years").await;
+    let years: Vec<String> = json["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_owned())
+        .collect();
+    assert!(!years.is_empty());
+    for path in ["/", "/c/brakes", "/search?q=pads"] {
+        let (_, html) = app.get_html(path).await;
+        let form = html
+            .split("<form class=\"vehicle-pick\"")
+            .nth(1)
+            .unwrap_or_else(|| panic!("no selector on {path}"));
+        let form = form.split("</form>").next().unwrap();
+        for y in &years {
+            assert!(form.contains(&format!("<option value=\"{y}\">")), "{path} lacks {y}");
+        }
+        assert!(form.contains("action=\"/garage\""));
+    }
+    let (status, step) = app.get_html(&format!("/garage?year={}", years[0])).await;
+    assert_eq!(status, 200);
+    assert!(step.contains("name=\"make\""), "the next step asks for the make");
+    let (_, with_vehicle) = html_with_cookie(&app, "/", CIVIC).await;
+    assert!(
+        !with_vehicle.contains("class=\"vehicle-pick\""),
+        "a chosen vehicle replaces the selector"
+    );
+}

@@ -46,6 +46,11 @@ fn chrome(state: &AppState, tx: &ReadTx, visitor: &Visitor) -> Result<Chrome, Ap
         nav,
         vehicle: visitor.vehicle.clone(),
         cart_units: cart_units(state, tx, visitor)?,
+        years: if visitor.vehicle.is_none() {
+            state.search.vehicle_years()
+        } else {
+            Vec::new()
+        },
     })
 }
 

@@ -50,6 +50,7 @@ pub fn page_for(chrome: Option<&Chrome>, status: StatusCode, message: &str) -> M
                 nav: Vec::new(),
                 vehicle: None,
                 cart_units: 0,
+                years: Vec::new(),
             },
             title,
             title,

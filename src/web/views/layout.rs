@@ -16,6 +16,8 @@ pub struct Chrome {
     pub vehicle: Option<VehicleFilter>,
     /// Units in the visitor's cart (0 when there is none).
     pub cart_units: u64,
+    /// Years some part fits, for the vehicle selector in the header.
+    pub years: Vec<String>,
 }
 
 pub fn page(chrome: &Chrome, title: &str, description: &str, body: Markup) -> Markup {
@@ -68,9 +70,20 @@ fn header(chrome: &Chrome) -> Markup {
                         span { "Shopping for your " strong { (garage::describe(v)) } }
                         a href=(garage::search_href(v)) { "Parts that fit" }
                         a href="/garage" { "Change vehicle" }
-                    } @else {
+                    } @else if chrome.years.is_empty() {
                         span { "Add your vehicle to see only parts that fit." }
                         a href="/garage" { "Choose Year, Make, Model" }
+                    } @else {
+                        // Without JavaScript the year goes to /garage, which asks for the make,
+                        // then the model, one step per page.
+                        form.vehicle-pick method="get" action="/garage" {
+                            label for="pick-year" { "Shop by vehicle:" }
+                            select #pick-year name="year" required {
+                                option value="" { "Year" }
+                                @for y in &chrome.years { option value=(y) { (y) } }
+                            }
+                            button.button.secondary type="submit" { "Next: make" }
+                        }
                     }
                 }
             }
