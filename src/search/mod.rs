@@ -170,10 +170,10 @@ impl SearchIndex {
     /// Years some product fits, newest first; cached until the index changes.
     pub fn vehicle_years(&self) -> Vec<String> {
         let generation = self.reader.searcher().generation().generation_id();
-        if let Some((seen, years)) = &*self.years.read().unwrap_or_else(std::sync::PoisonError::into_inner) {
-            if *seen == generation {
-                return years.clone();
-            }
+        if let Some((seen, years)) = &*self.years.read().unwrap_or_else(std::sync::PoisonError::into_inner)
+            && *seen == generation
+        {
+            return years.clone();
         }
         let years = self
             .vehicle_values(Level::Year, None, None, None, None)
