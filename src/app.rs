@@ -85,6 +85,7 @@ impl Application {
                 .configure(crate::web::configure)
         })
         .workers(http.workers.get())
+        .on_connect(no_delay)
         .keep_alive(http.keep_alive)
         .client_request_timeout(std::time::Duration::from_secs(5))
         .max_connections(http.max_connections)
@@ -164,6 +165,14 @@ async fn open_store(config: &Config) -> anyhow::Result<(Store, SearchIndex)> {
         Ok((store, search))
     })
     .await?
+}
+
+/// Turns off Nagle's algorithm: otherwise the last small segment of a response waits for the
+/// client's delayed ACK, and a page takes ~40 ms instead of ~1.
+fn no_delay(connection: &dyn std::any::Any, _: &mut actix_web::dev::Extensions) {
+    if let Some(tcp) = connection.downcast_ref::<actix_web::rt::net::TcpStream>() {
+        let _ = tcp.set_nodelay(true);
+    }
 }
 
 /// Creates the first admin account and token in a store that has none.

@@ -1,0 +1,172 @@
+//! Latency over HTTP for one client against the release binary and a `storefront gen` catalog:
+//! full searches (text + vehicle + filters + facets), part numbers, category pages, product
+//! pages, and the vehicle cascade. Each request asks for a fresh answer (no caching).
+//!
+//! `cargo bench --bench http` (100k products; `HTTP_BENCH_PRODUCTS=N` for another size).
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const WORDS: [&str; 10] = [
+    "brake", "ceramic", "front", "filter", "oil", "spark", "strut", "rear", "premium", "pads",
+];
+const VEHICLES: [(u16, &str, &str); 4] = [
+    (2009, "Honda", "Civic"),
+    (2015, "Toyota", "Camry"),
+    (2012, "Ford", "F-150"),
+    (2018, "Chevrolet", "Silverado"),
+];
+
+/// Builds the i-th request path of a class.
+type PathFor<'a> = Box<dyn Fn(usize) -> String + 'a>;
+
+fn main() {
+    let products: u64 = std::env::var("HTTP_BENCH_PRODUCTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
+    let dir = tempfile::tempdir().unwrap();
+    let (data, catalog) = (dir.path().join("data"), dir.path().join("catalog.jsonl"));
+    let bin = env!("CARGO_BIN_EXE_storefront");
+    let run = |args: &[&str]| {
+        let status = Command::new(bin)
+            .args(args)
+            .env("STOREFRONT_LOG", "warn")
+            .status()
+            .unwrap();
+        assert!(status.success(), "{args:?}");
+    };
+    run(&[
+        "gen",
+        "--products",
+        &products.to_string(),
+        "--seed",
+        "7",
+        "-o",
+        catalog.to_str().unwrap(),
+    ]);
+    run(&[
+        "--data-dir",
+        data.to_str().unwrap(),
+        "import",
+        catalog.to_str().unwrap(),
+    ]);
+    let part_numbers: Vec<String> = std::fs::read_to_string(&catalog)
+        .unwrap()
+        .lines()
+        .step_by(97)
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|v| {
+            v["part_numbers"][1]
+                .as_str()
+                .map(|s| s.to_lowercase().replace('-', " "))
+        })
+        .collect();
+    let skus: Vec<String> = std::fs::read_to_string(&catalog)
+        .unwrap()
+        .lines()
+        .step_by(53)
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|v| v["sku"].as_str().map(String::from))
+        .collect();
+    let config = dir.path().join("bench.toml");
+    std::fs::write(&config, "[limits]\nenabled = false\n[http]\npage_max_age_secs = 0\n").unwrap();
+    let started = Instant::now();
+    let mut child = Command::new(bin)
+        .args([
+            "--config",
+            config.to_str().unwrap(),
+            "--data-dir",
+            data.to_str().unwrap(),
+        ])
+        .args(["serve", "--no-demo", "--bind", "127.0.0.1:0", "--workers", "2"])
+        .env("STOREFRONT_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut reader = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    reader.read_line(&mut line).unwrap();
+    std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
+    let addr = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap()
+        .to_owned();
+    println!(
+        "{products} products; server ready (index built) in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+
+    let client = reqwest::blocking::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap();
+    let classes: Vec<(&str, PathFor)> = vec![
+        (
+            "search: words + vehicle + price + in stock + facets, top 20",
+            Box::new(|i| {
+                let (y, mk, md) = VEHICLES[i % VEHICLES.len()];
+                format!(
+                    "/api/v1/search?q={}+{}&year={y}&make={mk}&model={md}&min_price=1000&max_price=50000&in_stock=true&per_page=20",
+                    WORDS[i % WORDS.len()],
+                    WORDS[(i / 3 + 1) % WORDS.len()]
+                )
+            }),
+        ),
+        (
+            "search: a part number typed loosely",
+            Box::new(|i| {
+                format!(
+                    "/api/v1/search?q={}",
+                    part_numbers[i % part_numbers.len()].replace(' ', "+")
+                )
+            }),
+        ),
+        (
+            "vehicle cascade: models of a year and make",
+            Box::new(|i| {
+                let (y, mk, _) = VEHICLES[i % VEHICLES.len()];
+                format!("/api/v1/vehicles/models?year={y}&make={mk}")
+            }),
+        ),
+        (
+            "product page (HTML)",
+            Box::new(|i| format!("/p/{}", skus[i % skus.len()])),
+        ),
+        (
+            "search page with facets (HTML)",
+            Box::new(|i| format!("/search?q={}", WORDS[i % WORDS.len()])),
+        ),
+    ];
+    for (label, path) in &classes {
+        for i in 0..50 {
+            client
+                .get(format!("{addr}{}", path(i)))
+                .send()
+                .unwrap()
+                .bytes()
+                .unwrap();
+        }
+        let mut times = Vec::new();
+        for i in 0..1000 {
+            let t = Instant::now();
+            let res = client.get(format!("{addr}{}", path(i + 50))).send().unwrap();
+            assert!(res.status().is_success(), "{label}: {}", res.status());
+            res.bytes().unwrap();
+            times.push(t.elapsed());
+        }
+        times.sort();
+        let ms = |p: f64| times[((times.len() - 1) as f64 * p) as usize].as_secs_f64() * 1000.0;
+        println!(
+            "{label:<62} p50 {:>6.2} ms  p99 {:>6.2} ms  max {:>6.2} ms",
+            ms(0.5),
+            ms(0.99),
+            ms(1.0)
+        );
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
