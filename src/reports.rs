@@ -66,6 +66,41 @@ impl SalesReport {
         Money::new(self.periods.iter().map(|p| p.revenue_minor).sum(), self.currency)
     }
 
+    /// One section of the report as CSV: `periods`, `products`, `stockouts` or `searches`.
+    pub fn section_csv(&self, section: &str) -> Option<String> {
+        let csv = match section {
+            "periods" => self.to_csv(),
+            "products" => {
+                let mut out = String::from("sku,title,units,revenue_minor,currency\n");
+                for (sku, title, units, revenue) in &self.top_products {
+                    out.push_str(&format!(
+                        "{},{},{units},{revenue},{}\n",
+                        csv_field(sku),
+                        csv_field(title),
+                        self.currency
+                    ));
+                }
+                out
+            }
+            "stockouts" => {
+                let mut out = String::from("sku,at_utc\n");
+                for (sku, at) in &self.stockouts {
+                    out.push_str(&format!("{},{}\n", csv_field(sku), crate::domain::format_utc(*at)));
+                }
+                out
+            }
+            "searches" => {
+                let mut out = String::from("query,times\n");
+                for (q, n) in &self.zero_result_searches {
+                    out.push_str(&format!("{},{n}\n", csv_field(q)));
+                }
+                out
+            }
+            _ => return None,
+        };
+        Some(csv)
+    }
+
     /// The report as CSV: one row per period.
     pub fn to_csv(&self) -> String {
         let mut out = String::from("period_start_utc,product_views,carts,orders,units,revenue_minor,currency\n");
@@ -143,4 +178,19 @@ pub fn sales(read: &ReadTx, from_ms: u64, to_ms: u64, bucket: Bucket) -> Result<
         cancelled,
         zero_result_searches: read.zero_result_searches(20)?,
     })
+}
+
+/// A CSV field, quoted when it needs to be; a leading `=`, `+`, `-` or `@` is defused so a
+/// spreadsheet never runs it as a formula.
+fn csv_field(text: &str) -> String {
+    let text = if text.starts_with(['=', '+', '-', '@']) {
+        format!("'{text}")
+    } else {
+        text.to_owned()
+    };
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text
+    }
 }

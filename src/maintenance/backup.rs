@@ -287,3 +287,34 @@ fn absolute(path: &Path) -> anyhow::Result<PathBuf> {
         std::env::current_dir()?.join(path)
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scheduled_backups_keep_only_the_newest() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("data"), &StoreOptions::default()).unwrap();
+        let backups = dir.path().join("backups");
+        for old in [
+            "backup-20260101T000000Z",
+            "backup-20260102T000000Z",
+            "backup-20260103T000000Z",
+        ] {
+            std::fs::create_dir_all(backups.join(old)).unwrap();
+        }
+        std::fs::write(backups.join("notes.txt"), "not a backup").unwrap();
+        let newest = scheduled_backup(&store, &backups, 2).unwrap();
+        assert!(backup_file(&newest).is_file());
+        let mut left: Vec<String> = std::fs::read_dir(&backups)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(left.len(), 3, "{left:?}");
+        assert_eq!(left[0], "backup-20260103T000000Z");
+        assert!(left[1].starts_with("backup-2026") && left[1] != left[0]);
+        assert_eq!(left[2], "notes.txt", "other files are left alone");
+    }
+}

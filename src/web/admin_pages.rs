@@ -60,6 +60,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(crate::web::read().to(import_form))
                 .route(web::post().to(import)),
         )
+        .service(web::resource("/admin/import/file").route(web::post().to(import_file)))
         .service(web::resource("/admin/export").route(crate::web::read().to(export)))
         .service(web::resource("/admin/reports").route(crate::web::read().to(reports)))
         .service(web::resource("/admin/reports.csv").route(crate::web::read().to(reports_csv)));
@@ -897,10 +898,21 @@ fn import_page(who: &SignedIn, report: Option<&crate::catalog::ops::ImportReport
                 }
             }
         }
+        form method="post" action="/admin/import/file" enctype="multipart/form-data" .transition-form {
+            input type="hidden" name="csrf" value=(who.session.csrf);
+            fieldset {
+                legend { "Upload a catalog file" }
+                div.field {
+                    label for="file" { "JSON Lines (.jsonl) or CSV (.csv), up to 64 MB" }
+                    input #file type="file" name="catalog" accept=".jsonl,.json,.csv,.txt" required;
+                }
+                button.button type="submit" { "Import file" }
+            }
+        }
         form method="post" action="/admin/import" .transition-form {
             input type="hidden" name="csrf" value=(who.session.csrf);
             fieldset {
-                legend { "Paste a catalog" }
+                legend { "Or paste a catalog" }
                 label.choice { input type="radio" name="format" value="jsonl" checked; span { "JSON Lines" } }
                 label.choice { input type="radio" name="format" value="csv"; span { "CSV" } }
                 div.field { label for="catalog" { "Catalog (up to 8 MB here; larger files: the API or storefront import)" } textarea #catalog name="catalog" rows="12" required {} }
@@ -952,6 +964,71 @@ async fn import(
 }
 
 /// Streams the export as it is written, so a large catalog never sits in memory whole.
+/// The largest catalog file the upload form takes (the same as the API).
+const IMPORT_FILE_LIMIT: usize = 64 << 20;
+
+/// `multipart/form-data` with `csrf` and a `catalog` file; CSV when the file name ends in `.csv`.
+async fn import_file(
+    who: SignedIn,
+    state: web::Data<AppState>,
+    mut form: actix_multipart::Multipart,
+) -> Result<HttpResponse, PageError> {
+    use super::admin_products::next;
+    let (mut csrf, mut file, mut csv) = (String::new(), Vec::new(), false);
+    let bad = |m: String| PageError(AppError::new(ErrorCode::BadRequest, m));
+    while let Some(field) = next(&mut form).await {
+        let mut field = field.map_err(|e| bad(format!("the upload could not be read: {e}")))?;
+        let name = field.name().unwrap_or_default().to_owned();
+        if name == "catalog" {
+            csv = field
+                .content_disposition()
+                .and_then(|d| d.get_filename())
+                .is_some_and(|f| f.to_ascii_lowercase().ends_with(".csv"));
+        }
+        let limit = if name == "catalog" { IMPORT_FILE_LIMIT } else { 1024 };
+        let mut bytes = Vec::new();
+        while let Some(chunk) = next(&mut field).await {
+            let chunk = chunk.map_err(|e| bad(format!("the upload could not be read: {e}")))?;
+            if bytes.len() + chunk.len() > limit {
+                return Err(PageError(AppError::new(
+                    ErrorCode::PayloadTooLarge,
+                    "the file may be at most 64 MB",
+                )));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        match name.as_str() {
+            "csrf" => csrf = String::from_utf8_lossy(&bytes).into_owned(),
+            "catalog" => file = bytes,
+            _ => {}
+        }
+    }
+    who.check_csrf(&csrf)?;
+    let catalog_scope = who.may::<crate::staff::Catalog>()?;
+    let format = if csv {
+        crate::catalog::import::Format::Csv
+    } else {
+        crate::catalog::import::Format::JsonLines
+    };
+    let store = state.store.clone();
+    let actor = catalog_scope.actor().to_owned();
+    let report = blocking(move || {
+        crate::catalog::ops::import(&store, &file[..], format, &actor, &mut |_| {})
+            .map_err(|e| AppError::new(ErrorCode::InvalidInput, e.to_string()))
+    })
+    .await?;
+    let summary =
+        serde_json::json!({"created": report.created, "updated": report.updated, "rejected": report.rejected.len()})
+            .to_string();
+    let actor = catalog_scope.actor().to_owned();
+    state
+        .writer
+        .run(move |tx| ops::record(tx, &actor, "catalog.import", "catalog", "", &summary))
+        .await
+        .map_err(AppError::from)?;
+    Ok(import_page(&who, Some(&report)))
+}
+
 async fn export(who: SignedIn, state: web::Data<AppState>) -> Result<HttpResponse, PageError> {
     who.may::<crate::staff::Catalog>()?;
     let (send, receive) = tokio::sync::mpsc::channel::<Result<web::Bytes, std::io::Error>>(8);
@@ -1001,6 +1078,8 @@ struct ReportQuery {
     from: Option<String>,
     to: Option<String>,
     by: Option<String>,
+    /// For the CSV download: `periods` (the default), `products`, `stockouts` or `searches`.
+    section: Option<String>,
 }
 
 impl ReportQuery {
@@ -1049,7 +1128,10 @@ async fn reports(
             label for="by" { "By" }
             select #by name="by" { option value="day" selected[!by_hour] { "day" } option value="hour" selected[by_hour] { "hour" } }
             button.button.secondary type="submit" { "Show" }
-            a href={ "/admin/reports.csv?" (csv_query) } download { "Download CSV" }
+            span { "CSV: " }
+            @for (section, label) in [("periods", "sales"), ("products", "top products"), ("stockouts", "stock-outs"), ("searches", "searches")] {
+                a href={ "/admin/reports.csv?" (csv_query) "&section=" (section) } download { (label) } " "
+            }
         }
         div.stat-row {
             div.stat { p.stat-figure { (report.total_orders()) } p { "orders" } }
@@ -1143,11 +1225,18 @@ async fn reports_csv(
 ) -> Result<HttpResponse, PageError> {
     who.may::<crate::staff::Orders>()?;
     let report = report_for(&state, &q).await?;
+    let section = q.section.as_deref().unwrap_or("periods");
+    let csv = report
+        .section_csv(section)
+        .ok_or_else(|| PageError(AppError::new(ErrorCode::NotFound, "no such report section")))?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .insert_header((header::CONTENT_DISPOSITION, "attachment; filename=\"sales.csv\""))
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{section}.csv\""),
+        ))
         .content_type("text/csv; charset=utf-8")
-        .body(report.to_csv()))
+        .body(csv))
 }
 
 /// A printable packing slip (no prices) or invoice, one page, no navigation.

@@ -501,7 +501,7 @@ async fn upload_image(
 }
 
 /// The next item of a stream (multipart parts and their chunks).
-async fn next<S: futures_core::Stream + Unpin>(stream: &mut S) -> Option<S::Item> {
+pub(super) async fn next<S: futures_core::Stream + Unpin>(stream: &mut S) -> Option<S::Item> {
     std::future::poll_fn(|cx| std::pin::Pin::new(&mut *stream).poll_next(cx)).await
 }
 

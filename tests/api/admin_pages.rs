@@ -334,10 +334,27 @@ async fn stock_tokens_import_export_and_the_audit_log_work_from_their_pages() {
     .await
     .unwrap();
     assert!(page.contains("1 created") && page.contains("1 rejected"), "{page}");
+    let csv = "sku,title,price_cents,stock\nCSV-1,From a file,300,2\nCSV-2,,300,1\n";
+    let body = format!(
+        "--B\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n--B\r\nContent-Disposition: form-data; name=\"catalog\"; filename=\"parts.csv\"\r\nContent-Type: text/csv\r\n\r\n{csv}\r\n--B--\r\n"
+    );
+    let page = app
+        .client
+        .post(app.url("/admin/import/file"))
+        .header("Cookie", &sid)
+        .header("Content-Type", "multipart/form-data; boundary=B")
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("1 created") && page.contains("1 rejected"), "{page}");
     let export = get(&app, "/admin/export", &sid).await;
     assert_eq!(export.headers()["content-type"], "application/x-ndjson; charset=utf-8");
     let lines = export.text().await.unwrap().lines().count();
-    assert_eq!(lines, 4, "three shop products and the pasted one");
+    assert_eq!(lines, 5, "three shop products, the pasted one and the uploaded one");
 
     let log = get(&app, "/admin/audit?subject=product:BRK-1", &sid)
         .await
