@@ -822,31 +822,45 @@ async fn tokens_page(who: &SignedIn, state: &AppState, created: Option<String>) 
     Ok(page("API tokens", Some(who), body))
 }
 
-async fn create_token(who: SignedIn, state: web::Data<AppState>, body: String) -> Result<HttpResponse, PageError> {
-    // Repeated `scope` fields: parsed as pairs, since serde_urlencoded has no sequences.
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(&body).map_err(|e| {
-        PageError(AppError::new(
-            ErrorCode::BadRequest,
-            format!("the form could not be read: {e}"),
-        ))
-    })?;
-    let field = |name: &str| {
-        pairs
+/// A urlencoded form with repeated fields (a group of `scope` checkboxes), which
+/// `serde_urlencoded` cannot map to a struct.
+struct RepeatedForm(Vec<(String, String)>);
+
+impl RepeatedForm {
+    fn parse(body: &str) -> Result<RepeatedForm, PageError> {
+        serde_urlencoded::from_str(body).map(RepeatedForm).map_err(|e| {
+            PageError(AppError::new(
+                ErrorCode::BadRequest,
+                format!("the form could not be read: {e}"),
+            ))
+        })
+    }
+
+    fn field(&self, name: &str) -> String {
+        self.0
             .iter()
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.clone())
             .unwrap_or_default()
-    };
-    who.check_csrf(&field("csrf"))?;
+    }
+
+    fn scopes(&self) -> Result<crate::staff::Scopes, PageError> {
+        let names: Vec<&str> = self
+            .0
+            .iter()
+            .filter(|(k, _)| k == "scope")
+            .map(|(_, v)| v.as_str())
+            .collect();
+        crate::staff::Scopes::parse(&names.join(",")).map_err(|e| PageError(AppError::new(ErrorCode::InvalidInput, e)))
+    }
+}
+
+async fn create_token(who: SignedIn, state: web::Data<AppState>, body: String) -> Result<HttpResponse, PageError> {
+    let form = RepeatedForm::parse(&body)?;
+    who.check_csrf(&form.field("csrf"))?;
     let admin = who.may::<crate::staff::Admin>()?;
-    let scopes: Vec<String> = pairs
-        .iter()
-        .filter(|(k, _)| k == "scope")
-        .map(|(_, v)| v.clone())
-        .collect();
-    let scopes = crate::staff::Scopes::parse(&scopes.join(","))
-        .map_err(|e| PageError(AppError::new(ErrorCode::InvalidInput, e)))?;
-    let label = field("label").chars().take(100).collect::<String>();
+    let scopes = form.scopes()?;
+    let label = form.field("label").chars().take(100).collect::<String>();
     let token = state
         .writer
         .run(move |tx| merchant::create_token(tx, &admin, scopes, &label))
@@ -939,27 +953,7 @@ async fn import(
     who.check_csrf(&form.csrf)?;
     let catalog_scope = who.may::<crate::staff::Catalog>()?;
     let form = form.into_inner();
-    let format = if form.format == "csv" {
-        crate::catalog::import::Format::Csv
-    } else {
-        crate::catalog::import::Format::JsonLines
-    };
-    let store = state.store.clone();
-    let actor = catalog_scope.actor().to_owned();
-    let report = blocking(move || {
-        crate::catalog::ops::import(&store, form.catalog.as_bytes(), format, &actor, &mut |_| {})
-            .map_err(|e| AppError::new(ErrorCode::InvalidInput, e.to_string()))
-    })
-    .await?;
-    let summary =
-        serde_json::json!({"created": report.created, "updated": report.updated, "rejected": report.rejected.len()})
-            .to_string();
-    let actor = catalog_scope.actor().to_owned();
-    state
-        .writer
-        .run(move |tx| ops::record(tx, &actor, "catalog.import", "catalog", "", &summary))
-        .await
-        .map_err(AppError::from)?;
+    let report = run_import(&state, &catalog_scope, form.catalog.into_bytes(), form.format == "csv").await?;
     Ok(import_page(&who, Some(&report)))
 }
 
@@ -971,62 +965,48 @@ const IMPORT_FILE_LIMIT: usize = 64 << 20;
 async fn import_file(
     who: SignedIn,
     state: web::Data<AppState>,
-    mut form: actix_multipart::Multipart,
+    form: actix_multipart::Multipart,
 ) -> Result<HttpResponse, PageError> {
-    use super::admin_products::next;
-    let (mut csrf, mut file, mut csv) = (String::new(), Vec::new(), false);
-    let bad = |m: String| PageError(AppError::new(ErrorCode::BadRequest, m));
-    while let Some(field) = next(&mut form).await {
-        let mut field = field.map_err(|e| bad(format!("the upload could not be read: {e}")))?;
-        let name = field.name().unwrap_or_default().to_owned();
-        if name == "catalog" {
-            csv = field
-                .content_disposition()
-                .and_then(|d| d.get_filename())
-                .is_some_and(|f| f.to_ascii_lowercase().ends_with(".csv"));
-        }
-        let limit = if name == "catalog" { IMPORT_FILE_LIMIT } else { 1024 };
-        let mut bytes = Vec::new();
-        while let Some(chunk) = next(&mut field).await {
-            let chunk = chunk.map_err(|e| bad(format!("the upload could not be read: {e}")))?;
-            if bytes.len() + chunk.len() > limit {
-                return Err(PageError(AppError::new(
-                    ErrorCode::PayloadTooLarge,
-                    "the file may be at most 64 MB",
-                )));
-            }
-            bytes.extend_from_slice(&chunk);
-        }
-        match name.as_str() {
-            "csrf" => csrf = String::from_utf8_lossy(&bytes).into_owned(),
-            "catalog" => file = bytes,
-            _ => {}
-        }
-    }
-    who.check_csrf(&csrf)?;
+    let limits = [("catalog", IMPORT_FILE_LIMIT, "the file may be at most 64 MB")];
+    let mut parts = super::multipart::read(form, &limits).await?;
+    who.check_csrf(&super::multipart::text(&parts, "csrf"))?;
     let catalog_scope = who.may::<crate::staff::Catalog>()?;
+    let file = parts.remove("catalog").unwrap_or_default();
+    let csv = file.filename.is_some_and(|f| f.to_ascii_lowercase().ends_with(".csv"));
+    let report = run_import(&state, &catalog_scope, file.bytes, csv).await?;
+    Ok(import_page(&who, Some(&report)))
+}
+
+/// Imports a catalog beside checkouts (in the importer's own batches) and records it in the
+/// audit log.
+async fn run_import(
+    state: &AppState,
+    who: &crate::staff::Staff<crate::staff::Catalog>,
+    bytes: Vec<u8>,
+    csv: bool,
+) -> Result<crate::catalog::ops::ImportReport, PageError> {
     let format = if csv {
         crate::catalog::import::Format::Csv
     } else {
         crate::catalog::import::Format::JsonLines
     };
     let store = state.store.clone();
-    let actor = catalog_scope.actor().to_owned();
+    let actor = who.actor().to_owned();
     let report = blocking(move || {
-        crate::catalog::ops::import(&store, &file[..], format, &actor, &mut |_| {})
+        crate::catalog::ops::import(&store, &bytes[..], format, &actor, &mut |_| {})
             .map_err(|e| AppError::new(ErrorCode::InvalidInput, e.to_string()))
     })
     .await?;
     let summary =
         serde_json::json!({"created": report.created, "updated": report.updated, "rejected": report.rejected.len()})
             .to_string();
-    let actor = catalog_scope.actor().to_owned();
+    let actor = who.actor().to_owned();
     state
         .writer
         .run(move |tx| ops::record(tx, &actor, "catalog.import", "catalog", "", &summary))
         .await
         .map_err(AppError::from)?;
-    Ok(import_page(&who, Some(&report)))
+    Ok(report)
 }
 
 async fn export(who: SignedIn, state: web::Data<AppState>) -> Result<HttpResponse, PageError> {
@@ -1340,29 +1320,11 @@ async fn staff_page(who: &SignedIn, state: &AppState, notice: Option<Markup>) ->
 }
 
 async fn create_account(who: SignedIn, state: web::Data<AppState>, body: String) -> Result<HttpResponse, PageError> {
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(&body).map_err(|e| {
-        PageError(AppError::new(
-            ErrorCode::BadRequest,
-            format!("the form could not be read: {e}"),
-        ))
-    })?;
-    let field = |name: &str| {
-        pairs
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    };
-    who.check_csrf(&field("csrf"))?;
+    let form = RepeatedForm::parse(&body)?;
+    who.check_csrf(&form.field("csrf"))?;
     let admin = who.may::<crate::staff::Admin>()?;
-    let scopes: Vec<String> = pairs
-        .iter()
-        .filter(|(k, _)| k == "scope")
-        .map(|(_, v)| v.clone())
-        .collect();
-    let scopes = crate::staff::Scopes::parse(&scopes.join(","))
-        .map_err(|e| PageError(AppError::new(ErrorCode::InvalidInput, e)))?;
-    let username = field("username").trim().to_ascii_lowercase();
+    let scopes = form.scopes()?;
+    let username = form.field("username").trim().to_ascii_lowercase();
     let password = secrets::new_password();
     let secret = password.clone();
     let hash = blocking(move || Ok(secrets::hash_password(&secret))).await?;

@@ -455,37 +455,13 @@ async fn upload_image(
     who: SignedIn,
     state: web::Data<AppState>,
     sku: web::Path<String>,
-    mut form: actix_multipart::Multipart,
+    form: actix_multipart::Multipart,
 ) -> Result<HttpResponse, PageError> {
-    let (mut csrf, mut image) = (String::new(), Vec::new());
-    let bad = |m: String| PageError(AppError::new(ErrorCode::BadRequest, m));
-    while let Some(field) = next(&mut form).await {
-        let mut field = field.map_err(|e| bad(format!("the upload could not be read: {e}")))?;
-        let name = field.name().unwrap_or_default().to_owned();
-        let limit = if name == "image" {
-            super::images::MAX_IMAGE_BYTES
-        } else {
-            1024
-        };
-        let mut bytes = Vec::new();
-        while let Some(chunk) = next(&mut field).await {
-            let chunk = chunk.map_err(|e| bad(format!("the upload could not be read: {e}")))?;
-            if bytes.len() + chunk.len() > limit {
-                return Err(PageError(AppError::new(
-                    ErrorCode::PayloadTooLarge,
-                    "the photo may be at most 5 MB",
-                )));
-            }
-            bytes.extend_from_slice(&chunk);
-        }
-        match name.as_str() {
-            "csrf" => csrf = String::from_utf8_lossy(&bytes).into_owned(),
-            "image" => image = bytes,
-            _ => {}
-        }
-    }
-    who.check_csrf(&csrf)?;
+    let limits = [("image", super::images::MAX_IMAGE_BYTES, "the photo may be at most 5 MB")];
+    let mut parts = super::multipart::read(form, &limits).await?;
+    who.check_csrf(&super::multipart::text(&parts, "csrf"))?;
     let staff = who.may::<Catalog>()?;
+    let image = parts.remove("image").unwrap_or_default().bytes;
     let (dir, key) = (state.config.data_dir.clone(), sku.clone());
     let url = blocking(move || super::images::store(&dir, &key, &image)).await?;
     let key = sku.clone();
@@ -498,11 +474,6 @@ async fn upload_image(
         return Err(PageError(AppError::product_not_found(&sku)));
     }
     Ok(see_other(&format!("/admin/products/{sku}/edit")))
-}
-
-/// The next item of a stream (multipart parts and their chunks).
-pub(super) async fn next<S: futures_core::Stream + Unpin>(stream: &mut S) -> Option<S::Item> {
-    std::future::poll_fn(|cx| std::pin::Pin::new(&mut *stream).poll_next(cx)).await
 }
 
 #[cfg(test)]

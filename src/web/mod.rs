@@ -13,6 +13,7 @@ pub mod garage;
 pub mod guard;
 pub mod images;
 pub mod limits;
+pub mod multipart;
 pub mod openapi;
 pub mod ops;
 pub mod pages;
