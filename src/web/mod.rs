@@ -3,8 +3,7 @@
 //! Handlers turn a request into domain input, call one use case on the blocking pool and render
 //! the answer. Errors become JSON under `/api` and HTML pages elsewhere, mapped in `error`.
 
-pub mod admin_pages;
-pub mod admin_products;
+pub mod admin;
 pub mod api;
 pub mod assets;
 pub mod caching;
@@ -36,8 +35,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
     images::configure(cfg);
     api::configure(cfg);
     pages::configure(cfg);
-    admin_pages::configure(cfg);
-    admin_products::configure(cfg);
+    admin::configure(cfg);
+    admin::products::configure(cfg);
     cfg.default_service(actix_web::web::to(not_found));
 }
 

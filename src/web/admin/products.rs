@@ -9,8 +9,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::admin_pages::{SignedIn, page, see_other};
-use super::{AppError, ErrorCode, PageError, blocking};
+use super::{SignedIn, page, see_other};
 use crate::app::AppState;
 use crate::catalog::export::Line;
 use crate::catalog::ops as catalog;
@@ -18,6 +17,7 @@ use crate::catalog::{Item, PageRequest};
 use crate::domain::now_ms;
 use crate::merchant;
 use crate::staff::Catalog;
+use crate::web::{AppError, ErrorCode, PageError, blocking};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/admin/products").route(crate::web::read().to(list)))
@@ -457,13 +457,17 @@ async fn upload_image(
     sku: web::Path<String>,
     form: actix_multipart::Multipart,
 ) -> Result<HttpResponse, PageError> {
-    let limits = [("image", super::images::MAX_IMAGE_BYTES, "the photo may be at most 5 MB")];
-    let mut parts = super::multipart::read(form, &limits).await?;
-    who.check_csrf(&super::multipart::text(&parts, "csrf"))?;
+    let limits = [(
+        "image",
+        crate::web::images::MAX_IMAGE_BYTES,
+        "the photo may be at most 5 MB",
+    )];
+    let mut parts = crate::web::multipart::read(form, &limits).await?;
+    who.check_csrf(&crate::web::multipart::text(&parts, "csrf"))?;
     let staff = who.may::<Catalog>()?;
     let image = parts.remove("image").unwrap_or_default().bytes;
     let (dir, key) = (state.config.data_dir.clone(), sku.clone());
-    let url = blocking(move || super::images::store(&dir, &key, &image)).await?;
+    let url = blocking(move || crate::web::images::store(&dir, &key, &image)).await?;
     let key = sku.clone();
     let found = state
         .writer

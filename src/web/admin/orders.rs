@@ -1,0 +1,277 @@
+//! The dashboard and orders: list, detail, status changes, packing slips and invoices.
+
+use super::*;
+
+pub(super) async fn dashboard(who: SignedIn, state: web::Data<AppState>) -> Result<HttpResponse, PageError> {
+    let store = state.store.clone();
+    let low_stock = state.config.shop.low_stock;
+    let (today, recent, low, zero) = blocking(move || {
+        let read = store.read()?;
+        let midnight = now_ms() / 86_400_000 * 86_400_000;
+        let (mut count, mut revenue, mut currency) = (0u64, 0i64, None);
+        read.for_each_order(|o| {
+            if o.created_ms >= midnight && !matches!(o.status, Status::Cancelled | Status::Refunded) {
+                count += 1;
+                revenue += o.total.minor();
+                currency = Some(o.currency);
+            }
+            true
+        })?;
+        let (recent, _) = read.orders_newest_first(None, 0, 10)?;
+        let low: Vec<(String, u64)> = read
+            .stock_levels()?
+            .into_iter()
+            .filter(|(_, units)| *units <= low_stock)
+            .take(20)
+            .collect();
+        let zero = read.zero_result_searches(10)?;
+        Ok((
+            (count, crate::domain::Money::new(revenue, currency.unwrap_or_default())),
+            recent,
+            low,
+            zero,
+        ))
+    })
+    .await?;
+    let body = html! {
+        h1 { "Today" }
+        div.stat-row {
+            div.stat { p.stat-figure { (today.0) } p { "orders today (UTC)" } }
+            div.stat { p.stat-figure { (today.1) } p { "revenue today" } }
+        }
+        div.cart-layout {
+            section { h2 { "Recent orders" } (order_table(&recent)) p { a href="/admin/orders" { "All orders" } } }
+            aside {
+                h2 { "Low stock" }
+                @if low.is_empty() { p.muted { "Nothing at " (state.config.shop.low_stock) " units or fewer." } }
+                ul { @for (sku, units) in &low { li { a href={ "/admin/stock?sku=" (sku) } { (sku) } ": " (units) " left" } } }
+                h2 { "Searches that found nothing" }
+                @if zero.is_empty() { p.muted { "None recorded." } }
+                ul { @for (q, n) in &zero { li { "“" (q) "” × " (n) } } }
+            }
+        }
+    };
+    Ok(page("Dashboard", Some(&who), body))
+}
+
+pub(super) fn order_table(orders: &[Order]) -> Markup {
+    html! {
+        table.order-lines {
+            thead { tr { th { "Order" } th { "Placed" } th { "Customer" } th { "Status" } th { "Total" } } }
+            tbody {
+                @for o in orders {
+                    tr {
+                        td { a href={ "/admin/orders/" (o.number) } { (o.number) } }
+                        td { time datetime=(format_utc(o.created_ms)) { (format_day(o.created_ms)) } }
+                        td { (o.address.name) }
+                        td { span class={ "status status-" (o.status) } { (o.status) } }
+                        td { (o.total) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub(super) struct OrdersQuery {
+    status: Option<String>,
+    page: Option<u32>,
+}
+
+pub(super) async fn orders(
+    who: SignedIn,
+    state: web::Data<AppState>,
+    q: web::Query<OrdersQuery>,
+) -> Result<HttpResponse, PageError> {
+    who.may::<Orders>()?;
+    let status = q.status.as_deref().and_then(|s| s.parse::<Status>().ok());
+    let paging = crate::catalog::PageRequest::new(q.page, Some(50), 50);
+    let store = state.store.clone();
+    let (list, total) = blocking(move || {
+        Ok(store
+            .read()?
+            .orders_newest_first(status, paging.offset(), paging.per_page as usize)?)
+    })
+    .await?;
+    let body = html! {
+        h1 { "Orders" }
+        nav.chips aria-label="Filter by status" {
+            a.chip.active[status.is_none()] href="/admin/orders" { "All" }
+            @for s in Status::ALL {
+                a.chip.active[status == Some(s)] href={ "/admin/orders?status=" (s) } { (s) }
+            }
+        }
+        p.muted { (total) " orders" }
+        (order_table(&list))
+        (crate::web::views::components::pager(paging.page, total.div_ceil(50).max(1) as u32, |n| {
+            format!("/admin/orders?page={n}{}", status.map(|s| format!("&status={s}")).unwrap_or_default())
+        }))
+    };
+    Ok(page("Orders", Some(&who), body))
+}
+
+pub(super) async fn order(
+    who: SignedIn,
+    state: web::Data<AppState>,
+    number: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    who.may::<Orders>()?;
+    let key = crate::domain::normalize_order_number(&number)
+        .ok_or_else(|| PageError(AppError::new(ErrorCode::OrderNotFound, "no such order")))?;
+    let store = state.store.clone();
+    let order = blocking(move || Ok(store.read()?.order(&key)?))
+        .await?
+        .ok_or_else(|| PageError(AppError::new(ErrorCode::OrderNotFound, "no such order")))?;
+    let next = order.status.next(crate::orders::transition::was_paid(&order));
+    let a = &order.address;
+    let body = html! {
+        h1 { "Order " (order.number) }
+        p { span class={ "status status-" (order.status) } { (order.status.describe()) } " · placed " (format_utc(order.created_ms)) " · " (order.email) }
+        div.cart-layout {
+            section {
+                table.order-lines {
+                    thead { tr { th { "Item" } th { "Qty" } th { "Price" } th { "Total" } } }
+                    tbody { @for l in &order.lines { tr { td { (l.title) div.small { "SKU " (l.sku) } } td { (l.quantity) } td { (l.unit_price) } td { (l.line_total) } } } }
+                }
+                p { "Total " strong { (order.total) } " (shipping " (order.shipping) ", tax " (order.tax) ")" }
+                @if let Some(v) = &order.vehicle { p { "Vehicle: " (v) } }
+                h2 { "History" }
+                ul { @for h in &order.history { li { (format_utc(h.at_ms)) ": " (h.to) " by " (h.actor) @if !h.note.is_empty() { " — " (h.note) } } } }
+            }
+            aside.summary {
+                h2 { "Ship to" }
+                address { (a.name) br; (a.line1) br; @if !a.line2.is_empty() { (a.line2) br; } (a.city) " " (a.region) " " (a.postal_code) br; (a.country) }
+                @if let Some(s) = &order.shipment { p { (s.carrier) " " (s.tracking_number) } }
+                p { a href={ "/admin/orders/" (order.number) "/slip" } { "Packing slip" } " · " a href={ "/admin/orders/" (order.number) "/invoice" } { "Invoice" } }
+                h2 { "Change status" }
+                @if next.is_empty() { p.muted { "This order is final." } }
+                @for to in &next {
+                    form method="post" action={ "/admin/orders/" (order.number) "/transition" } .transition-form {
+                        input type="hidden" name="csrf" value=(who.session.csrf);
+                        input type="hidden" name="to" value=(to);
+                        @if *to == Status::Shipped {
+                            div.field { label for="carrier" { "Carrier" } input #carrier name="carrier" required; }
+                            div.field { label for="tracking" { "Tracking number" } input #tracking name="tracking_number" required; }
+                        }
+                        div.field { label for={ "note-" (to) } { "Note" span.muted { " (optional)" } } input id={ "note-" (to) } name="note"; }
+                        button.button.block type="submit" { "Mark " (to) }
+                    }
+                }
+            }
+        }
+    };
+    Ok(page(&format!("Order {}", order.number), Some(&who), body))
+}
+
+#[derive(Deserialize)]
+pub(super) struct TransitionForm {
+    #[serde(default)]
+    csrf: String,
+    to: String,
+    carrier: Option<String>,
+    tracking_number: Option<String>,
+    #[serde(default)]
+    note: String,
+}
+
+pub(super) async fn transition(
+    who: SignedIn,
+    state: web::Data<AppState>,
+    number: web::Path<String>,
+    form: web::Form<TransitionForm>,
+) -> Result<HttpResponse, PageError> {
+    who.check_csrf(&form.csrf)?;
+    let staff = who.may::<Orders>()?;
+    let form = form.into_inner();
+    let to: Status = form
+        .to
+        .parse()
+        .map_err(|e: crate::orders::UnknownStatus| PageError(AppError::new(ErrorCode::InvalidInput, e.to_string())))?;
+    let key = crate::domain::normalize_order_number(&number)
+        .ok_or_else(|| PageError(AppError::new(ErrorCode::OrderNotFound, "no such order")))?;
+    let shipment = match (form.carrier, form.tracking_number) {
+        (Some(c), Some(t)) if !c.trim().is_empty() && !t.trim().is_empty() => Some(Shipment {
+            carrier: c.trim().chars().take(100).collect(),
+            tracking_number: t.trim().chars().take(100).collect(),
+        }),
+        _ => None,
+    };
+    let note: String = form.note.chars().take(500).collect();
+    let target = key.clone();
+    let outcome = state
+        .writer
+        .run(move |tx| merchant::transition_order(tx, &staff, &target, to, shipment, &note))
+        .await
+        .map_err(AppError::from)?;
+    match outcome {
+        Ok(_) => Ok(see_other(&format!("/admin/orders/{key}"))),
+        Err(e) => Err(PageError(AppError::new(ErrorCode::Conflict, e.to_string()))),
+    }
+}
+
+/// A printable packing slip (no prices) or invoice, one page, no navigation.
+pub(super) async fn paper(
+    who: SignedIn,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, PageError> {
+    who.may::<Orders>()?;
+    let (number, kind) = path.into_inner();
+    let invoice = kind == "invoice";
+    let key = crate::domain::normalize_order_number(&number)
+        .ok_or_else(|| PageError(AppError::new(ErrorCode::OrderNotFound, "no such order")))?;
+    let store = state.store.clone();
+    let order = blocking(move || Ok(store.read()?.order(&key)?))
+        .await?
+        .ok_or_else(|| PageError(AppError::new(ErrorCode::OrderNotFound, "no such order")))?;
+    let shop = &state.config.shop;
+    let a = &order.address;
+    let title = if invoice { "Invoice" } else { "Packing slip" };
+    let markup = html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                title { (title) " " (order.number) }
+                link rel="stylesheet" href=(assets::url("css/shop.css"));
+            }
+            body.paper {
+                header.paper-head {
+                    div { p.paper-shop { (shop.name) } p.muted { (shop.tagline) } }
+                    div { h1 { (title) } p { "Order " strong { (order.number) } br; (format_day(order.created_ms)) } }
+                }
+                section.paper-parties {
+                    div { h2 { "Ship to" } address { (a.name) br; (a.line1) br; @if !a.line2.is_empty() { (a.line2) br; } (a.city) " " (a.region) " " (a.postal_code) br; (a.country) } }
+                    div { h2 { "Customer" } p { (order.email) } @if let Some(v) = &order.vehicle { p { "Vehicle: " (v) } } }
+                }
+                table.order-lines {
+                    thead { tr {
+                        th { "Item" } th { "Part #" } th { "Qty" }
+                        @if invoice { th { "Unit price" } th { "Total" } } @else { th { "Picked" } }
+                    } }
+                    tbody { @for l in &order.lines { tr {
+                        td { (l.title) div.small { "SKU " (l.sku) @for (k, v) in &l.options { " · " (k) ": " (v) } } }
+                        td { (l.part_number.clone().unwrap_or_default()) }
+                        td { (l.quantity) }
+                        @if invoice { td { (l.unit_price) } td { (l.line_total) } } @else { td { "☐" } }
+                    } } }
+                }
+                @if invoice {
+                    dl.totals.paper-totals {
+                        div { dt { "Subtotal" } dd { (order.subtotal) } }
+                        @if order.discount.minor() > 0 { div { dt { "Discount" } dd { "−" (order.discount) } } }
+                        div { dt { "Shipping (" (order.shipping_name) ")" } dd { (order.shipping) } }
+                        @if let Some(t) = &order.tax_name { div { dt { (t) } dd { (order.tax) } } }
+                        div.grand { dt { "Total" } dd { (order.total) } }
+                    }
+                    p.small { "Payment: " @if order.payment.method == "invoice" { "on invoice, due on receipt" } @else { "paid by card" } }
+                }
+            }
+        }
+    };
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .content_type("text/html; charset=utf-8")
+        .body(markup.into_string()))
+}
