@@ -1,13 +1,14 @@
 //! storefront: a whole online store in one binary.
 //!
 //! ```text
-//!  HTTP ─► web (actix: pages/ maud HTML, api/ JSON, assets, ops)
+//!  HTTP ─► web (actix: pages/ shop HTML, admin/ back office, api/ JSON, assets, ops)
 //!           │ reads: blocking pool              │ writes: one queue
 //!           ▼                                   ▼
-//!      use cases (catalog, cart, orders) ─► store::Writer (group commit) ─► store (redb)
+//!  use cases (catalog, cart, orders, merchant) ─► store::Writer (group commit) ─► store (redb)
 //!           │                                                                  │ changed SKUs
 //!           └──► search (tantivy, a view of the store) ◄── search::live ◄──────┘
-//!        cli (serve, demo, import, export, gen, reindex) ──► store directly (offline)
+//!  cli (serve, demo, import, export, gen, reindex, verify) ──► store directly (offline);
+//!  cli (backup, token create) ──► the running server's control socket
 //! ```
 //!
 //! * `domain`: validated vocabulary (Sku, Money, PartNumber, CategoryPath, Fitment, order numbers).
@@ -18,8 +19,12 @@
 //!   durably before anyone is told it happened; while serving, changes go through `Writer`, which
 //!   commits the waiting ones together.
 //! * `search`: the tantivy index, rebuilt from the store when it is behind and kept current live.
+//! * `staff`: accounts, sessions, API tokens, the audit log, and scopes as types (`Staff<S>`);
+//!   `merchant`: the back office's changes, each taking its scope's proof and audited.
+//! * `reports`: sales, funnel, top products and stock-outs for a period.
 //! * `web`: turns requests into use-case calls and renders the answers.
 //! * `maintenance`: backup (online through the server's control socket), restore, verify.
+//! * `telemetry`: logs and Prometheus metrics.
 //! * `app`: builds the shared state once, serves, and shuts down in order; `cli` drives it all.
 
 pub mod app;
