@@ -76,7 +76,7 @@ pub fn adjust_stock(
     }
 }
 
-/// Sets stock to a counted quantity.
+/// Sets stock to a counted quantity: an adjustment by the difference.
 pub fn set_stock(
     tx: &mut WriteTx<'_>,
     who: &Staff<Stock>,
@@ -84,19 +84,11 @@ pub fn set_stock(
     quantity: u64,
     reason: &str,
 ) -> Result<Result<Option<LedgerEntry>, StockRefusal>, StoreError> {
-    if tx.product(sku)?.is_none() {
-        return Ok(Err(StockRefusal::UnknownSku(sku.to_owned())));
+    let delta = i64::try_from(quantity).unwrap_or(i64::MAX) - i64::try_from(tx.stock(sku)?).unwrap_or(i64::MAX);
+    if delta == 0 && tx.product(sku)?.is_some() {
+        return Ok(Ok(None));
     }
-    let before = tx.stock(sku)?;
-    let why = Change {
-        reason,
-        actor: who.actor(),
-    };
-    let entry = inventory::set(tx, sku, quantity, &why)?;
-    if entry.is_some() {
-        stock_changed(tx, who.actor(), sku, before, quantity, reason)?;
-    }
-    Ok(Ok(entry))
+    Ok(adjust_stock(tx, who, sku, delta, reason)?.map(Some))
 }
 
 fn stock_changed(

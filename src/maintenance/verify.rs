@@ -32,15 +32,18 @@ pub fn verify(dir: &Path, options: &StoreOptions) -> Result<Verdict, StoreError>
     }
     let store = Store::open(dir, options)?;
     let read = store.read()?;
-    check_ledgers(&read, &mut v)?;
-    check_orders(&read, &mut v)?;
+    let ledgers = read.ledger_totals()?;
+    check_ledgers(&read, &ledgers, &mut v)?;
+    check_orders(&read, &ledgers, &mut v)?;
     check_index(dir, &store, &mut v);
     Ok(v)
 }
 
-fn check_ledgers(read: &crate::store::ReadTx, v: &mut Verdict) -> Result<(), StoreError> {
+/// Every SKU's ledger totals: (sum of deltas, last balance).
+type LedgerTotals = std::collections::BTreeMap<String, (i64, u64)>;
+
+fn check_ledgers(read: &crate::store::ReadTx, ledgers: &LedgerTotals, v: &mut Verdict) -> Result<(), StoreError> {
     let stock = read.stock_levels()?;
-    let ledgers = read.ledger_totals()?;
     let skus: BTreeSet<&String> = stock.keys().chain(ledgers.keys()).collect();
     let mut bad = 0;
     for sku in &skus {
@@ -61,8 +64,7 @@ fn check_ledgers(read: &crate::store::ReadTx, v: &mut Verdict) -> Result<(), Sto
     Ok(())
 }
 
-fn check_orders(read: &crate::store::ReadTx, v: &mut Verdict) -> Result<(), StoreError> {
-    let ledgers = read.ledger_totals()?;
+fn check_orders(read: &crate::store::ReadTx, ledgers: &LedgerTotals, v: &mut Verdict) -> Result<(), StoreError> {
     let mut count = 0u64;
     let mut problems = Vec::new();
     let mut failure = None;

@@ -227,7 +227,13 @@ pub fn place(
         return Ok(Err(Refusal::CartNotFound));
     };
     let number = unused_order_number(tx)?;
-    let order = build_order(req, &quote, &number, authorization, clock.now_ms);
+    // `quote_for` refuses a quote without shipping; matched here rather than assumed.
+    let Some(shipping) = quote.shipping.clone() else {
+        return Ok(Err(Refusal::ShippingUnavailable(
+            "no shipping method can deliver this cart".into(),
+        )));
+    };
+    let order = build_order(req, &quote, shipping, &number, authorization, clock.now_ms);
     let actor = format!("order:{number}");
     let why = Change {
         reason: "order",
@@ -362,7 +368,14 @@ fn unused_order_number(tx: &WriteTx<'_>) -> Result<String, StoreError> {
     }
 }
 
-fn build_order(req: &CheckoutRequest, quote: &Quote, number: &str, auth: &Authorization, now: u64) -> Order {
+fn build_order(
+    req: &CheckoutRequest,
+    quote: &Quote,
+    shipping: crate::cart::pricing::ShippingOption,
+    number: &str,
+    auth: &Authorization,
+    now: u64,
+) -> Order {
     let status = if auth.captured { Status::Paid } else { Status::Pending };
     let lines = quote
         .lines
@@ -381,10 +394,6 @@ fn build_order(req: &CheckoutRequest, quote: &Quote, number: &str, auth: &Author
             })
         })
         .collect();
-    let shipping = quote
-        .shipping
-        .clone()
-        .expect("quote_for refuses a quote without shipping");
     let a = &req.address;
     Order {
         number: number.to_owned(),

@@ -71,6 +71,18 @@ fn is_cross_site(req: &ServiceRequest) -> bool {
     }
 }
 
+/// A raw body of at most `limit` bytes; beyond it, 413.
+pub async fn read_body(payload: actix_web::web::Payload, limit: usize) -> Result<actix_web::web::Bytes, AppError> {
+    match payload.to_bytes_limited(limit).await {
+        Ok(Ok(body)) => Ok(body),
+        Ok(Err(e)) => Err(AppError::new(ErrorCode::BadRequest, format!("request body: {e}"))),
+        Err(_) => Err(AppError::new(
+            ErrorCode::PayloadTooLarge,
+            format!("request body is over {limit} bytes"),
+        )),
+    }
+}
+
 /// Form bodies: small, and a bad one is a 400 page rather than a crash.
 pub fn form_config() -> actix_web::web::FormConfig {
     actix_web::web::FormConfig::default()

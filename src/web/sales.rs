@@ -122,14 +122,21 @@ async fn place(state: &AppState, request: CheckoutRequest, key: String) -> Resul
 /// The order, for whoever holds its token; an unknown number and a wrong token look the same.
 pub async fn order_for_shopper(state: &AppState, number: &str, token: &str) -> Result<Order, AppError> {
     let not_found = || AppError::new(ErrorCode::OrderNotFound, "no order with that number and token");
-    let number = crate::domain::normalize_order_number(number).ok_or_else(not_found)?;
-    let store = state.store.clone();
-    let order = blocking(move || Ok(store.read()?.order(&number)?)).await?;
-    order
+    find_order(state, number)
+        .await?
         .filter(|o| constant_time_eq(o.token.as_bytes(), token.as_bytes()))
         .ok_or_else(not_found)
 }
 
+/// The order with this number as typed (case, spaces and look-alike letters forgiven).
+pub async fn find_order(state: &AppState, number: &str) -> Result<Option<Order>, AppError> {
+    let Some(key) = crate::domain::normalize_order_number(number) else {
+        return Ok(None);
+    };
+    let store = state.store.clone();
+    blocking(move || Ok(store.read()?.order(&key)?)).await
+}
+
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    subtle::ConstantTimeEq::ct_eq(a, b).into()
 }

@@ -28,6 +28,18 @@ pub const SHOP: &str = concat!(
     "\n",
 );
 
+/// Loads `SHOP` into a store before the app starts.
+pub fn import_shop(store: &storefront::store::Store) {
+    storefront::catalog::ops::import(
+        store,
+        SHOP.as_bytes(),
+        storefront::catalog::import::Format::JsonLines,
+        "test",
+        &mut |_| {},
+    )
+    .unwrap();
+}
+
 pub fn address() -> Value {
     json!({"name":"Ana Díaz","line1":"1 Main St","city":"Los Angeles","region":"CA","postal_code":"90012","country":"US"})
 }
@@ -425,16 +437,7 @@ async fn a_promo_usage_limit_holds_exactly_under_concurrency() {
                 usage_limit: Some(3),
             })
         },
-        |store| {
-            storefront::catalog::ops::import(
-                store,
-                SHOP.as_bytes(),
-                storefront::catalog::import::Format::JsonLines,
-                "test",
-                &mut |_| {},
-            )
-            .unwrap();
-        },
+        import_shop,
     )
     .await;
     let app = Arc::new(app);

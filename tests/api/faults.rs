@@ -7,27 +7,14 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use storefront::store::FaultSwitch;
 
-use crate::checkout::{SHOP, checkout, checkout_body, new_cart};
+use crate::checkout::{checkout, checkout_body, import_shop, new_cart};
 use crate::helpers::spawn_configured;
 
 #[tokio::test]
 async fn with_the_disk_full_writes_get_503_reads_work_and_service_returns_with_the_space() {
     let disk = Arc::new(FaultSwitch::default());
     let switch = disk.clone();
-    let app = spawn_configured(
-        move |config| config.store.faults = Some(switch),
-        |store| {
-            storefront::catalog::ops::import(
-                store,
-                SHOP.as_bytes(),
-                storefront::catalog::import::Format::JsonLines,
-                "test",
-                &mut |_| {},
-            )
-            .unwrap();
-        },
-    )
-    .await;
+    let app = spawn_configured(move |config| config.store.faults = Some(switch), import_shop).await;
     let cart = new_cart(&app, json!([{"sku":"SAUCE-5","quantity":1}])).await;
     let (status, before, _) = checkout(&app, "before-full", &checkout_body(&cart, "tok_visa")).await;
     assert_eq!(status, 201);

@@ -32,19 +32,7 @@ pub fn remove(tx: &mut WriteTx<'_>, sku: &str, actor: &str) -> Result<Option<Pro
         return Ok(None);
     };
     let mut batch = Batch::default();
-    if let Some(path) = &product.category {
-        batch.count(path, -1);
-        tx.remove_category_item(&path.slug(), sku)?;
-    }
-    if let Some(group) = &product.group {
-        tx.set_group_member(group, sku, false)?;
-    }
-    if product.popularity > 0 {
-        tx.set_popularity(sku, Some(product.popularity), None)?;
-    }
-    if product.featured {
-        tx.set_featured(sku, false)?;
-    }
+    batch.unindex(tx, &product, None)?;
     inventory::clear(
         tx,
         sku,
@@ -79,7 +67,7 @@ impl Batch {
         if changed {
             product.updated_ms = now_ms();
             if let Some(old) = &old {
-                self.unindex(tx, old, &product)?;
+                self.unindex(tx, old, Some(&product))?;
             }
             self.index(tx, &product, old.as_ref())?;
             tx.put_product(&product)?;
@@ -151,10 +139,14 @@ impl Batch {
     }
 
     /// Removes the old version from the secondary tables, keeping category rows when `new` stays
-    /// in the same category (they are overwritten by `index`).
-    fn unindex(&mut self, tx: &mut WriteTx<'_>, p: &Product, new: &Product) -> Result<(), StoreError> {
+    /// in the same category (they are overwritten by `index`); with no `new`, removes them all.
+    fn unindex(&mut self, tx: &mut WriteTx<'_>, p: &Product, new: Option<&Product>) -> Result<(), StoreError> {
         let sku = p.sku.as_str();
-        if let Some(path) = p.category.as_ref().filter(|_| new.category != p.category) {
+        if let Some(path) = p
+            .category
+            .as_ref()
+            .filter(|_| new.is_none_or(|n| n.category != p.category))
+        {
             self.count(path, -1);
             tx.remove_category_item(&path.slug(), sku)?;
         }

@@ -10,7 +10,7 @@ use crate::app::AppState;
 use crate::catalog::export::Line;
 use crate::catalog::import::Format;
 use crate::catalog::ops::{self as catalog, Upserted};
-use crate::domain::{format_utc, normalize_order_number, now_ms};
+use crate::domain::{format_utc, now_ms};
 use crate::merchant::{self, StockRefusal};
 use crate::orders::{Shipment, Status, TransitionError};
 use crate::staff::{Admin, Catalog, Orders, Scopes, Staff, Stock};
@@ -118,17 +118,7 @@ async fn import(
     state: web::Data<AppState>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let body = match payload.to_bytes_limited(IMPORT_LIMIT).await {
-        Ok(Ok(body)) => body,
-        Ok(Err(e)) => return Err(AppError::new(ErrorCode::BadRequest, format!("request body: {e}")).into()),
-        Err(_) => {
-            return Err(AppError::new(
-                ErrorCode::PayloadTooLarge,
-                format!("send at most {} MiB per import request", IMPORT_LIMIT >> 20),
-            )
-            .into());
-        }
-    };
+    let body = crate::web::guard::read_body(payload, IMPORT_LIMIT).await?;
     let csv = req
         .headers()
         .get("content-type")
@@ -279,12 +269,9 @@ async fn orders(
 }
 
 async fn find_order(state: &AppState, number: &str) -> Result<crate::orders::Order, ApiError> {
-    let not_found = || ApiError(AppError::new(ErrorCode::OrderNotFound, format!("no order {number:?}")));
-    let key = normalize_order_number(number).ok_or_else(not_found)?;
-    let store = state.store.clone();
-    blocking(move || Ok(store.read()?.order(&key)?))
+    crate::web::sales::find_order(state, number)
         .await?
-        .ok_or_else(not_found)
+        .ok_or_else(|| ApiError(AppError::new(ErrorCode::OrderNotFound, format!("no order {number:?}"))))
 }
 
 async fn order(

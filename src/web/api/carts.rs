@@ -61,7 +61,8 @@ struct Estimate {
 
 /// `POST /carts`, optionally with first items; an empty body makes an empty cart.
 async fn create(state: web::Data<AppState>, payload: web::Payload) -> Result<HttpResponse, ApiError> {
-    let body = read_limited(payload, crate::web::guard::JSON_LIMIT).await?;
+    // The body is optional here, so the JSON extractor and its limit do not apply.
+    let body = crate::web::guard::read_body(payload, crate::web::guard::JSON_LIMIT).await?;
     let input: NewCart = if body.iter().all(u8::is_ascii_whitespace) {
         NewCart { items: vec![] }
     } else {
@@ -154,20 +155,6 @@ async fn clear_promo(state: web::Data<AppState>, id: web::Path<String>) -> Resul
     })
     .await?;
     respond(&state, cart, None, None, false).await
-}
-
-/// The body, refused with a JSON 413 beyond `limit` (the body is optional here, so the JSON
-/// extractor and its limit do not apply).
-async fn read_limited(payload: web::Payload, limit: usize) -> Result<web::Bytes, ApiError> {
-    match payload.to_bytes_limited(limit).await {
-        Ok(Ok(body)) => Ok(body),
-        Ok(Err(e)) => Err(AppError::new(ErrorCode::BadRequest, format!("request body: {e}")).into()),
-        Err(_) => Err(AppError::new(
-            ErrorCode::PayloadTooLarge,
-            format!("request body is over {limit} bytes"),
-        )
-        .into()),
-    }
 }
 
 /// Answers a change with the cart as it now stands, priced.
