@@ -14,6 +14,7 @@ use crate::config::Config;
 use crate::orders::Payments;
 use crate::search::SearchIndex;
 use crate::store::{Store, Writer};
+use crate::web::connections::Connections;
 
 /// Everything a request handler may need; built once and shared by every worker.
 pub struct AppState {
@@ -67,6 +68,7 @@ impl Application {
         spawn_view_flusher(Arc::downgrade(&state.clone().into_inner()));
         let limiters = aweb::Data::new(crate::web::limits::Limiters::new(&state.config.limits));
         crate::web::limits::spawn_janitor(limiters.clone());
+        let connections = watch_connections(&state.config);
         let http = &state.config.http;
         let shared = state.clone();
         let server = HttpServer::new(move || {
@@ -82,12 +84,13 @@ impl Application {
                 .wrap(crate::web::security_headers())
                 .wrap(middleware::from_fn(crate::web::ops::measure))
                 .wrap(tracing_actix_web::TracingLogger::default())
+                .wrap(middleware::from_fn(crate::web::connections::track))
                 .configure(crate::web::configure)
         })
         .workers(http.workers.get())
-        .on_connect(no_delay)
+        .on_connect(move |io, data| connections.on_connect(io, data))
         .keep_alive(http.keep_alive)
-        .client_request_timeout(std::time::Duration::from_secs(5))
+        .client_request_timeout(head_timeout(&state.config))
         .max_connections(http.max_connections)
         .shutdown_timeout(http.shutdown_timeout.as_secs())
         .disable_signals()
@@ -167,12 +170,28 @@ async fn open_store(config: &Config) -> anyhow::Result<(Store, SearchIndex)> {
     .await?
 }
 
-/// Turns off Nagle's algorithm: otherwise the last small segment of a response waits for the
-/// client's delayed ACK, and a page takes ~40 ms instead of ~1.
-fn no_delay(connection: &dyn std::any::Any, _: &mut actix_web::dev::Extensions) {
-    if let Some(tcp) = connection.downcast_ref::<actix_web::rt::net::TcpStream>() {
-        let _ = tcp.set_nodelay(true);
-    }
+/// How long a client may take to send a request's headers: 5 s, or less when the whole request
+/// must take less.
+fn head_timeout(config: &Config) -> std::time::Duration {
+    config.http.request_timeout.min(std::time::Duration::from_secs(5))
+}
+
+/// The connection registry and its watchdog: a connection idle past keep-alive plus the header
+/// deadline is stalled, and one address may hold only its share of connections.
+fn watch_connections(config: &Config) -> Arc<Connections> {
+    let keep_alive = match config.http.keep_alive {
+        actix_web::http::KeepAlive::Timeout(idle) => idle,
+        _ => std::time::Duration::ZERO,
+    };
+    let limits = &config.limits;
+    let per_address = if limits.enabled && !limits.behind_proxy {
+        limits.connections_per_address
+    } else {
+        0
+    };
+    let connections = Connections::new(keep_alive + head_timeout(config), per_address);
+    connections.spawn_watchdog();
+    connections
 }
 
 /// Creates the first admin account and token in a store that has none.

@@ -91,6 +91,7 @@ pub struct LimitsSettings {
     pub checkout_burst: Option<u32>,
     pub api_per_minute: Option<u32>,
     pub api_burst: Option<u32>,
+    pub connections_per_address: Option<usize>,
 }
 
 /// Per-client rate limits.
@@ -105,6 +106,9 @@ pub struct LimitsConfig {
     pub checkout_burst: u32,
     pub api_per_minute: u32,
     pub api_burst: u32,
+    /// Most connections one client address may hold open; 0 is no cap. Not applied behind a
+    /// proxy, where every client shares the proxy's address.
+    pub connections_per_address: usize,
 }
 
 #[derive(Debug, Deserialize)]
@@ -212,9 +216,9 @@ pub struct HttpConfig {
     /// The shop is served over HTTPS (by a proxy): cookies get `Secure` (and the session cookie
     /// the `__Host-` prefix).
     pub secure_cookies: bool,
-    /// Idle time a kept-alive connection may wait for its next request. actix does not time
-    /// out the headers of a second request on a connection, so `0` (off) is the setting that
-    /// defeats slowly dribbled follow-up requests when no proxy stands in front.
+    /// Idle time a kept-alive connection may wait for its next request (`0` turns keep-alive
+    /// off). actix does not time out the headers of a second request on a connection; the
+    /// connection watchdog (`web::connections`) hangs up on those.
     pub keep_alive: actix_web::http::KeepAlive,
     /// Connections per worker before new ones wait.
     pub max_connections: usize,
@@ -293,6 +297,7 @@ impl Config {
             checkout_burst: l.checkout_burst.unwrap_or(20),
             api_per_minute: l.api_per_minute.unwrap_or(3000),
             api_burst: l.api_burst.unwrap_or(300),
+            connections_per_address: l.connections_per_address.unwrap_or(128),
         };
         Ok(Config {
             checkout,

@@ -7,6 +7,7 @@ pub mod admin;
 pub mod api;
 pub mod assets;
 pub mod caching;
+pub mod connections;
 pub mod error;
 pub mod garage;
 pub mod guard;

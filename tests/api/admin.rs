@@ -51,6 +51,7 @@ fn routes() -> Vec<(Method, &'static str, &'static str, Option<Value>)> {
             "stock",
             Some(json!({"quantity": 9, "reason": "count"})),
         ),
+        (Method::GET, "/api/v1/admin/export", "catalog", None),
         (Method::GET, "/api/v1/admin/stock/BRK-1/ledger", "stock", None),
         (Method::GET, "/api/v1/admin/orders", "orders", None),
         (Method::GET, "/api/v1/admin/tokens", "admin", None),

@@ -45,6 +45,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("PUT", "/api/v1/admin/products/{x}"),
     ("DELETE", "/api/v1/admin/products/{x}"),
     ("POST", "/api/v1/admin/import"),
+    ("GET", "/api/v1/admin/export"),
     ("POST", "/api/v1/admin/stock/{x}/adjust"),
     ("PUT", "/api/v1/admin/stock/{x}"),
     ("GET", "/api/v1/admin/orders"),

@@ -7,6 +7,7 @@ mod catalog;
 mod checkout;
 mod checkout_pages;
 mod cli;
+mod connections;
 mod crash;
 mod faults;
 mod garage;

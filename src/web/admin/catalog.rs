@@ -121,8 +121,13 @@ pub(super) async fn run_import(
 
 pub(super) async fn export(who: SignedIn, state: web::Data<AppState>) -> Result<HttpResponse, PageError> {
     who.may::<crate::staff::Catalog>()?;
+    Ok(catalog_download(state.store.clone()))
+}
+
+/// The whole catalog as a JSON Lines download, streamed from one snapshot as it is written, so
+/// a large catalog never sits in memory. Shared by the back office and the merchant API.
+pub(crate) fn catalog_download(store: crate::store::Store) -> HttpResponse {
     let (send, receive) = tokio::sync::mpsc::channel::<Result<web::Bytes, std::io::Error>>(8);
-    let store = state.store.clone();
     tokio::task::spawn_blocking(move || {
         let mut out = std::io::BufWriter::with_capacity(64 << 10, ChunkSender(send.clone()));
         if let Err(e) = crate::catalog::export::export(&store, &mut out) {
@@ -130,11 +135,11 @@ pub(super) async fn export(who: SignedIn, state: web::Data<AppState>) -> Result<
         }
         let _ = std::io::Write::flush(&mut out);
     });
-    Ok(HttpResponse::Ok()
+    HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .insert_header((header::CONTENT_DISPOSITION, "attachment; filename=\"catalog.jsonl\""))
         .content_type("application/x-ndjson; charset=utf-8")
-        .streaming(ChunkStream(receive)))
+        .streaming(ChunkStream(receive))
 }
 
 /// The writing end of a streamed body: each write becomes one chunk.

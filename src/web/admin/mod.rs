@@ -25,7 +25,7 @@ use crate::orders::{Order, Shipment, Status};
 use crate::staff::{Account, Orders, Session, Staff, grant, ops, secrets};
 use crate::web::assets;
 
-mod catalog;
+pub(crate) mod catalog;
 mod orders;
 mod people;
 pub mod products;

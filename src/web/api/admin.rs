@@ -27,6 +27,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::delete().to(delete_product)),
     )
     .service(resource("/admin/import").route(web::post().to(import)))
+    .service(resource("/admin/export").route(crate::web::read().to(export)))
     .service(resource("/admin/stock/{sku}/adjust").route(web::post().to(adjust_stock)))
     .service(resource("/admin/stock/{sku}").route(web::put().to(set_stock)))
     .service(resource("/admin/stock/{sku}/ledger").route(crate::web::read().to(ledger)))
@@ -109,6 +110,11 @@ async fn delete_product(
         Some(_) => Ok(ok(json!({"deleted": sku.as_str()}))),
         None => Err(AppError::product_not_found(&sku).into()),
     }
+}
+
+/// The catalog with stock, in the import format, streamed.
+async fn export(_: Staff<Catalog>, state: web::Data<AppState>) -> HttpResponse {
+    crate::web::admin::catalog::catalog_download(state.store.clone())
 }
 
 /// JSON Lines, or CSV when the Content-Type says `text/csv`. Runs in batches beside checkouts.
