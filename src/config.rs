@@ -228,7 +228,7 @@ pub struct HttpConfig {
 pub struct ShopConfig {
     pub name: String,
     pub tagline: String,
-    /// The back office flags SKUs at or below this many units.
+    /// The back office flags SKUs at or below this many units, unless a SKU has its own threshold.
     pub low_stock: u64,
 }
 

@@ -91,6 +91,33 @@ pub fn set_stock(
     Ok(adjust_stock(tx, who, sku, delta, reason)?.map(Some))
 }
 
+/// Sets the units at or below which a SKU is flagged as low, or with `None` returns it to the
+/// shop's default. Returns the previous own threshold.
+pub fn set_low_stock(
+    tx: &mut WriteTx<'_>,
+    who: &Staff<Stock>,
+    sku: &str,
+    threshold: Option<u64>,
+) -> Result<Result<Option<u64>, StockRefusal>, StoreError> {
+    if tx.product(sku)?.is_none() {
+        return Ok(Err(StockRefusal::UnknownSku(sku.to_owned())));
+    }
+    let before = tx.low_stock_threshold(sku)?;
+    if before == threshold {
+        return Ok(Ok(before));
+    }
+    tx.set_low_stock_threshold(sku, threshold)?;
+    staff::record(
+        tx,
+        who.actor(),
+        "stock.threshold",
+        &format!("product:{sku}"),
+        &serde_json::json!({ "low_stock": before }).to_string(),
+        &serde_json::json!({ "low_stock": threshold }).to_string(),
+    )?;
+    Ok(Ok(before))
+}
+
 fn stock_changed(
     tx: &mut WriteTx<'_>,
     actor: &str,

@@ -62,6 +62,7 @@ fn copy_all(from: &ReadTransaction, to: &WriteTransaction) -> Result<(), StoreEr
     copy(from, to, META)?;
     copy(from, to, PRODUCTS)?;
     copy(from, to, STOCK)?;
+    copy(from, to, LOW_STOCK)?;
     copy(from, to, LEDGER)?;
     copy(from, to, CATEGORIES)?;
     copy(from, to, CATEGORY_ITEMS)?;

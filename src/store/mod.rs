@@ -22,7 +22,7 @@ use redb::{Database, ReadableDatabase};
 
 pub use backup::{BackupReport, table_names};
 pub use fault::FaultSwitch;
-pub use read::{ReadTx, View};
+pub use read::{LowStock, ReadTx, View};
 pub use schema::SCHEMA_VERSION;
 #[doc(hidden)]
 pub use schema::force_schema_version;

@@ -11,6 +11,14 @@ use crate::inventory::LedgerEntry;
 use crate::orders::{IdempotencyRecord, Order};
 use crate::staff::{Account, ApiToken, AuditEntry, Session};
 
+/// A SKU the back office flags for reordering.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LowStock {
+    pub sku: String,
+    pub units: u64,
+    pub threshold: u64,
+}
+
 /// A consistent snapshot of the store. Cheap to create; hold it only as long as a request.
 pub struct ReadTx {
     txn: ReadTransaction,
@@ -166,6 +174,37 @@ impl ReadTx {
             .take(limit)
             .map(|row| Ok(row?.0.value().to_owned()))
             .collect()
+    }
+
+    pub fn low_stock_threshold(&self, sku: &str) -> Result<Option<u64>, StoreError> {
+        Ok(self.table(LOW_STOCK)?.get(sku)?.map(|v| v.value()))
+    }
+
+    /// SKUs at or below their low-stock threshold (their own, else `default`), fewest units
+    /// first, at most `limit`.
+    pub fn low_stock(&self, default: u64, limit: usize) -> Result<Vec<LowStock>, StoreError> {
+        let thresholds = self.table(LOW_STOCK)?;
+        let mut own = std::collections::HashMap::new();
+        for row in thresholds.iter()? {
+            let (sku, units) = row?;
+            own.insert(sku.value().to_owned(), units.value());
+        }
+        let mut low = Vec::new();
+        for row in self.table(STOCK)?.iter()? {
+            let (sku, units) = row?;
+            let (sku, units) = (sku.value(), units.value());
+            let threshold = own.get(sku).copied().unwrap_or(default);
+            if units <= threshold {
+                low.push(LowStock {
+                    sku: sku.to_owned(),
+                    units,
+                    threshold,
+                });
+            }
+        }
+        low.sort_by(|a, b| a.units.cmp(&b.units).then_with(|| a.sku.cmp(&b.sku)));
+        low.truncate(limit);
+        Ok(low)
     }
 
     /// Every SKU's stock level.

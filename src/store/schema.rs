@@ -30,6 +30,7 @@ pub(super) fn prepare(store: &Store) -> Result<(), StoreError> {
     }
     txn.open_table(PRODUCTS)?;
     txn.open_table(STOCK)?;
+    txn.open_table(LOW_STOCK)?;
     txn.open_table(LEDGER)?;
     txn.open_table(CATEGORIES)?;
     txn.open_table(CATEGORY_ITEMS)?;

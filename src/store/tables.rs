@@ -11,6 +11,9 @@ pub(crate) const PRODUCTS: TableDefinition<&str, &[u8]> = TableDefinition::new("
 /// sku -> units on hand. Absent means 0.
 pub(crate) const STOCK: TableDefinition<&str, u64> = TableDefinition::new("stock");
 
+/// sku -> the units at or below which the back office flags it. Absent: `shop.low_stock`.
+pub(crate) const LOW_STOCK: TableDefinition<&str, u64> = TableDefinition::new("low_stock_thresholds");
+
 /// (sku, global sequence) -> `inventory::LedgerEntry`. Append-only.
 pub(crate) const LEDGER: TableDefinition<(&str, u64), &[u8]> = TableDefinition::new("stock_ledger");
 

@@ -112,6 +112,20 @@ impl<'t> WriteTx<'t> {
         Ok(self.stock.get(sku)?.map_or(0, |v| v.value()))
     }
 
+    pub fn low_stock_threshold(&self, sku: &str) -> Result<Option<u64>, StoreError> {
+        Ok(self.txn.open_table(LOW_STOCK)?.get(sku)?.map(|v| v.value()))
+    }
+
+    /// Sets a SKU's own low-stock threshold, or with `None` returns it to the shop's default.
+    pub fn set_low_stock_threshold(&mut self, sku: &str, units: Option<u64>) -> Result<(), StoreError> {
+        let mut table = self.txn.open_table(LOW_STOCK)?;
+        match units {
+            Some(units) => drop(table.insert(sku, units)?),
+            None => drop(table.remove(sku)?),
+        }
+        Ok(())
+    }
+
     /// Only `inventory` calls this, together with `append_ledger`.
     pub fn set_stock(&mut self, sku: &str, units: u64) -> Result<(), StoreError> {
         self.stock.insert(sku, units)?;

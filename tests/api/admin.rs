@@ -53,6 +53,13 @@ fn routes() -> Vec<(Method, &'static str, &'static str, Option<Value>)> {
         ),
         (Method::GET, "/api/v1/admin/export", "catalog", None),
         (Method::GET, "/api/v1/admin/stock/BRK-1/ledger", "stock", None),
+        (
+            Method::PUT,
+            "/api/v1/admin/stock/BRK-1/threshold",
+            "stock",
+            Some(json!({"low_stock": 2})),
+        ),
+        (Method::GET, "/api/v1/admin/low-stock", "stock", None),
         (Method::GET, "/api/v1/admin/orders", "orders", None),
         (Method::GET, "/api/v1/admin/tokens", "admin", None),
         (Method::GET, "/api/v1/admin/audit", "admin", None),
@@ -216,6 +223,84 @@ async fn stock_changes_carry_a_reason_into_the_ledger_and_never_go_below_zero() 
     )
     .await;
     assert_eq!(status, 404);
+}
+
+/// The reorder list as a scan of the catalog says it should be: (sku, units, threshold), fewest
+/// units first.
+fn expected_low(stock: &[(&str, u64)], own: &[(&str, u64)], default: u64) -> Vec<(String, u64, u64)> {
+    let mut low: Vec<(String, u64, u64)> = stock
+        .iter()
+        .map(|(sku, units)| {
+            let threshold = own.iter().find(|(s, _)| s == sku).map_or(default, |(_, t)| *t);
+            (sku.to_string(), *units, threshold)
+        })
+        .filter(|(_, units, threshold)| units <= threshold)
+        .collect();
+    low.sort_by(|a, b| (a.1, &a.0).cmp(&(b.1, &b.0)));
+    low
+}
+
+async fn low_stock_list(app: &TestApp, token: &str) -> Vec<(String, u64, u64)> {
+    let (status, body) = call(app, Method::GET, "/api/v1/admin/low-stock", Some(token), None).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["default_low_stock"], 5);
+    body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["sku"].as_str().unwrap().to_owned(),
+                i["stock"].as_u64().unwrap(),
+                i["low_stock"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn each_sku_can_have_its_own_low_stock_threshold_and_the_reorder_list_follows_it() {
+    let app = spawn_app_with_catalog(SHOP.as_bytes()).await;
+    let token = token_with(&app, "stock").await;
+    let stock = [("SAUCE-5", 50), ("LIMITED", 10), ("BRK-1", 5)];
+    assert_eq!(low_stock_list(&app, &token).await, expected_low(&stock, &[], 5));
+    let threshold = |sku: &str, value: Value| {
+        let path = format!("/api/v1/admin/stock/{sku}/threshold");
+        let token = token.clone();
+        let app = &app;
+        async move { call(app, Method::PUT, &path, Some(&token), Some(json!({"low_stock": value}))).await }
+    };
+    let (status, body) = threshold("SAUCE-5", json!(60)).await;
+    assert_eq!(
+        (status, body["effective_low_stock"].as_u64()),
+        (200, Some(60)),
+        "{body}"
+    );
+    threshold("BRK-1", json!(0)).await;
+    let own = [("SAUCE-5", 60), ("BRK-1", 0)];
+    assert_eq!(low_stock_list(&app, &token).await, expected_low(&stock, &own, 5));
+    // null returns a SKU to the shop's default.
+    let (status, body) = threshold("BRK-1", Value::Null).await;
+    assert_eq!((status, body["effective_low_stock"].as_u64()), (200, Some(5)), "{body}");
+    let own = [("SAUCE-5", 60)];
+    assert_eq!(low_stock_list(&app, &token).await, expected_low(&stock, &own, 5));
+    assert_eq!(threshold("NOPE", json!(3)).await.0, 404);
+    assert_eq!(threshold("BRK-1", json!(-1)).await.0, 422);
+    let (_, audit) = call(
+        &app,
+        Method::GET,
+        "/api/v1/admin/audit?subject=product:SAUCE-5",
+        Some(&app.admin_token),
+        None,
+    )
+    .await;
+    let entries = audit["entries"].as_array().unwrap();
+    assert!(
+        entries
+            .iter()
+            .any(|e| e["action"] == "stock.threshold" && e["after"].as_str().unwrap().contains("60")),
+        "{audit}"
+    );
 }
 
 #[tokio::test]

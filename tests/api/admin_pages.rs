@@ -284,6 +284,50 @@ async fn stock_tokens_import_export_and_the_audit_log_work_from_their_pages() {
     .unwrap();
     assert_eq!(res.status(), 409, "stock never goes below zero");
 
+    // SAUCE-5 (50 units) is far above the shop's default of 5 until it gets its own threshold.
+    let dashboard = get(&app, "/admin", &sid).await.text().await.unwrap();
+    assert!(!dashboard.contains("SAUCE-5: 50 left"), "{dashboard}");
+    let res = post(
+        "/admin/stock/threshold",
+        vec![
+            ("csrf", csrf.clone()),
+            ("sku", "SAUCE-5".into()),
+            ("low_stock", "60".into()),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(res.status(), 303);
+    let dashboard = get(&app, "/admin", &sid).await.text().await.unwrap();
+    assert!(dashboard.contains("SAUCE-5</a>: 50 left (threshold 60)"), "{dashboard}");
+    let page = get(&app, "/admin/stock?sku=SAUCE-5", &sid).await.text().await.unwrap();
+    assert!(
+        page.contains(r#"name="low_stock" type="number" min="0" value="60""#),
+        "{page}"
+    );
+    let res = post(
+        "/admin/stock/threshold",
+        vec![
+            ("csrf", csrf.clone()),
+            ("sku", "SAUCE-5".into()),
+            ("low_stock", "lots".into()),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(res.status(), 422, "a threshold is a number");
+    let res = post(
+        "/admin/stock/threshold",
+        vec![
+            ("csrf", "forged".into()),
+            ("sku", "SAUCE-5".into()),
+            ("low_stock", "".into()),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(res.status(), 403, "the form token is checked");
+
     let res = app
         .client
         .post(app.url("/admin/tokens"))

@@ -42,6 +42,7 @@ pub fn remove(tx: &mut WriteTx<'_>, sku: &str, actor: &str) -> Result<Option<Pro
         },
     )?;
     tx.remove_product(sku)?;
+    tx.set_low_stock_threshold(sku, None)?;
     tx.catalog_changed(sku);
     batch.finish(tx)?;
     Ok(Some(product))

@@ -54,6 +54,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .service(web::resource("/admin/stock").route(crate::web::read().to(stock::stock)))
         .service(web::resource("/admin/stock/adjust").route(web::post().to(stock::adjust_stock)))
+        .service(web::resource("/admin/stock/threshold").route(web::post().to(stock::set_threshold)))
         .service(web::resource("/admin/audit").route(crate::web::read().to(people::audit)))
         .service(
             web::resource("/admin/tokens")

@@ -4,7 +4,7 @@ use super::*;
 
 pub(super) async fn dashboard(who: SignedIn, state: web::Data<AppState>) -> Result<HttpResponse, PageError> {
     let store = state.store.clone();
-    let low_stock = state.config.shop.low_stock;
+    let default = state.config.shop.low_stock;
     let (today, recent, low, zero) = blocking(move || {
         let read = store.read()?;
         let midnight = now_ms() / 86_400_000 * 86_400_000;
@@ -18,12 +18,7 @@ pub(super) async fn dashboard(who: SignedIn, state: web::Data<AppState>) -> Resu
             }
         })?;
         let (recent, _) = read.orders_newest_first(None, 0, 10)?;
-        let low: Vec<(String, u64)> = read
-            .stock_levels()?
-            .into_iter()
-            .filter(|(_, units)| *units <= low_stock)
-            .take(20)
-            .collect();
+        let low = read.low_stock(default, 20)?;
         let zero = read.zero_result_searches(10)?;
         Ok((
             (count, crate::domain::Money::new(revenue, currency.unwrap_or_default())),
@@ -43,8 +38,7 @@ pub(super) async fn dashboard(who: SignedIn, state: web::Data<AppState>) -> Resu
             section { h2 { "Recent orders" } (order_table(&recent)) p { a href="/admin/orders" { "All orders" } } }
             aside {
                 h2 { "Low stock" }
-                @if low.is_empty() { p.muted { "Nothing at " (state.config.shop.low_stock) " units or fewer." } }
-                ul { @for (sku, units) in &low { li { a href={ "/admin/stock?sku=" (sku) } { (sku) } ": " (units) " left" } } }
+                (super::stock::low_stock_list(&low, default))
                 h2 { "Searches that found nothing" }
                 @if zero.is_empty() { p.muted { "None recorded." } }
                 ul { @for (q, n) in &zero { li { "“" (q) "” × " (n) } } }

@@ -17,24 +17,21 @@ pub(super) async fn stock(
     let sku = q.sku.clone().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
     let store = state.store.clone();
     let wanted = sku.clone();
-    let low_stock = state.config.shop.low_stock;
+    let default = state.config.shop.low_stock;
     let (item, ledger, low) = blocking(move || {
         let read = store.read()?;
         let item = match &wanted {
-            Some(sku) => read.product(sku)?.map(|p| (p.title, read.stock(sku).unwrap_or(0))),
+            Some(sku) => match read.product(sku)? {
+                Some(p) => Some((p.title, read.stock(sku)?, read.low_stock_threshold(sku)?)),
+                None => None,
+            },
             None => None,
         };
         let ledger = match &wanted {
             Some(sku) => read.ledger(sku)?,
             None => Vec::new(),
         };
-        let low: Vec<(String, u64)> = read
-            .stock_levels()?
-            .into_iter()
-            .filter(|(_, u)| *u <= low_stock)
-            .take(50)
-            .collect();
-        Ok((item, ledger, low))
+        Ok((item, ledger, read.low_stock(default, 100)?))
     })
     .await?;
     let body = html! {
@@ -46,7 +43,7 @@ pub(super) async fn stock(
             button.button.secondary type="submit" { "Show" }
         }
         @match (&sku, &item) {
-            (Some(sku), Some((title, units))) => {
+            (Some(sku), Some((title, units, own))) => {
                 h2 { (title) " (" (sku) "): " (units) " in stock" }
                 form method="post" action="/admin/stock/adjust" .transition-form {
                     input type="hidden" name="csrf" value=(who.session.csrf);
@@ -57,6 +54,15 @@ pub(super) async fn stock(
                     }
                     button.button type="submit" { "Adjust stock" }
                 }
+                form method="post" action="/admin/stock/threshold" .transition-form {
+                    input type="hidden" name="csrf" value=(who.session.csrf);
+                    input type="hidden" name="sku" value=(sku);
+                    div.field {
+                        label for="low_stock" { "Flag as low at or below (empty: the shop's " (default) ")" }
+                        input #low_stock name="low_stock" type="number" min="0" value=[own];
+                    }
+                    button.button.secondary type="submit" { "Save threshold" }
+                }
                 h2 { "Ledger" }
                 table.order-lines {
                     thead { tr { th { "When" } th { "Change" } th { "Balance" } th { "Reason" } th { "By" } } }
@@ -66,10 +72,64 @@ pub(super) async fn stock(
             (Some(sku), None) => { p.notice.error { "No product has SKU " (sku) "." } }
             _ => {}
         }
-        h2 { "Low stock (" (state.config.shop.low_stock) " or fewer)" }
-        ul { @for (s, u) in &low { li { a href={ "/admin/stock?sku=" (s) } { (s) } ": " (u) } } }
+        h2 { "Low stock" }
+        (low_stock_list(&low, default))
     };
     Ok(page("Stock", Some(&who), body))
+}
+
+/// SKUs at or below their threshold, fewest first; shared with the dashboard.
+pub(super) fn low_stock_list(low: &[crate::store::LowStock], default: u64) -> Markup {
+    html! {
+        @if low.is_empty() { p.muted { "Nothing at or below its threshold (the shop's default is " (default) ")." } }
+        ul {
+            @for l in low {
+                li { a href={ "/admin/stock?sku=" (l.sku) } { (l.sku) } ": " (l.units) " left (threshold " (l.threshold) ")" }
+            }
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub(super) struct ThresholdForm {
+    #[serde(default)]
+    csrf: String,
+    sku: String,
+    #[serde(default)]
+    low_stock: String,
+}
+
+pub(super) async fn set_threshold(
+    who: SignedIn,
+    state: web::Data<AppState>,
+    form: web::Form<ThresholdForm>,
+) -> Result<HttpResponse, PageError> {
+    who.check_csrf(&form.csrf)?;
+    let staff = who.may::<crate::staff::Stock>()?;
+    let form = form.into_inner();
+    let threshold = match form.low_stock.trim() {
+        "" => None,
+        text => Some(text.parse::<u64>().map_err(|_| {
+            PageError(AppError::new(
+                ErrorCode::InvalidInput,
+                "the threshold must be a whole number of units, 0 or more (or empty for the shop's default)",
+            ))
+        })?),
+    };
+    let sku = form.sku.trim().to_owned();
+    let target = sku.clone();
+    let outcome = state
+        .writer
+        .run(move |tx| merchant::set_low_stock(tx, &staff, &target, threshold))
+        .await
+        .map_err(AppError::from)?;
+    match outcome {
+        Ok(_) => {
+            let query = serde_urlencoded::to_string([("sku", sku.as_str()), ("done", "1")]).unwrap_or_default();
+            Ok(see_other(&format!("/admin/stock?{query}")))
+        }
+        Err(e) => Err(PageError(AppError::new(ErrorCode::NotFound, e.to_string()))),
+    }
 }
 
 #[derive(Deserialize)]

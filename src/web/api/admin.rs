@@ -31,6 +31,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(resource("/admin/stock/{sku}/adjust").route(web::post().to(adjust_stock)))
     .service(resource("/admin/stock/{sku}").route(web::put().to(set_stock)))
     .service(resource("/admin/stock/{sku}/ledger").route(crate::web::read().to(ledger)))
+    .service(resource("/admin/stock/{sku}/threshold").route(web::put().to(set_threshold)))
+    .service(resource("/admin/low-stock").route(crate::web::read().to(low_stock)))
     .service(resource("/admin/orders").route(crate::web::read().to(orders)))
     .service(resource("/admin/orders/{number}").route(crate::web::read().to(order)))
     .service(resource("/admin/orders/{number}/transition").route(web::post().to(transition)))
@@ -219,6 +221,44 @@ async fn set_stock(
         .await?;
     let entry = outcome.map_err(stock_refusal)?;
     Ok(ok(json!({"stock": quantity, "changed": entry.is_some()})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Threshold {
+    /// `null` returns the SKU to the shop's default.
+    low_stock: Option<u64>,
+}
+
+async fn set_threshold(
+    who: Staff<Stock>,
+    state: web::Data<AppState>,
+    sku: web::Path<String>,
+    body: web::Json<Threshold>,
+) -> Result<HttpResponse, ApiError> {
+    let (key, threshold) = (sku.into_inner(), body.low_stock);
+    let target = key.clone();
+    let outcome = state
+        .writer
+        .run(move |tx| merchant::set_low_stock(tx, &who, &target, threshold))
+        .await?;
+    outcome.map_err(stock_refusal)?;
+    let effective = threshold.unwrap_or(state.config.shop.low_stock);
+    Ok(ok(
+        json!({"sku": key, "low_stock": threshold, "effective_low_stock": effective}),
+    ))
+}
+
+/// SKUs at or below their low-stock threshold, fewest units first: the reorder list.
+async fn low_stock(_who: Staff<Stock>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let store = state.store.clone();
+    let default = state.config.shop.low_stock;
+    let low = blocking(move || Ok(store.read()?.low_stock(default, 1_000)?)).await?;
+    let items: Vec<_> = low
+        .iter()
+        .map(|l| json!({"sku": l.sku, "stock": l.units, "low_stock": l.threshold}))
+        .collect();
+    Ok(ok(json!({"default_low_stock": default, "items": items})))
 }
 
 async fn ledger(
