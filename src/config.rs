@@ -92,6 +92,8 @@ pub struct LimitsSettings {
     pub api_per_minute: Option<u32>,
     pub api_burst: Option<u32>,
     pub connections_per_address: Option<usize>,
+    pub login_failures_per_account: Option<u32>,
+    pub login_lockout_minutes: Option<u64>,
 }
 
 /// Per-client rate limits.
@@ -109,6 +111,10 @@ pub struct LimitsConfig {
     /// Most connections one client address may hold open; 0 is no cap. Not applied behind a
     /// proxy, where every client shares the proxy's address.
     pub connections_per_address: usize,
+    /// Failed sign-ins one account may take, from any address, before it is locked...
+    pub login_failures_per_account: u32,
+    /// ...for this long, counted from its first failure (API tokens keep working meanwhile).
+    pub login_lockout: Duration,
 }
 
 #[derive(Debug, Deserialize)]
@@ -298,6 +304,8 @@ impl Config {
             api_per_minute: l.api_per_minute.unwrap_or(3000),
             api_burst: l.api_burst.unwrap_or(300),
             connections_per_address: l.connections_per_address.unwrap_or(128),
+            login_failures_per_account: l.login_failures_per_account.unwrap_or(20).max(1),
+            login_lockout: Duration::from_secs(l.login_lockout_minutes.unwrap_or(15).clamp(1, 24 * 60) * 60),
         };
         Ok(Config {
             checkout,

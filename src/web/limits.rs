@@ -2,9 +2,11 @@
 //! and `Retry-After`. Limits come from the `[limits]` config section; the client is the peer
 //! address, or behind a proxy the address the proxy appended to `X-Forwarded-For`.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
-use std::time::Duration;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -19,11 +21,23 @@ use crate::config::LimitsConfig;
 
 /// The limiters, shared by every worker.
 pub struct Limiters {
+    /// Failed sign-ins per account, so guessing spread over many addresses is throttled too.
+    failures: Mutex<HashMap<String, Failures>>,
+    failures_per_account: u32,
+    lockout: Duration,
     login: DefaultKeyedRateLimiter<IpAddr>,
     checkout: DefaultKeyedRateLimiter<IpAddr>,
     api: DefaultKeyedRateLimiter<IpAddr>,
     behind_proxy: bool,
     enabled: bool,
+}
+
+/// Accounts whose failures are remembered at once; made-up names beyond this are not counted.
+const MAX_TRACKED_ACCOUNTS: usize = 10_000;
+
+struct Failures {
+    count: u32,
+    since: Instant,
 }
 
 fn quota(per_minute: u32, burst: u32) -> Quota {
@@ -39,7 +53,57 @@ impl Limiters {
             api: DefaultKeyedRateLimiter::keyed(quota(c.api_per_minute, c.api_burst)),
             behind_proxy: c.behind_proxy,
             enabled: c.enabled,
+            failures: Mutex::default(),
+            failures_per_account: c.login_failures_per_account,
+            lockout: c.login_lockout,
         }
+    }
+
+    fn failures(&self) -> std::sync::MutexGuard<'_, HashMap<String, Failures>> {
+        self.failures.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Seconds until `username` may try again, when it has failed too often lately.
+    pub fn account_locked(&self, username: &str) -> Option<u64> {
+        if !self.enabled {
+            return None;
+        }
+        let failures = self.failures();
+        let f = failures.get(&username.to_lowercase())?;
+        let left = self.lockout.checked_sub(f.since.elapsed())?;
+        (f.count >= self.failures_per_account).then(|| left.as_secs().max(1))
+    }
+
+    /// Counts a failed sign-in against `username`.
+    pub fn sign_in_failed(&self, username: &str) {
+        if !self.enabled {
+            return;
+        }
+        let mut failures = self.failures();
+        if failures.len() >= MAX_TRACKED_ACCOUNTS {
+            let lockout = self.lockout;
+            failures.retain(|_, f| f.since.elapsed() < lockout);
+            if failures.len() >= MAX_TRACKED_ACCOUNTS {
+                // Made-up usernames flooding the table; the per-address limit still applies.
+                return;
+            }
+        }
+        let entry = failures.entry(username.to_lowercase()).or_insert(Failures {
+            count: 0,
+            since: Instant::now(),
+        });
+        if entry.since.elapsed() >= self.lockout {
+            *entry = Failures {
+                count: 0,
+                since: Instant::now(),
+            };
+        }
+        entry.count += 1;
+    }
+
+    /// A successful sign-in clears the account's failures.
+    pub fn sign_in_succeeded(&self, username: &str) {
+        self.failures().remove(&username.to_lowercase());
     }
 
     /// Forgets clients not seen lately, so the tables stay small; called every minute.
@@ -48,6 +112,8 @@ impl Limiters {
             limiter.retain_recent();
             limiter.shrink_to_fit();
         }
+        let lockout = self.lockout;
+        self.failures().retain(|_, f| f.since.elapsed() < lockout);
     }
 
     fn client(&self, req: &ServiceRequest) -> Option<IpAddr> {
@@ -97,14 +163,21 @@ pub async fn rate_limit(
     let Some(wait) = wait else {
         return next.call(req).await.map(ServiceResponse::map_into_boxed_body);
     };
-    metrics::counter!(crate::telemetry::metrics::RATE_LIMITED).increment(1);
-    let err = AppError::new(
-        ErrorCode::TooManyRequests,
-        format!("too many requests from your address; try again in {wait} s"),
-    )
-    .with_details(serde_json::json!({"retry_after_secs": wait}));
     let (request, _) = req.into_parts();
-    let mut res = if request.path().starts_with("/api/") {
+    let res = too_many_requests(
+        request.path().starts_with("/api/"),
+        wait,
+        format!("too many requests from your address; try again in {wait} s"),
+    );
+    Ok(ServiceResponse::new(request, res))
+}
+
+/// A 429 answer with `Retry-After`, as JSON for the API and as a page otherwise.
+pub fn too_many_requests(api: bool, wait: u64, message: String) -> actix_web::HttpResponse {
+    metrics::counter!(crate::telemetry::metrics::RATE_LIMITED).increment(1);
+    let err =
+        AppError::new(ErrorCode::TooManyRequests, message).with_details(serde_json::json!({"retry_after_secs": wait}));
+    let mut res = if api {
         actix_web::ResponseError::error_response(&ApiError(err))
     } else {
         actix_web::ResponseError::error_response(&PageError(err))
@@ -113,7 +186,7 @@ pub async fn rate_limit(
         actix_web::http::header::RETRY_AFTER,
         actix_web::http::header::HeaderValue::from(wait),
     );
-    Ok(ServiceResponse::new(request, res))
+    res
 }
 
 /// Runs `forget_idle` every minute for as long as the limiters exist.

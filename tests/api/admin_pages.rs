@@ -22,8 +22,12 @@ fn hidden(html: &str, name: &str) -> String {
     rest[..rest.find('"').unwrap()].to_owned()
 }
 
-/// Signs in and returns the session cookie (`sid=…`).
+/// Signs in as `admin`; the answer carries the session cookie (`sid=…`).
 async fn sign_in(app: &TestApp, password: &str) -> reqwest::Response {
+    sign_in_as(app, "admin", password).await
+}
+
+async fn sign_in_as(app: &TestApp, username: &str, password: &str) -> reqwest::Response {
     let form = app.get("/admin/login").await;
     let csrf_cookie = set_cookie(&form, "login_csrf").expect("a sign-in CSRF cookie");
     let html = form.text().await.unwrap();
@@ -31,7 +35,7 @@ async fn sign_in(app: &TestApp, password: &str) -> reqwest::Response {
         .post(app.url("/admin/login"))
         .header("Cookie", csrf_cookie.split(';').next().unwrap())
         .form(&[
-            ("username", "admin"),
+            ("username", username),
             ("password", password),
             ("csrf", &hidden(&html, "csrf")),
             ("next", "/admin"),
@@ -235,6 +239,50 @@ async fn sign_in_attempts_and_api_calls_beyond_the_limit_get_429_with_retry_afte
         (status, body["error"]["code"].as_str()),
         (429, Some("too_many_requests"))
     );
+}
+
+#[tokio::test]
+async fn an_account_guessed_at_too_often_is_locked_even_against_the_right_password() {
+    let app = spawn_configured(
+        |c| {
+            c.limits.enabled = true;
+            c.limits.login_per_minute = 1_000;
+            c.limits.login_burst = 1_000;
+            c.limits.login_failures_per_account = 3;
+        },
+        |_| {},
+    )
+    .await;
+    let failed = |res: &reqwest::Response| {
+        res.status() == 303 && res.headers()["location"].to_str().unwrap().contains("failed=1")
+    };
+    // A success clears the count.
+    for _ in 0..2 {
+        assert!(failed(&sign_in_as(&app, "admin", "wrong").await));
+    }
+    assert_eq!(sign_in(&app, &app.admin_password).await.status(), 303);
+    for _ in 0..3 {
+        assert!(failed(&sign_in_as(&app, "ADMIN", "wrong").await));
+    }
+    let locked = sign_in(&app, &app.admin_password).await;
+    assert_eq!(locked.status(), 429, "the account is locked");
+    let wait: u64 = locked.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=15 * 60).contains(&wait), "retry after {wait} s");
+    assert!(locked.text().await.unwrap().contains("too many failed sign-ins"));
+    assert!(
+        failed(&sign_in_as(&app, "clerk", "wrong").await),
+        "other accounts are not locked"
+    );
+    let (status, _) = app.get_json("/api/v1/admin/orders").await;
+    assert_eq!(status, 401, "the API is unaffected by the lock");
+    let res = app
+        .client
+        .get(app.url("/api/v1/admin/orders"))
+        .bearer_auth(&app.admin_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "API tokens keep working while the account is locked");
 }
 
 /// A signed-in session past the first-password page.

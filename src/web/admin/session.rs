@@ -81,6 +81,16 @@ pub(super) async fn login(
     let form = form.into_inner();
     let store = state.store.clone();
     let username = form.username.trim().to_owned();
+    let limiters = req.app_data::<web::Data<crate::web::limits::Limiters>>().cloned();
+    if let Some(wait) = limiters.as_ref().and_then(|l| l.account_locked(&username)) {
+        tracing::warn!(username = %username, "sign-in refused: too many failures for this account");
+        let minutes = wait.div_ceil(60);
+        return Ok(crate::web::limits::too_many_requests(
+            false,
+            wait,
+            format!("too many failed sign-ins for this account; try again in {minutes} min"),
+        ));
+    }
     let name = username.clone();
     let _permit = hashing_permits()
         .acquire()
@@ -97,7 +107,13 @@ pub(super) async fn login(
     .await?;
     if !matched {
         tracing::warn!(username = %username, "failed back-office sign-in");
+        if let Some(limiters) = &limiters {
+            limiters.sign_in_failed(&username);
+        }
         return Ok(see_other("/admin/login?failed=1"));
+    }
+    if let Some(limiters) = &limiters {
+        limiters.sign_in_succeeded(&username);
     }
     let who = username.clone();
     let cookie_value = state
