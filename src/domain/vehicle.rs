@@ -130,10 +130,12 @@ impl Fitments {
         submodel: Option<&str>,
         engine: Option<&str>,
     ) -> Result<(), InvalidFitment> {
-        let make = self.required("make", make)?;
-        let model = self.required("model", model)?;
-        let submodel = self.optional_name("submodel", submodel)?;
-        let engine = self.optional_name("engine", engine)?;
+        // Consecutive fitments mostly repeat the previous one's names: try those first.
+        let last = self.rows.last().copied();
+        let make = self.required("make", make, last.map(|r| r.make + 1))?;
+        let model = self.required("model", model, last.map(|r| r.model + 1))?;
+        let submodel = self.optional_name("submodel", submodel, last.map(|r| r.submodel))?;
+        let engine = self.optional_name("engine", engine, last.map(|r| r.engine))?;
         self.rows.push(Row {
             years,
             make,
@@ -144,21 +146,36 @@ impl Fitments {
         Ok(())
     }
 
-    fn required(&mut self, field: &'static str, raw: &str) -> Result<u16, InvalidFitment> {
-        match self.optional_name(field, Some(raw))? {
+    fn required(&mut self, field: &'static str, raw: &str, hint: Option<u16>) -> Result<u16, InvalidFitment> {
+        match self.optional_name(field, Some(raw), hint)? {
             0 => Err(InvalidFitment::Missing(field)),
             n => Ok(n - 1),
         }
     }
 
-    fn optional_name(&mut self, field: &'static str, raw: Option<&str>) -> Result<u16, InvalidFitment> {
+    /// The name's index + 1 (0 for none), adding it if new. `hint` is a likely answer.
+    fn optional_name(
+        &mut self,
+        field: &'static str,
+        raw: Option<&str>,
+        hint: Option<u16>,
+    ) -> Result<u16, InvalidFitment> {
         let Some(name) = raw.map(collapse_spaces).filter(|n| !n.is_empty()) else {
             return Ok(0);
         };
+        if let Some(hint) = hint.filter(|&h| h > 0 && self.names[usize::from(h - 1)] == name) {
+            return Ok(hint);
+        }
         if name.len() > 60 && name.chars().count() > 60 {
             return Err(InvalidFitment::TooLong(field));
         }
-        let index = match self.names.iter().position(|n| *n == name) {
+        // Length and first byte rule out nearly every other name without a call to memcmp.
+        let first = name.as_bytes().first().copied();
+        let index = match self
+            .names
+            .iter()
+            .position(|n| n.len() == name.len() && n.as_bytes().first().copied() == first && *n == name)
+        {
             Some(i) => i,
             None => {
                 self.names.push(name.into_owned());
@@ -171,17 +188,19 @@ impl Fitments {
 
 /// Trims and collapses runs of whitespace to one space, borrowing when nothing changes.
 fn collapse_spaces(raw: &str) -> std::borrow::Cow<'_, str> {
-    let bytes = raw.as_bytes();
     // One pass over ASCII names (nearly all of them); anything else takes the careful path.
-    let tidy = bytes.is_ascii()
-        && bytes.first().is_none_or(|b| !b.is_ascii_whitespace())
-        && bytes.last().is_none_or(|b| !b.is_ascii_whitespace())
-        && bytes
-            .iter()
-            .zip(bytes.iter().skip(1))
-            .all(|(a, b)| !(*a == b' ' && *b == b' '))
-        && bytes.iter().all(|b| *b == b' ' || !b.is_ascii_whitespace());
-    if tidy {
+    let mut previous = b' ';
+    let mut tidy = true;
+    for &b in raw.as_bytes() {
+        let blank = b == b' ';
+        if !b.is_ascii() || (b.is_ascii_whitespace() && !blank) || (blank && previous == b' ') {
+            tidy = false;
+            break;
+        }
+        previous = b;
+    }
+    // `previous` starts as a space, so a leading space already failed; check the end.
+    if tidy && previous != b' ' {
         std::borrow::Cow::Borrowed(raw)
     } else {
         std::borrow::Cow::Owned(raw.split_whitespace().collect::<Vec<_>>().join(" "))

@@ -82,3 +82,40 @@ async fn unknown_api_routes_answer_json_404() {
     assert_eq!(status, 404);
     assert_eq!(body["error"]["code"], "not_found");
 }
+
+#[test]
+fn a_large_import_reports_bad_lines_by_their_own_numbers_and_the_last_copy_of_a_sku_wins() {
+    // Several parsing chunks (2,000 lines each), so lines are parsed on different threads.
+    let mut lines: Vec<String> = catalog_lines(&generated_catalog(5_000, 8))
+        .iter()
+        .map(|l| l.to_string())
+        .collect();
+    let bad = [1usize, 2_001, 2_002, 4_999];
+    for n in bad {
+        lines[n - 1] = format!("{{\"sku\":\"BAD-{n}\",\"title\":\"\"}}");
+    }
+    // SKU-1's first copy is on line 10; a later copy in another chunk renames it.
+    let mut renamed: serde_json::Value = serde_json::from_str(&lines[9]).unwrap();
+    let sku = renamed["sku"].as_str().unwrap().to_owned();
+    renamed["title"] = "Renamed later in the file".into();
+    lines.insert(4_500, renamed.to_string());
+    lines.insert(3_000, String::new());
+    let text = lines.join("\n");
+    let dir = tempfile::tempdir().unwrap();
+    let store = storefront::store::Store::open(dir.path(), &Default::default()).unwrap();
+    let report = storefront::catalog::ops::import(
+        &store,
+        text.as_bytes(),
+        storefront::catalog::import::Format::JsonLines,
+        "test",
+        &mut |_| {},
+    )
+    .unwrap();
+    // The blank line inserted at 3,001 moves the later bad line down by one.
+    let rejected: Vec<u64> = report.rejected.iter().map(|r| r.line).collect();
+    assert_eq!(rejected, vec![1, 2_001, 2_002, 5_001]);
+    assert_eq!(report.created, 5_000 - 4);
+    assert_eq!(report.updated, 1, "the second copy updates the first");
+    let product = store.read().unwrap().product(&sku).unwrap().unwrap();
+    assert_eq!(product.title, "Renamed later in the file");
+}

@@ -77,10 +77,21 @@ pub fn lines<'a, R: BufRead + 'a>(
     format: Format,
     now_ms: u64,
 ) -> Box<dyn Iterator<Item = std::io::Result<Line>> + 'a> {
+    lines_numbered_from(reader, format, now_ms, 0)
+}
+
+/// Like `lines`, for a piece of a source that starts after `lines_before` lines (JSON Lines;
+/// CSV is always read whole).
+pub fn lines_numbered_from<'a, R: BufRead + 'a>(
+    reader: R,
+    format: Format,
+    now_ms: u64,
+    lines_before: u64,
+) -> Box<dyn Iterator<Item = std::io::Result<Line>> + 'a> {
     match format {
         Format::JsonLines => Box::new(JsonLines {
             reader,
-            line: 0,
+            line: lines_before,
             buf: Vec::new(),
             now_ms,
         }),
