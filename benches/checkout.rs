@@ -125,19 +125,21 @@ async fn run(group_commit: bool, buyers: usize, length: Duration) -> String {
     let create_secs = created.elapsed().as_secs_f64();
     // Bodies are serialized before the clock starts: the client's own work competes with the
     // server for the same two cores.
-    let carts: Vec<Vec<Vec<u8>>> = carts
+    let carts: Vec<Vec<actix_web::web::Bytes>> = carts
         .iter()
-        .map(|mine| mine.iter().map(|c| serde_json::to_vec(&body(c)).unwrap()).collect())
+        .map(|mine| mine.iter().map(|c| serde_json::to_vec(&body(c)).unwrap().into()).collect())
         .collect();
     let deadline = Instant::now() + length;
     let started = Instant::now();
     let ok = Arc::new(AtomicUsize::new(0));
     let failed = Arc::new(AtomicUsize::new(0));
+    let retried = Arc::new(AtomicUsize::new(0));
     let tasks: Vec<_> = carts
         .into_iter()
         .enumerate()
         .map(|(b, mine)| {
-            let (client, addr, ok, failed) = (client.clone(), server.addr.clone(), ok.clone(), failed.clone());
+            let (client, addr, ok, failed, retried) =
+                (client.clone(), server.addr.clone(), ok.clone(), failed.clone(), retried.clone());
             tokio::spawn(async move {
                 let mut latencies = Vec::with_capacity(mine.len());
                 for (n, body) in mine.into_iter().enumerate() {
@@ -145,13 +147,25 @@ async fn run(group_commit: bool, buyers: usize, length: Duration) -> String {
                         break;
                     }
                     let t = Instant::now();
-                    let res = client
-                        .post(format!("{addr}/api/v1/checkout"))
-                        .header("Idempotency-Key", format!("bench-{b}-{n}"))
-                        .header("Content-Type", "application/json")
-                        .body(body)
-                        .send()
-                        .await;
+                    // A pooled connection the server has just closed fails the request; like
+                    // any client, retry it: the Idempotency-Key makes that safe.
+                    let mut res = None;
+                    for _ in 0..3 {
+                        let sent = client
+                            .post(format!("{addr}/api/v1/checkout"))
+                            .header("Idempotency-Key", format!("bench-{b}-{n}"))
+                            .header("Content-Type", "application/json")
+                            .body(body.clone())
+                            .send()
+                            .await;
+                        let again = matches!(&sent, Err(e) if e.is_request() || e.is_connect());
+                        res = Some(sent);
+                        if !again {
+                            break;
+                        }
+                        retried.fetch_add(1, Ordering::Relaxed);
+                    }
+                    let res = res.expect("at least one attempt");
                     let good = matches!(&res, Ok(r) if r.status() == 201);
                     if let Ok(r) = res {
                         let _ = r.bytes().await;
@@ -173,9 +187,10 @@ async fn run(group_commit: bool, buyers: usize, length: Duration) -> String {
     let pct = |p: f64| latencies[((latencies.len() as f64 - 1.0) * p) as usize].as_secs_f64() * 1000.0;
     let ok = ok.load(Ordering::Relaxed);
     format!(
-        "orders placed: {ok} in {elapsed:.1} s = {:.0} orders/s (not 201: {})\nlatency ms: p50 {:.2}  p90 {:.2}  p99 {:.2}  max {:.2}\ncarts created beforehand: {} in {create_secs:.1} s\nwriter: {writer}",
+        "orders placed: {ok} in {elapsed:.1} s = {:.0} orders/s (not 201: {}, retried after a closed connection: {})\nlatency ms: p50 {:.2}  p90 {:.2}  p99 {:.2}  max {:.2}\ncarts created beforehand: {} in {create_secs:.1} s\nwriter: {writer}",
         ok as f64 / elapsed,
         failed.load(Ordering::Relaxed),
+        retried.load(Ordering::Relaxed),
         pct(0.50),
         pct(0.90),
         pct(0.99),
@@ -202,15 +217,17 @@ async fn create_carts(client: &reqwest::Client, addr: &str, buyers: usize, per_b
                 let mut carts = Vec::with_capacity(per_buyer);
                 for n in 0..per_buyer {
                     let sku = format!("LOAD-{}", (b * 7 + n) % SKUS);
-                    let cart: Value = client
-                        .post(format!("{addr}/api/v1/carts"))
-                        .json(&json!({"items":[{"sku": sku, "quantity": 1 + n % 3}]}))
-                        .send()
-                        .await
-                        .unwrap()
-                        .json()
-                        .await
-                        .unwrap();
+                    let body = json!({"items":[{"sku": sku, "quantity": 1 + n % 3}]});
+                    let mut attempts = 0;
+                    let res = loop {
+                        attempts += 1;
+                        match client.post(format!("{addr}/api/v1/carts")).json(&body).send().await {
+                            // A closed pooled connection; a retried create at worst leaves a spare cart.
+                            Err(e) if attempts < 3 && (e.is_request() || e.is_connect()) => continue,
+                            other => break other.unwrap(),
+                        }
+                    };
+                    let cart: Value = res.json().await.unwrap();
                     carts.push(cart["id"].as_str().expect("cart id").to_owned());
                 }
                 carts
