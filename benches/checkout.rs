@@ -127,7 +127,11 @@ async fn run(group_commit: bool, buyers: usize, length: Duration) -> String {
     // server for the same two cores.
     let carts: Vec<Vec<actix_web::web::Bytes>> = carts
         .iter()
-        .map(|mine| mine.iter().map(|c| serde_json::to_vec(&body(c)).unwrap().into()).collect())
+        .map(|mine| {
+            mine.iter()
+                .map(|c| serde_json::to_vec(&body(c)).unwrap().into())
+                .collect()
+        })
         .collect();
     let deadline = Instant::now() + length;
     let started = Instant::now();
@@ -138,8 +142,13 @@ async fn run(group_commit: bool, buyers: usize, length: Duration) -> String {
         .into_iter()
         .enumerate()
         .map(|(b, mine)| {
-            let (client, addr, ok, failed, retried) =
-                (client.clone(), server.addr.clone(), ok.clone(), failed.clone(), retried.clone());
+            let (client, addr, ok, failed, retried) = (
+                client.clone(),
+                server.addr.clone(),
+                ok.clone(),
+                failed.clone(),
+                retried.clone(),
+            );
             tokio::spawn(async move {
                 let mut latencies = Vec::with_capacity(mine.len());
                 for (n, body) in mine.into_iter().enumerate() {

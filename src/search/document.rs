@@ -62,34 +62,44 @@ fn body_text(p: &Product) -> String {
 
 /// One term per fitment and year in each fitment field, deduplicated. A fitment without submodel
 /// or engine carries `*` there, so a query for a concrete submodel also looks for `*`.
+///
+/// A part has ~50 fitments over a few years each, so this runs hundreds of times per document:
+/// each fitment's part after the year is built once, and a year is four digits put in front.
 fn add_fitment_terms(f: &Fields, p: &Product, doc: &mut TantivyDocument) {
     doc.add_bool(f.universal, p.universal);
-    let mut seen = std::collections::HashSet::new();
+    let rows: usize = p
+        .fitments
+        .iter()
+        .map(|f| usize::from(f.years.to() - f.years.from()) + 1)
+        .sum();
+    let set = || rustc_hash::FxHashSet::with_capacity_and_hasher(rows, Default::default());
+    let mut seen: [rustc_hash::FxHashSet<String>; 3] = [set(), set(), set()];
     for fit in p.fitments.iter() {
         let (mk, md) = (vehicle_key(fit.make), vehicle_key(fit.model));
         let sub = fit.submodel.map_or(ANY.to_owned(), vehicle_key);
         let eng = fit.engine.map_or(ANY.to_owned(), vehicle_key);
         let clean = |s: Option<&str>| s.map(|s| s.replace('|', " ")).unwrap_or_default();
+        let base = format!("|{mk}|{md}");
+        let full = format!("{base}|{sub}|{eng}");
+        let show = format!(
+            "{full}|{}|{}|{}|{}",
+            clean(Some(fit.make)),
+            clean(Some(fit.model)),
+            clean(fit.submodel),
+            clean(fit.engine)
+        );
         for year in fit.years.from()..=fit.years.to() {
-            let terms = [
-                (f.fit_base, format!("{year}|{mk}|{md}")),
-                (f.fit_full, format!("{year}|{mk}|{md}|{sub}|{eng}")),
-                (
-                    f.fit_show,
-                    format!(
-                        "{year}|{mk}|{md}|{sub}|{eng}|{}|{}|{}|{}",
-                        clean(Some(fit.make)),
-                        clean(Some(fit.model)),
-                        clean(fit.submodel),
-                        clean(fit.engine)
-                    ),
-                ),
-            ];
-            for (field, term) in terms {
-                if seen.insert((field, term.clone())) {
-                    doc.add_text(field, term);
-                }
+            for (set, suffix) in seen.iter_mut().zip([&base, &full, &show]) {
+                let mut term = String::with_capacity(4 + suffix.len());
+                term.push_str(itoa::Buffer::new().format(year));
+                term.push_str(suffix);
+                set.insert(term);
             }
+        }
+    }
+    for (field, terms) in [f.fit_base, f.fit_full, f.fit_show].into_iter().zip(seen) {
+        for term in terms {
+            doc.add_text(field, term);
         }
     }
 }

@@ -28,8 +28,15 @@ use crate::store::{Store, StoreError};
 
 /// The index directory inside the data dir.
 pub const INDEX_DIR: &str = "index";
-/// Memory for the single writer; tantivy needs at least 15 MB per thread.
-const WRITER_MEMORY: usize = 64 << 20;
+/// Memory for the single writer, split between its threads (tantivy needs at least 15 MB each).
+/// It is a ceiling reached only while rebuilding; live updates use a few MB.
+const WRITER_MEMORY: usize = 128 << 20;
+
+/// Indexing threads: building documents is about a third of a rebuild's work and tantivy's
+/// indexing the rest, so two threads keep a 2-core machine busy; idle between rebuilds.
+fn writer_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 4)
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum SearchError {
@@ -86,7 +93,7 @@ impl SearchIndex {
         schema::register_tokenizers(&index);
         let (_, fields) = schema::build();
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
-        let writer = index.writer_with_num_threads(1, WRITER_MEMORY)?;
+        let writer = index.writer_with_num_threads(writer_threads(), WRITER_MEMORY)?;
         Ok(SearchIndex {
             index,
             reader,
