@@ -18,14 +18,130 @@ fn error_response(description: &str) -> Value {
     json!({ "description": description, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } })
 }
 
+/// A merchant route: bearer token with `scope`, and the 401/403 every such route can answer.
+fn merchant(scope: &str, summary: &str, mut operation: Value) -> Value {
+    operation["summary"] = json!(summary);
+    operation["tags"] = json!(["merchant"]);
+    operation["security"] = json!([{ "token": [scope] }]);
+    operation["description"] = json!(format!("Needs a token with the `{scope}` scope (or `admin`)."));
+    let responses = operation["responses"]
+        .as_object_mut()
+        .expect("an operation has responses");
+    responses.insert("401".into(), error_response("Missing, unknown or revoked token"));
+    responses.insert(
+        "403".into(),
+        error_response(&format!("The token lacks the {scope} scope")),
+    );
+    operation
+}
+
+fn path_param(name: &str) -> Value {
+    json!({ "name": name, "in": "path", "required": true, "schema": { "type": "string" } })
+}
+
+fn json_body(schema: Value) -> Value {
+    json!({ "required": true, "content": { "application/json": { "schema": schema } } })
+}
+
+/// The merchant API under `/api/v1/admin`.
+fn merchant_paths() -> Value {
+    let sku = path_param("sku");
+    let number = path_param("number");
+    let ok = |d: &str| json!({ "description": d });
+    json!({
+        "/api/v1/admin/products/{sku}": {
+            "put": merchant("catalog", "Create or replace a product from one import line", json!({
+                "parameters": [sku],
+                "requestBody": json_body(json!({ "$ref": "#/components/schemas/ProductLine" })),
+                "responses": { "200": ok("Updated"), "201": ok("Created"), "422": error_response("The line is invalid; the message says why") } })),
+            "delete": merchant("catalog", "Delete a product", json!({
+                "parameters": [sku], "responses": { "200": ok("Deleted"), "404": error_response("No such product") } }))
+        },
+        "/api/v1/admin/import": { "post": merchant("catalog", "Import a catalog (JSON Lines, or CSV with Content-Type text/csv)", json!({
+            "requestBody": { "required": true, "content": { "application/x-ndjson": {}, "text/csv": {} } },
+            "responses": { "200": ok("{created, updated, unchanged, rejected:[{line, message}]}"), "413": error_response("Over 64 MiB") } })) },
+        "/api/v1/admin/export": { "get": merchant("catalog", "The whole catalog with stock, in the import format", json!({
+            "responses": { "200": { "description": "One product per line", "content": { "application/x-ndjson": {} } } } })) },
+        "/api/v1/admin/stock/{sku}/adjust": { "post": merchant("stock", "Add or take units, with a reason for the ledger", json!({
+            "parameters": [sku],
+            "requestBody": json_body(json!({ "type": "object", "required": ["delta", "reason"], "properties": {
+                "delta": { "type": "integer" }, "reason": { "type": "string", "maxLength": 200 } } })),
+            "responses": { "200": ok("{stock, delta}"), "404": error_response("No such product"), "409": error_response("Stock would go below zero") } })) },
+        "/api/v1/admin/stock/{sku}": { "put": merchant("stock", "Set stock to a counted quantity", json!({
+            "parameters": [sku],
+            "requestBody": json_body(json!({ "type": "object", "required": ["quantity", "reason"], "properties": {
+                "quantity": { "type": "integer", "minimum": 0 }, "reason": { "type": "string", "maxLength": 200 } } })),
+            "responses": { "200": ok("{stock, changed}"), "404": error_response("No such product") } })) },
+        "/api/v1/admin/stock/{sku}/ledger": { "get": merchant("stock", "A SKU's stock ledger, oldest first", json!({
+            "parameters": [sku], "responses": { "200": ok("{sku, entries:[{at, delta, balance, reason, actor}]}"), "404": error_response("No such product") } })) },
+        "/api/v1/admin/stock/{sku}/threshold": { "put": merchant("stock", "Set a SKU's low-stock threshold; null returns it to the shop's default", json!({
+            "parameters": [sku],
+            "requestBody": json_body(json!({ "type": "object", "required": ["low_stock"], "properties": {
+                "low_stock": { "type": "integer", "minimum": 0, "nullable": true } } })),
+            "responses": { "200": ok("{sku, low_stock, effective_low_stock}"), "404": error_response("No such product") } })) },
+        "/api/v1/admin/low-stock": { "get": merchant("stock", "SKUs at or below their low-stock threshold, fewest units first", json!({
+            "responses": { "200": ok("{default_low_stock, items:[{sku, stock, low_stock}]}") } })) },
+        "/api/v1/admin/orders": { "get": merchant("orders", "Orders, newest first", json!({
+            "parameters": [
+                { "name": "status", "in": "query", "schema": { "type": "string", "enum": ["pending", "paid", "fulfilled", "shipped", "cancelled", "refunded"] } },
+                { "name": "page", "in": "query", "schema": { "type": "integer", "minimum": 1 } } ],
+            "responses": { "200": ok("{total, page, per_page, items}") } })) },
+        "/api/v1/admin/orders/{number}": { "get": merchant("orders", "One order", json!({
+            "parameters": [number], "responses": { "200": ok("The order as bought, with its status history"), "404": error_response("No such order") } })) },
+        "/api/v1/admin/orders/{number}/transition": { "post": merchant("orders", "Move an order to another status (cancel and refund before shipping restock)", json!({
+            "parameters": [number],
+            "requestBody": json_body(json!({ "type": "object", "required": ["to"], "properties": {
+                "to": { "type": "string", "enum": ["paid", "fulfilled", "shipped", "cancelled", "refunded"] },
+                "carrier": { "type": "string", "description": "Required to ship" },
+                "tracking_number": { "type": "string", "description": "Required to ship" },
+                "note": { "type": "string" } } })),
+            "responses": { "200": ok("The order after the change"), "404": error_response("No such order"), "409": error_response("Not allowed from the order's status") } })) },
+        "/api/v1/admin/tokens": {
+            "get": merchant("admin", "API tokens (never their secrets)", json!({ "responses": { "200": ok("{tokens:[…]}") } })),
+            "post": merchant("admin", "Create a token; its secret is in this answer only", json!({
+                "requestBody": json_body(json!({ "type": "object", "required": ["scopes"], "properties": {
+                    "scopes": { "type": "string", "example": "catalog,stock" }, "label": { "type": "string" } } })),
+                "responses": { "201": ok("{token, scopes}") } }))
+        },
+        "/api/v1/admin/tokens/{id}": { "delete": merchant("admin", "Revoke a token", json!({
+            "parameters": [path_param("id")], "responses": { "200": ok("{revoked}"), "404": error_response("No such token") } })) },
+        "/api/v1/admin/audit": { "get": merchant("admin", "The audit log, newest first", json!({
+            "parameters": [
+                { "name": "subject", "in": "query", "schema": { "type": "string", "example": "product:BRK-1" } },
+                { "name": "limit", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 1000 } } ],
+            "responses": { "200": ok("{entries:[{at, actor, action, subject, before, after}]}") } })) }
+    })
+}
+
 /// The whole document.
 pub fn spec() -> Value {
+    let mut doc = public_spec();
+    let paths = doc["paths"].as_object_mut().expect("paths is an object");
+    if let Value::Object(merchant) = merchant_paths() {
+        paths.extend(merchant);
+    }
+    doc["components"]["schemas"]["ProductLine"] = json!({
+        "type": "object", "additionalProperties": true, "required": ["sku", "title", "price_cents"],
+        "description": "One line of the import format (API.md): unknown fields are kept, not refused",
+        "properties": {
+            "sku": { "type": "string" }, "title": { "type": "string" }, "price_cents": { "type": "integer", "minimum": 0 },
+            "stock": { "type": "integer", "minimum": 0 }, "brand": { "type": "string" }, "category": { "type": "string" },
+            "description": { "type": "string" }, "part_numbers": { "type": "array", "items": { "type": "string" } },
+            "attributes": { "type": "object" }, "fitments": { "type": "array", "items": { "$ref": "#/components/schemas/Fitment" } },
+            "universal": { "type": "boolean" }, "group": { "type": "string" }, "options": { "type": "object" }, "image": { "type": "string" } } });
+    doc["components"]["securitySchemes"] = json!({
+        "token": { "type": "http", "scheme": "bearer", "description": "An API token from the back office or `storefront token create`" }
+    });
+    doc
+}
+
+fn public_spec() -> Value {
     json!({
         "openapi": "3.0.3",
         "info": {
             "title": "storefront",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "The JSON API of a storefront: catalog reads. Errors are {\"error\":{\"code\",\"message\",\"details\"}} with stable codes."
+            "description": "The JSON API of a storefront: catalog, search, vehicles, carts, checkout and orders for shoppers; the merchant API under /api/v1/admin for bearer tokens with scopes. Errors are {\"error\":{\"code\",\"message\",\"details\"}} with stable codes."
         },
         "paths": {
             "/api/v1/products": { "get": {

@@ -6,7 +6,7 @@ use reqwest::Method;
 use crate::checkout::SHOP;
 use crate::helpers::spawn_app_with_catalog;
 
-const ROUTES: &[(&str, &str)] = &[
+pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/"),
     ("GET", "/c/{x}"),
     ("GET", "/p/{x}"),
@@ -36,6 +36,9 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/suggest"),
     ("GET", "/api/v1/vehicles/makes"),
     ("GET", "/api/v1/vehicles/models"),
+    ("GET", "/api/v1/vehicles/years"),
+    ("GET", "/api/v1/vehicles/submodels"),
+    ("GET", "/api/v1/vehicles/engines"),
     ("POST", "/api/v1/carts"),
     ("GET", "/api/v1/carts/{x}"),
     ("POST", "/api/v1/carts/{x}/items"),
@@ -53,6 +56,10 @@ const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/v1/admin/stock/{x}/adjust"),
     ("PUT", "/api/v1/admin/stock/{x}"),
     ("GET", "/api/v1/admin/orders"),
+    ("GET", "/api/v1/admin/orders/{x}"),
+    ("GET", "/api/v1/admin/stock/{x}/ledger"),
+    ("GET", "/api/v1/admin/tokens"),
+    ("DELETE", "/api/v1/admin/tokens/{x}"),
     ("POST", "/api/v1/admin/orders/{x}/transition"),
     ("POST", "/api/v1/admin/tokens"),
     ("GET", "/api/v1/admin/audit"),
