@@ -116,3 +116,35 @@ async fn every_page_offers_the_years_that_parts_fit_and_the_choice_leads_to_the_
         "a chosen vehicle replaces the selector"
     );
 }
+
+#[tokio::test]
+async fn the_header_picker_loads_its_script_which_posts_the_same_fields_the_garage_saves() {
+    let app = demo_app().await;
+    let (_, home) = app.get_html("/").await;
+    assert!(
+        home.contains(r#"<form class="vehicle-pick" method="get" action="/garage">"#),
+        "{home}"
+    );
+    let src = home
+        .split(r#"<script src=""#)
+        .map(|s| &s[..s.find('"').unwrap()])
+        .find(|s| s.contains("/js/vehicle."))
+        .expect("the vehicle picker script is on every page");
+    let script = app.get(src).await;
+    assert_eq!(script.status(), 200);
+    assert!(script.headers()[CACHE_CONTROL].to_str().unwrap().contains("immutable"));
+    let script = script.text().await.unwrap();
+    // The script fills `make` and `model` from the cascade and posts them with `year` to /garage.
+    for needle in ["/api/v1/vehicles/", "\"make\"", "\"model\"", "\"post\""] {
+        assert!(script.contains(needle), "{needle} in the script");
+    }
+    let saved = app
+        .client
+        .post(app.url("/garage"))
+        .form(&[("year", "2009"), ("make", "Honda"), ("model", "Civic")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(saved.status(), 303);
+    assert!(saved.headers()[SET_COOKIE].to_str().unwrap().starts_with("garage="));
+}

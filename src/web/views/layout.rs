@@ -33,6 +33,7 @@ pub fn page(chrome: &Chrome, title: &str, description: &str, body: Markup) -> Ma
                 link rel="stylesheet" href=(assets::url("css/shop.css"));
                 link rel="icon" type="image/svg+xml" href=(assets::url("img/favicon.svg"));
                 script src=(assets::url("js/suggest.js")) defer {}
+                script src=(assets::url("js/vehicle.js")) defer {}
             }
             body {
                 a.skip href="#main" { "Skip to content" }
