@@ -1,6 +1,9 @@
 //! Search latency over a `storefront gen` catalog, in process, one client.
 //!
 //! `cargo bench --bench search` (100k products; `SEARCH_BENCH_PRODUCTS=N` for another size).
+//! `SEARCH_BENCH_DATA_DIR=DIR` instead searches an existing data dir (say, one filled by
+//! `storefront gen --products 1000000 | storefront import`), which saves generating and
+//! importing a million products on every run.
 //! Prints p50 / p99 / max per query class after a warm-up.
 
 use std::time::{Duration, Instant};
@@ -9,7 +12,7 @@ use storefront::catalog::PageRequest;
 use storefront::catalog::generator::generate;
 use storefront::catalog::import::Format;
 use storefront::catalog::ops::import;
-use storefront::search::{SearchIndex, SearchRequest, SearchSort};
+use storefront::search::{Level, SearchIndex, SearchRequest, SearchSort};
 use storefront::store::{Store, StoreOptions};
 
 #[global_allocator]
@@ -20,38 +23,28 @@ const WORDS: [&str; 12] = [
 ];
 
 fn main() {
-    let products: u64 = std::env::var("SEARCH_BENCH_PRODUCTS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(100_000);
-    let dir = tempfile::tempdir().expect("temp dir");
-    let store = Store::open(
-        dir.path(),
-        &StoreOptions {
-            cache_bytes: 256 << 20,
-            ..StoreOptions::default()
-        },
-    )
-    .expect("store");
-    let mut catalog = Vec::new();
-    generate(products, 7, &mut catalog).expect("generate");
-    import(&store, &catalog[..], Format::JsonLines, "bench", &mut |_| {}).expect("import");
-    let part_numbers: Vec<String> = catalog
-        .split(|b| *b == b'\n')
-        .filter(|l| !l.is_empty())
-        .step_by(97)
-        .filter_map(|l| serde_json::from_slice::<serde_json::Value>(l).ok())
-        .filter_map(|v| {
-            v["part_numbers"][1]
-                .as_str()
-                .map(|s| s.to_lowercase().replace('-', " "))
-        })
-        .collect();
-    drop(catalog);
+    let cache = StoreOptions {
+        cache_bytes: 256 << 20,
+        ..StoreOptions::default()
+    };
+    let (_temp, data_dir, store) = match std::env::var_os("SEARCH_BENCH_DATA_DIR") {
+        Some(dir) => {
+            let dir = std::path::PathBuf::from(dir);
+            let store = Store::open(&dir, &cache).expect("store");
+            (None, dir, store)
+        }
+        None => {
+            let (temp, store) = generated_store(&cache);
+            let dir = temp.path().to_owned();
+            (Some(temp), dir, store)
+        }
+    };
+    let part_numbers = sample_part_numbers(&store);
+    let products = store.read().expect("read").product_count().expect("count");
     let started = Instant::now();
-    let index = SearchIndex::open(dir.path(), &store).expect("index");
+    let index = SearchIndex::open(&data_dir, &store).expect("index");
     println!(
-        "{products} products: index built in {:.1} s",
+        "{products} products: index opened (rebuilt if needed) in {:.1} s",
         started.elapsed().as_secs_f64()
     );
 
@@ -97,6 +90,86 @@ fn main() {
     measure(&index, "the same + vehicle (or universal)", fitted);
     measure(&index, "category browse by price, page 3 + facets", browse);
     measure(&index, "part number typed loosely", part);
+    let started = Instant::now();
+    index.reload_vehicles().expect("vehicles");
+    println!(
+        "{:<45} {:>8.3} ms (at open and after a reindex)",
+        "cascade: vehicle tree read from the index",
+        started.elapsed().as_secs_f64() * 1e3
+    );
+    let cascade = [(2009, "Honda"), (2012, "Ford"), (2015, "Toyota"), (2010, "Chevrolet")];
+    measure_cascade("cascade: makes for a year", |i| {
+        index
+            .vehicle_values(Level::Make, Some(cascade[i % 4].0), None, None, None)
+            .expect("makes")
+            .len()
+    });
+    measure_cascade("cascade: models for a year and make", |i| {
+        let (year, make) = cascade[i % 4];
+        index
+            .vehicle_values(Level::Model, Some(year), Some(make), None, None)
+            .expect("models")
+            .len()
+    });
+}
+
+/// A fresh store holding `SEARCH_BENCH_PRODUCTS` generated products.
+fn generated_store(options: &StoreOptions) -> (tempfile::TempDir, Store) {
+    let products: u64 = std::env::var("SEARCH_BENCH_PRODUCTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = Store::open(dir.path(), options).expect("store");
+    let mut catalog = Vec::new();
+    generate(products, 7, &mut catalog).expect("generate");
+    import(&store, &catalog[..], Format::JsonLines, "bench", &mut |_| {}).expect("import");
+    (dir, store)
+}
+
+/// Every 97th product's second part number, typed loosely (lower case, spaces for dashes).
+fn sample_part_numbers(store: &Store) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut n = 0u64;
+    store
+        .read()
+        .expect("read")
+        .for_each_product(|product, _| {
+            n += 1;
+            if n.is_multiple_of(97)
+                && let Some(pn) = product.part_numbers.get(1)
+            {
+                out.push(pn.as_str().to_lowercase().replace('-', " "));
+            }
+            Ok::<_, storefront::store::StoreError>(())
+        })
+        .expect("products");
+    out
+}
+
+fn measure_cascade(name: &str, run: impl Fn(usize) -> usize) {
+    for i in 0..200 {
+        std::hint::black_box(run(i));
+    }
+    let mut times: Vec<Duration> = (0..2_000)
+        .map(|i| {
+            let t = Instant::now();
+            std::hint::black_box(run(i));
+            t.elapsed()
+        })
+        .collect();
+    report(name, &mut times);
+}
+
+fn report(name: &str, times: &mut [Duration]) {
+    times.sort();
+    let at = |q: f64| times[((times.len() as f64 * q) as usize).min(times.len() - 1)];
+    println!(
+        "{name:<45} p50 {:>8.3} ms  p99 {:>8.3} ms  max {:>8.3} ms",
+        at(0.50).as_secs_f64() * 1e3,
+        at(0.99).as_secs_f64() * 1e3,
+        times.last().unwrap().as_secs_f64() * 1e3
+    );
 }
 
 fn measure(index: &SearchIndex, name: &str, request: impl Fn(usize) -> SearchRequest) {

@@ -67,6 +67,23 @@ fn body_text(p: &Product) -> String {
 /// each fitment's part after the year is built once, and a year is four digits put in front.
 fn add_fitment_terms(f: &Fields, p: &Product, doc: &mut TantivyDocument) {
     doc.add_bool(f.universal, p.universal);
+    let [base, full, show] = fitment_terms(p);
+    for (field, terms) in [(f.fit_base, base), (f.fit_full, full), (f.fit_show, show)] {
+        for term in terms {
+            doc.add_text(field, term);
+        }
+    }
+}
+
+/// A product's `fit_show` terms: `year|make|model|submodel|engine` keys, then the same names as
+/// shown. The vehicle cascade is read from them.
+pub fn vehicle_terms(p: &Product) -> impl Iterator<Item = String> {
+    let [_, _, show] = fitment_terms(p);
+    show.into_iter()
+}
+
+/// The `fit_base`, `fit_full` and `fit_show` terms of a product, deduplicated.
+fn fitment_terms(p: &Product) -> [rustc_hash::FxHashSet<String>; 3] {
     let rows: usize = p
         .fitments
         .iter()
@@ -97,9 +114,5 @@ fn add_fitment_terms(f: &Fields, p: &Product, doc: &mut TantivyDocument) {
             }
         }
     }
-    for (field, terms) in [f.fit_base, f.fit_full, f.fit_show].into_iter().zip(seen) {
-        for term in terms {
-            doc.add_text(field, term);
-        }
-    }
+    seen
 }

@@ -85,11 +85,13 @@ impl SearchIndex {
     pub fn replace(&self, store: &Store, skus: &BTreeSet<String>, version: u64) -> Result<(), SearchError> {
         let tx = store.read()?;
         let mut writer = self.writer.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut vehicles = Vec::new();
         for sku in skus {
             writer.delete_term(Term::from_field_text(self.fields.sku, sku));
             if let Some(product) = tx.product(sku)? {
                 let stock = tx.stock(sku)?;
                 writer.add_document(document::document(&self.fields, &product, stock))?;
+                vehicles.extend(document::vehicle_terms(&product));
             }
         }
         let mut commit = writer.prepare_commit()?;
@@ -97,6 +99,7 @@ impl SearchIndex {
         commit.commit()?;
         drop(writer);
         self.reader.reload()?;
+        self.add_vehicles(&vehicles);
         self.refresh_attr_names()
     }
 }

@@ -61,9 +61,8 @@ pub struct SearchIndex {
     fields: Fields,
     /// Attribute names present in the index; each becomes a facet.
     attr_names: RwLock<Vec<String>>,
-    /// Years some product fits, for the selector on every page, with the index generation
-    /// they were read from.
-    years: RwLock<Option<(u64, Vec<String>)>>,
+    /// Every fitted vehicle, for the cascade and the year selector on every page.
+    vehicles: RwLock<vehicles::VehicleTree>,
 }
 
 impl SearchIndex {
@@ -72,6 +71,7 @@ impl SearchIndex {
         let search = SearchIndex::open_without_rebuild(data_dir)?;
         if search.reflects(store)? {
             search.refresh_attr_names()?;
+            search.reload_vehicles()?;
         } else {
             let count = search.rebuild(store, &mut |_| {})?;
             tracing::info!(products = count, "rebuilt the search index from the store");
@@ -100,7 +100,7 @@ impl SearchIndex {
             writer: Mutex::new(writer),
             fields,
             attr_names: RwLock::new(Vec::new()),
-            years: RwLock::new(None),
+            vehicles: RwLock::new(Default::default()),
         })
     }
 
@@ -132,6 +132,7 @@ impl SearchIndex {
         drop(writer);
         self.reader.reload()?;
         self.refresh_attr_names()?;
+        self.reload_vehicles()?;
         progress(count);
         Ok(count)
     }
@@ -174,19 +175,10 @@ impl SearchIndex {
         })
     }
 
-    /// Years some product fits, newest first; cached until the index changes.
+    /// Years some product fits, newest first.
     pub fn vehicle_years(&self) -> Vec<String> {
-        let generation = self.reader.searcher().generation().generation_id();
-        if let Some((seen, years)) = &*self.years.read().unwrap_or_else(std::sync::PoisonError::into_inner)
-            && *seen == generation
-        {
-            return years.clone();
-        }
-        let years = self
-            .vehicle_values(Level::Year, None, None, None, None)
-            .unwrap_or_default();
-        *self.years.write().unwrap_or_else(std::sync::PoisonError::into_inner) = Some((generation, years.clone()));
-        years
+        self.vehicle_values(Level::Year, None, None, None, None)
+            .unwrap_or_default()
     }
 
     pub fn num_docs(&self) -> u64 {

@@ -1,7 +1,12 @@
 //! The Year → Make → Model → Submodel → Engine cascade: only vehicles at least one product fits,
-//! read from the index's `fit_show` terms (sorted, so each step is a prefix range).
+//! kept in memory as a tree that answers each step by walking a few map keys (microseconds).
+//!
+//! The tree is read from the index's `fit_show` terms when the index is opened or rebuilt (about
+//! 2 s at a million parts, far too slow for a request), and live updates add the vehicles of the
+//! products they index. A vehicle whose last product is deleted stays listed until the next
+//! start or reindex; choosing it finds no parts, which says so.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::schema::{ANY, vehicle_key};
 use super::{SearchError, SearchIndex};
@@ -16,6 +21,132 @@ pub enum Level {
     Engine,
 }
 
+/// Every fitted vehicle: year → make → model → (submodel, engine) trims, by normalized key, each
+/// with its display spelling.
+#[derive(Debug, Default)]
+pub struct VehicleTree {
+    years: BTreeMap<String, Makes>,
+}
+
+type Makes = BTreeMap<String, Named<Models>>;
+type Models = BTreeMap<String, Named<BTreeSet<Trim>>>;
+
+#[derive(Debug, Default)]
+struct Named<T> {
+    shown: String,
+    inner: T,
+}
+
+/// (submodel key, engine key, submodel shown, engine shown); `*` keys mean "every one".
+type Trim = (String, String, String, String);
+
+impl VehicleTree {
+    /// Adds one `fit_show` term.
+    pub(super) fn add_term(&mut self, term: &str) {
+        let parts: Vec<&str> = term.split('|').collect();
+        if let Ok(parts) = <[&str; 9]>::try_from(parts) {
+            self.add(&parts);
+        }
+    }
+
+    fn add(&mut self, parts: &[&str; 9]) {
+        let [
+            year,
+            make,
+            model,
+            sub,
+            eng,
+            make_shown,
+            model_shown,
+            sub_shown,
+            eng_shown,
+        ] = *parts;
+        // Live updates mostly re-add vehicles already known: look up before allocating keys.
+        if !self.years.contains_key(year) {
+            self.years.insert(year.to_owned(), Makes::new());
+        }
+        let Some(makes) = self.years.get_mut(year) else { return };
+        if !makes.contains_key(make) {
+            makes.insert(
+                make.to_owned(),
+                Named {
+                    shown: make_shown.to_owned(),
+                    inner: Models::new(),
+                },
+            );
+        }
+        let Some(models) = makes.get_mut(make) else { return };
+        if !models.inner.contains_key(model) {
+            let named = Named {
+                shown: model_shown.to_owned(),
+                inner: BTreeSet::new(),
+            };
+            models.inner.insert(model.to_owned(), named);
+        }
+        let Some(trims) = models.inner.get_mut(model) else {
+            return;
+        };
+        let known = trims.inner.iter().any(|(s, e, _, _)| s == sub && e == eng);
+        if !known {
+            trims.inner.insert((
+                sub.to_owned(),
+                eng.to_owned(),
+                sub_shown.to_owned(),
+                eng_shown.to_owned(),
+            ));
+        }
+    }
+
+    /// Distinct values at `level` under the earlier choices (each `None` matches everything), in
+    /// display spelling: years newest first, names in key order.
+    pub fn values(
+        &self,
+        level: Level,
+        year: Option<u16>,
+        make: Option<&str>,
+        model: Option<&str>,
+        submodel: Option<&str>,
+    ) -> Vec<String> {
+        if level == Level::Year {
+            return self.years.keys().rev().cloned().collect();
+        }
+        let year = year.map(|y| y.to_string());
+        let (make, model, submodel) = (make.map(vehicle_key), model.map(vehicle_key), submodel.map(vehicle_key));
+        let chosen = |key: &String, choice: &Option<String>| choice.as_ref().is_none_or(|c| c == key);
+        let mut values: BTreeMap<&str, &str> = BTreeMap::new();
+        for (_, makes) in self.years.iter().filter(|(y, _)| chosen(y, &year)) {
+            for (make_key, models) in makes.iter().filter(|(m, _)| chosen(m, &make)) {
+                if level == Level::Make {
+                    values.entry(make_key).or_insert(&models.shown);
+                    continue;
+                }
+                for (model_key, trims) in models.inner.iter().filter(|(m, _)| chosen(m, &model)) {
+                    if level == Level::Model {
+                        values.entry(model_key).or_insert(&trims.shown);
+                        continue;
+                    }
+                    for (sub, eng, sub_shown, eng_shown) in &trims.inner {
+                        let (key, shown) = match level {
+                            Level::Submodel => (sub, sub_shown),
+                            _ => {
+                                let sub_ok = submodel.as_deref().is_none_or(|s| sub == s || sub == ANY);
+                                if !sub_ok {
+                                    continue;
+                                }
+                                (eng, eng_shown)
+                            }
+                        };
+                        if key != ANY && !key.is_empty() {
+                            values.entry(key).or_insert(shown);
+                        }
+                    }
+                }
+            }
+        }
+        values.into_values().map(str::to_owned).collect()
+    }
+}
+
 impl SearchIndex {
     /// Distinct values at `level` among fitted vehicles matching the given earlier choices, in
     /// display spelling: years newest first, names alphabetically.
@@ -27,60 +158,34 @@ impl SearchIndex {
         model: Option<&str>,
         submodel: Option<&str>,
     ) -> Result<Vec<String>, SearchError> {
-        let mut prefix = String::new();
-        for part in [
-            year.map(|y| y.to_string()),
-            make.map(vehicle_key),
-            model.map(vehicle_key),
-        ]
-        .into_iter()
-        .flatten()
-        {
-            prefix.push_str(&part);
-            prefix.push('|');
-        }
-        let submodel = submodel.map(vehicle_key);
-        let mut values: BTreeMap<String, String> = BTreeMap::new();
-        self.for_each_fitted(&prefix, |parts| {
-            let (key, shown) = match level {
-                Level::Year => (parts[0], parts[0]),
-                Level::Make => (parts[1], parts[5]),
-                Level::Model => (parts[2], parts[6]),
-                Level::Submodel => (parts[3], parts[7]),
-                Level::Engine => {
-                    let sub_ok = submodel.as_deref().is_none_or(|s| parts[3] == s || parts[3] == ANY);
-                    (if sub_ok { parts[4] } else { ANY }, parts[8])
-                }
-            };
-            if key != ANY && !key.is_empty() {
-                values.entry(key.to_owned()).or_insert_with(|| shown.to_owned());
-            }
-        })?;
-        let mut out: Vec<String> = values.into_values().collect();
-        if level == Level::Year {
-            out.reverse();
-        }
-        Ok(out)
+        let tree = self.vehicles.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        Ok(tree.values(level, year, make, model, submodel))
     }
 
-    fn for_each_fitted(&self, prefix: &str, mut f: impl FnMut(&[&str; 9])) -> Result<(), SearchError> {
-        let searcher = self.reader.searcher();
-        let mut end = prefix.as_bytes().to_vec();
-        // The smallest key after every key that starts with `prefix`.
-        end.push(0xFF);
-        for segment in searcher.segment_readers() {
+    /// Adds vehicles (as `fit_show` terms) that newly indexed products fit.
+    pub(super) fn add_vehicles(&self, terms: &[String]) {
+        if terms.is_empty() {
+            return;
+        }
+        let mut tree = self.vehicles.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        for term in terms {
+            tree.add_term(term);
+        }
+    }
+
+    /// Reads the whole tree from the index's terms, replacing the one in memory.
+    pub fn reload_vehicles(&self) -> Result<(), SearchError> {
+        let mut tree = VehicleTree::default();
+        for segment in self.reader.searcher().segment_readers() {
             let index = segment.inverted_index(self.fields.fit_show)?;
-            let mut stream = index.terms().range().ge(prefix.as_bytes()).lt(&end).into_stream()?;
+            let mut stream = index.terms().stream()?;
             while stream.advance() {
-                let Ok(term) = std::str::from_utf8(stream.key()) else {
-                    continue;
-                };
-                let parts: Vec<&str> = term.split('|').collect();
-                if let Ok(parts) = <[&str; 9]>::try_from(parts) {
-                    f(&parts);
+                if let Ok(term) = std::str::from_utf8(stream.key()) {
+                    tree.add_term(term);
                 }
             }
         }
+        *self.vehicles.write().unwrap_or_else(std::sync::PoisonError::into_inner) = tree;
         Ok(())
     }
 }

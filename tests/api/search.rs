@@ -481,3 +481,39 @@ async fn suggest_offers_titles_part_numbers_brands_and_categories_for_a_prefix()
     assert_eq!(status, 200);
     assert!(body["suggestions"].is_array());
 }
+
+#[tokio::test]
+async fn a_product_added_while_serving_brings_its_vehicle_into_the_cascade() {
+    let app = spawn_app_with_catalog(crate::checkout::SHOP.as_bytes()).await;
+    let (_, before) = app.get_json("/api/v1/vehicles/makes?year=1998").await;
+    assert!(!before["values"].as_array().unwrap().iter().any(|m| m == "Saab"));
+    let line = serde_json::json!({"sku":"SAAB-1","title":"Saab 9-3 wiper","price_cents":900,"stock":4,
+        "fitments":[{"year_from":1998,"year_to":2002,"make":"Saab","model":"9-3","submodel":"SE"}]});
+    let res = app
+        .client
+        .put(app.url("/api/v1/admin/products/SAAB-1"))
+        .bearer_auth(&app.admin_token)
+        .json(&line)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let started = std::time::Instant::now();
+    loop {
+        let (_, models) = app.get_json("/api/v1/vehicles/models?year=1998&make=saab").await;
+        if models["values"] == serde_json::json!(["9-3"]) {
+            break;
+        }
+        assert!(started.elapsed().as_secs() < 3, "the cascade still says {models}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let (_, makes) = app.get_json("/api/v1/vehicles/makes?year=2002").await;
+    assert!(
+        makes["values"].as_array().unwrap().iter().any(|m| m == "Saab"),
+        "{makes}"
+    );
+    let (_, subs) = app
+        .get_json("/api/v1/vehicles/submodels?year=2000&make=Saab&model=9-3")
+        .await;
+    assert_eq!(subs["values"], serde_json::json!(["SE"]));
+}
