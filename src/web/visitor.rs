@@ -33,6 +33,27 @@ pub fn cart_id(req: &HttpRequest) -> Option<String> {
     (id.len() == 26 && id.bytes().all(|b| b.is_ascii_alphanumeric())).then(|| id.to_owned())
 }
 
+/// The token cart forms carry for a visitor holding a cart: derived from the cart id, which only
+/// the visitor's browser knows (the cookie is HttpOnly), so another site cannot put it in a form.
+pub fn cart_form_token(cart_id: &str) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(format!("storefront cart form\0{cart_id}"));
+    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Whether a cart-changing form may act on the visitor's cart: it carries the cart's form token,
+/// or the browser says it comes from this site (`Sec-Fetch-Site: same-origin`), which covers a
+/// page served from a shared cache without the token. A visitor without a cart has nothing to
+/// tamper with.
+pub fn cart_form_allowed(req: &HttpRequest, token: &str) -> bool {
+    let Some(id) = cart_id(req) else { return true };
+    let same_origin = req
+        .headers()
+        .get("sec-fetch-site")
+        .is_some_and(|v| v.as_bytes() == b"same-origin");
+    same_origin || super::sales::constant_time_eq(token.as_bytes(), cart_form_token(&id).as_bytes())
+}
+
 pub fn cart_cookie(id: &str, ttl: std::time::Duration) -> Cookie<'static> {
     Cookie::build(CART_COOKIE, id.to_owned())
         .path("/")

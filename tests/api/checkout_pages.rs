@@ -186,3 +186,74 @@ async fn adding_more_than_the_stock_shows_the_cart_with_the_reason() {
     let res = post_form(&app, "/cart/add", None, &[("sku", "BRK-1"), ("quantity", "lots")]).await;
     assert_eq!(res.status(), 422);
 }
+
+/// Units of `sku` in the cart the cookie holds, read through the API.
+async fn units_in_cart(app: &TestApp, cookie: &str, sku: &str) -> u64 {
+    let id = cookie.trim_start_matches("cart=");
+    let (status, cart) = app.get_json(&format!("/api/v1/carts/{id}")).await;
+    assert_eq!(status, 200, "{cart}");
+    cart["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["sku"] == sku)
+        .map_or(0, |l| l["quantity"].as_u64().unwrap())
+}
+
+#[tokio::test]
+async fn a_cart_form_without_its_token_cannot_change_a_visitors_cart() {
+    let app = spawn_app_with_catalog(SHOP.as_bytes()).await;
+    let cookie = cart_cookie(&post_form(&app, "/cart/add", None, &[("sku", "SAUCE-5")]).await);
+    let (_, page) = get_with_cookie(&app, "/cart", &cookie).await;
+    let token = field_value(&page, "cart_token");
+    let (_, product) = get_with_cookie(&app, "/p/SAUCE-5", &cookie).await;
+    assert_eq!(
+        field_value(&product, "cart_token"),
+        token,
+        "the add form carries it too"
+    );
+
+    // What another site could send: the cookie rides along, but no token and no Fetch Metadata.
+    let forged = post_form(
+        &app,
+        "/cart/update",
+        Some(&cookie),
+        &[("sku", "SAUCE-5"), ("quantity", "9")],
+    )
+    .await;
+    assert_eq!(forged.status(), 403);
+    let forged = post_form(
+        &app,
+        "/cart/remove",
+        Some(&cookie),
+        &[("sku", "SAUCE-5"), ("cart_token", "0123456789abcdef0123456789abcdef")],
+    )
+    .await;
+    assert_eq!(forged.status(), 403);
+    let forged = post_form(&app, "/cart/add", Some(&cookie), &[("sku", "BRK-1")]).await;
+    assert_eq!(forged.status(), 403);
+    assert_eq!(units_in_cart(&app, &cookie, "SAUCE-5").await, 1, "nothing changed");
+    assert_eq!(units_in_cart(&app, &cookie, "BRK-1").await, 0);
+
+    let res = post_form(
+        &app,
+        "/cart/update",
+        Some(&cookie),
+        &[("sku", "SAUCE-5"), ("quantity", "3"), ("cart_token", &token)],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(units_in_cart(&app, &cookie, "SAUCE-5").await, 3);
+    // A page served from a shared cache has no token; the browser vouches for it instead.
+    let res = app
+        .client
+        .post(app.url("/cart/add"))
+        .header("Cookie", &cookie)
+        .header("Sec-Fetch-Site", "same-origin")
+        .form(&[("sku", "BRK-1")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(units_in_cart(&app, &cookie, "BRK-1").await, 1);
+}

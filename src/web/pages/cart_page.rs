@@ -24,6 +24,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 pub struct LineForm {
     sku: String,
     #[serde(default)]
+    cart_token: String,
+    #[serde(default)]
     quantity: Option<String>,
 }
 
@@ -41,6 +43,8 @@ impl LineForm {
 pub struct PromoForm {
     #[serde(default)]
     code: String,
+    #[serde(default)]
+    cart_token: String,
 }
 
 #[derive(Deserialize)]
@@ -93,6 +97,7 @@ async fn add(
     state: web::Data<AppState>,
     form: web::Form<LineForm>,
 ) -> Result<HttpResponse, PageError> {
+    cart_form_check(&req, &form.cart_token)?;
     let quantity = match form.quantity(1) {
         Ok(q) => q,
         Err(e) => return refused(&req, &state, e).await,
@@ -121,6 +126,7 @@ async fn update(
     state: web::Data<AppState>,
     form: web::Form<LineForm>,
 ) -> Result<HttpResponse, PageError> {
+    cart_form_check(&req, &form.cart_token)?;
     let quantity = match form.quantity(1) {
         Ok(q) => q,
         Err(e) => return refused(&req, &state, e).await,
@@ -137,6 +143,7 @@ async fn remove(
     state: web::Data<AppState>,
     form: web::Form<LineForm>,
 ) -> Result<HttpResponse, PageError> {
+    cart_form_check(&req, &form.cart_token)?;
     let sku = form.sku.trim().to_owned();
     change(&req, &state, move |tx, _, clock, id| {
         cart::ops::remove(tx, id, &sku, clock)
@@ -149,11 +156,24 @@ async fn promo(
     state: web::Data<AppState>,
     form: web::Form<PromoForm>,
 ) -> Result<HttpResponse, PageError> {
+    cart_form_check(&req, &form.cart_token)?;
     let code = form.code.trim().to_owned();
     change(&req, &state, move |tx, rules, clock, id| {
         cart::ops::set_promo(tx, rules, id, Some(code.as_str()).filter(|c| !c.is_empty()), clock)
     })
     .await
+}
+
+/// Refuses a cart form that neither carries the cart's token nor comes, by the browser's word,
+/// from this site (see `visitor::cart_form_allowed`).
+fn cart_form_check(req: &HttpRequest, token: &str) -> Result<(), PageError> {
+    if crate::web::visitor::cart_form_allowed(req, token) {
+        return Ok(());
+    }
+    Err(PageError(AppError::new(
+        crate::web::ErrorCode::Forbidden,
+        "this cart form has expired or came from another site; reload the page and try again",
+    )))
 }
 
 type Change = Box<

@@ -46,6 +46,7 @@ fn chrome(state: &AppState, tx: &ReadTx, visitor: &Visitor) -> Result<Chrome, Ap
         nav,
         vehicle: visitor.vehicle.clone(),
         cart_units: cart_units(state, tx, visitor)?,
+        cart_token: visitor.cart.as_deref().map(crate::web::visitor::cart_form_token),
         years: if visitor.vehicle.is_none() {
             state.search.vehicle_years()
         } else {

@@ -1,7 +1,7 @@
 use maud::{Markup, html};
 
 use super::components::{label, tile};
-use super::layout::{Chrome, page};
+use super::layout::{Chrome, cart_token_field, page};
 use crate::cart::ops::MAX_LINE_QUANTITY;
 use crate::cart::{Cart, Quote};
 use crate::domain::Money;
@@ -28,13 +28,13 @@ pub fn cart(chrome: &Chrome, cart: Option<&(Cart, Quote)>, notice: Option<&Notic
                     section aria-labelledby="lines-h" {
                         h2.visually-hidden #lines-h { "Items" }
                         ul.cart-lines role="list" {
-                            @for line in &quote.lines { (cart_line(line)) }
+                            @for line in &quote.lines { (cart_line(chrome, line)) }
                         }
                     }
                     aside.summary aria-labelledby="summary-h" {
                         h2 #summary-h { "Order summary" }
                         (totals(quote))
-                        (promo_form(cart, quote))
+                        (promo_form(chrome, cart, quote))
                         @if quote.shortfalls().is_empty() {
                             a.button.block href="/checkout" { "Check out" }
                         } @else {
@@ -49,7 +49,7 @@ pub fn cart(chrome: &Chrome, cart: Option<&(Cart, Quote)>, notice: Option<&Notic
     page(chrome, "Your cart", "Your shopping cart", body)
 }
 
-fn cart_line(line: &crate::cart::pricing::QuotedLine) -> Markup {
+fn cart_line(chrome: &Chrome, line: &crate::cart::pricing::QuotedLine) -> Markup {
     let available = line.item.as_ref().map_or(0, |i| i.stock);
     html! {
         li.cart-line {
@@ -77,12 +77,14 @@ fn cart_line(line: &crate::cart::pricing::QuotedLine) -> Markup {
             }
             div.cart-line-actions {
                 form method="post" action="/cart/update" .qty-form {
+                    (cart_token_field(chrome))
                     input type="hidden" name="sku" value=(line.sku);
                     label for={ "qty-" (line.sku) } .visually-hidden { "Quantity of " (line.sku) }
                     input #{ "qty-" (line.sku) } type="number" name="quantity" min="0" max=(MAX_LINE_QUANTITY) value=(line.quantity) inputmode="numeric";
                     button.button.secondary type="submit" { "Update" }
                 }
                 form method="post" action="/cart/remove" {
+                    (cart_token_field(chrome))
                     input type="hidden" name="sku" value=(line.sku);
                     button.link-button type="submit" { "Remove" }
                 }
@@ -117,9 +119,10 @@ fn free_or(price: Money) -> Markup {
     html! { @if price.minor() == 0 { "Free" } @else { (price) } }
 }
 
-fn promo_form(cart: &Cart, quote: &Quote) -> Markup {
+fn promo_form(chrome: &Chrome, cart: &Cart, quote: &Quote) -> Markup {
     html! {
         form.promo-form method="post" action="/cart/promo" {
+            (cart_token_field(chrome))
             label for="promo" { "Promo code" }
             div.inline {
                 input #promo name="code" value=(cart.promo.clone().unwrap_or_default()) autocomplete="off" maxlength="40";

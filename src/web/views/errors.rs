@@ -51,6 +51,7 @@ pub fn page_for(chrome: Option<&Chrome>, status: StatusCode, message: &str) -> M
                 vehicle: None,
                 cart_units: 0,
                 years: Vec::new(),
+                cart_token: None,
             },
             title,
             title,

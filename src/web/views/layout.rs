@@ -18,6 +18,13 @@ pub struct Chrome {
     pub cart_units: u64,
     /// Years some part fits, for the vehicle selector in the header.
     pub years: Vec<String>,
+    /// The token cart forms carry when the visitor holds a cart (`visitor::cart_form_token`).
+    pub cart_token: Option<String>,
+}
+
+/// The hidden field with the visitor's cart form token, when there is a cart.
+pub fn cart_token_field(chrome: &Chrome) -> Markup {
+    html! { @if let Some(token) = &chrome.cart_token { input type="hidden" name="cart_token" value=(token); } }
 }
 
 pub fn page(chrome: &Chrome, title: &str, description: &str, body: Markup) -> Markup {

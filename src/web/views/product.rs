@@ -1,7 +1,7 @@
 use maud::{Markup, html};
 
 use super::components::{breadcrumbs, fit_badge, heat, label, stock_badge, tile};
-use super::layout::{Chrome, page};
+use super::layout::{Chrome, cart_token_field, page};
 use crate::catalog::ops::ProductDetail;
 use crate::catalog::{AttrValue, Item, Product};
 use crate::domain::{FitmentRef, Fitments, group_thousands};
@@ -28,7 +28,7 @@ pub fn product(chrome: &Chrome, detail: &ProductDetail) -> Markup {
                     p.price.big { (p.price) }
                     p { (stock_badge(item.stock)) }
                     (variants(detail))
-                    (add_to_cart(item))
+                    (add_to_cart(chrome, item))
                     @if let Some(v) = chrome.vehicle.as_ref().filter(|_| p.is_vehicle_part()) { (fit_badge(v, p)) }
                     @if p.universal { p.fit-note.universal { "Universal: fits any vehicle." } }
                     @else if !p.fitments.is_empty() {
@@ -58,11 +58,12 @@ pub fn product(chrome: &Chrome, detail: &ProductDetail) -> Markup {
 }
 
 /// Works without JavaScript: a plain form to `/cart/add`, answered with a redirect to the cart.
-fn add_to_cart(item: &Item) -> Markup {
+fn add_to_cart(chrome: &Chrome, item: &Item) -> Markup {
     let most = item.stock.min(u64::from(crate::cart::ops::MAX_LINE_QUANTITY));
     html! {
         @if item.in_stock() {
             form.add-to-cart method="post" action="/cart/add" {
+                (cart_token_field(chrome))
                 input type="hidden" name="sku" value=(item.product.sku);
                 label for="qty" { "Qty" }
                 input #qty type="number" name="quantity" value="1" min="1" max=(most) inputmode="numeric";
