@@ -226,7 +226,8 @@ pub async fn flush_views(state: &AppState) {
     }
 }
 
-/// Deletes idle carts every few minutes through the writer; stops when the app is gone.
+/// Deletes idle carts and week-old idempotency keys every few minutes through the writer; stops
+/// when the app is gone.
 fn spawn_cart_sweeper(state: std::sync::Weak<AppState>) {
     tokio::spawn(async move {
         let mut every = tokio::time::interval(std::time::Duration::from_secs(300));
@@ -238,6 +239,16 @@ fn spawn_cart_sweeper(state: std::sync::Weak<AppState>) {
                 Ok(0) => {}
                 Ok(swept) => tracing::info!(swept, "deleted idle carts"),
                 Err(e) => tracing::warn!(error = %e, "cart sweep skipped"),
+            }
+            let now = clock.now_ms;
+            match state
+                .writer
+                .run(move |tx| crate::orders::sweep_idempotency(tx, now, 5_000))
+                .await
+            {
+                Ok(0) => {}
+                Ok(swept) => tracing::info!(swept, "forgot week-old idempotency keys"),
+                Err(e) => tracing::warn!(error = %e, "idempotency sweep skipped"),
             }
         }
     });

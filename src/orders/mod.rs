@@ -12,3 +12,17 @@ pub use model::{Address, IdempotencyRecord, Order, OrderLine, PaymentRecord, Shi
 pub use payment::{Authorization, PaymentError, PaymentInput, Payments};
 pub use status::{Status, UnknownStatus};
 pub use transition::{Transition, TransitionError, transition};
+
+/// How long a checkout's Idempotency-Key is remembered. Retries come within minutes; after a
+/// week the record only takes space (and its cart is long gone, so a late retry cannot place a
+/// second order: it finds no cart).
+pub const IDEMPOTENCY_TTL_MS: u64 = 7 * 24 * 3_600_000;
+
+/// Forgets up to `limit` idempotency keys older than `IDEMPOTENCY_TTL_MS`; returns how many.
+pub fn sweep_idempotency(
+    tx: &mut crate::store::WriteTx<'_>,
+    now_ms: u64,
+    limit: usize,
+) -> Result<usize, crate::store::StoreError> {
+    tx.sweep_idempotency(now_ms.saturating_sub(IDEMPOTENCY_TTL_MS), limit)
+}

@@ -1,6 +1,6 @@
 //! The schema version, checked at open, and the tables every store has from birth.
 
-use redb::ReadableTable;
+use redb::{ReadableTable, ReadableTableMetadata};
 
 use super::tables::*;
 use super::{Store, StoreError};
@@ -43,6 +43,7 @@ pub(super) fn prepare(store: &Store) -> Result<(), StoreError> {
     txn.open_table(ORDERS)?;
     txn.open_table(ORDERS_BY_TIME)?;
     txn.open_table(IDEMPOTENCY)?;
+    backfill_idempotency_ages(&txn)?;
     txn.open_table(PROMO_USES)?;
     txn.open_table(ACCOUNTS)?;
     txn.open_table(SESSIONS)?;
@@ -51,6 +52,21 @@ pub(super) fn prepare(store: &Store) -> Result<(), StoreError> {
     txn.open_table(AUDIT_BY_SUBJECT)?;
     txn.open_table(FUNNEL)?;
     txn.commit()?;
+    Ok(())
+}
+
+/// Stores written before keys were filed by age get the age index, so their keys are swept too.
+fn backfill_idempotency_ages(txn: &redb::WriteTransaction) -> Result<(), StoreError> {
+    let mut by_time = txn.open_table(IDEMPOTENCY_BY_TIME)?;
+    if !by_time.is_empty()? {
+        return Ok(());
+    }
+    let keys = txn.open_table(IDEMPOTENCY)?;
+    for row in keys.iter()? {
+        let (key, bytes) = row?;
+        let record: crate::orders::IdempotencyRecord = super::codec::decode(bytes.value())?;
+        by_time.insert((record.at_ms, key.value()), ())?;
+    }
     Ok(())
 }
 

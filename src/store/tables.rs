@@ -52,6 +52,9 @@ pub(crate) const ORDERS_BY_TIME: TableDefinition<(u64, &str), ()> = TableDefinit
 /// Idempotency key -> `orders::IdempotencyRecord`, written in the transaction that places the order.
 pub(crate) const IDEMPOTENCY: TableDefinition<&str, &[u8]> = TableDefinition::new("idempotency_keys");
 
+/// (recorded ms, idempotency key) -> (): keys by age, so old ones are swept oldest first.
+pub(crate) const IDEMPOTENCY_BY_TIME: TableDefinition<(u64, &str), ()> = TableDefinition::new("idempotency_by_time");
+
 /// Promo code -> orders that used it; checked and counted in the checkout transaction.
 pub(crate) const PROMO_USES: TableDefinition<&str, u64> = TableDefinition::new("promo_uses");
 

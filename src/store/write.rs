@@ -32,6 +32,7 @@ pub struct WriteTx<'t> {
     orders: Table<'t, &'static str, &'static [u8]>,
     orders_by_time: Table<'t, (u64, &'static str), ()>,
     idempotency: Table<'t, &'static str, &'static [u8]>,
+    idempotency_by_time: Table<'t, (u64, &'static str), ()>,
     promo_uses: Table<'t, &'static str, u64>,
     /// SKUs whose catalog view changed in this transaction.
     changed: std::collections::BTreeSet<String>,
@@ -59,6 +60,7 @@ impl<'t> WriteTx<'t> {
             orders: txn.open_table(ORDERS)?,
             orders_by_time: txn.open_table(ORDERS_BY_TIME)?,
             idempotency: txn.open_table(IDEMPOTENCY)?,
+            idempotency_by_time: txn.open_table(IDEMPOTENCY_BY_TIME)?,
             promo_uses: txn.open_table(PROMO_USES)?,
             ledger_seq: None,
             changed: Default::default(),
@@ -250,8 +252,27 @@ impl<'t> WriteTx<'t> {
     }
 
     pub fn put_idempotency(&mut self, key: &str, record: &IdempotencyRecord) -> Result<(), StoreError> {
-        self.idempotency.insert(key, encode(record)?.as_slice())?;
+        if let Some(old) = self.idempotency.insert(key, encode(record)?.as_slice())? {
+            let old: IdempotencyRecord = decode(old.value())?;
+            self.idempotency_by_time.remove((old.at_ms, key))?;
+        }
+        self.idempotency_by_time.insert((record.at_ms, key), ())?;
         Ok(())
+    }
+
+    /// Deletes up to `limit` idempotency records made before `cutoff_ms`; returns how many.
+    pub fn sweep_idempotency(&mut self, cutoff_ms: u64, limit: usize) -> Result<usize, StoreError> {
+        let mut old = Vec::new();
+        for row in self.idempotency_by_time.range((0u64, "")..(cutoff_ms, ""))?.take(limit) {
+            let (guard, _) = row?;
+            let (at, key) = guard.value();
+            old.push((at, key.to_owned()));
+        }
+        for (at, key) in &old {
+            self.idempotency_by_time.remove((*at, key.as_str()))?;
+            self.idempotency.remove(key.as_str())?;
+        }
+        Ok(old.len())
     }
 
     pub fn promo_uses(&self, code: &str) -> Result<u64, StoreError> {

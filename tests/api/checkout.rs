@@ -468,3 +468,32 @@ async fn a_promo_usage_limit_holds_exactly_under_concurrency() {
     );
     assert_eq!(app.store.read().unwrap().promo_uses("FLASH3").unwrap(), 3);
 }
+
+#[tokio::test]
+async fn idempotency_keys_are_forgotten_after_a_week_without_a_late_retry_making_a_second_order() {
+    let app = shop().await;
+    let cart = new_cart(&app, json!([{"sku":"SAUCE-5","quantity":1}])).await;
+    let body = checkout_body(&cart, "tok_visa");
+    let (status, order, _) = checkout(&app, "week-old-key", &body).await;
+    assert_eq!(status, 201, "{order}");
+    let (_, _, replayed) = checkout(&app, "week-old-key", &body).await;
+    assert!(replayed, "within the week the key replays the order");
+
+    let now = storefront::domain::now_ms();
+    let swept = app
+        .store
+        .write(|tx| storefront::orders::sweep_idempotency(tx, now + 6 * 24 * 3_600_000, 100))
+        .unwrap();
+    assert_eq!(swept, 0, "six days on, the key is kept");
+    let swept = app
+        .store
+        .write(|tx| storefront::orders::sweep_idempotency(tx, now + 8 * 24 * 3_600_000, 100))
+        .unwrap();
+    assert_eq!(swept, 1, "eight days on, it is forgotten");
+
+    let (status, answer, replayed) = checkout(&app, "week-old-key", &body).await;
+    assert!(!replayed);
+    assert_eq!(status, 404, "the cart was used up by the order: {answer}");
+    assert_eq!(answer["error"]["code"], "cart_not_found");
+    assert_eq!(stock_of(&app, "SAUCE-5").await, 49, "no second order took stock");
+}
