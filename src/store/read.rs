@@ -377,24 +377,38 @@ impl ReadTx {
         offset: usize,
         limit: usize,
     ) -> Result<(Vec<Order>, u64), StoreError> {
-        let by_time = self.table(ORDERS_BY_TIME)?;
+        // Only the page's orders are read; the rest are counted by their index keys.
         let orders = self.table(ORDERS)?;
-        let (mut out, mut matched) = (Vec::new(), 0u64);
-        for row in by_time.iter()?.rev() {
-            let (key, _) = row?;
-            let Some(bytes) = orders.get(key.value().1)? else {
-                continue;
-            };
-            let order: Order = decode(bytes.value())?;
-            if status.is_some_and(|s| s != order.status) {
-                continue;
+        let mut numbers = Vec::with_capacity(limit.min(1024));
+        let total = match status {
+            None => {
+                let by_time = self.table(ORDERS_BY_TIME)?;
+                for row in by_time.iter()?.rev().skip(offset).take(limit) {
+                    numbers.push(row?.0.value().1.to_owned());
+                }
+                by_time.len()?
             }
-            if matched as usize >= offset && out.len() < limit {
-                out.push(order);
+            Some(status) => {
+                let by_status = self.table(ORDERS_BY_STATUS)?;
+                let s = status.as_str();
+                let mut total = 0u64;
+                for row in by_status.range((s, 0u64, "")..=(s, u64::MAX, "\u{10FFFF}"))?.rev() {
+                    let (key, _) = row?;
+                    if total as usize >= offset && numbers.len() < limit {
+                        numbers.push(key.value().2.to_owned());
+                    }
+                    total += 1;
+                }
+                total
             }
-            matched += 1;
+        };
+        let mut out = Vec::with_capacity(numbers.len());
+        for number in &numbers {
+            if let Some(bytes) = orders.get(number.as_str())? {
+                out.push(decode(bytes.value())?);
+            }
         }
-        Ok((out, matched))
+        Ok((out, total))
     }
 }
 

@@ -44,6 +44,7 @@ pub(super) fn prepare(store: &Store) -> Result<(), StoreError> {
     txn.open_table(ORDERS_BY_TIME)?;
     txn.open_table(IDEMPOTENCY)?;
     backfill_idempotency_ages(&txn)?;
+    backfill_order_statuses(&txn)?;
     txn.open_table(PROMO_USES)?;
     txn.open_table(ACCOUNTS)?;
     txn.open_table(SESSIONS)?;
@@ -66,6 +67,21 @@ fn backfill_idempotency_ages(txn: &redb::WriteTransaction) -> Result<(), StoreEr
         let (key, bytes) = row?;
         let record: crate::orders::IdempotencyRecord = super::codec::decode(bytes.value())?;
         by_time.insert((record.at_ms, key.value()), ())?;
+    }
+    Ok(())
+}
+
+/// Stores written before orders were filed by status get that index.
+fn backfill_order_statuses(txn: &redb::WriteTransaction) -> Result<(), StoreError> {
+    let mut by_status = txn.open_table(ORDERS_BY_STATUS)?;
+    if !by_status.is_empty()? {
+        return Ok(());
+    }
+    let orders = txn.open_table(ORDERS)?;
+    for row in orders.iter()? {
+        let (number, bytes) = row?;
+        let order: crate::orders::Order = super::codec::decode(bytes.value())?;
+        by_status.insert((order.status.as_str(), order.created_ms, number.value()), ())?;
     }
     Ok(())
 }

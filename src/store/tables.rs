@@ -49,6 +49,10 @@ pub(crate) const ORDERS: TableDefinition<&str, &[u8]> = TableDefinition::new("or
 /// (placed ms, order number) -> (): orders in time order, for the back office and reports.
 pub(crate) const ORDERS_BY_TIME: TableDefinition<(u64, &str), ()> = TableDefinition::new("orders_by_time");
 
+/// (status, placed ms, order number) -> (): each status's orders in time order, so the back
+/// office lists "paid, to pack" without reading every order.
+pub(crate) const ORDERS_BY_STATUS: TableDefinition<(&str, u64, &str), ()> = TableDefinition::new("orders_by_status");
+
 /// Idempotency key -> `orders::IdempotencyRecord`, written in the transaction that places the order.
 pub(crate) const IDEMPOTENCY: TableDefinition<&str, &[u8]> = TableDefinition::new("idempotency_keys");
 

@@ -31,6 +31,7 @@ pub struct WriteTx<'t> {
     cart_expiry: Table<'t, (u64, &'static str), ()>,
     orders: Table<'t, &'static str, &'static [u8]>,
     orders_by_time: Table<'t, (u64, &'static str), ()>,
+    orders_by_status: Table<'t, (&'static str, u64, &'static str), ()>,
     idempotency: Table<'t, &'static str, &'static [u8]>,
     idempotency_by_time: Table<'t, (u64, &'static str), ()>,
     promo_uses: Table<'t, &'static str, u64>,
@@ -59,6 +60,7 @@ impl<'t> WriteTx<'t> {
             cart_expiry: txn.open_table(CART_EXPIRY)?,
             orders: txn.open_table(ORDERS)?,
             orders_by_time: txn.open_table(ORDERS_BY_TIME)?,
+            orders_by_status: txn.open_table(ORDERS_BY_STATUS)?,
             idempotency: txn.open_table(IDEMPOTENCY)?,
             idempotency_by_time: txn.open_table(IDEMPOTENCY_BY_TIME)?,
             promo_uses: txn.open_table(PROMO_USES)?,
@@ -236,14 +238,23 @@ impl<'t> WriteTx<'t> {
         self.orders.get(number)?.map(|v| decode(v.value())).transpose()
     }
 
-    /// Inserts or updates an order; new orders are also filed by time.
+    /// Inserts or updates an order; orders are also filed by time and by status.
     pub fn put_order(&mut self, order: &Order) -> Result<(), StoreError> {
         let previous = self.orders.insert(order.number.as_str(), encode(order)?.as_slice())?;
-        if previous.is_none() {
-            drop(previous);
-            self.orders_by_time
-                .insert((order.created_ms, order.number.as_str()), ())?;
+        let was: Option<Order> = previous.map(|p| decode(p.value())).transpose()?;
+        let number = order.number.as_str();
+        match was {
+            None => {
+                self.orders_by_time.insert((order.created_ms, number), ())?;
+            }
+            Some(was) if was.status == order.status => return Ok(()),
+            Some(was) => {
+                self.orders_by_status
+                    .remove((was.status.as_str(), was.created_ms, number))?;
+            }
         }
+        self.orders_by_status
+            .insert((order.status.as_str(), order.created_ms, number), ())?;
         Ok(())
     }
 

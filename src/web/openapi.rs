@@ -84,8 +84,9 @@ fn merchant_paths() -> Value {
         "/api/v1/admin/orders": { "get": merchant("orders", "Orders, newest first", json!({
             "parameters": [
                 { "name": "status", "in": "query", "schema": { "type": "string", "enum": ["pending", "paid", "fulfilled", "shipped", "cancelled", "refunded"] } },
-                { "name": "page", "in": "query", "schema": { "type": "integer", "minimum": 1 } } ],
-            "responses": { "200": ok("{total, page, per_page, items}") } })) },
+                { "name": "page", "in": "query", "schema": { "type": "integer", "minimum": 1 } },
+                { "name": "per_page", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 100, "default": 50 } } ],
+            "responses": { "200": ok("{total, page, per_page, orders}") } })) },
         "/api/v1/admin/orders/{number}": { "get": merchant("orders", "One order", json!({
             "parameters": [number], "responses": { "200": ok("The order as bought, with its status history"), "404": error_response("No such order") } })) },
         "/api/v1/admin/orders/{number}/transition": { "post": merchant("orders", "Move an order to another status (cancel and refund before shipping restock)", json!({

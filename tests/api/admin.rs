@@ -2,6 +2,8 @@
 //! changes it makes land in the catalog, the stock ledger, orders and the audit log.
 
 use reqwest::Method;
+use std::collections::HashMap;
+
 use serde_json::{Value, json};
 
 use crate::checkout::{SHOP, checkout, checkout_body, new_cart};
@@ -372,4 +374,75 @@ async fn an_import_through_the_api_reports_each_rejected_line() {
         .collect();
     assert_eq!(lines, vec![2, 3]);
     assert_eq!(app.get_json("/api/v1/products/IMP-1").await.0, 200);
+}
+
+#[tokio::test]
+async fn the_order_list_by_status_agrees_with_each_orders_own_status_page_by_page() {
+    let app = spawn_app_with_catalog(SHOP.as_bytes()).await;
+    let token = token_with(&app, "orders").await;
+    let mut numbers = Vec::new();
+    for i in 0..7 {
+        let cart = new_cart(&app, json!([{"sku":"SAUCE-5","quantity":1}])).await;
+        let (status, placed, _) = checkout(&app, &format!("list-{i}"), &checkout_body(&cart, "tok_visa")).await;
+        assert_eq!(status, 201, "{placed}");
+        numbers.push(placed["order_number"].as_str().unwrap().to_owned());
+    }
+    for (number, to) in [
+        (&numbers[1], "fulfilled"),
+        (&numbers[4], "fulfilled"),
+        (&numbers[5], "cancelled"),
+    ] {
+        let path = format!("/api/v1/admin/orders/{number}/transition");
+        let (status, body) = call(&app, Method::POST, &path, Some(&token), Some(json!({"to": to}))).await;
+        assert_eq!(status, 200, "{body}");
+    }
+    // Brute force: each order's own status; newest first, as the list orders them.
+    let mut expected: HashMap<String, Vec<String>> = HashMap::new();
+    for number in numbers.iter().rev() {
+        let (_, order) = call(
+            &app,
+            Method::GET,
+            &format!("/api/v1/admin/orders/{number}"),
+            Some(&token),
+            None,
+        )
+        .await;
+        let status = order["status"].as_str().unwrap().to_owned();
+        expected.entry(status).or_default().push(number.clone());
+    }
+    for status in ["pending", "paid", "fulfilled", "shipped", "cancelled", "refunded"] {
+        let want = expected.get(status).cloned().unwrap_or_default();
+        let mut got = Vec::new();
+        for page in 1..=4 {
+            let path = format!("/api/v1/admin/orders?status={status}&page={page}&per_page=2");
+            let (code, list) = call(&app, Method::GET, &path, Some(&token), None).await;
+            assert_eq!(code, 200, "{list}");
+            assert_eq!(list["total"].as_u64(), Some(want.len() as u64), "{status}: {list}");
+            got.extend(
+                list["orders"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|o| o["order_number"].as_str().unwrap().to_owned()),
+            );
+        }
+        assert_eq!(got, want, "{status}");
+    }
+    let (_, all) = call(
+        &app,
+        Method::GET,
+        "/api/v1/admin/orders?per_page=3&page=2",
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!(all["total"], 7);
+    let page: Vec<&str> = all["orders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["order_number"].as_str().unwrap())
+        .collect();
+    let newest_first: Vec<&str> = numbers.iter().rev().map(String::as_str).collect();
+    assert_eq!(page, newest_first[3..6].to_vec());
 }

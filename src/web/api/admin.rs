@@ -287,6 +287,7 @@ async fn ledger(
 struct OrderQuery {
     status: Option<String>,
     page: Option<u32>,
+    per_page: Option<u32>,
 }
 
 async fn orders(
@@ -298,7 +299,7 @@ async fn orders(
         Some(s) => Some(s.parse::<Status>().map_err(|e| invalid(e.to_string()))?),
         None => None,
     };
-    let page = crate::catalog::PageRequest::new(q.page, Some(50), 50);
+    let page = crate::catalog::PageRequest::new(q.page, q.per_page, 50);
     let store = state.store.clone();
     let (list, total) = blocking(move || {
         Ok(store
