@@ -148,20 +148,20 @@ fn sample_part_numbers(store: &Store) -> Vec<String> {
 }
 
 fn measure_cascade(name: &str, run: impl Fn(usize) -> usize) {
-    for i in 0..200 {
+    time(name, |i| {
+        let t = Instant::now();
         std::hint::black_box(run(i));
-    }
-    let mut times: Vec<Duration> = (0..2_000)
-        .map(|i| {
-            let t = Instant::now();
-            std::hint::black_box(run(i));
-            t.elapsed()
-        })
-        .collect();
-    report(name, &mut times);
+        t.elapsed()
+    });
 }
 
-fn report(name: &str, times: &mut [Duration]) {
+/// Runs `timed` 200 times to warm up, then 2,000 times, and prints p50, p99 and max of what it
+/// returns (the time of the part worth measuring).
+fn time(name: &str, timed: impl Fn(usize) -> Duration) {
+    for i in 0..200 {
+        timed(i);
+    }
+    let mut times: Vec<Duration> = (0..2_000).map(&timed).collect();
     times.sort();
     let at = |q: f64| times[((times.len() as f64 * q) as usize).min(times.len() - 1)];
     println!(
@@ -173,24 +173,10 @@ fn report(name: &str, times: &mut [Duration]) {
 }
 
 fn measure(index: &SearchIndex, name: &str, request: impl Fn(usize) -> SearchRequest) {
-    for i in 0..200 {
-        index.search(&request(i)).expect("search");
-    }
-    let mut times: Vec<Duration> = (0..2_000)
-        .map(|i| {
-            let req = request(i);
-            let t = Instant::now();
-            let results = index.search(&req).expect("search");
-            std::hint::black_box(results);
-            t.elapsed()
-        })
-        .collect();
-    times.sort();
-    let at = |q: f64| times[((times.len() as f64 * q) as usize).min(times.len() - 1)];
-    println!(
-        "{name:<45} p50 {:>8.3} ms  p99 {:>8.3} ms  max {:>8.3} ms",
-        at(0.50).as_secs_f64() * 1e3,
-        at(0.99).as_secs_f64() * 1e3,
-        times.last().unwrap().as_secs_f64() * 1e3
-    );
+    time(name, |i| {
+        let req = request(i);
+        let t = Instant::now();
+        std::hint::black_box(index.search(&req).expect("search"));
+        t.elapsed()
+    });
 }

@@ -75,13 +75,6 @@ fn add_fitment_terms(f: &Fields, p: &Product, doc: &mut TantivyDocument) {
     }
 }
 
-/// A product's `fit_show` terms: `year|make|model|submodel|engine` keys, then the same names as
-/// shown. The vehicle cascade is read from them.
-pub fn vehicle_terms(p: &Product) -> impl Iterator<Item = String> {
-    let [_, _, show] = fitment_terms(p);
-    show.into_iter()
-}
-
 /// The `fit_base`, `fit_full` and `fit_show` terms of a product, deduplicated.
 fn fitment_terms(p: &Product) -> [rustc_hash::FxHashSet<String>; 3] {
     let rows: usize = p

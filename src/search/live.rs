@@ -13,6 +13,7 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
 use std::time::{Duration, Instant};
 
 use tantivy::Term;
+use tantivy::schema::Value;
 
 use super::{SearchError, SearchIndex, document, payload_for};
 use crate::store::{CatalogChange, Store};
@@ -90,8 +91,13 @@ impl SearchIndex {
             writer.delete_term(Term::from_field_text(self.fields.sku, sku));
             if let Some(product) = tx.product(sku)? {
                 let stock = tx.stock(sku)?;
-                writer.add_document(document::document(&self.fields, &product, stock))?;
-                vehicles.extend(document::vehicle_terms(&product));
+                let doc = document::document(&self.fields, &product, stock);
+                // The cascade tree learns the product's vehicles from the terms just built.
+                vehicles.extend(
+                    doc.get_all(self.fields.fit_show)
+                        .filter_map(|v| v.as_str().map(str::to_owned)),
+                );
+                writer.add_document(doc)?;
             }
         }
         let mut commit = writer.prepare_commit()?;

@@ -116,10 +116,10 @@ impl Connections {
         open.by_id.insert(connection.id, connection.clone());
         *open.by_address.entry(address).or_default() += 1;
         drop(open);
-        data.insert(Arc::new(Registration {
+        data.insert(Registration {
             connection,
             owner: Arc::downgrade(self),
-        }));
+        });
     }
 
     fn forget(&self, connection: &Connection) {
@@ -196,7 +196,7 @@ struct Busy {
 
 impl Busy {
     fn start(req: &ServiceRequest) -> Option<Busy> {
-        let registration = req.conn_data::<Arc<Registration>>()?;
+        let registration = req.conn_data::<Registration>()?;
         registration.connection.busy.fetch_add(1, Ordering::AcqRel);
         Some(Busy {
             connection: registration.connection.clone(),

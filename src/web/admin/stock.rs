@@ -90,6 +90,12 @@ pub(super) fn low_stock_list(low: &[crate::store::LowStock], default: u64) -> Ma
     }
 }
 
+/// Back to the SKU's stock page, saying the change was made.
+fn stock_updated(sku: &str) -> HttpResponse {
+    let query = serde_urlencoded::to_string([("sku", sku), ("done", "1")]).unwrap_or_default();
+    see_other(&format!("/admin/stock?{query}"))
+}
+
 #[derive(Deserialize)]
 pub(super) struct ThresholdForm {
     #[serde(default)]
@@ -124,10 +130,7 @@ pub(super) async fn set_threshold(
         .await
         .map_err(AppError::from)?;
     match outcome {
-        Ok(_) => {
-            let query = serde_urlencoded::to_string([("sku", sku.as_str()), ("done", "1")]).unwrap_or_default();
-            Ok(see_other(&format!("/admin/stock?{query}")))
-        }
+        Ok(_) => Ok(stock_updated(&sku)),
         Err(e) => Err(PageError(AppError::new(ErrorCode::NotFound, e.to_string()))),
     }
 }
@@ -167,10 +170,7 @@ pub(super) async fn adjust_stock(
         .await
         .map_err(AppError::from)?;
     match outcome {
-        Ok(_) => {
-            let query = serde_urlencoded::to_string([("sku", sku.as_str()), ("done", "1")]).unwrap_or_default();
-            Ok(see_other(&format!("/admin/stock?{query}")))
-        }
+        Ok(_) => Ok(stock_updated(&sku)),
         Err(e) => Err(PageError(AppError::new(ErrorCode::Conflict, e.to_string()))),
     }
 }
