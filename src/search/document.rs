@@ -60,51 +60,44 @@ fn body_text(p: &Product) -> String {
     body
 }
 
-/// One term per fitment and year in each fitment field, deduplicated. A fitment without submodel
-/// or engine carries `*` there, so a query for a concrete submodel also looks for `*`.
+/// One `fit` term per fitment and year, deduplicated (see `Fields::fit`). A fitment without
+/// submodel or engine carries `*` there, so a query for a concrete submodel also looks for `*`.
 ///
 /// A part has ~50 fitments over a few years each, so this runs hundreds of times per document:
 /// each fitment's part after the year is built once, and a year is four digits put in front.
 fn add_fitment_terms(f: &Fields, p: &Product, doc: &mut TantivyDocument) {
     doc.add_bool(f.universal, p.universal);
-    let [base, full, show] = fitment_terms(p);
-    for (field, terms) in [(f.fit_base, base), (f.fit_full, full), (f.fit_show, show)] {
-        for term in terms {
-            doc.add_text(field, term);
-        }
+    for term in fitment_terms(p) {
+        doc.add_text(f.fit, term);
     }
 }
 
-/// The `fit_base`, `fit_full` and `fit_show` terms of a product, deduplicated.
-fn fitment_terms(p: &Product) -> [rustc_hash::FxHashSet<String>; 3] {
+fn fitment_terms(p: &Product) -> rustc_hash::FxHashSet<String> {
     let rows: usize = p
         .fitments
         .iter()
         .map(|f| usize::from(f.years.to() - f.years.from()) + 1)
         .sum();
-    let set = || rustc_hash::FxHashSet::with_capacity_and_hasher(rows, Default::default());
-    let mut seen: [rustc_hash::FxHashSet<String>; 3] = [set(), set(), set()];
+    let mut seen = rustc_hash::FxHashSet::with_capacity_and_hasher(rows, Default::default());
     for fit in p.fitments.iter() {
-        let (mk, md) = (vehicle_key(fit.make), vehicle_key(fit.model));
-        let sub = fit.submodel.map_or(ANY.to_owned(), vehicle_key);
-        let eng = fit.engine.map_or(ANY.to_owned(), vehicle_key);
+        let key = |s: Option<&str>| s.map_or(ANY.to_owned(), vehicle_key);
         let clean = |s: Option<&str>| s.map(|s| s.replace('|', " ")).unwrap_or_default();
-        let base = format!("|{mk}|{md}");
-        let full = format!("{base}|{sub}|{eng}");
-        let show = format!(
-            "{full}|{}|{}|{}|{}",
+        let suffix = format!(
+            "|{}|{}|{}|{}|{}|{}|{}|{}",
+            vehicle_key(fit.make),
+            vehicle_key(fit.model),
+            key(fit.submodel),
+            key(fit.engine),
             clean(Some(fit.make)),
             clean(Some(fit.model)),
             clean(fit.submodel),
             clean(fit.engine)
         );
         for year in fit.years.from()..=fit.years.to() {
-            for (set, suffix) in seen.iter_mut().zip([&base, &full, &show]) {
-                let mut term = String::with_capacity(4 + suffix.len());
-                term.push_str(itoa::Buffer::new().format(year));
-                term.push_str(suffix);
-                set.insert(term);
-            }
+            let mut term = String::with_capacity(4 + suffix.len());
+            term.push_str(itoa::Buffer::new().format(year));
+            term.push_str(&suffix);
+            seen.insert(term);
         }
     }
     seen

@@ -94,18 +94,19 @@ impl SearchIndex {
                 let doc = document::document(&self.fields, &product, stock);
                 // The cascade tree learns the product's vehicles from the terms just built.
                 vehicles.extend(
-                    doc.get_all(self.fields.fit_show)
+                    doc.get_all(self.fields.fit)
                         .filter_map(|v| v.as_str().map(str::to_owned)),
                 );
                 writer.add_document(doc)?;
             }
         }
+        // Before searches can see the new documents (see `reload_vehicles`).
+        self.add_vehicles(&vehicles);
         let mut commit = writer.prepare_commit()?;
         commit.set_payload(&payload_for(version));
         commit.commit()?;
         drop(writer);
         self.reader.reload()?;
-        self.add_vehicles(&vehicles);
         self.refresh_attr_names()
     }
 }

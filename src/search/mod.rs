@@ -130,9 +130,9 @@ impl SearchIndex {
         commit.set_payload(&payload_for(version));
         commit.commit()?;
         drop(writer);
+        self.reload_vehicles()?;
         self.reader.reload()?;
         self.refresh_attr_names()?;
-        self.reload_vehicles()?;
         progress(count);
         Ok(count)
     }

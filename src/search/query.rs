@@ -6,12 +6,12 @@ use std::ops::Bound;
 
 use tantivy::collector::{Count, FacetCollector, FacetCounts, TopDocs};
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, Occur, Query, QueryParser, RangeQuery, RegexQuery, TermQuery,
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, Occur, Query, QueryParser, RangeQuery, TermQuery,
 };
 use tantivy::schema::{Facet, IndexRecordOption, Value};
 use tantivy::{DocAddress, Order, Searcher, TantivyDocument, Term};
 
-use super::schema::{ANY, PRICE_BUCKETS, vehicle_key};
+use super::schema::PRICE_BUCKETS;
 use super::{SearchError, SearchIndex};
 use crate::catalog::PageRequest;
 use crate::domain::PartNumber;
@@ -249,63 +249,24 @@ impl SearchIndex {
         Box::new(BooleanQuery::new(clauses))
     }
 
-    /// Parts whose fitments cover the vehicle, or that fit every vehicle.
+    /// Parts whose fitments cover the vehicle, or that fit every vehicle. The vehicle tree names
+    /// the `fit` terms that cover it (see `VehicleTree::terms_fitting`).
     fn fits(&self, v: &VehicleFilter) -> Box<dyn Query> {
         let f = &self.fields;
-        let base = format!("{}|{}|{}", v.year, vehicle_key(&v.make), vehicle_key(&v.model));
-        let sub = v.submodel.as_deref().map(vehicle_key);
-        let eng = v.engine.as_deref().map(vehicle_key);
-        let (field, terms) = match (sub, eng) {
-            (Some(s), Some(e)) => (
-                f.fit_full,
-                vec![
-                    format!("{base}|{s}|{e}"),
-                    format!("{base}|{s}|{ANY}"),
-                    format!("{base}|{ANY}|{e}"),
-                    format!("{base}|{ANY}|{ANY}"),
-                ],
-            ),
-            // One configuration given: any fitment term with that value (or "any") in its place.
-            (Some(s), None) => return self.fits_pattern(&format!("{}\\|({}|\\*)\\|[^|]*", escape(&base), escape(&s))),
-            (None, Some(e)) => return self.fits_pattern(&format!("{}\\|[^|]*\\|({}|\\*)", escape(&base), escape(&e))),
-            (None, None) => (f.fit_base, vec![base]),
+        let terms = self
+            .vehicles
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .terms_fitting(v);
+        let term_query = |term: Term| -> (Occur, Box<dyn Query>) {
+            (Occur::Should, Box::new(TermQuery::new(term, IndexRecordOption::Basic)))
         };
-        let mut any: Vec<(Occur, Box<dyn Query>)> = terms
-            .into_iter()
-            .map(|t| {
-                (
-                    Occur::Should,
-                    Box::new(TermQuery::new(
-                        Term::from_field_text(field, &t),
-                        IndexRecordOption::Basic,
-                    )) as Box<dyn Query>,
-                )
-            })
+        let any = terms
+            .iter()
+            .map(|t| term_query(Term::from_field_text(f.fit, t)))
+            .chain([term_query(Term::from_field_bool(f.universal, true))])
             .collect();
-        any.push((
-            Occur::Should,
-            Box::new(TermQuery::new(
-                Term::from_field_bool(f.universal, true),
-                IndexRecordOption::Basic,
-            )),
-        ));
         Box::new(BooleanQuery::new(any))
-    }
-
-    /// `fit_full` terms matching a regular expression, or universal parts.
-    fn fits_pattern(&self, pattern: &str) -> Box<dyn Query> {
-        let f = &self.fields;
-        let universal: Box<dyn Query> = Box::new(TermQuery::new(
-            Term::from_field_bool(f.universal, true),
-            IndexRecordOption::Basic,
-        ));
-        match RegexQuery::from_pattern(pattern, f.fit_full) {
-            Ok(fitting) => Box::new(BooleanQuery::new(vec![
-                (Occur::Should, Box::new(fitting)),
-                (Occur::Should, universal),
-            ])),
-            Err(_) => universal,
-        }
     }
 
     fn facet_collectors(
@@ -412,16 +373,4 @@ fn part_number_keys(q: &str) -> Vec<(String, f32)> {
     let mut seen = std::collections::HashSet::new();
     keys.retain(|(key, _)| key.len() >= 3 && key.len() <= 64 && seen.insert(key.clone()));
     keys
-}
-
-/// Escapes a literal for tantivy's regular expressions (which match whole terms).
-fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        if "\\.+*?()|[]{}^$#&-~".contains(c) {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
 }

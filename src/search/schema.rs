@@ -7,7 +7,7 @@ use tantivy::schema::{
 use tantivy::tokenizer::{AsciiFoldingFilter, LowerCaser, RemoveLongFilter, SimpleTokenizer, TextAnalyzer};
 
 /// Bump when fields or their analysis change: an index of another version is rebuilt at start.
-pub const INDEX_VERSION: u64 = 3;
+pub const INDEX_VERSION: u64 = 4;
 
 /// Words: split on non-alphanumerics, lower-cased, accents folded (`jalapeño` finds `Jalapeño`).
 pub const TEXT: &str = "sf_text";
@@ -30,12 +30,12 @@ pub struct Fields {
     pub created: Field,
     pub popularity: Field,
     pub title_sort: Field,
-    /// Vehicle fitment, one term per fitment and model year (see `vehicle_terms`).
-    pub fit_base: Field,
-    pub fit_full: Field,
-    /// `year|make|model|submodel|engine|Make|Model|Submodel|Engine`: the cascade reads display
-    /// names from here.
-    pub fit_show: Field,
+    /// Vehicle fitment, one term per fitment and model year:
+    /// `year|make|model|submodel|engine|Make|Model|Submodel|Engine`, keys first (lower case, `*`
+    /// for "every submodel/engine") so a vehicle filter is a prefix, then the display spellings
+    /// the cascade shows. One field instead of one per question keeps a rebuild's postings work
+    /// (most of it) to a third.
+    pub fit: Field,
     pub universal: Field,
 }
 
@@ -68,9 +68,7 @@ pub fn build() -> (Schema, Fields) {
         created: sb.add_u64_field("created", FAST),
         popularity: sb.add_u64_field("popularity", FAST),
         title_sort: sb.add_text_field("title_sort", TextOptions::default().set_fast("raw")),
-        fit_base: sb.add_text_field("fit_base", STRING),
-        fit_full: sb.add_text_field("fit_full", STRING),
-        fit_show: sb.add_text_field("fit_show", STRING),
+        fit: sb.add_text_field("fit", STRING),
         universal: sb.add_bool_field("universal", INDEXED),
     };
     (sb.build(), fields)

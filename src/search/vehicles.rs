@@ -1,13 +1,17 @@
 //! The Year → Make → Model → Submodel → Engine cascade: only vehicles at least one product fits,
 //! kept in memory as a tree that answers each step by walking a few map keys (microseconds).
 //!
-//! The tree is read from the index's `fit_show` terms when the index is opened or rebuilt (about
+//! The tree is read from the index's `fit` terms when the index is opened or rebuilt (about
 //! 2 s at a million parts, far too slow for a request), and live updates add the vehicles of the
 //! products they index. A vehicle whose last product is deleted stays listed until the next
 //! start or reindex; choosing it finds no parts, which says so.
+//!
+//! The tree also keeps every `fit` term under its model, so a vehicle filter becomes a handful of
+//! exact term lookups instead of a scan of the term dictionary.
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::query::VehicleFilter;
 use super::schema::{ANY, vehicle_key};
 use super::{SearchError, SearchIndex};
 
@@ -29,7 +33,14 @@ pub struct VehicleTree {
 }
 
 type Makes = BTreeMap<String, Named<Models>>;
-type Models = BTreeMap<String, Named<BTreeSet<Trim>>>;
+type Models = BTreeMap<String, Named<Trims>>;
+
+/// The configurations of one model in one year, and the `fit` terms that name them.
+#[derive(Debug, Default)]
+struct Trims {
+    trims: BTreeSet<Trim>,
+    terms: Vec<String>,
+}
 
 #[derive(Debug, Default)]
 struct Named<T> {
@@ -41,15 +52,15 @@ struct Named<T> {
 type Trim = (String, String, String, String);
 
 impl VehicleTree {
-    /// Adds one `fit_show` term.
+    /// Adds one `fit` term.
     pub(super) fn add_term(&mut self, term: &str) {
         let parts: Vec<&str> = term.split('|').collect();
         if let Ok(parts) = <[&str; 9]>::try_from(parts) {
-            self.add(&parts);
+            self.add(term, &parts);
         }
     }
 
-    fn add(&mut self, parts: &[&str; 9]) {
+    fn add(&mut self, term: &str, parts: &[&str; 9]) {
         let [
             year,
             make,
@@ -79,16 +90,20 @@ impl VehicleTree {
         if !models.inner.contains_key(model) {
             let named = Named {
                 shown: model_shown.to_owned(),
-                inner: BTreeSet::new(),
+                inner: Trims::default(),
             };
             models.inner.insert(model.to_owned(), named);
         }
         let Some(trims) = models.inner.get_mut(model) else {
             return;
         };
-        let known = trims.inner.iter().any(|(s, e, _, _)| s == sub && e == eng);
+        let trims = &mut trims.inner;
+        if !trims.terms.iter().any(|t| t == term) {
+            trims.terms.push(term.to_owned());
+        }
+        let known = trims.trims.iter().any(|(s, e, _, _)| s == sub && e == eng);
         if !known {
-            trims.inner.insert((
+            trims.trims.insert((
                 sub.to_owned(),
                 eng.to_owned(),
                 sub_shown.to_owned(),
@@ -125,7 +140,7 @@ impl VehicleTree {
                         values.entry(model_key).or_insert(&trims.shown);
                         continue;
                     }
-                    for (sub, eng, sub_shown, eng_shown) in &trims.inner {
+                    for (sub, eng, sub_shown, eng_shown) in &trims.inner.trims {
                         let (key, shown) = match level {
                             Level::Submodel => (sub, sub_shown),
                             _ => {
@@ -147,6 +162,35 @@ impl VehicleTree {
     }
 }
 
+impl VehicleTree {
+    /// The `fit` terms of fitments that cover `v`: its year, make and model, and its submodel and
+    /// engine where given (a fitment's `*` covers any); a part fits when it has one of them.
+    pub fn terms_fitting(&self, v: &VehicleFilter) -> Vec<String> {
+        let model = self
+            .years
+            .get(itoa::Buffer::new().format(v.year))
+            .and_then(|makes| makes.get(&vehicle_key(&v.make)))
+            .and_then(|models| models.inner.get(&vehicle_key(&v.model)));
+        let Some(model) = model else { return Vec::new() };
+        let (sub, eng) = (
+            v.submodel.as_deref().map(vehicle_key),
+            v.engine.as_deref().map(vehicle_key),
+        );
+        let covers = |wanted: &Option<String>, key: &str| wanted.as_ref().is_none_or(|w| key == w || key == ANY);
+        model
+            .inner
+            .terms
+            .iter()
+            .filter(|term| {
+                let mut keys = term.split('|').skip(3);
+                let (s, e) = (keys.next().unwrap_or(""), keys.next().unwrap_or(""));
+                covers(&sub, s) && covers(&eng, e)
+            })
+            .cloned()
+            .collect()
+    }
+}
+
 impl SearchIndex {
     /// Distinct values at `level` among fitted vehicles matching the given earlier choices, in
     /// display spelling: years newest first, names alphabetically.
@@ -162,7 +206,7 @@ impl SearchIndex {
         Ok(tree.values(level, year, make, model, submodel))
     }
 
-    /// Adds vehicles (as `fit_show` terms) that newly indexed products fit.
+    /// Adds vehicles (as `fit` terms) that newly indexed products fit.
     pub(super) fn add_vehicles(&self, terms: &[String]) {
         if terms.is_empty() {
             return;
@@ -173,11 +217,18 @@ impl SearchIndex {
         }
     }
 
-    /// Reads the whole tree from the index's terms, replacing the one in memory.
+    /// Reads the whole tree from the terms of the index's last commit, replacing the one in
+    /// memory. Call it before searches see that commit: a search finds a part for a vehicle only
+    /// once the tree knows the part's `fit` term.
     pub fn reload_vehicles(&self) -> Result<(), SearchError> {
         let mut tree = VehicleTree::default();
-        for segment in self.reader.searcher().segment_readers() {
-            let index = segment.inverted_index(self.fields.fit_show)?;
+        let latest: tantivy::IndexReader = self
+            .index
+            .reader_builder()
+            .reload_policy(tantivy::ReloadPolicy::Manual)
+            .try_into()?;
+        for segment in latest.searcher().segment_readers() {
+            let index = segment.inverted_index(self.fields.fit)?;
             let mut stream = index.terms().stream()?;
             while stream.advance() {
                 if let Ok(term) = std::str::from_utf8(stream.key()) {

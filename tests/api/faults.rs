@@ -37,8 +37,8 @@ async fn with_the_disk_full_writes_get_503_reads_work_and_service_returns_with_t
     }
     let (status, product) = app.get_json("/api/v1/products/SAUCE-5").await;
     assert_eq!((status, product["stock"].as_u64()), (200, Some(49)), "reads go on");
-    let (status, _) = app.get_html("/p/SAUCE-5").await;
-    assert_eq!(status, 200);
+    let (status, page) = app.get_html("/p/SAUCE-5").await;
+    assert_eq!(status, 200, "{page}");
 
     disk.set_disk_full(false);
     let deadline = Instant::now() + Duration::from_secs(5);

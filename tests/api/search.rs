@@ -500,13 +500,15 @@ async fn a_product_added_while_serving_brings_its_vehicle_into_the_cascade() {
     assert_eq!(res.status(), 201);
     let started = std::time::Instant::now();
     loop {
-        let (_, models) = app.get_json("/api/v1/vehicles/models?year=1998&make=saab").await;
-        if models["values"] == serde_json::json!(["9-3"]) {
+        let found = search(&app, "year=2000&make=SAAB&model=9-3&submodel=se").await;
+        if found["hits"][0]["sku"] == "SAAB-1" {
             break;
         }
-        assert!(started.elapsed().as_secs() < 3, "the cascade still says {models}");
+        assert!(started.elapsed().as_secs() < 3, "the vehicle filter still says {found}");
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
+    let (_, models) = app.get_json("/api/v1/vehicles/models?year=1998&make=saab").await;
+    assert_eq!(models["values"], serde_json::json!(["9-3"]));
     let (_, makes) = app.get_json("/api/v1/vehicles/makes?year=2002").await;
     assert!(
         makes["values"].as_array().unwrap().iter().any(|m| m == "Saab"),
@@ -516,4 +518,37 @@ async fn a_product_added_while_serving_brings_its_vehicle_into_the_cascade() {
         .get_json("/api/v1/vehicles/submodels?year=2000&make=Saab&model=9-3")
         .await;
     assert_eq!(subs["values"], serde_json::json!(["SE"]));
+}
+
+#[tokio::test]
+async fn a_vehicle_spelled_differently_by_two_products_finds_both_and_is_listed_once() {
+    let catalog = [
+        r#"{"sku":"PAD-1","title":"Brake pads","price_cents":3000,"stock":5,"fitments":[{"year_from":2008,"year_to":2010,"make":"Honda","model":"Civic","engine":"1.8L"}]}"#,
+        r#"{"sku":"PAD-2","title":"Brake pads, ceramic","price_cents":4000,"stock":5,"fitments":[{"year_from":2009,"year_to":2009,"make":"HONDA","model":"civic","submodel":"EX"}]}"#,
+        r#"{"sku":"PAD-3","title":"Brake pads, sport","price_cents":5000,"stock":5,"fitments":[{"year_from":2009,"year_to":2009,"make":"Honda","model":"Civic","submodel":"LX","engine":"2.0L"}]}"#,
+    ]
+    .join("\n");
+    let app = spawn_app_with_catalog(catalog.as_bytes()).await;
+    let (_, makes) = app.get_json("/api/v1/vehicles/makes?year=2009").await;
+    assert_eq!(makes["values"].as_array().map(Vec::len), Some(1), "{makes}");
+    for (query, expected) in [
+        ("year=2009&make=honda&model=CIVIC", vec!["PAD-1", "PAD-2", "PAD-3"]),
+        ("year=2009&make=Honda&model=Civic&submodel=EX", vec!["PAD-1", "PAD-2"]),
+        ("year=2009&make=Honda&model=Civic&engine=1.8L", vec!["PAD-1", "PAD-2"]),
+        (
+            "year=2009&make=Honda&model=Civic&submodel=LX&engine=2.0L",
+            vec!["PAD-3"],
+        ),
+        ("year=2010&make=Honda&model=Civic&submodel=EX", vec!["PAD-1"]),
+        ("year=2011&make=Honda&model=Civic", vec![]),
+    ] {
+        let found = search(&app, &format!("{query}&sort=price_asc")).await;
+        let skus: Vec<&str> = found["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|i| i["sku"].as_str())
+            .collect();
+        assert_eq!(skus, expected, "{query}");
+    }
 }
