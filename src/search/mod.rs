@@ -16,6 +16,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, RwLock};
 
+use tantivy::indexer::{LogMergePolicy, NoMergePolicy};
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument};
 
 pub use query::{FacetValue, Facets, SearchRequest, SearchResults, SearchSort, VehicleFilter};
@@ -116,6 +117,9 @@ impl SearchIndex {
         let tx = store.read()?;
         let version = tx.catalog_version()?;
         let mut writer = self.writer.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        // Merging while loading would merge most documents once or twice over; one merge of
+        // everything at the end costs less and leaves one segment, which searches fastest.
+        writer.set_merge_policy(Box::new(NoMergePolicy));
         writer.delete_all_documents()?;
         let mut count = 0u64;
         tx.for_each_product(|product, stock| {
@@ -129,6 +133,11 @@ impl SearchIndex {
         let mut commit = writer.prepare_commit()?;
         commit.set_payload(&payload_for(version));
         commit.commit()?;
+        let segments = self.index.searchable_segment_ids()?;
+        if segments.len() > 1 {
+            writer.merge(&segments).wait()?;
+        }
+        writer.set_merge_policy(Box::new(LogMergePolicy::default()));
         drop(writer);
         self.reload_vehicles()?;
         self.reader.reload()?;
