@@ -1,5 +1,6 @@
 //! One product as an index document.
 
+use rustc_hash::FxHashMap;
 use tantivy::TantivyDocument;
 use tantivy::schema::Facet;
 
@@ -63,42 +64,57 @@ fn body_text(p: &Product) -> String {
 /// One `fit` term per fitment and year, deduplicated (see `Fields::fit`). A fitment without
 /// submodel or engine carries `*` there, so a query for a concrete submodel also looks for `*`.
 ///
-/// A part has ~50 fitments over a few years each, so this runs hundreds of times per document:
-/// each fitment's part after the year is built once, and a year is four digits put in front.
+/// A part has ~50 fitments over a few years each, so this runs hundreds of times per document
+/// and is a good part of a rebuild's own work: each name is normalized once per product, each
+/// fitment's part after the year is built once, and terms are deduplicated as (year, suffix)
+/// numbers before one buffer writes them out.
 fn add_fitment_terms(f: &Fields, p: &Product, doc: &mut TantivyDocument) {
     doc.add_bool(f.universal, p.universal);
-    for term in fitment_terms(p) {
-        doc.add_text(f.fit, term);
+    if p.fitments.is_empty() {
+        return;
     }
-}
-
-fn fitment_terms(p: &Product) -> rustc_hash::FxHashSet<String> {
-    let rows: usize = p
-        .fitments
-        .iter()
-        .map(|f| usize::from(f.years.to() - f.years.from()) + 1)
-        .sum();
-    let mut seen = rustc_hash::FxHashSet::with_capacity_and_hasher(rows, Default::default());
+    let mut keys: FxHashMap<&str, String> = FxHashMap::default();
+    let mut suffixes: Vec<String> = Vec::with_capacity(p.fitments.len());
+    let mut rows: Vec<(u16, u16, usize)> = Vec::with_capacity(p.fitments.len());
     for fit in p.fitments.iter() {
-        let key = |s: Option<&str>| s.map_or(ANY.to_owned(), vehicle_key);
-        let clean = |s: Option<&str>| s.map(|s| s.replace('|', " ")).unwrap_or_default();
-        let suffix = format!(
-            "|{}|{}|{}|{}|{}|{}|{}|{}",
-            vehicle_key(fit.make),
-            vehicle_key(fit.model),
-            key(fit.submodel),
-            key(fit.engine),
-            clean(Some(fit.make)),
-            clean(Some(fit.model)),
-            clean(fit.submodel),
-            clean(fit.engine)
-        );
-        for year in fit.years.from()..=fit.years.to() {
-            let mut term = String::with_capacity(4 + suffix.len());
-            term.push_str(itoa::Buffer::new().format(year));
-            term.push_str(&suffix);
-            seen.insert(term);
+        let names = [Some(fit.make), Some(fit.model), fit.submodel, fit.engine];
+        let mut suffix = String::with_capacity(96);
+        for name in names {
+            suffix.push('|');
+            match name {
+                Some(name) => suffix.push_str(keys.entry(name).or_insert_with(|| vehicle_key(name))),
+                None => suffix.push_str(ANY),
+            }
         }
+        for name in names {
+            suffix.push('|');
+            let name = name.unwrap_or_default();
+            if name.contains('|') {
+                suffix.push_str(&name.replace('|', " "));
+            } else {
+                suffix.push_str(name);
+            }
+        }
+        let id = match suffixes.iter().position(|s| *s == suffix) {
+            Some(id) => id,
+            None => {
+                suffixes.push(suffix);
+                suffixes.len() - 1
+            }
+        };
+        rows.push((fit.years.from(), fit.years.to(), id));
     }
-    seen
+    let mut terms: Vec<(usize, u16)> = rows
+        .iter()
+        .flat_map(|&(from, to, id)| (from..=to).map(move |year| (id, year)))
+        .collect();
+    terms.sort_unstable();
+    terms.dedup();
+    let mut term = String::with_capacity(128);
+    for (id, year) in terms {
+        term.clear();
+        term.push_str(itoa::Buffer::new().format(year));
+        term.push_str(&suffixes[id]);
+        doc.add_text(f.fit, &term);
+    }
 }
