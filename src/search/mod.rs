@@ -16,8 +16,9 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, RwLock};
 
+use tantivy::index::SegmentId;
 use tantivy::indexer::{LogMergePolicy, NoMergePolicy};
-use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument};
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, SegmentMeta, TantivyDocument};
 
 pub use query::{FacetValue, Facets, SearchRequest, SearchResults, SearchSort, VehicleFilter};
 use schema::{Fields, INDEX_VERSION};
@@ -114,6 +115,7 @@ impl SearchIndex {
     /// Replaces the whole index with the store's products, from one snapshot. Readers see the old
     /// index until the new one is committed.
     pub fn rebuild(&self, store: &Store, progress: &mut dyn FnMut(u64)) -> Result<u64, SearchError> {
+        let started = std::time::Instant::now();
         let tx = store.read()?;
         let version = tx.catalog_version()?;
         let mut writer = self.writer.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -133,11 +135,30 @@ impl SearchIndex {
         let mut commit = writer.prepare_commit()?;
         commit.set_payload(&payload_for(version));
         commit.commit()?;
-        let segments = self.index.searchable_segment_ids()?;
-        if segments.len() > 1 {
-            writer.merge(&segments).wait()?;
+        let loaded = started.elapsed();
+        // Held segment metas keep their files from garbage collection, so only ids are kept.
+        let segments = self.index.searchable_segment_metas()?;
+        let (segment_count, groups) = (segments.len(), merge_groups(&segments, writer_threads()));
+        drop(segments);
+        // One merge per core, run side by side; the committed index is complete without them, so
+        // a failed merge only costs speed.
+        let merges: Vec<_> = groups.iter().map(|group| writer.merge(group)).collect();
+        for merge in merges {
+            if let Err(e) = merge.wait() {
+                tracing::warn!(error = %e, segments = segment_count, "could not merge the rebuilt index");
+            }
+        }
+        if let Err(e) = writer.garbage_collect_files().wait() {
+            tracing::warn!(error = %e, "could not remove the merged-away index files");
         }
         writer.set_merge_policy(Box::new(LogMergePolicy::default()));
+        tracing::info!(
+            products = count,
+            load_ms = loaded.as_millis() as u64,
+            merge_ms = (started.elapsed() - loaded).as_millis() as u64,
+            segments = segment_count,
+            "search index rebuilt"
+        );
         drop(writer);
         self.reload_vehicles()?;
         self.reader.reload()?;
@@ -193,6 +214,24 @@ impl SearchIndex {
     pub fn num_docs(&self) -> u64 {
         self.reader.searcher().num_docs()
     }
+}
+
+/// Splits segments into at most `groups` groups of about equal document counts, leaving out
+/// groups of one segment (nothing to merge).
+fn merge_groups(segments: &[SegmentMeta], groups: usize) -> Vec<Vec<SegmentId>> {
+    let mut by_size: Vec<&SegmentMeta> = segments.iter().collect();
+    by_size.sort_by_key(|s| std::cmp::Reverse(s.num_docs()));
+    let mut out: Vec<(u64, Vec<SegmentId>)> = vec![(0, Vec::new()); groups.clamp(1, segments.len().max(1) / 2 + 1)];
+    for segment in by_size {
+        if let Some(smallest) = out.iter_mut().min_by_key(|(docs, _)| *docs) {
+            smallest.0 += u64::from(segment.num_docs());
+            smallest.1.push(segment.id());
+        }
+    }
+    out.into_iter()
+        .map(|(_, ids)| ids)
+        .filter(|ids| ids.len() > 1)
+        .collect()
 }
 
 fn payload_for(catalog_version: u64) -> String {
