@@ -23,7 +23,9 @@ const WORDS: [&str; 12] = [
 ];
 
 /// Misspellings of catalog words, each one edit away.
-const TYPOS: [&str; 8] = ["brkae", "fliter", "habanro", "sprak", "iridum", "ceramc", "premuim", "garlc"];
+const TYPOS: [&str; 8] = [
+    "brkae", "fliter", "habanro", "sprak", "iridum", "ceramc", "premuim", "garlc",
+];
 
 fn main() {
     let cache = StoreOptions {
@@ -64,7 +66,11 @@ fn main() {
             index.search(&req).is_ok_and(|r| r.total > 0 && !r.corrected)
         })
         .collect();
-    println!("{} of {} word pairs find something", pairs.len(), WORDS.len() * (WORDS.len() - 1));
+    println!(
+        "{} of {} word pairs find something",
+        pairs.len(),
+        WORDS.len() * (WORDS.len() - 1)
+    );
     let corrected = TYPOS
         .iter()
         .filter(|q| {
