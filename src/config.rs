@@ -159,6 +159,7 @@ pub struct HttpSettings {
 pub struct StoreSettings {
     pub cache_mb: Option<u64>,
     pub quick_repair: Option<bool>,
+    pub min_free_disk_mb: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -343,6 +344,7 @@ impl Config {
             store: StoreOptions {
                 cache_bytes: (cache_mb as usize) << 20,
                 quick_repair: settings.store.quick_repair.unwrap_or(true),
+                min_free_bytes: settings.store.min_free_disk_mb.unwrap_or(100).saturating_mul(1 << 20),
                 faults: None,
             },
             shop: ShopConfig {

@@ -14,9 +14,19 @@ use redb::{BackendError, StorageBackend};
 #[derive(Debug, Default)]
 pub struct FaultSwitch {
     disk_full: AtomicBool,
+    low_on_space: AtomicBool,
 }
 
 impl FaultSwitch {
+    /// Makes the store see no free space (so it refuses writes before the disk fails them).
+    pub fn set_low_on_space(&self, low: bool) {
+        self.low_on_space.store(low, Ordering::SeqCst);
+    }
+
+    pub(super) fn low_on_space(&self) -> bool {
+        self.low_on_space.load(Ordering::SeqCst)
+    }
+
     pub fn set_disk_full(&self, full: bool) {
         self.disk_full.store(full, Ordering::SeqCst);
     }

@@ -47,6 +47,8 @@ struct Inner {
     listener: RwLock<Option<Listener>>,
     /// A commit failed: redb refuses writes until the database is reopened.
     broken: AtomicBool,
+    /// The last write found free space under `min_free_bytes` (logged once per change).
+    low_on_space: AtomicBool,
     last_reopen: Mutex<Option<Instant>>,
 }
 
@@ -89,6 +91,10 @@ pub struct StoreOptions {
     /// Durable commits also save the allocator state (two fsyncs instead of one), so that after
     /// a crash the store opens in milliseconds instead of walking every page (seconds per GB).
     pub quick_repair: bool,
+    /// Writes are refused (503) while the disk holding the store has less than this free. redb
+    /// fails every read that misses its cache once a write has failed for lack of space, so the
+    /// store stops writing before the disk is full and browsing goes on untouched.
+    pub min_free_bytes: u64,
     /// Tests only: a switch that makes the disk "full".
     #[doc(hidden)]
     pub faults: Option<Arc<FaultSwitch>>,
@@ -99,6 +105,7 @@ impl Default for StoreOptions {
         StoreOptions {
             cache_bytes: 64 << 20,
             quick_repair: true,
+            min_free_bytes: 100 << 20,
             faults: None,
         }
     }
@@ -124,6 +131,7 @@ impl Store {
                 options: options.clone(),
                 listener: Default::default(),
                 broken: AtomicBool::new(false),
+                low_on_space: AtomicBool::new(false),
                 last_reopen: Mutex::new(None),
             }),
         };
@@ -270,6 +278,7 @@ impl Store {
     where
         E: From<StoreError>,
     {
+        self.ensure_free_space()?;
         if self.inner.broken.load(Ordering::SeqCst) {
             self.reopen()?;
         }
@@ -307,6 +316,30 @@ impl Store {
 }
 
 impl Store {
+    /// Refuses a write while free space is under `min_free_bytes` (one `statvfs`, a microsecond).
+    fn ensure_free_space(&self) -> Result<(), StoreError> {
+        let available = match &self.inner.options.faults {
+            Some(switch) if switch.low_on_space() => 0,
+            _ => fs4::available_space(&self.inner.dir).unwrap_or(u64::MAX),
+        };
+        let low = available < self.inner.options.min_free_bytes;
+        if low != self.inner.low_on_space.swap(low, Ordering::SeqCst) {
+            if low {
+                tracing::error!(free_mb = available >> 20, min_free_mb = self.inner.options.min_free_bytes >> 20, dir = %self.inner.dir.display(), "the disk is nearly full: writes are paused (reads go on) until space is freed");
+            } else {
+                tracing::warn!(free_mb = available >> 20, "disk space is back: writes resume");
+            }
+        }
+        if low {
+            return Err(StoreError::Unavailable(format!(
+                "the disk is nearly full ({} MB free, {} MB kept in reserve); writes are paused until space is freed",
+                available >> 20,
+                self.inner.options.min_free_bytes >> 20
+            )));
+        }
+        Ok(())
+    }
+
     /// Marks the database for reopening before the next write; returns the error.
     fn failed(&self, err: StoreError) -> StoreError {
         self.inner.broken.store(true, Ordering::SeqCst);
