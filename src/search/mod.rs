@@ -119,44 +119,22 @@ impl SearchIndex {
         let tx = store.read()?;
         let version = tx.catalog_version()?;
         let mut writer = self.writer.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        // Merging while loading would merge most documents once or twice over; one merge of
-        // everything at the end costs less and leaves one segment, which searches fastest.
+        // Merging while loading would merge most documents once or twice over; merging once at
+        // the end (`merge_loaded_segments`) costs less and leaves few segments.
         writer.set_merge_policy(Box::new(NoMergePolicy));
-        writer.delete_all_documents()?;
-        let mut count = 0u64;
-        tx.for_each_product(|product, stock| {
-            writer.add_document(document::document(&self.fields, &product, stock))?;
-            count += 1;
-            if count.is_multiple_of(10_000) {
-                progress(count);
-            }
-            Ok::<_, SearchError>(())
-        })?;
-        let mut commit = writer.prepare_commit()?;
-        commit.set_payload(&payload_for(version));
-        commit.commit()?;
-        let loaded = started.elapsed();
-        // Held segment metas keep their files from garbage collection, so only ids are kept.
-        let segments = self.index.searchable_segment_metas()?;
-        let (segment_count, groups) = (segments.len(), merge_groups(&segments, writer_threads()));
-        drop(segments);
-        // One merge per core, run side by side; the committed index is complete without them, so
-        // a failed merge only costs speed.
-        let merges: Vec<_> = groups.iter().map(|group| writer.merge(group)).collect();
-        for merge in merges {
-            if let Err(e) = merge.wait() {
-                tracing::warn!(error = %e, segments = segment_count, "could not merge the rebuilt index");
-            }
+        let loaded = load_all(&self.fields, &mut writer, &tx, version, progress);
+        if loaded.is_err() {
+            writer.set_merge_policy(Box::new(LogMergePolicy::default()));
         }
-        if let Err(e) = writer.garbage_collect_files().wait() {
-            tracing::warn!(error = %e, "could not remove the merged-away index files");
-        }
+        let count = loaded?;
+        let load_time = started.elapsed();
+        let segments = self.merge_loaded_segments(&mut writer);
         writer.set_merge_policy(Box::new(LogMergePolicy::default()));
         tracing::info!(
             products = count,
-            load_ms = loaded.as_millis() as u64,
-            merge_ms = (started.elapsed() - loaded).as_millis() as u64,
-            segments = segment_count,
+            load_ms = load_time.as_millis() as u64,
+            merge_ms = (started.elapsed() - load_time).as_millis() as u64,
+            segments,
             "search index rebuilt"
         );
         drop(writer);
@@ -165,6 +143,32 @@ impl SearchIndex {
         self.refresh_attr_names()?;
         progress(count);
         Ok(count)
+    }
+
+    /// Merges the segments a rebuild wrote into one per core, the merges side by side, and
+    /// removes the merged-away files; returns how many segments the load wrote. The committed
+    /// index is complete without the merges, so a failed one only costs speed.
+    fn merge_loaded_segments(&self, writer: &mut IndexWriter) -> usize {
+        // Held segment metas keep their files from garbage collection, so only ids are kept.
+        let segments = match self.index.searchable_segment_metas() {
+            Ok(segments) => segments,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not list the rebuilt index's segments to merge them");
+                return 0;
+            }
+        };
+        let (count, groups) = (segments.len(), merge_groups(&segments, writer_threads()));
+        drop(segments);
+        let merges: Vec<_> = groups.iter().map(|group| writer.merge(group)).collect();
+        for merge in merges {
+            if let Err(e) = merge.wait() {
+                tracing::warn!(error = %e, segments = count, "could not merge the rebuilt index");
+            }
+        }
+        if let Err(e) = writer.garbage_collect_files().wait() {
+            tracing::warn!(error = %e, "could not remove the merged-away index files");
+        }
+        count
     }
 
     fn refresh_attr_names(&self) -> Result<(), SearchError> {
@@ -208,12 +212,35 @@ impl SearchIndex {
     /// Years some product fits, newest first.
     pub fn vehicle_years(&self) -> Vec<String> {
         self.vehicle_values(Level::Year, None, None, None, None)
-            .unwrap_or_default()
     }
 
     pub fn num_docs(&self) -> u64 {
         self.reader.searcher().num_docs()
     }
+}
+
+/// Replaces every document with the products in `tx` and commits, recording `version`.
+fn load_all(
+    fields: &Fields,
+    writer: &mut IndexWriter,
+    tx: &crate::store::ReadTx,
+    version: u64,
+    progress: &mut dyn FnMut(u64),
+) -> Result<u64, SearchError> {
+    writer.delete_all_documents()?;
+    let mut count = 0u64;
+    tx.for_each_product(|product, stock| {
+        writer.add_document(document::document(fields, &product, stock))?;
+        count += 1;
+        if count.is_multiple_of(10_000) {
+            progress(count);
+        }
+        Ok::<_, SearchError>(())
+    })?;
+    let mut commit = writer.prepare_commit()?;
+    commit.set_payload(&payload_for(version));
+    commit.commit()?;
+    Ok(count)
 }
 
 /// Splits segments into at most `groups` groups of about equal document counts, leaving out

@@ -9,7 +9,7 @@
 //! The tree also keeps every `fit` term under its model, so a vehicle filter becomes a handful of
 //! exact term lookups instead of a scan of the term dictionary.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use super::query::VehicleFilter;
 use super::schema::{ANY, vehicle_key};
@@ -25,22 +25,15 @@ pub enum Level {
     Engine,
 }
 
-/// Every fitted vehicle: year → make → model → (submodel, engine) trims, by normalized key, each
-/// with its display spelling.
+/// Every fitted vehicle: year → make → model, by normalized key, each with its display
+/// spelling, and under each model the `fit` terms naming its trims (submodel and engine).
 #[derive(Debug, Default)]
 pub struct VehicleTree {
     years: BTreeMap<String, Makes>,
 }
 
 type Makes = BTreeMap<String, Named<Models>>;
-type Models = BTreeMap<String, Named<Trims>>;
-
-/// The configurations of one model in one year, and the `fit` terms that name them.
-#[derive(Debug, Default)]
-struct Trims {
-    trims: BTreeSet<Trim>,
-    terms: Vec<String>,
-}
+type Models = BTreeMap<String, Named<Vec<String>>>;
 
 #[derive(Debug, Default)]
 struct Named<T> {
@@ -48,19 +41,22 @@ struct Named<T> {
     inner: T,
 }
 
-/// (submodel key, engine key, submodel shown, engine shown); `*` keys mean "every one".
-type Trim = (String, String, String, String);
+/// The parts of a `fit` term (see `Fields::fit`).
+struct FitTerm<'a> {
+    year: &'a str,
+    make: &'a str,
+    model: &'a str,
+    sub: &'a str,
+    eng: &'a str,
+    make_shown: &'a str,
+    model_shown: &'a str,
+    sub_shown: &'a str,
+    eng_shown: &'a str,
+}
 
-impl VehicleTree {
-    /// Adds one `fit` term.
-    pub(super) fn add_term(&mut self, term: &str) {
+impl<'a> FitTerm<'a> {
+    fn parse(term: &'a str) -> Option<FitTerm<'a>> {
         let parts: Vec<&str> = term.split('|').collect();
-        if let Ok(parts) = <[&str; 9]>::try_from(parts) {
-            self.add(term, &parts);
-        }
-    }
-
-    fn add(&mut self, term: &str, parts: &[&str; 9]) {
         let [
             year,
             make,
@@ -71,44 +67,52 @@ impl VehicleTree {
             model_shown,
             sub_shown,
             eng_shown,
-        ] = *parts;
+        ] = <[&str; 9]>::try_from(parts).ok()?;
+        Some(FitTerm {
+            year,
+            make,
+            model,
+            sub,
+            eng,
+            make_shown,
+            model_shown,
+            sub_shown,
+            eng_shown,
+        })
+    }
+}
+
+impl VehicleTree {
+    /// Adds one `fit` term.
+    pub(super) fn add_term(&mut self, term: &str) {
+        let Some(fit) = FitTerm::parse(term) else { return };
         // Live updates mostly re-add vehicles already known: look up before allocating keys.
-        if !self.years.contains_key(year) {
-            self.years.insert(year.to_owned(), Makes::new());
+        if !self.years.contains_key(fit.year) {
+            self.years.insert(fit.year.to_owned(), Makes::new());
         }
-        let Some(makes) = self.years.get_mut(year) else { return };
-        if !makes.contains_key(make) {
-            makes.insert(
-                make.to_owned(),
-                Named {
-                    shown: make_shown.to_owned(),
-                    inner: Models::new(),
-                },
-            );
-        }
-        let Some(models) = makes.get_mut(make) else { return };
-        if !models.inner.contains_key(model) {
-            let named = Named {
-                shown: model_shown.to_owned(),
-                inner: Trims::default(),
-            };
-            models.inner.insert(model.to_owned(), named);
-        }
-        let Some(trims) = models.inner.get_mut(model) else {
+        let Some(makes) = self.years.get_mut(fit.year) else {
             return;
         };
-        let trims = &mut trims.inner;
-        if !trims.terms.iter().any(|t| t == term) {
-            trims.terms.push(term.to_owned());
+        if !makes.contains_key(fit.make) {
+            let named = Named {
+                shown: fit.make_shown.to_owned(),
+                inner: Models::new(),
+            };
+            makes.insert(fit.make.to_owned(), named);
         }
-        let known = trims.trims.iter().any(|(s, e, _, _)| s == sub && e == eng);
-        if !known {
-            trims.trims.insert((
-                sub.to_owned(),
-                eng.to_owned(),
-                sub_shown.to_owned(),
-                eng_shown.to_owned(),
-            ));
+        let Some(models) = makes.get_mut(fit.make) else { return };
+        if !models.inner.contains_key(fit.model) {
+            let named = Named {
+                shown: fit.model_shown.to_owned(),
+                inner: Vec::new(),
+            };
+            models.inner.insert(fit.model.to_owned(), named);
+        }
+        let Some(terms) = models.inner.get_mut(fit.model) else {
+            return;
+        };
+        if !terms.inner.iter().any(|t| t == term) {
+            terms.inner.push(term.to_owned());
         }
     }
 
@@ -135,21 +139,16 @@ impl VehicleTree {
                     values.entry(make_key).or_insert(&models.shown);
                     continue;
                 }
-                for (model_key, trims) in models.inner.iter().filter(|(m, _)| chosen(m, &model)) {
+                for (model_key, terms) in models.inner.iter().filter(|(m, _)| chosen(m, &model)) {
                     if level == Level::Model {
-                        values.entry(model_key).or_insert(&trims.shown);
+                        values.entry(model_key).or_insert(&terms.shown);
                         continue;
                     }
-                    for (sub, eng, sub_shown, eng_shown) in &trims.inner.trims {
+                    for fit in terms.inner.iter().filter_map(|t| FitTerm::parse(t)) {
                         let (key, shown) = match level {
-                            Level::Submodel => (sub, sub_shown),
-                            _ => {
-                                let sub_ok = submodel.as_deref().is_none_or(|s| sub == s || sub == ANY);
-                                if !sub_ok {
-                                    continue;
-                                }
-                                (eng, eng_shown)
-                            }
+                            Level::Submodel => (fit.sub, fit.sub_shown),
+                            _ if covers(&submodel, fit.sub) => (fit.eng, fit.eng_shown),
+                            _ => continue,
                         };
                         if key != ANY && !key.is_empty() {
                             values.entry(key).or_insert(shown);
@@ -160,35 +159,32 @@ impl VehicleTree {
         }
         values.into_values().map(str::to_owned).collect()
     }
-}
 
-impl VehicleTree {
     /// The `fit` terms of fitments that cover `v`: its year, make and model, and its submodel and
     /// engine where given (a fitment's `*` covers any); a part fits when it has one of them.
     pub fn terms_fitting(&self, v: &VehicleFilter) -> Vec<String> {
-        let model = self
+        let terms = self
             .years
-            .get(itoa::Buffer::new().format(v.year))
+            .get(&v.year.to_string())
             .and_then(|makes| makes.get(&vehicle_key(&v.make)))
             .and_then(|models| models.inner.get(&vehicle_key(&v.model)));
-        let Some(model) = model else { return Vec::new() };
+        let Some(terms) = terms else { return Vec::new() };
         let (sub, eng) = (
             v.submodel.as_deref().map(vehicle_key),
             v.engine.as_deref().map(vehicle_key),
         );
-        let covers = |wanted: &Option<String>, key: &str| wanted.as_ref().is_none_or(|w| key == w || key == ANY);
-        model
+        terms
             .inner
-            .terms
             .iter()
-            .filter(|term| {
-                let mut keys = term.split('|').skip(3);
-                let (s, e) = (keys.next().unwrap_or(""), keys.next().unwrap_or(""));
-                covers(&sub, s) && covers(&eng, e)
-            })
+            .filter(|term| FitTerm::parse(term).is_some_and(|fit| covers(&sub, fit.sub) && covers(&eng, fit.eng)))
             .cloned()
             .collect()
     }
+}
+
+/// Whether a fitment's submodel or engine key covers the one wanted (none wanted, or `*`).
+fn covers(wanted: &Option<String>, key: &str) -> bool {
+    wanted.as_ref().is_none_or(|w| key == w || key == ANY)
 }
 
 impl SearchIndex {
@@ -201,9 +197,9 @@ impl SearchIndex {
         make: Option<&str>,
         model: Option<&str>,
         submodel: Option<&str>,
-    ) -> Result<Vec<String>, SearchError> {
+    ) -> Vec<String> {
         let tree = self.vehicles.read().unwrap_or_else(std::sync::PoisonError::into_inner);
-        Ok(tree.values(level, year, make, model, submodel))
+        tree.values(level, year, make, model, submodel)
     }
 
     /// Adds vehicles (as `fit` terms) that newly indexed products fit.

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use crate::app::AppState;
 use crate::search::Level;
 use crate::web::caching::cacheable;
-use crate::web::{ApiError, AppError, ErrorCode, blocking};
+use crate::web::{ApiError, AppError, ErrorCode};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     for (path, level) in [
@@ -57,14 +57,10 @@ async fn cascade(
         let names = ["year", "make", "model"][..needs].join(", ");
         return Err(AppError::new(ErrorCode::BadRequest, format!("this step needs {names}")).into());
     }
-    let shared = state.clone();
-    let values = blocking(move || {
-        shared
-            .search
-            .vehicle_values(level, year, make.as_deref(), model.as_deref(), submodel.as_deref())
-            .map_err(|e| AppError::new(ErrorCode::Internal, format!("vehicle lookup failed: {e}")))
-    })
-    .await?;
+    // An in-memory lookup of microseconds: no trip to the blocking pool.
+    let values = state
+        .search
+        .vehicle_values(level, year, make.as_deref(), model.as_deref(), submodel.as_deref());
     let body = serde_json::to_vec(&serde_json::json!({ "values": values })).unwrap_or_default();
     Ok(cacheable(
         &req,

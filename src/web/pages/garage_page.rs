@@ -41,13 +41,12 @@ pub async fn show(
             shared
                 .search
                 .vehicle_values(level, year, make.as_deref(), model.as_deref(), None)
-                .map_err(|e| AppError::new(ErrorCode::Internal, format!("vehicle lookup failed: {e}")))
         };
         let step = match (year, &make, &model) {
-            (None, _, _) => Step::Pick("year", "Year", values(Level::Year)?),
-            (Some(_), None, _) => Step::Pick("make", "Make", values(Level::Make)?),
-            (Some(_), Some(_), None) => Step::Pick("model", "Model", values(Level::Model)?),
-            (Some(_), Some(_), Some(_)) => Step::Finish(values(Level::Submodel)?, values(Level::Engine)?),
+            (None, _, _) => Step::Pick("year", "Year", values(Level::Year)),
+            (Some(_), None, _) => Step::Pick("make", "Make", values(Level::Make)),
+            (Some(_), Some(_), None) => Step::Pick("model", "Model", values(Level::Model)),
+            (Some(_), Some(_), Some(_)) => Step::Finish(values(Level::Submodel), values(Level::Engine)),
         };
         let chrome = chrome(&shared, &shared.store.read()?, &visitor)?;
         Ok(page(
