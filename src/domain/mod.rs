@@ -15,7 +15,7 @@ pub use money::{Currency, InvalidCurrency, Money, MoneyError, group_thousands};
 pub use part_number::PartNumber;
 pub use sku::{InvalidSku, Sku};
 pub use token::{normalize_order_number, order_number, random_token};
-pub use vehicle::{FitmentRef, Fitments, InvalidFitment, YearRange, same_name};
+pub use vehicle::{FitmentRef, Fitments, FitmentsBuilder, InvalidFitment, YearRange, same_name};
 
 /// Milliseconds since the Unix epoch: the store's single notion of time.
 pub fn now_ms() -> u64 {

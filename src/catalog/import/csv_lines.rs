@@ -11,6 +11,7 @@ use std::io::BufRead;
 use serde_json::Value;
 
 use super::raw::{Loose, RawFitment, RawProduct};
+use super::validate::CheckedFitments;
 use super::{Line, validate};
 
 pub struct CsvLines<R> {
@@ -146,7 +147,7 @@ fn map_cell<'r>(name: &str, cell: &'r str) -> Result<BTreeMap<Cow<'r, str>, Loos
     serde_json::from_str(cell).map_err(|e| format!("{name}: must be a JSON object: {e}"))
 }
 
-fn fitments_cell(cell: &str) -> Result<Vec<RawFitment<'_>>, String> {
+fn fitments_cell(cell: &str) -> Result<CheckedFitments, String> {
     if cell.starts_with('[') {
         return serde_json::from_str(cell).map_err(|e| format!("fitments: malformed JSON list: {e}"));
     }
@@ -155,7 +156,8 @@ fn fitments_cell(cell: &str) -> Result<Vec<RawFitment<'_>>, String> {
         .filter(|s| !s.is_empty())
         .enumerate()
         .map(|(i, f)| fitment_cell(i, f))
-        .collect()
+        .collect::<Result<Vec<_>, _>>()
+        .map(CheckedFitments::from_iter)
 }
 
 /// `2003-2007|Honda|Accord|EX|2.4L L4`

@@ -12,6 +12,8 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
+use super::validate::CheckedFitments;
+
 /// A JSON leaf as found: text stays borrowed from the line when it has no escapes.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Loose<'a> {
@@ -110,7 +112,7 @@ pub struct RawProduct<'a> {
     pub stock: Option<Loose<'a>>,
     pub part_numbers: Option<Loose<'a>>,
     pub attributes: Option<BTreeMap<Cow<'a, str>, Loose<'a>>>,
-    pub fitments: Option<Vec<RawFitment<'a>>>,
+    pub fitments: Option<CheckedFitments>,
     pub universal: Option<Loose<'a>>,
     pub group: Option<Loose<'a>>,
     pub options: Option<BTreeMap<Cow<'a, str>, Loose<'a>>>,

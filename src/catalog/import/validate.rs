@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashSet};
 
 use super::raw::{Loose, RawFitment, RawProduct};
 use crate::catalog::model::{AttrValue, Product, ProductRecord};
-use crate::domain::{CategoryPath, Currency, Fitments, Money, PartNumber, Sku, YearRange};
+use crate::domain::{CategoryPath, Currency, Fitments, FitmentsBuilder, Money, PartNumber, Sku, YearRange};
 
 const MAX_TITLE: usize = 200;
 const MAX_DESCRIPTION: usize = 20_000;
@@ -47,7 +47,10 @@ pub fn validate(raw: RawProduct<'_>, now_ms: u64) -> Result<ProductRecord, Strin
         price: Money::new(price_cents as i64, currency),
         part_numbers: part_numbers(raw.part_numbers)?,
         attributes: attributes(raw.attributes.unwrap_or_default())?,
-        fitments: fitments(raw.fitments.unwrap_or_default())?,
+        fitments: match raw.fitments {
+            Some(CheckedFitments(checked)) => checked?,
+            None => Fitments::default(),
+        },
         universal: flag("universal", raw.universal)?,
         group: short_text("group", raw.group)?,
         options: options(raw.options.unwrap_or_default())?,
@@ -223,18 +226,72 @@ fn options(raw: BTreeMap<Cow<'_, str>, Loose<'_>>) -> Result<BTreeMap<String, St
     Ok(out)
 }
 
-fn fitments(raw: Vec<RawFitment<'_>>) -> Result<Fitments, String> {
-    if raw.len() > MAX_FITMENTS {
-        return Err(format!("more than {MAX_FITMENTS} fitments"));
+/// A part's fitments, validated as they are read: the list never exists as raw objects, which
+/// for a part with 200 fitments saves most of the copying. Holds the first error, if any.
+#[derive(Debug)]
+pub struct CheckedFitments(pub Result<Fitments, String>);
+
+impl<'a> FromIterator<RawFitment<'a>> for CheckedFitments {
+    fn from_iter<I: IntoIterator<Item = RawFitment<'a>>>(raw: I) -> Self {
+        let mut check = FitmentCheck::default();
+        raw.into_iter().for_each(|f| check.add(f));
+        check.finish()
     }
-    let mut out = Fitments::default();
-    for (i, f) in raw.into_iter().enumerate() {
-        fitment(&mut out, f).map_err(|e| format!("fitment {}: {e}", i + 1))?;
-    }
-    Ok(out)
 }
 
-fn fitment(out: &mut Fitments, raw: RawFitment<'_>) -> Result<(), String> {
+impl<'de> serde::Deserialize<'de> for CheckedFitments {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_seq(FitmentsVisitor)
+    }
+}
+
+struct FitmentsVisitor;
+
+impl<'de> serde::de::Visitor<'de> for FitmentsVisitor {
+    type Value = CheckedFitments;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a list of fitments")
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<CheckedFitments, A::Error> {
+        let mut check = FitmentCheck::default();
+        while let Some(raw) = seq.next_element::<RawFitment<'de>>()? {
+            check.add(raw);
+        }
+        Ok(check.finish())
+    }
+}
+
+#[derive(Default)]
+struct FitmentCheck<'a> {
+    out: FitmentsBuilder<'a>,
+    seen: usize,
+    error: Option<String>,
+}
+
+impl<'a> FitmentCheck<'a> {
+    fn add(&mut self, raw: RawFitment<'a>) {
+        self.seen += 1;
+        if self.error.is_none() && self.seen <= MAX_FITMENTS {
+            if let Err(e) = fitment(&mut self.out, raw) {
+                self.error = Some(format!("fitment {}: {e}", self.seen));
+            }
+        }
+    }
+
+    fn finish(self) -> CheckedFitments {
+        CheckedFitments(if self.seen > MAX_FITMENTS {
+            Err(format!("more than {MAX_FITMENTS} fitments"))
+        } else if let Some(e) = self.error {
+            Err(e)
+        } else {
+            Ok(self.out.finish())
+        })
+    }
+}
+
+fn fitment<'a>(out: &mut FitmentsBuilder<'a>, raw: RawFitment<'a>) -> Result<(), String> {
     let year = |name, v| -> Result<Option<u16>, String> {
         whole_number(name, v)?
             .map(|y| u16::try_from(y).map_err(|_| format!("{name} {y} is not a year")))
@@ -250,7 +307,7 @@ fn fitment(out: &mut Fitments, raw: RawFitment<'_>) -> Result<(), String> {
     let model = name("model", raw.model)?.unwrap_or_default();
     let submodel = name("submodel", raw.submodel)?;
     let engine = name("engine", raw.engine)?;
-    out.push(years, &make, &model, submodel.as_deref(), engine.as_deref())
+    out.push(years, make, model, submodel, engine)
         .map_err(|e| e.to_string())
 }
 
