@@ -273,10 +273,11 @@ struct FitmentCheck<'a> {
 impl<'a> FitmentCheck<'a> {
     fn add(&mut self, raw: RawFitment<'a>) {
         self.seen += 1;
-        if self.error.is_none() && self.seen <= MAX_FITMENTS {
-            if let Err(e) = fitment(&mut self.out, raw) {
-                self.error = Some(format!("fitment {}: {e}", self.seen));
-            }
+        if self.error.is_none()
+            && self.seen <= MAX_FITMENTS
+            && let Err(e) = fitment(&mut self.out, raw)
+        {
+            self.error = Some(format!("fitment {}: {e}", self.seen));
         }
     }
 
