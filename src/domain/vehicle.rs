@@ -70,9 +70,12 @@ impl FitmentRef<'_> {
 /// A part's fitments, stored compactly: each distinct name once, each fitment as a year range and
 /// name indices. A part with 200 fitments over a handful of models costs a few hundred bytes and
 /// a few allocations instead of hundreds.
-#[derive(Clone, Debug, Default, PartialEq, Eq, bincode::Encode, bincode::Decode)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Fitments {
-    names: Vec<String>,
+    /// Every distinct name, end to end: two allocations per part rather than one per name.
+    text: String,
+    /// Where each name ends in `text`.
+    ends: Vec<u32>,
     rows: Vec<Row>,
 }
 
@@ -112,15 +115,24 @@ impl Fitments {
     pub fn iter(&self) -> impl ExactSizeIterator<Item = FitmentRef<'_>> + '_ {
         self.rows.iter().map(|r| FitmentRef {
             years: r.years,
-            make: &self.names[usize::from(r.make)],
-            model: &self.names[usize::from(r.model)],
+            make: self.name(usize::from(r.make)),
+            model: self.name(usize::from(r.model)),
             submodel: self.optional(r.submodel),
             engine: self.optional(r.engine),
         })
     }
 
     fn optional(&self, index: u16) -> Option<&str> {
-        index.checked_sub(1).map(|i| self.names[usize::from(i)].as_str())
+        index.checked_sub(1).map(|i| self.name(usize::from(i)))
+    }
+
+    fn name(&self, i: usize) -> &str {
+        let start = i.checked_sub(1).map_or(0, |before| self.ends[before] as usize);
+        &self.text[start..self.ends[i] as usize]
+    }
+
+    fn names(&self) -> impl Iterator<Item = &str> {
+        (0..self.ends.len()).map(|i| self.name(i))
     }
 
     /// Starts a part's fitments; names may borrow from the caller's input until `finish`.
@@ -128,6 +140,56 @@ impl Fitments {
         FitmentsBuilder::default()
     }
 }
+
+/// Stored as the `Vec<String>` of names and the rows it once was, so products written by earlier
+/// builds read unchanged.
+impl bincode::Encode for Fitments {
+    fn encode<E: bincode::enc::Encoder>(&self, encoder: &mut E) -> Result<(), bincode::error::EncodeError> {
+        (self.ends.len() as u64).encode(encoder)?;
+        for name in self.names() {
+            name.encode(encoder)?;
+        }
+        self.rows.encode(encoder)
+    }
+}
+
+impl<Context> bincode::Decode<Context> for Fitments {
+    fn decode<D: bincode::de::Decoder<Context = Context>>(
+        decoder: &mut D,
+    ) -> Result<Self, bincode::error::DecodeError> {
+        use bincode::de::read::Reader;
+        use bincode::error::DecodeError;
+        let length = |decoder: &mut D| {
+            let n = u64::decode(decoder)?;
+            usize::try_from(n).map_err(|_| DecodeError::OutsideUsizeRange(n))
+        };
+        let count = length(decoder)?;
+        decoder.claim_container_read::<u32>(count)?;
+        let mut text = Vec::new();
+        let mut ends = Vec::with_capacity(count);
+        for _ in 0..count {
+            let len = length(decoder)?;
+            decoder.claim_container_read::<u8>(len)?;
+            let start = text.len();
+            text.resize(start + len, 0);
+            decoder.reader().read(&mut text[start..])?;
+            // Each name on its own, so no slice can ever split a character.
+            std::str::from_utf8(&text[start..]).map_err(|inner| DecodeError::Utf8 { inner })?;
+            ends.push(u32::try_from(text.len()).map_err(|_| DecodeError::LimitExceeded)?);
+        }
+        let text = String::from_utf8(text).map_err(|e| DecodeError::Utf8 { inner: e.utf8_error() })?;
+        let rows = Vec::<Row>::decode(decoder)?;
+        if rows.iter().any(|r| {
+            [r.make, r.model].iter().any(|&i| usize::from(i) >= ends.len())
+                || [r.submodel, r.engine].iter().any(|&i| usize::from(i) > ends.len())
+        }) {
+            return Err(DecodeError::Other("a fitment names a vehicle that is not stored"));
+        }
+        Ok(Fitments { text, ends, rows })
+    }
+}
+
+bincode::impl_borrow_decode!(Fitments);
 
 /// Collects a part's fitments, finding each name's index by hash: a part with 200 fitments names
 /// dozens of vehicles, and a scan of the names for each was a fifth of an import's parsing time.
@@ -172,8 +234,15 @@ impl<'a> FitmentsBuilder<'a> {
     }
 
     pub fn finish(self) -> Fitments {
+        let mut text = String::with_capacity(self.names.iter().map(|n| n.len()).sum());
+        let mut ends = Vec::with_capacity(self.names.len());
+        for name in &self.names {
+            text.push_str(name);
+            ends.push(text.len() as u32);
+        }
         Fitments {
-            names: self.names.into_iter().map(Cow::into_owned).collect(),
+            text,
+            ends,
             rows: self.rows,
         }
     }
@@ -267,6 +336,35 @@ mod tests {
     }
 
     #[test]
+    fn fitments_keep_the_stored_layout_of_a_list_of_names_and_rows() {
+        #[derive(bincode::Encode, bincode::Decode)]
+        struct AsStoredBefore {
+            names: Vec<String>,
+            rows: Vec<Row>,
+        }
+        let y = YearRange::new(2003, 2007).unwrap();
+        let mut fits = Fitments::builder();
+        fits.push(y, "Honda".into(), "Accord".into(), Some("EX".into()), None)
+            .unwrap();
+        fits.push(y, "Acura".into(), "TSX".into(), None, Some("2.4L L4".into()))
+            .unwrap();
+        let fits = fits.finish();
+        let before = AsStoredBefore {
+            names: fits.names().map(str::to_owned).collect(),
+            rows: fits.rows.clone(),
+        };
+        let config = bincode::config::standard();
+        let bytes = bincode::encode_to_vec(&before, config).unwrap();
+        assert_eq!(bincode::encode_to_vec(&fits, config).unwrap(), bytes);
+        let (read, _): (Fitments, usize) = bincode::decode_from_slice(&bytes, config).unwrap();
+        assert_eq!(read, fits);
+        let mut broken = before;
+        broken.rows[0].model = 9;
+        let bytes = bincode::encode_to_vec(&broken, config).unwrap();
+        assert!(bincode::decode_from_slice::<Fitments, _>(&bytes, config).is_err());
+    }
+
+    #[test]
     fn names_are_tidied_shared_and_blank_options_mean_every_one() {
         let y = YearRange::new(2000, 2001).unwrap();
         let mut fits = Fitments::builder();
@@ -289,6 +387,6 @@ mod tests {
         assert_eq!(rows[0].submodel, None);
         assert_eq!(rows[0].engine, Some("5.4L V8"));
         assert_eq!(rows[1].make, "Ford");
-        assert_eq!(fits.names.len(), 4, "Ford and F-150 are stored once");
+        assert_eq!(fits.names().count(), 4, "Ford and F-150 are stored once");
     }
 }

@@ -15,17 +15,33 @@ fn config() -> bincode::config::Configuration {
     bincode::config::standard()
 }
 
+thread_local! {
+    /// Values are encoded here first, so a product of a few kilobytes costs one allocation of
+    /// its final size rather than a series of doublings and an extra copy to compress.
+    static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 pub(crate) fn encode<T: bincode::Encode>(value: &T) -> Result<Vec<u8>, StoreError> {
-    let mut out = Vec::with_capacity(256);
-    out.push(V1);
-    bincode::encode_into_std_write(value, &mut out, config()).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    if out.len() > COMPRESS_ABOVE {
-        let mut packed = Vec::with_capacity(out.len() / 2);
-        packed.push(V1_LZ4);
-        packed.extend(lz4_flex::compress_prepend_size(&out[1..]));
-        return Ok(packed);
-    }
-    Ok(out)
+    SCRATCH.with_borrow_mut(|plain| {
+        plain.clear();
+        bincode::encode_into_std_write(value, plain, config()).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        if plain.len() <= COMPRESS_ABOVE {
+            let mut out = Vec::with_capacity(1 + plain.len());
+            out.push(V1);
+            out.extend_from_slice(plain);
+            return Ok(out);
+        }
+        // The layout of `lz4_flex::compress_prepend_size`: the plain length (u32 LE), the block.
+        let header = 1 + 4;
+        let mut out = vec![0; header + lz4_flex::block::get_maximum_output_size(plain.len())];
+        out[0] = V1_LZ4;
+        let length = u32::try_from(plain.len()).map_err(|_| StoreError::Corrupt("value over 4 GB".into()))?;
+        out[1..header].copy_from_slice(&length.to_le_bytes());
+        let packed = lz4_flex::block::compress_into(plain, &mut out[header..])
+            .map_err(|e| StoreError::Corrupt(format!("uncompressable value: {e}")))?;
+        out.truncate(header + packed);
+        Ok(out)
+    })
 }
 
 pub(crate) fn decode<T: bincode::Decode<()>>(bytes: &[u8]) -> Result<T, StoreError> {

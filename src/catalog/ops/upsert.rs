@@ -3,6 +3,8 @@
 
 use std::collections::HashMap;
 
+use rustc_hash::FxHashMap;
+
 use crate::catalog::model::{Category, Product, ProductRecord};
 use crate::domain::{CategoryPath, now_ms};
 use crate::inventory::{self, Change};
@@ -53,7 +55,10 @@ pub fn remove(tx: &mut WriteTx<'_>, sku: &str, actor: &str) -> Result<Option<Pro
 #[derive(Default)]
 #[must_use = "call finish to apply the category counts"]
 pub struct Batch {
-    category_deltas: HashMap<String, (CategoryPath, i64)>,
+    /// Each product's own category, in the order first seen, with the change to its count;
+    /// spread over the ancestors once, in `finish`.
+    category_deltas: Vec<(CategoryPath, i64)>,
+    position: FxHashMap<CategoryPath, usize>,
 }
 
 impl Batch {
@@ -97,9 +102,16 @@ impl Batch {
         })
     }
 
-    /// Applies the category counts gathered by `upsert`; a category at zero disappears.
+    /// Applies the category counts gathered by `upsert`; a category at zero disappears. Paths
+    /// spelled differently but with one slug share a count under the first spelling seen.
     pub fn finish(self, tx: &mut WriteTx<'_>) -> Result<(), StoreError> {
-        for (slug, (path, delta)) in self.category_deltas {
+        let mut by_slug: HashMap<String, (CategoryPath, i64)> = HashMap::new();
+        for (path, delta) in self.category_deltas {
+            for ancestor in path.ancestors() {
+                by_slug.entry(ancestor.slug()).or_insert_with(|| (ancestor, 0)).1 += delta;
+            }
+        }
+        for (slug, (path, delta)) in by_slug {
             let current = tx.category(&slug)?.map_or(0, |c| c.count as i64);
             match current + delta {
                 n if n <= 0 => tx.remove_category(&slug)?,
@@ -110,11 +122,12 @@ impl Batch {
     }
 
     fn count(&mut self, path: &CategoryPath, delta: i64) {
-        for ancestor in path.ancestors() {
-            self.category_deltas
-                .entry(ancestor.slug())
-                .or_insert_with(|| (ancestor, 0))
-                .1 += delta;
+        match self.position.get(path) {
+            Some(&i) => self.category_deltas[i].1 += delta,
+            None => {
+                self.position.insert(path.clone(), self.category_deltas.len());
+                self.category_deltas.push((path.clone(), delta));
+            }
         }
     }
 
