@@ -245,6 +245,79 @@ fn a_store_written_by_a_newer_schema_is_refused_with_a_clear_message() {
     assert!(err.contains("written by a newer storefront"), "{err}");
 }
 
+#[tokio::test]
+async fn a_store_from_schema_version_1_is_upgraded_so_its_orders_list_by_status_and_its_keys_expire() {
+    use storefront::orders::Status;
+    use storefront::store::{SCHEMA_VERSION, Store};
+
+    let dir = tempfile::tempdir().unwrap();
+    let data = temp_path(&dir, "data");
+    let catalog = temp_path(&dir, "catalog.jsonl");
+    write(&catalog, GOOD);
+    assert!(
+        run(&[
+            "--data-dir",
+            data.to_str().unwrap(),
+            "import",
+            catalog.to_str().unwrap()
+        ])
+        .status
+        .success()
+    );
+    let server = Server::start_unlimited(&data, &["--no-demo"]);
+    let client = reqwest::Client::new();
+    let cart: serde_json::Value = client
+        .post(format!("{}/api/v1/carts", server.addr))
+        .json(&serde_json::json!({"items": [{"sku": "A-1", "quantity": 2}]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let placed = client
+        .post(format!("{}/api/v1/checkout", server.addr))
+        .header("Idempotency-Key", "upgrade-1")
+        .json(&crate::checkout::checkout_body(
+            cart["id"].as_str().unwrap(),
+            "tok_visa",
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(placed.status(), 201);
+    assert!(server.terminate());
+
+    let paid = |store: &Store| {
+        store
+            .read()
+            .unwrap()
+            .orders_newest_first(Some(Status::Paid), 0, 10)
+            .unwrap()
+            .1
+    };
+    {
+        let store = Store::open(&data, &Default::default()).unwrap();
+        storefront::store::age_to_schema_version_1(&store).unwrap();
+    }
+    let store = Store::open(&data, &Default::default()).unwrap();
+    assert_eq!(paid(&store), 1, "the upgrade filed the order under its status");
+    let far_future = u64::MAX / 2;
+    let swept = store
+        .write(|tx| storefront::orders::sweep_idempotency(tx, far_future, 100))
+        .unwrap();
+    assert_eq!(swept, 1, "the upgrade filed the idempotency key by age, so it expires");
+    drop(store);
+    let store = Store::open(&data, &Default::default()).unwrap();
+    assert_eq!(paid(&store), 1, "opening an upgraded store again changes nothing");
+    drop(store);
+    let newer = Store::open(&data, &Default::default()).unwrap();
+    storefront::store::force_schema_version(&newer, SCHEMA_VERSION - 1).unwrap();
+    drop(newer);
+    let out = run(&["--data-dir", data.to_str().unwrap(), "export"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}
+
 #[test]
 fn a_data_dir_that_cannot_be_created_is_refused_with_a_clear_message() {
     let dir = tempfile::tempdir().unwrap();
