@@ -1,12 +1,14 @@
 //! Checkout load benchmark: this process is the client, the built `storefront` binary the server,
 //! over loopback. Carts are created first; then only `POST /api/v1/checkout` is timed.
 //!
-//! Three runs against fresh data dirs in one go, so their ratios are comparable on a noisy box:
+//! Four runs against fresh data dirs in one go, so their ratios are comparable on a noisy box:
 //!   1. group commit, 256 concurrent buyers
-//!   2. one commit per order (`group_commit = false`), 256 concurrent buyers
-//!   3. group commit, a single buyer (latency)
+//!   2. the same with redb's quick repair off (`store.quick_repair = false`)
+//!   3. one commit per order (`group_commit = false`), 256 concurrent buyers
+//!   4. group commit, a single buyer (latency)
 //!
-//! `cargo bench --bench checkout` (set CHECKOUT_SECS, default 6, for the length of each run).
+//! `cargo bench --bench checkout` (set CHECKOUT_SECS, default 6, for the length of each run, and
+//! CHECKOUT_ROWS=1,4 to run only some of them).
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -29,14 +31,37 @@ fn main() {
         .build()
         .unwrap();
     println!("checkout benchmark: {secs} s per run, server = storefront serve --workers 2, client in this process");
-    for (label, group_commit, buyers) in [
-        ("group commit, 256 buyers", true, 256),
-        ("one commit per order, 256 buyers", false, 256),
-        ("group commit, 1 buyer", true, 1),
-    ] {
-        let report = runtime.block_on(run(group_commit, buyers, Duration::from_secs(secs)));
+    // CHECKOUT_ROWS=1,3 runs only those rows (numbered from 1).
+    let rows: Option<Vec<usize>> = std::env::var("CHECKOUT_ROWS")
+        .ok()
+        .map(|r| r.split(',').filter_map(|n| n.trim().parse().ok()).collect());
+    for (row, (label, group_commit, quick_repair, buyers)) in [
+        ("group commit, 256 buyers", true, true, 256),
+        ("group commit, 256 buyers, quick repair off", true, false, 256),
+        ("one commit per order, 256 buyers", false, true, 256),
+        ("group commit, 1 buyer", true, true, 1),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        if rows.as_ref().is_some_and(|r| !r.contains(&(row + 1))) {
+            continue;
+        }
+        let setup = Setup {
+            group_commit,
+            quick_repair,
+        };
+        let report = runtime.block_on(run(setup, buyers, Duration::from_secs(secs)));
         println!("\n== {label}\n{report}");
     }
+}
+
+#[derive(Clone, Copy)]
+struct Setup {
+    group_commit: bool,
+    /// redb's quick repair: a second fsync and the allocator state saved at every commit, in
+    /// exchange for opening in milliseconds after a crash.
+    quick_repair: bool,
 }
 
 struct Server {
@@ -45,7 +70,7 @@ struct Server {
     log: std::thread::JoinHandle<Vec<String>>,
 }
 
-fn start_server(dir: &Path, group_commit: bool) -> Server {
+fn start_server(dir: &Path, setup: Setup) -> Server {
     let data = dir.join("data");
     let catalog = dir.join("catalog.jsonl");
     let lines: String = (0..SKUS)
@@ -63,7 +88,18 @@ fn start_server(dir: &Path, group_commit: bool) -> Server {
         .unwrap();
     assert!(status.success());
     let config = dir.join("storefront.toml");
-    std::fs::write(&config, format!("[checkout]\ngroup_commit = {group_commit}\n\n# One client address sends everything here.\n[limits]\nenabled = false\n")).unwrap();
+    let Setup {
+        group_commit,
+        quick_repair,
+    } = setup;
+    std::fs::write(
+        &config,
+        format!(
+            "[checkout]\ngroup_commit = {group_commit}\n\n[store]\nquick_repair = {quick_repair}\n\n\
+             # One client address sends everything here.\n[limits]\nenabled = false\n"
+        ),
+    )
+    .unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_storefront"))
         .arg("--config")
         .arg(&config)
@@ -106,9 +142,9 @@ impl Server {
     }
 }
 
-async fn run(group_commit: bool, buyers: usize, length: Duration) -> String {
+async fn run(setup: Setup, buyers: usize, length: Duration) -> String {
     let dir = tempfile::tempdir().unwrap();
-    let server = start_server(dir.path(), group_commit);
+    let server = start_server(dir.path(), setup);
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(buyers)
         .timeout(Duration::from_secs(30))
@@ -133,6 +169,8 @@ async fn run(group_commit: bool, buyers: usize, length: Duration) -> String {
                 .collect()
         })
         .collect();
+    let before = commit_totals(&client, &server.addr).await;
+    let written_before = bytes_written(server.child.id());
     let deadline = Instant::now() + length;
     let started = Instant::now();
     let ok = Arc::new(AtomicUsize::new(0));
@@ -191,12 +229,14 @@ async fn run(group_commit: bool, buyers: usize, length: Duration) -> String {
         latencies.extend(task.await.unwrap());
     }
     let elapsed = started.elapsed().as_secs_f64();
+    let during = commit_totals(&client, &server.addr).await.since(before);
+    let written = bytes_written(server.child.id()).saturating_sub(written_before);
     let writer = server.stop();
     latencies.sort();
     let pct = |p: f64| latencies[((latencies.len() as f64 - 1.0) * p) as usize].as_secs_f64() * 1000.0;
     let ok = ok.load(Ordering::Relaxed);
     format!(
-        "orders placed: {ok} in {elapsed:.1} s = {:.0} orders/s (not 201: {}, retried after a closed connection: {})\nlatency ms: p50 {:.2}  p90 {:.2}  p99 {:.2}  max {:.2}\ncarts created beforehand: {} in {create_secs:.1} s\nwriter: {writer}",
+        "orders placed: {ok} in {elapsed:.1} s = {:.0} orders/s (not 201: {}, retried after a closed connection: {})\nlatency ms: p50 {:.2}  p90 {:.2}  p99 {:.2}  max {:.2}\ncommits while timed: {during}, writer busy {:.0} % of the time, {:.1} KB written to disk per order\ncarts created beforehand: {} in {create_secs:.1} s\nwriter, whole run: {writer}",
         ok as f64 / elapsed,
         failed.load(Ordering::Relaxed),
         retried.load(Ordering::Relaxed),
@@ -204,6 +244,8 @@ async fn run(group_commit: bool, buyers: usize, length: Duration) -> String {
         pct(0.90),
         pct(0.99),
         pct(1.0),
+        during.seconds * 100.0 / elapsed,
+        written as f64 / 1024.0 / ok.max(1) as f64,
         buyers * per_buyer,
     )
 }
@@ -248,4 +290,67 @@ async fn create_carts(client: &reqwest::Client, addr: &str, buyers: usize, per_b
         all.push(t.await.unwrap());
     }
     all
+}
+
+/// The writer's commit counters from `/metrics`, so the timed checkouts can be told apart from
+/// the cart creation before them.
+#[derive(Clone, Copy, Default)]
+struct CommitTotals {
+    commits: f64,
+    jobs: f64,
+    seconds: f64,
+}
+
+impl CommitTotals {
+    fn since(self, before: CommitTotals) -> CommitTotals {
+        CommitTotals {
+            commits: self.commits - before.commits,
+            jobs: self.jobs - before.jobs,
+            seconds: self.seconds - before.seconds,
+        }
+    }
+}
+
+impl std::fmt::Display for CommitTotals {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} commits, mean batch {:.1} jobs, mean apply + commit {:.2} ms",
+            self.commits,
+            self.jobs / self.commits.max(1.0),
+            self.seconds * 1000.0 / self.commits.max(1.0),
+        )
+    }
+}
+
+async fn commit_totals(client: &reqwest::Client, addr: &str) -> CommitTotals {
+    let text = client
+        .get(format!("{addr}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let value = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    CommitTotals {
+        commits: value("storefront_store_commit_batch_size_count"),
+        jobs: value("storefront_store_commit_batch_size_sum"),
+        seconds: value("storefront_store_commit_duration_seconds_sum"),
+    }
+}
+
+/// Bytes the server process has caused to be sent to storage (Linux `/proc/PID/io`), 0 elsewhere.
+fn bytes_written(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/io"))
+        .ok()
+        .and_then(|io| {
+            io.lines()
+                .find_map(|l| l.strip_prefix("write_bytes:")?.trim().parse().ok())
+        })
+        .unwrap_or(0)
 }

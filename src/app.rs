@@ -235,10 +235,22 @@ fn spawn_cart_sweeper(state: std::sync::Weak<AppState>) {
             every.tick().await;
             let Some(state) = state.upgrade() else { return };
             let clock = crate::web::sales::clock(&state);
-            match state.writer.run(move |tx| cart::ops::sweep(tx, clock, 5_000)).await {
-                Ok(0) => {}
-                Ok(swept) => tracing::info!(swept, "deleted idle carts"),
-                Err(e) => tracing::warn!(error = %e, "cart sweep skipped"),
+            // In runs of 5,000 rows, each its own writer job, so a sale's worth of checked-out
+            // carts is cleared without holding up the checkouts queued behind it.
+            loop {
+                match state.writer.run(move |tx| cart::ops::sweep(tx, clock, 5_000)).await {
+                    Ok(0) => break,
+                    Ok(swept) => {
+                        tracing::info!(swept, "swept idle and checked-out carts");
+                        if swept < 5_000 {
+                            break;
+                        }
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "cart sweep skipped");
+                        break;
+                    }
+                }
             }
             let now = clock.now_ms;
             match state

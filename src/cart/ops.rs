@@ -138,17 +138,23 @@ pub fn set_promo(tx: &mut WriteTx<'_>, rules: &Rules, id: &str, code: Option<&st
     })
 }
 
-/// Deletes up to `limit` carts idle past their time; returns how many went.
+/// Deletes up to `limit` carts idle past their time, and clears the idleness rows of carts that
+/// became orders; returns how many rows went (the sweeper calls again while that is `limit`).
 pub fn sweep(tx: &mut WriteTx<'_>, clock: Clock, limit: usize) -> Result<usize, StoreError> {
     let cutoff = clock.now_ms.saturating_sub(clock.ttl_ms);
-    let ids = tx.idle_carts(cutoff, limit)?;
-    for id in &ids {
-        if let Some(cart) = tx.cart(id)? {
-            tx.remove_cart(&cart)?;
+    let rows = tx.idle_carts(cutoff, limit)?;
+    let mut abandoned = 0;
+    for (changed_ms, id) in &rows {
+        match tx.cart(id)? {
+            Some(cart) if cart.updated_ms == *changed_ms => {
+                tx.remove_cart(&cart)?;
+                abandoned += 1;
+            }
+            _ => tx.forget_idle_cart(*changed_ms, id)?,
         }
     }
-    metrics::counter!(crate::telemetry::metrics::CARTS_ABANDONED).increment(ids.len() as u64);
-    Ok(ids.len())
+    metrics::counter!(crate::telemetry::metrics::CARTS_ABANDONED).increment(abandoned);
+    Ok(rows.len())
 }
 
 /// Prices a cart as it stands in `view`.

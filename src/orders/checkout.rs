@@ -268,7 +268,7 @@ pub fn place(
             at_ms: clock.now_ms,
         },
     )?;
-    tx.remove_cart(&cart)?;
+    tx.remove_checked_out_cart(&cart)?;
     Ok(Ok(Placed::Created(order)))
 }
 

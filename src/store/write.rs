@@ -225,11 +225,28 @@ impl<'t> WriteTx<'t> {
         Ok(())
     }
 
-    /// Up to `limit` carts last changed before `cutoff_ms`, oldest first.
-    pub fn idle_carts(&self, cutoff_ms: u64, limit: usize) -> Result<Vec<String>, StoreError> {
+    /// Removes a cart that became an order, leaving its row in the idleness index for the sweeper
+    /// to clear. Carts are filed by the time they last changed, so a checkout's row sits at a
+    /// random place in that index: leaving it saves a page write per order in a flash sale.
+    pub fn remove_checked_out_cart(&mut self, cart: &Cart) -> Result<(), StoreError> {
+        self.carts.remove(cart.id.as_str())?;
+        Ok(())
+    }
+
+    /// Removes a row of the idleness index whose cart is gone.
+    pub fn forget_idle_cart(&mut self, changed_ms: u64, id: &str) -> Result<(), StoreError> {
+        self.cart_expiry.remove((changed_ms, id))?;
+        Ok(())
+    }
+
+    /// Up to `limit` rows of the idleness index from before `cutoff_ms`, oldest first: when each
+    /// cart last changed, and its id. A row may outlive its cart (see `remove_checked_out_cart`).
+    pub fn idle_carts(&self, cutoff_ms: u64, limit: usize) -> Result<Vec<(u64, String)>, StoreError> {
         let mut out = Vec::new();
         for row in self.cart_expiry.range((0u64, "")..(cutoff_ms, ""))?.take(limit) {
-            out.push(row?.0.value().1.to_owned());
+            let (key, _) = row?;
+            let (changed_ms, id) = key.value();
+            out.push((changed_ms, id.to_owned()));
         }
         Ok(out)
     }

@@ -101,6 +101,40 @@ async fn idle_carts_are_swept_and_then_gone() {
 }
 
 #[tokio::test]
+async fn a_checked_out_cart_leaves_only_an_index_row_that_the_sweep_clears_without_touching_open_carts() {
+    let app = spawn_app_with_catalog(SHOP.as_bytes()).await;
+    let bought = new_cart(&app, json!([{"sku":"SAUCE-5","quantity":1}])).await;
+    let (status, _, _) = checkout(&app, "sweep-1", &checkout_body(&bought, "tok_visa")).await;
+    assert_eq!(status, 201);
+    let ttl = 72 * 3_600_000;
+    let later = Clock {
+        now_ms: now_ms() + ttl + 1,
+        ttl_ms: ttl,
+    };
+    // A cart changed just before the sweep is not idle yet, whatever rows lie around it.
+    let open = new_cart(&app, json!([{"sku":"SAUCE-5","quantity":2}])).await;
+    app.store
+        .write(|tx| {
+            let mut cart = tx.cart(&open)?.expect("the open cart");
+            let previous = cart.updated_ms;
+            cart.updated_ms = later.now_ms;
+            tx.put_cart(&cart, Some(previous))
+        })
+        .unwrap();
+    let swept = app.store.write(|tx| cart::ops::sweep(tx, later, 100)).unwrap();
+    assert_eq!(swept, 1, "the bought cart's row is cleared");
+    assert_eq!(app.store.write(|tx| cart::ops::sweep(tx, later, 100)).unwrap(), 0);
+    let (status, cart) = app.get_json(&format!("/api/v1/carts/{open}")).await;
+    assert_eq!(
+        (status, cart["lines"].as_array().map(Vec::len)),
+        (200, Some(1)),
+        "{cart}"
+    );
+    let (status, _) = app.get_json(&format!("/api/v1/carts/{bought}")).await;
+    assert_eq!(status, 404);
+}
+
+#[tokio::test]
 async fn a_sell_out_reaches_search_within_a_second_and_a_restock_brings_it_back() {
     let app = spawn_app_with_catalog(SHOP.as_bytes()).await;
     let in_stock_brakes = "/api/v1/search?q=brake+pads&in_stock=true";
