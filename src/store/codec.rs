@@ -21,8 +21,15 @@ thread_local! {
     static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
+/// The scratch buffer is given back after a value larger than this, so one huge product does not
+/// pin its size in every thread for good.
+const KEEP_SCRATCH: usize = 1 << 20;
+
 pub(crate) fn encode<T: bincode::Encode>(value: &T) -> Result<Vec<u8>, StoreError> {
     SCRATCH.with_borrow_mut(|plain| {
+        if plain.capacity() > KEEP_SCRATCH {
+            *plain = Vec::new();
+        }
         plain.clear();
         bincode::encode_into_std_write(value, plain, config()).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         if plain.len() <= COMPRESS_ABOVE {
@@ -58,5 +65,24 @@ pub(crate) fn decode<T: bincode::Decode<()>>(bytes: &[u8]) -> Result<T, StoreErr
         }
         Some((&other, _)) => Err(StoreError::Corrupt(format!("unknown value format {other}"))),
         None => Err(StoreError::Corrupt("empty value".into())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn large_values_are_compressed_in_the_layout_earlier_builds_wrote() {
+        let big: Vec<String> = (0..400).map(|i| format!("fitment name {}", i % 37)).collect();
+        let bytes = encode(&big).unwrap();
+        assert_eq!(bytes[0], V1_LZ4);
+        let plain = bincode::encode_to_vec(&big, config()).unwrap();
+        assert_eq!(bytes[1..], lz4_flex::compress_prepend_size(&plain)[..]);
+        assert_eq!(decode::<Vec<String>>(&bytes).unwrap(), big);
+        let small = vec!["one".to_owned()];
+        let bytes = encode(&small).unwrap();
+        assert_eq!(bytes[0], V1);
+        assert_eq!(decode::<Vec<String>>(&bytes).unwrap(), small);
     }
 }
