@@ -138,18 +138,22 @@ pub fn set_promo(tx: &mut WriteTx<'_>, rules: &Rules, id: &str, code: Option<&st
     })
 }
 
-/// Deletes up to `limit` carts idle past their time, and clears the idleness rows of carts that
-/// became orders; returns how many rows went (the sweeper calls again while that is `limit`).
+/// Deletes up to `limit` carts idle past their time, those that became orders among them;
+/// returns how many went (the sweeper calls again while that is `limit`).
 pub fn sweep(tx: &mut WriteTx<'_>, clock: Clock, limit: usize) -> Result<usize, StoreError> {
     let cutoff = clock.now_ms.saturating_sub(clock.ttl_ms);
     let rows = tx.idle_carts(cutoff, limit)?;
     let mut abandoned = 0;
     for (changed_ms, id) in &rows {
-        match tx.cart(id)? {
+        match tx.stored_cart(id)? {
             Some(cart) if cart.updated_ms == *changed_ms => {
+                if tx.cart_used_at(id).is_none() {
+                    abandoned += 1;
+                }
                 tx.remove_cart(&cart)?;
-                abandoned += 1;
             }
+            // A row whose cart is gone or was filed again later: never left by this build, but
+            // cleared rather than met again at every sweep.
             _ => tx.forget_idle_cart(*changed_ms, id)?,
         }
     }

@@ -268,7 +268,7 @@ pub fn place(
             at_ms: clock.now_ms,
         },
     )?;
-    tx.remove_checked_out_cart(&cart)?;
+    tx.mark_cart_used(&cart, clock.now_ms)?;
     Ok(Ok(Placed::Created(order)))
 }
 

@@ -72,6 +72,7 @@ fn copy_all(from: &ReadTransaction, to: &WriteTransaction) -> Result<(), StoreEr
     copy(from, to, FEATURED)?;
     copy(from, to, CARTS)?;
     copy(from, to, CART_EXPIRY)?;
+    copy(from, to, CARTS_USED)?;
     copy(from, to, ORDERS)?;
     copy(from, to, ORDERS_BY_TIME)?;
     copy(from, to, ORDERS_BY_STATUS)?;

@@ -10,6 +10,7 @@ mod fault;
 mod read;
 mod schema;
 mod tables;
+mod used_carts;
 mod write;
 mod writer;
 
@@ -50,6 +51,8 @@ struct Inner {
     /// The last write found free space under `min_free_bytes` (logged once per change).
     low_on_space: AtomicBool,
     last_reopen: Mutex<Option<Instant>>,
+    /// Carts that became orders (see `used_carts`).
+    used_carts: Arc<used_carts::UsedCarts>,
 }
 
 /// After a failed reopen, writes are refused at once for this long before trying again.
@@ -133,9 +136,11 @@ impl Store {
                 broken: AtomicBool::new(false),
                 low_on_space: AtomicBool::new(false),
                 last_reopen: Mutex::new(None),
+                used_carts: Default::default(),
             }),
         };
         schema::prepare(&store)?;
+        store.inner.used_carts.load(&*store.db()?)?;
         Ok(store)
     }
 
@@ -245,7 +250,7 @@ impl Store {
 
     /// A consistent snapshot for reading.
     pub fn read(&self) -> Result<ReadTx, StoreError> {
-        Ok(ReadTx::new(self.db()?.begin_read()?))
+        Ok(ReadTx::new(self.db()?.begin_read()?, self.inner.used_carts.clone()))
     }
 
     /// Runs `f` in one write transaction; commits (durably) on `Ok`, aborts on `Err`.
@@ -289,11 +294,14 @@ impl Store {
             txn.set_quick_repair(true);
         }
         let mut change = None;
+        let mut used = None;
         let result = {
-            let mut tx = WriteTx::open(&txn)?;
+            let mut tx = WriteTx::open(&txn, &self.inner.used_carts)?;
             let result = f(&mut tx);
             if result.is_ok() {
-                change = tx.finish()?;
+                let finished = tx.finish()?;
+                change = finished.0;
+                used = Some(finished.1);
             }
             result
         };
@@ -302,6 +310,9 @@ impl Store {
                 // The server commits from one thread (the writer), so the listener hears of
                 // changes in commit order.
                 txn.commit().map_err(|e| self.failed(e.into()))?;
+                if let Some(used) = used {
+                    self.inner.used_carts.apply(used);
+                }
                 if let Some(change) = change {
                     self.notify(change);
                 }

@@ -22,11 +22,12 @@ pub struct LowStock {
 /// A consistent snapshot of the store. Cheap to create; hold it only as long as a request.
 pub struct ReadTx {
     txn: ReadTransaction,
+    used_carts: std::sync::Arc<super::used_carts::UsedCarts>,
 }
 
 impl ReadTx {
-    pub(super) fn new(txn: ReadTransaction) -> ReadTx {
-        ReadTx { txn }
+    pub(super) fn new(txn: ReadTransaction, used_carts: std::sync::Arc<super::used_carts::UsedCarts>) -> ReadTx {
+        ReadTx { txn, used_carts }
     }
 
     fn table<K: redb::Key + 'static, V: redb::Value + 'static>(
@@ -230,7 +231,11 @@ impl ReadTx {
         Ok(out)
     }
 
+    /// A cart that became an order is gone, though the sweeper has not deleted it yet.
     pub fn cart(&self, id: &str) -> Result<Option<Cart>, StoreError> {
+        if self.used_carts.marked_at(id).is_some() {
+            return Ok(None);
+        }
         self.table(CARTS)?.get(id)?.map(|v| decode(v.value())).transpose()
     }
 

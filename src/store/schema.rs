@@ -8,8 +8,9 @@ use super::{Store, StoreError};
 /// Bump when the layout or value format changes, and add the upgrade step to `upgrade`.
 ///
 /// 2: orders filed by status and idempotency keys by age (`orders_by_status`,
-/// `idempotency_by_time`). A version-1 build would write orders without filing them, so it must
-/// refuse a version-2 store rather than leave those indexes stale.
+/// `idempotency_by_time`), and checked-out carts marked in `carts_used` rather than deleted. A
+/// version-1 build would write orders without filing them and take a marked cart for a live one,
+/// so it must refuse a version-2 store.
 pub const SCHEMA_VERSION: u64 = 2;
 const KEY: &str = "schema_version";
 
@@ -45,6 +46,7 @@ pub(super) fn prepare(store: &Store) -> Result<(), StoreError> {
     txn.open_table(ZERO_RESULTS)?;
     txn.open_table(CARTS)?;
     txn.open_table(CART_EXPIRY)?;
+    txn.open_table(CARTS_USED)?;
     txn.open_table(ORDERS)?;
     txn.open_table(ORDERS_BY_TIME)?;
     txn.open_table(IDEMPOTENCY)?;

@@ -43,6 +43,12 @@ pub(crate) const CARTS: TableDefinition<&str, &[u8]> = TableDefinition::new("car
 /// (last change ms, cart id) -> (): carts by idleness, swept oldest first.
 pub(crate) const CART_EXPIRY: TableDefinition<(u64, &str), ()> = TableDefinition::new("cart_expiry");
 
+/// (checked out ms, cart id) -> (): carts that became orders. A checkout marks its cart here, at
+/// the end of this table, instead of deleting it from the middle of `carts` (a page write per
+/// order); every cart read treats a marked cart as gone, and the sweeper deletes it with the idle
+/// carts. Mirrored in memory by `UsedCarts`.
+pub(crate) const CARTS_USED: TableDefinition<(u64, &str), ()> = TableDefinition::new("carts_used");
+
 /// order number -> `orders::Order`.
 pub(crate) const ORDERS: TableDefinition<&str, &[u8]> = TableDefinition::new("orders");
 

@@ -4,6 +4,7 @@ use redb::{ReadableTable, ReadableTableMetadata, Table, WriteTransaction};
 
 use super::codec::{decode, encode};
 use super::tables::*;
+use super::used_carts::{UsedCarts, UsedChange};
 use super::{CatalogChange, StoreError};
 
 const LEDGER_SEQ: &str = "ledger_seq";
@@ -28,6 +29,10 @@ pub struct WriteTx<'t> {
     featured: Table<'t, &'static str, ()>,
     zero_results: Table<'t, &'static str, u64>,
     carts: Table<'t, &'static str, &'static [u8]>,
+    carts_used: Table<'t, (u64, &'static str), ()>,
+    /// The committed marks of carts that became orders, and this transaction's changes to them.
+    used_carts: &'t UsedCarts,
+    used_change: UsedChange,
     cart_expiry: Table<'t, (u64, &'static str), ()>,
     orders: Table<'t, &'static str, &'static [u8]>,
     orders_by_time: Table<'t, (u64, &'static str), ()>,
@@ -43,7 +48,7 @@ pub struct WriteTx<'t> {
 }
 
 impl<'t> WriteTx<'t> {
-    pub(super) fn open(txn: &'t WriteTransaction) -> Result<WriteTx<'t>, StoreError> {
+    pub(super) fn open(txn: &'t WriteTransaction, used_carts: &'t UsedCarts) -> Result<WriteTx<'t>, StoreError> {
         Ok(WriteTx {
             txn,
             meta: txn.open_table(META)?,
@@ -57,6 +62,9 @@ impl<'t> WriteTx<'t> {
             featured: txn.open_table(FEATURED)?,
             zero_results: txn.open_table(ZERO_RESULTS)?,
             carts: txn.open_table(CARTS)?,
+            carts_used: txn.open_table(CARTS_USED)?,
+            used_carts,
+            used_change: UsedChange::default(),
             cart_expiry: txn.open_table(CART_EXPIRY)?,
             orders: txn.open_table(ORDERS)?,
             orders_by_time: txn.open_table(ORDERS_BY_TIME)?,
@@ -70,12 +78,13 @@ impl<'t> WriteTx<'t> {
     }
 
     /// Writes back cached counters and the catalog version; `Store::write` calls it before
-    /// committing.
-    pub(super) fn finish(mut self) -> Result<Option<CatalogChange>, StoreError> {
+    /// committing, and hands the changes it returns on once the commit is durable.
+    pub(super) fn finish(mut self) -> Result<(Option<CatalogChange>, UsedChange), StoreError> {
         if let Some(seq) = self.ledger_seq {
             self.meta.insert(LEDGER_SEQ, seq)?;
         }
-        self.bump_catalog_version()
+        let change = self.bump_catalog_version()?;
+        Ok((change, std::mem::take(&mut self.used_change)))
     }
 
     /// Records that a SKU's product or its in-stock state changed: the catalog version is bumped
@@ -204,8 +213,29 @@ impl<'t> WriteTx<'t> {
         Ok(())
     }
 
+    /// A cart that became an order is gone, though the sweeper has not deleted it yet.
     pub fn cart(&self, id: &str) -> Result<Option<Cart>, StoreError> {
+        if self.cart_used_at(id).is_some() {
+            return Ok(None);
+        }
+        self.stored_cart(id)
+    }
+
+    /// The cart as stored, even if it became an order: for the sweeper.
+    pub fn stored_cart(&self, id: &str) -> Result<Option<Cart>, StoreError> {
         self.carts.get(id)?.map(|v| decode(v.value())).transpose()
+    }
+
+    /// When the cart became an order, if it did.
+    pub fn cart_used_at(&self, id: &str) -> Option<u64> {
+        if self.used_change.cleared.iter().any(|c| c == id) {
+            return None;
+        }
+        self.used_change
+            .marked
+            .get(id)
+            .copied()
+            .or_else(|| self.used_carts.marked_at(id))
     }
 
     /// Stores a cart and files it under its last change for the idle sweep; `previous_ms` is the
@@ -219,17 +249,28 @@ impl<'t> WriteTx<'t> {
         Ok(())
     }
 
+    /// Deletes a cart, its row in the idleness index and its mark if it became an order.
     pub fn remove_cart(&mut self, cart: &Cart) -> Result<(), StoreError> {
-        self.cart_expiry.remove((cart.updated_ms, cart.id.as_str()))?;
-        self.carts.remove(cart.id.as_str())?;
+        let id = cart.id.as_str();
+        if let Some(at_ms) = self.cart_used_at(id) {
+            self.carts_used.remove((at_ms, id))?;
+            self.used_change.marked.remove(id);
+            self.used_change.cleared.push(id.to_owned());
+        }
+        self.cart_expiry.remove((cart.updated_ms, id))?;
+        self.carts.remove(id)?;
         Ok(())
     }
 
-    /// Removes a cart that became an order, leaving its row in the idleness index for the sweeper
-    /// to clear. Carts are filed by the time they last changed, so a checkout's row sits at a
-    /// random place in that index: leaving it saves a page write per order in a flash sale.
-    pub fn remove_checked_out_cart(&mut self, cart: &Cart) -> Result<(), StoreError> {
-        self.carts.remove(cart.id.as_str())?;
+    /// Marks a cart that became an order: from now on it reads as gone, and the sweeper deletes it
+    /// once it has been idle as long as any cart. Carts are keyed by random ids, so deleting one
+    /// at checkout cost a page write (and its index row another) in every commit of a flash sale;
+    /// the mark is appended at the end of `carts_used`, where a whole batch shares a page or two.
+    pub fn mark_cart_used(&mut self, cart: &Cart, now_ms: u64) -> Result<(), StoreError> {
+        let id = cart.id.as_str();
+        self.carts_used.insert((now_ms, id), ())?;
+        self.used_change.cleared.retain(|c| c != id);
+        self.used_change.marked.insert(id.to_owned(), now_ms);
         Ok(())
     }
 
@@ -240,7 +281,7 @@ impl<'t> WriteTx<'t> {
     }
 
     /// Up to `limit` rows of the idleness index from before `cutoff_ms`, oldest first: when each
-    /// cart last changed, and its id. A row may outlive its cart (see `remove_checked_out_cart`).
+    /// cart last changed, and its id.
     pub fn idle_carts(&self, cutoff_ms: u64, limit: usize) -> Result<Vec<(u64, String)>, StoreError> {
         let mut out = Vec::new();
         for row in self.cart_expiry.range((0u64, "")..(cutoff_ms, ""))?.take(limit) {

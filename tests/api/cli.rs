@@ -318,6 +318,81 @@ async fn a_store_from_schema_version_1_is_upgraded_so_its_orders_list_by_status_
     assert!(out.status.success(), "{}", text(&out.stderr));
 }
 
+#[tokio::test]
+async fn a_cart_that_became_an_order_stays_spent_after_a_restart_and_in_a_backup() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = temp_path(&dir, "data");
+    let catalog = temp_path(&dir, "catalog.jsonl");
+    write(&catalog, GOOD);
+    assert!(
+        run(&[
+            "--data-dir",
+            data.to_str().unwrap(),
+            "import",
+            catalog.to_str().unwrap()
+        ])
+        .status
+        .success()
+    );
+    let client = reqwest::Client::new();
+    let checkout = |addr: String, cart: String, key: &'static str| {
+        let client = client.clone();
+        async move {
+            let res = client
+                .post(format!("{addr}/api/v1/checkout"))
+                .header("Idempotency-Key", key)
+                .json(&crate::checkout::checkout_body(&cart, "tok_visa"))
+                .send()
+                .await
+                .unwrap();
+            (res.status().as_u16(), res.json::<serde_json::Value>().await.unwrap())
+        }
+    };
+    let server = Server::start_unlimited(&data, &["--no-demo"]);
+    let cart: serde_json::Value = client
+        .post(format!("{}/api/v1/carts", server.addr))
+        .json(&serde_json::json!({"items": [{"sku": "A-1", "quantity": 1}]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let cart = cart["id"].as_str().unwrap().to_owned();
+    assert_eq!(checkout(server.addr.clone(), cart.clone(), "spent-1").await.0, 201);
+    assert!(server.terminate());
+
+    let backup = temp_path(&dir, "backup");
+    assert!(
+        run(&["--data-dir", data.to_str().unwrap(), "backup", backup.to_str().unwrap()])
+            .status
+            .success()
+    );
+    let restored = temp_path(&dir, "restored");
+    assert!(
+        run(&[
+            "--data-dir",
+            restored.to_str().unwrap(),
+            "restore",
+            backup.to_str().unwrap()
+        ])
+        .status
+        .success()
+    );
+    for data in [&data, &restored] {
+        let server = Server::start_unlimited(data, &["--no-demo"]);
+        let (status, body) = checkout(server.addr.clone(), cart.clone(), "spent-2").await;
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (404, Some("cart_not_found")),
+            "{body}"
+        );
+        let (status, body) = checkout(server.addr.clone(), cart.clone(), "spent-1").await;
+        assert_eq!(status, 201, "the first key still answers with its order: {body}");
+        assert!(server.terminate());
+    }
+}
+
 #[test]
 fn a_data_dir_that_cannot_be_created_is_refused_with_a_clear_message() {
     let dir = tempfile::tempdir().unwrap();

@@ -101,11 +101,19 @@ async fn idle_carts_are_swept_and_then_gone() {
 }
 
 #[tokio::test]
-async fn a_checked_out_cart_leaves_only_an_index_row_that_the_sweep_clears_without_touching_open_carts() {
+async fn a_checked_out_cart_is_gone_at_once_and_deleted_by_the_sweep_without_touching_open_carts() {
     let app = spawn_app_with_catalog(SHOP.as_bytes()).await;
     let bought = new_cart(&app, json!([{"sku":"SAUCE-5","quantity":1}])).await;
     let (status, _, _) = checkout(&app, "sweep-1", &checkout_body(&bought, "tok_visa")).await;
     assert_eq!(status, 201);
+    let (status, _) = app.get_json(&format!("/api/v1/carts/{bought}")).await;
+    assert_eq!(status, 404, "a cart that became an order reads as gone at once");
+    let (status, again, _) = checkout(&app, "sweep-2", &checkout_body(&bought, "tok_visa")).await;
+    assert_eq!(
+        (status, again["error"]["code"].as_str()),
+        (404, Some("cart_not_found")),
+        "{again}"
+    );
     let ttl = 72 * 3_600_000;
     let later = Clock {
         now_ms: now_ms() + ttl + 1,
@@ -122,7 +130,9 @@ async fn a_checked_out_cart_leaves_only_an_index_row_that_the_sweep_clears_witho
         })
         .unwrap();
     let swept = app.store.write(|tx| cart::ops::sweep(tx, later, 100)).unwrap();
-    assert_eq!(swept, 1, "the bought cart's row is cleared");
+    assert_eq!(swept, 1, "the bought cart is deleted with the idle ones");
+    let left = app.store.write(|tx| tx.stored_cart(&bought)).unwrap();
+    assert!(left.is_none(), "the sweep deleted the bought cart itself");
     assert_eq!(app.store.write(|tx| cart::ops::sweep(tx, later, 100)).unwrap(), 0);
     let (status, cart) = app.get_json(&format!("/api/v1/carts/{open}")).await;
     assert_eq!(
