@@ -343,7 +343,7 @@ impl Config {
             },
             store: StoreOptions {
                 cache_bytes: (cache_mb as usize) << 20,
-                quick_repair: settings.store.quick_repair.unwrap_or(true),
+                quick_repair: settings.store.quick_repair,
                 min_free_bytes: settings.store.min_free_disk_mb.unwrap_or(100).saturating_mul(1 << 20),
                 faults: None,
             },
