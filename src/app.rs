@@ -238,18 +238,18 @@ fn spawn_cart_sweeper(state: std::sync::Weak<AppState>) {
             // In runs of 5,000 rows, each its own writer job, so a sale's worth of checked-out
             // carts is cleared without holding up the checkouts queued behind it.
             loop {
-                match state.writer.run(move |tx| cart::ops::sweep(tx, clock, 5_000)).await {
-                    Ok(0) => break,
-                    Ok(swept) => {
-                        tracing::info!(swept, "swept idle and checked-out carts");
-                        if swept < 5_000 {
-                            break;
-                        }
-                    }
+                let swept = match state.writer.run(move |tx| cart::ops::sweep(tx, clock, 5_000)).await {
+                    Ok(swept) => swept,
                     Err(e) => {
                         tracing::warn!(error = %e, "cart sweep skipped");
                         break;
                     }
+                };
+                if swept > 0 {
+                    tracing::info!(swept, "swept idle and checked-out carts");
+                }
+                if swept < 5_000 {
+                    break;
                 }
             }
             let now = clock.now_ms;

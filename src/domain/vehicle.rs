@@ -225,14 +225,6 @@ impl<'a> FitmentsBuilder<'a> {
         Ok(())
     }
 
-    pub fn len(&self) -> usize {
-        self.rows.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.rows.is_empty()
-    }
-
     pub fn finish(self) -> Fitments {
         let mut text = String::with_capacity(self.names.iter().map(|n| n.len()).sum());
         let mut ends = Vec::with_capacity(self.names.len());

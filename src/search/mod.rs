@@ -123,13 +123,15 @@ impl SearchIndex {
         // the end (`merge_loaded_segments`) costs less and leaves few segments.
         writer.set_merge_policy(Box::new(NoMergePolicy));
         let loaded = load_all(&self.fields, &mut writer, &tx, version, progress);
-        if loaded.is_err() {
-            writer.set_merge_policy(Box::new(LogMergePolicy::default()));
-        }
-        let count = loaded?;
         let load_time = started.elapsed();
-        let segments = self.merge_loaded_segments(&mut writer);
+        let segments = if loaded.is_ok() {
+            self.merge_loaded_segments(&mut writer)
+        } else {
+            0
+        };
+        // Restored whatever happened, or later live updates would pile up segments.
         writer.set_merge_policy(Box::new(LogMergePolicy::default()));
+        let count = loaded?;
         tracing::info!(
             products = count,
             load_ms = load_time.as_millis() as u64,

@@ -99,7 +99,8 @@ pub struct StoreOptions {
     /// Durable commits also save the allocator state (two fsyncs instead of one), so that after
     /// a crash the store opens in milliseconds instead of walking every page (about 1.3 s per GB
     /// here). `None` decides at open: on once the store file reaches `QUICK_REPAIR_FROM_BYTES`,
-    /// where a full repair would hold up a restart; below that, a commit is 10–20 % cheaper.
+    /// where a full repair would hold up a restart; below that, plain durable commits, as
+    /// RELIABILITY.md recommends (one fsync and no allocator state per commit).
     pub quick_repair: Option<bool>,
     /// Writes are refused (503) while the disk holding the store has less than this free. redb
     /// fails every read that misses its cache once a write has failed for lack of space, so the
@@ -303,28 +304,22 @@ impl Store {
         if matches!(durability, redb::Durability::Immediate) && self.inner.quick_repair {
             txn.set_quick_repair(true);
         }
-        let mut change = None;
-        let mut used = None;
-        let result = {
+        let (result, finished) = {
             let mut tx = WriteTx::open(&txn, &self.inner.used_carts)?;
             let result = f(&mut tx);
-            if result.is_ok() {
-                let finished = tx.finish()?;
-                change = finished.0;
-                used = Some(finished.1);
-            }
-            result
+            let finished = if result.is_ok() { Some(tx.finish()?) } else { None };
+            (result, finished)
         };
         match result {
             Ok(value) => {
-                // The server commits from one thread (the writer), so the listener hears of
-                // changes in commit order.
                 txn.commit().map_err(|e| self.failed(e.into()))?;
-                if let Some(used) = used {
+                if let Some((change, used)) = finished {
                     self.inner.used_carts.apply(used);
-                }
-                if let Some(change) = change {
-                    self.notify(change);
+                    // The server commits from one thread (the writer), so the listener hears of
+                    // changes in commit order.
+                    if let Some(change) = change {
+                        self.notify(change);
+                    }
                 }
                 Ok(value)
             }

@@ -8,7 +8,7 @@
 use std::sync::RwLock;
 
 use redb::{Database, ReadableDatabase, ReadableTable};
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::StoreError;
 use super::tables::CARTS_USED;
@@ -22,7 +22,7 @@ pub(crate) struct UsedCarts {
 #[derive(Default)]
 pub(crate) struct UsedChange {
     pub(crate) marked: FxHashMap<String, u64>,
-    pub(crate) cleared: Vec<String>,
+    pub(crate) cleared: FxHashSet<String>,
 }
 
 impl UsedCarts {

@@ -228,7 +228,7 @@ impl<'t> WriteTx<'t> {
 
     /// When the cart became an order, if it did.
     pub fn cart_used_at(&self, id: &str) -> Option<u64> {
-        if self.used_change.cleared.iter().any(|c| c == id) {
+        if self.used_change.cleared.contains(id) {
             return None;
         }
         self.used_change
@@ -255,7 +255,7 @@ impl<'t> WriteTx<'t> {
         if let Some(at_ms) = self.cart_used_at(id) {
             self.carts_used.remove((at_ms, id))?;
             self.used_change.marked.remove(id);
-            self.used_change.cleared.push(id.to_owned());
+            self.used_change.cleared.insert(id.to_owned());
         }
         self.cart_expiry.remove((cart.updated_ms, id))?;
         self.carts.remove(id)?;
@@ -269,7 +269,7 @@ impl<'t> WriteTx<'t> {
     pub fn mark_cart_used(&mut self, cart: &Cart, now_ms: u64) -> Result<(), StoreError> {
         let id = cart.id.as_str();
         self.carts_used.insert((now_ms, id), ())?;
-        self.used_change.cleared.retain(|c| c != id);
+        self.used_change.cleared.remove(id);
         self.used_change.marked.insert(id.to_owned(), now_ms);
         Ok(())
     }

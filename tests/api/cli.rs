@@ -245,47 +245,57 @@ fn a_store_written_by_a_newer_schema_is_refused_with_a_clear_message() {
     assert!(err.contains("written by a newer storefront"), "{err}");
 }
 
-#[tokio::test]
-async fn a_store_from_schema_version_1_is_upgraded_so_its_orders_list_by_status_and_its_keys_expire() {
-    use storefront::orders::Status;
-    use storefront::store::{SCHEMA_VERSION, Store};
-
-    let dir = tempfile::tempdir().unwrap();
-    let data = temp_path(&dir, "data");
-    let catalog = temp_path(&dir, "catalog.jsonl");
+/// A data dir holding the `GOOD` catalog, imported with the built binary.
+fn data_dir_with_good_catalog(dir: &tempfile::TempDir) -> std::path::PathBuf {
+    let data = temp_path(dir, "data");
+    let catalog = temp_path(dir, "catalog.jsonl");
     write(&catalog, GOOD);
-    assert!(
-        run(&[
-            "--data-dir",
-            data.to_str().unwrap(),
-            "import",
-            catalog.to_str().unwrap()
-        ])
-        .status
-        .success()
-    );
-    let server = Server::start_unlimited(&data, &["--no-demo"]);
-    let client = reqwest::Client::new();
-    let cart: serde_json::Value = client
-        .post(format!("{}/api/v1/carts", server.addr))
-        .json(&serde_json::json!({"items": [{"sku": "A-1", "quantity": 2}]}))
+    let imported = run(&[
+        "--data-dir",
+        data.to_str().unwrap(),
+        "import",
+        catalog.to_str().unwrap(),
+    ]);
+    assert!(imported.status.success(), "{}", text(&imported.stderr));
+    data
+}
+
+/// Opens a cart of `quantity` A-1 on a running server; returns its id.
+async fn open_cart(addr: &str, quantity: u32) -> String {
+    let cart: serde_json::Value = reqwest::Client::new()
+        .post(format!("{addr}/api/v1/carts"))
+        .json(&serde_json::json!({"items": [{"sku": "A-1", "quantity": quantity}]}))
         .send()
         .await
         .unwrap()
         .json()
         .await
         .unwrap();
-    let placed = client
-        .post(format!("{}/api/v1/checkout", server.addr))
-        .header("Idempotency-Key", "upgrade-1")
-        .json(&crate::checkout::checkout_body(
-            cart["id"].as_str().unwrap(),
-            "tok_visa",
-        ))
+    cart["id"].as_str().unwrap().to_owned()
+}
+
+/// Checks a cart out by card with an Idempotency-Key; returns the status and the JSON answer.
+async fn check_out(addr: &str, cart: &str, key: &str) -> (u16, serde_json::Value) {
+    let res = reqwest::Client::new()
+        .post(format!("{addr}/api/v1/checkout"))
+        .header("Idempotency-Key", key)
+        .json(&crate::checkout::checkout_body(cart, "tok_visa"))
         .send()
         .await
         .unwrap();
-    assert_eq!(placed.status(), 201);
+    (res.status().as_u16(), res.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn a_store_from_schema_version_1_is_upgraded_so_its_orders_list_by_status_and_its_keys_expire() {
+    use storefront::orders::Status;
+    use storefront::store::{SCHEMA_VERSION, Store};
+
+    let dir = tempfile::tempdir().unwrap();
+    let data = data_dir_with_good_catalog(&dir);
+    let server = Server::start_unlimited(&data, &["--no-demo"]);
+    let cart = open_cart(&server.addr, 2).await;
+    assert_eq!(check_out(&server.addr, &cart, "upgrade-1").await.0, 201);
     assert!(server.terminate());
 
     let paid = |store: &Store| {
@@ -321,73 +331,32 @@ async fn a_store_from_schema_version_1_is_upgraded_so_its_orders_list_by_status_
 #[tokio::test]
 async fn a_cart_that_became_an_order_stays_spent_after_a_restart_and_in_a_backup() {
     let dir = tempfile::tempdir().unwrap();
-    let data = temp_path(&dir, "data");
-    let catalog = temp_path(&dir, "catalog.jsonl");
-    write(&catalog, GOOD);
-    assert!(
-        run(&[
-            "--data-dir",
-            data.to_str().unwrap(),
-            "import",
-            catalog.to_str().unwrap()
-        ])
-        .status
-        .success()
-    );
-    let client = reqwest::Client::new();
-    let checkout = |addr: String, cart: String, key: &'static str| {
-        let client = client.clone();
-        async move {
-            let res = client
-                .post(format!("{addr}/api/v1/checkout"))
-                .header("Idempotency-Key", key)
-                .json(&crate::checkout::checkout_body(&cart, "tok_visa"))
-                .send()
-                .await
-                .unwrap();
-            (res.status().as_u16(), res.json::<serde_json::Value>().await.unwrap())
-        }
-    };
+    let data = data_dir_with_good_catalog(&dir);
     let server = Server::start_unlimited(&data, &["--no-demo"]);
-    let cart: serde_json::Value = client
-        .post(format!("{}/api/v1/carts", server.addr))
-        .json(&serde_json::json!({"items": [{"sku": "A-1", "quantity": 1}]}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let cart = cart["id"].as_str().unwrap().to_owned();
-    assert_eq!(checkout(server.addr.clone(), cart.clone(), "spent-1").await.0, 201);
+    let cart = open_cart(&server.addr, 1).await;
+    assert_eq!(check_out(&server.addr, &cart, "spent-1").await.0, 201);
     assert!(server.terminate());
 
     let backup = temp_path(&dir, "backup");
-    assert!(
-        run(&["--data-dir", data.to_str().unwrap(), "backup", backup.to_str().unwrap()])
-            .status
-            .success()
-    );
+    let backed_up = run(&["--data-dir", data.to_str().unwrap(), "backup", backup.to_str().unwrap()]);
+    assert!(backed_up.status.success());
     let restored = temp_path(&dir, "restored");
-    assert!(
-        run(&[
-            "--data-dir",
-            restored.to_str().unwrap(),
-            "restore",
-            backup.to_str().unwrap()
-        ])
-        .status
-        .success()
-    );
+    let restore = run(&[
+        "--data-dir",
+        restored.to_str().unwrap(),
+        "restore",
+        backup.to_str().unwrap(),
+    ]);
+    assert!(restore.status.success());
     for data in [&data, &restored] {
         let server = Server::start_unlimited(data, &["--no-demo"]);
-        let (status, body) = checkout(server.addr.clone(), cart.clone(), "spent-2").await;
+        let (status, body) = check_out(&server.addr, &cart, "spent-2").await;
         assert_eq!(
             (status, body["error"]["code"].as_str()),
             (404, Some("cart_not_found")),
             "{body}"
         );
-        let (status, body) = checkout(server.addr.clone(), cart.clone(), "spent-1").await;
+        let (status, body) = check_out(&server.addr, &cart, "spent-1").await;
         assert_eq!(status, 201, "the first key still answers with its order: {body}");
         assert!(server.terminate());
     }
