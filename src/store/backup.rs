@@ -76,8 +76,7 @@ fn copy_all(from: &ReadTransaction, to: &WriteTransaction) -> Result<(), StoreEr
     copy(from, to, ORDERS)?;
     copy(from, to, ORDERS_BY_TIME)?;
     copy(from, to, ORDERS_BY_STATUS)?;
-    copy(from, to, IDEMPOTENCY)?;
-    copy(from, to, IDEMPOTENCY_BY_TIME)?;
+    copy(from, to, IDEMPOTENCY_LOG)?;
     copy(from, to, PROMO_USES)?;
     copy(from, to, ACCOUNTS)?;
     copy(from, to, SESSIONS)?;

@@ -7,10 +7,10 @@
 mod backup;
 mod codec;
 mod fault;
+mod mirror;
 mod read;
 mod schema;
 mod tables;
-mod used_carts;
 mod write;
 mod writer;
 
@@ -54,8 +54,11 @@ struct Inner {
     /// The last write found free space under `min_free_bytes` (logged once per change).
     low_on_space: AtomicBool,
     last_reopen: Mutex<Option<Instant>>,
-    /// Carts that became orders (see `used_carts`).
-    used_carts: Arc<used_carts::UsedCarts>,
+    /// Spent carts and idempotency keys by id (see `mirror`).
+    mirrors: Arc<mirror::Mirrors>,
+    /// Held from `begin_write` until the mirrors hold the commit's changes, so the next
+    /// transaction, from whichever thread, starts from both.
+    writing: Mutex<()>,
     /// Whether durable commits use redb's quick repair, as decided at open.
     quick_repair: bool,
 }
@@ -146,12 +149,13 @@ impl Store {
                 broken: AtomicBool::new(false),
                 low_on_space: AtomicBool::new(false),
                 last_reopen: Mutex::new(None),
-                used_carts: Default::default(),
+                mirrors: Default::default(),
+                writing: Mutex::new(()),
                 quick_repair,
             }),
         };
         schema::prepare(&store)?;
-        store.inner.used_carts.load(&*store.db()?)?;
+        store.inner.mirrors.load(&*store.db()?)?;
         Ok(store)
     }
 
@@ -225,6 +229,8 @@ impl Store {
         }
         let started = Instant::now();
         let db = open_database(&self.inner.dir, &self.inner.path, &self.inner.options)?;
+        // A commit that failed may still have reached the disk; the mirrors follow the file.
+        self.inner.mirrors.load(&db)?;
         *slot = Some(Arc::new(db));
         self.inner.broken.store(false, Ordering::SeqCst);
         tracing::warn!(
@@ -261,7 +267,7 @@ impl Store {
 
     /// A consistent snapshot for reading.
     pub fn read(&self) -> Result<ReadTx, StoreError> {
-        Ok(ReadTx::new(self.db()?.begin_read()?, self.inner.used_carts.clone()))
+        Ok(ReadTx::new(self.db()?.begin_read()?, self.inner.mirrors.clone()))
     }
 
     /// Runs `f` in one write transaction; commits (durably) on `Ok`, aborts on `Err`.
@@ -298,6 +304,7 @@ impl Store {
         if self.inner.broken.load(Ordering::SeqCst) {
             self.reopen()?;
         }
+        let _writing = self.inner.writing.lock().unwrap_or_else(|e| e.into_inner());
         let mut txn = self.db()?.begin_write().map_err(|e| self.failed(e.into()))?;
         txn.set_durability(durability)
             .map_err(|e| StoreError::Unavailable(e.to_string()))?;
@@ -305,7 +312,7 @@ impl Store {
             txn.set_quick_repair(true);
         }
         let (result, finished) = {
-            let mut tx = WriteTx::open(&txn, &self.inner.used_carts)?;
+            let mut tx = WriteTx::open(&txn, &self.inner.mirrors)?;
             let result = f(&mut tx);
             let finished = if result.is_ok() { Some(tx.finish()?) } else { None };
             (result, finished)
@@ -313,8 +320,8 @@ impl Store {
         match result {
             Ok(value) => {
                 txn.commit().map_err(|e| self.failed(e.into()))?;
-                if let Some((change, used)) = finished {
-                    self.inner.used_carts.apply(used);
+                if let Some((change, mirrored)) = finished {
+                    self.inner.mirrors.apply(mirrored);
                     // The server commits from one thread (the writer), so the listener hears of
                     // changes in commit order.
                     if let Some(change) = change {

@@ -22,12 +22,12 @@ pub struct LowStock {
 /// A consistent snapshot of the store. Cheap to create; hold it only as long as a request.
 pub struct ReadTx {
     txn: ReadTransaction,
-    used_carts: std::sync::Arc<super::used_carts::UsedCarts>,
+    mirrors: std::sync::Arc<super::mirror::Mirrors>,
 }
 
 impl ReadTx {
-    pub(super) fn new(txn: ReadTransaction, used_carts: std::sync::Arc<super::used_carts::UsedCarts>) -> ReadTx {
-        ReadTx { txn, used_carts }
+    pub(super) fn new(txn: ReadTransaction, mirrors: std::sync::Arc<super::mirror::Mirrors>) -> ReadTx {
+        ReadTx { txn, mirrors }
     }
 
     fn table<K: redb::Key + 'static, V: redb::Value + 'static>(
@@ -233,7 +233,7 @@ impl ReadTx {
 
     /// A cart that became an order is gone, though the sweeper has not deleted it yet.
     pub fn cart(&self, id: &str) -> Result<Option<Cart>, StoreError> {
-        if self.used_carts.marked_at(id).is_some() {
+        if self.mirrors.used_carts.at(id).is_some() {
             return Ok(None);
         }
         self.table(CARTS)?.get(id)?.map(|v| decode(v.value())).transpose()
@@ -264,8 +264,11 @@ impl ReadTx {
     }
 
     pub fn idempotency(&self, key: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
-        self.table(IDEMPOTENCY)?
-            .get(key)?
+        let Some(at_ms) = self.mirrors.idempotency.at(key) else {
+            return Ok(None);
+        };
+        self.table(IDEMPOTENCY_LOG)?
+            .get((at_ms, key))?
             .map(|v| decode(v.value()))
             .transpose()
     }

@@ -1,6 +1,6 @@
 //! The schema version, checked at open, and the tables every store has from birth.
 
-use redb::ReadableTable;
+use redb::{ReadableTable, TableDefinition};
 
 use super::tables::*;
 use super::{Store, StoreError};
@@ -11,8 +11,16 @@ use super::{Store, StoreError};
 /// `idempotency_by_time`), and checked-out carts marked in `carts_used` rather than deleted. A
 /// version-1 build would write orders without filing them and take a marked cart for a live one,
 /// so it must refuse a version-2 store.
-pub const SCHEMA_VERSION: u64 = 2;
+///
+/// 3: idempotency records filed by time in `idempotency_log` (found by key through an in-memory
+/// mirror) instead of by key in `idempotency_keys` with an age index beside it.
+pub const SCHEMA_VERSION: u64 = 3;
 const KEY: &str = "schema_version";
+
+/// Versions 1 and 2: idempotency key -> record.
+const IDEMPOTENCY_KEYS: TableDefinition<&str, &[u8]> = TableDefinition::new("idempotency_keys");
+/// Version 2: (recorded ms, idempotency key) -> (), the age index of `idempotency_keys`.
+const IDEMPOTENCY_BY_TIME: TableDefinition<(u64, &str), ()> = TableDefinition::new("idempotency_by_time");
 
 /// Creates missing tables, upgrades a store from an older build, and refuses one from a newer.
 pub(super) fn prepare(store: &Store) -> Result<(), StoreError> {
@@ -49,8 +57,7 @@ pub(super) fn prepare(store: &Store) -> Result<(), StoreError> {
     txn.open_table(CARTS_USED)?;
     txn.open_table(ORDERS)?;
     txn.open_table(ORDERS_BY_TIME)?;
-    txn.open_table(IDEMPOTENCY)?;
-    txn.open_table(IDEMPOTENCY_BY_TIME)?;
+    txn.open_table(IDEMPOTENCY_LOG)?;
     txn.open_table(ORDERS_BY_STATUS)?;
     txn.open_table(PROMO_USES)?;
     txn.open_table(ACCOUNTS)?;
@@ -67,23 +74,29 @@ pub(super) fn prepare(store: &Store) -> Result<(), StoreError> {
 /// version, so an upgrade interrupted by a crash is simply run again.
 fn upgrade(txn: &redb::WriteTransaction, from: u64) -> Result<(), StoreError> {
     if from < 2 {
-        file_idempotency_keys_by_age(txn)?;
         file_orders_by_status(txn)?;
+    }
+    if from < 3 {
+        file_idempotency_keys_by_time(txn)?;
     }
     Ok(())
 }
 
-/// Version 2 sweeps idempotency keys oldest first, from an index of their ages.
-fn file_idempotency_keys_by_age(txn: &redb::WriteTransaction) -> Result<(), StoreError> {
-    // Rebuilt whole: a version-1 build may have written keys after an earlier build filed some.
-    txn.delete_table(IDEMPOTENCY_BY_TIME)?;
-    let mut by_time = txn.open_table(IDEMPOTENCY_BY_TIME)?;
-    let keys = txn.open_table(IDEMPOTENCY)?;
-    for row in keys.iter()? {
-        let (key, bytes) = row?;
-        let record: crate::orders::IdempotencyRecord = super::codec::decode(bytes.value())?;
-        by_time.insert((record.at_ms, key.value()), ())?;
+/// Version 3 keeps idempotency records in time order. The record holds its own time, so the
+/// version-2 age index is not needed (and a version-1 store has none).
+fn file_idempotency_keys_by_time(txn: &redb::WriteTransaction) -> Result<(), StoreError> {
+    txn.delete_table(IDEMPOTENCY_LOG)?;
+    {
+        let mut log = txn.open_table(IDEMPOTENCY_LOG)?;
+        let keys = txn.open_table(IDEMPOTENCY_KEYS)?;
+        for row in keys.iter()? {
+            let (key, bytes) = row?;
+            let record: crate::orders::IdempotencyRecord = super::codec::decode(bytes.value())?;
+            log.insert((record.at_ms, key.value()), bytes.value())?;
+        }
     }
+    txn.delete_table(IDEMPOTENCY_KEYS)?;
+    txn.delete_table(IDEMPOTENCY_BY_TIME)?;
     Ok(())
 }
 
@@ -109,13 +122,20 @@ pub fn force_schema_version(store: &Store, version: u64) -> Result<(), StoreErro
     Ok(())
 }
 
-/// Makes the store look as a version-1 build left it: no status or age indexes. For the upgrade
-/// test only.
+/// Makes the store look as a version-1 build left it: idempotency records by key, no status
+/// index. For the upgrade test only; reopen the store afterwards.
 #[doc(hidden)]
 pub fn age_to_schema_version_1(store: &Store) -> Result<(), StoreError> {
     let txn = store.db()?.begin_write()?;
     txn.delete_table(ORDERS_BY_STATUS)?;
-    txn.delete_table(IDEMPOTENCY_BY_TIME)?;
+    {
+        let mut keys = txn.open_table(IDEMPOTENCY_KEYS)?;
+        for row in txn.open_table(IDEMPOTENCY_LOG)?.iter()? {
+            let (key, bytes) = row?;
+            keys.insert(key.value().1, bytes.value())?;
+        }
+    }
+    txn.delete_table(IDEMPOTENCY_LOG)?;
     txn.open_table(META)?.insert(KEY, 1)?;
     txn.commit()?;
     Ok(())

@@ -46,7 +46,7 @@ pub(crate) const CART_EXPIRY: TableDefinition<(u64, &str), ()> = TableDefinition
 /// (checked out ms, cart id) -> (): carts that became orders. A checkout marks its cart here, at
 /// the end of this table, instead of deleting it from the middle of `carts` (a page write per
 /// order); every cart read treats a marked cart as gone, and the sweeper deletes it with the idle
-/// carts. Mirrored in memory by `UsedCarts`.
+/// carts. Mirrored in memory by `Mirrors::used_carts`.
 pub(crate) const CARTS_USED: TableDefinition<(u64, &str), ()> = TableDefinition::new("carts_used");
 
 /// order number -> `orders::Order`.
@@ -59,11 +59,10 @@ pub(crate) const ORDERS_BY_TIME: TableDefinition<(u64, &str), ()> = TableDefinit
 /// office lists "paid, to pack" without reading every order.
 pub(crate) const ORDERS_BY_STATUS: TableDefinition<(&str, u64, &str), ()> = TableDefinition::new("orders_by_status");
 
-/// Idempotency key -> `orders::IdempotencyRecord`, written in the transaction that places the order.
-pub(crate) const IDEMPOTENCY: TableDefinition<&str, &[u8]> = TableDefinition::new("idempotency_keys");
-
-/// (recorded ms, idempotency key) -> (): keys by age, so old ones are swept oldest first.
-pub(crate) const IDEMPOTENCY_BY_TIME: TableDefinition<(u64, &str), ()> = TableDefinition::new("idempotency_by_time");
+/// (recorded ms, idempotency key) -> `orders::IdempotencyRecord`, written in the transaction that
+/// places the order. Keyed by time, so a batch's keys share the last page and old ones are swept
+/// from the front; found by key through the in-memory `Mirrors::idempotency`.
+pub(crate) const IDEMPOTENCY_LOG: TableDefinition<(u64, &str), &[u8]> = TableDefinition::new("idempotency_log");
 
 /// Promo code -> orders that used it; checked and counted in the checkout transaction.
 pub(crate) const PROMO_USES: TableDefinition<&str, u64> = TableDefinition::new("promo_uses");

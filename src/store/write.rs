@@ -4,7 +4,7 @@ use redb::{ReadableTable, ReadableTableMetadata, Table, WriteTransaction};
 
 use super::codec::{decode, encode};
 use super::tables::*;
-use super::used_carts::{UsedCarts, UsedChange};
+use super::mirror::{MirrorChanges, Mirrors};
 use super::{CatalogChange, StoreError};
 
 const LEDGER_SEQ: &str = "ledger_seq";
@@ -30,15 +30,15 @@ pub struct WriteTx<'t> {
     zero_results: Table<'t, &'static str, u64>,
     carts: Table<'t, &'static str, &'static [u8]>,
     carts_used: Table<'t, (u64, &'static str), ()>,
-    /// The committed marks of carts that became orders, and this transaction's changes to them.
-    used_carts: &'t UsedCarts,
-    used_change: UsedChange,
+    /// The committed mirrors of `carts_used` and `idempotency_log`, and this transaction's
+    /// changes to them.
+    mirrors: &'t Mirrors,
+    pending: MirrorChanges,
     cart_expiry: Table<'t, (u64, &'static str), ()>,
     orders: Table<'t, &'static str, &'static [u8]>,
     orders_by_time: Table<'t, (u64, &'static str), ()>,
     orders_by_status: Table<'t, (&'static str, u64, &'static str), ()>,
-    idempotency: Table<'t, &'static str, &'static [u8]>,
-    idempotency_by_time: Table<'t, (u64, &'static str), ()>,
+    idempotency_log: Table<'t, (u64, &'static str), &'static [u8]>,
     promo_uses: Table<'t, &'static str, u64>,
     /// SKUs whose catalog view changed in this transaction.
     changed: std::collections::BTreeSet<String>,
@@ -48,7 +48,7 @@ pub struct WriteTx<'t> {
 }
 
 impl<'t> WriteTx<'t> {
-    pub(super) fn open(txn: &'t WriteTransaction, used_carts: &'t UsedCarts) -> Result<WriteTx<'t>, StoreError> {
+    pub(super) fn open(txn: &'t WriteTransaction, mirrors: &'t Mirrors) -> Result<WriteTx<'t>, StoreError> {
         Ok(WriteTx {
             txn,
             meta: txn.open_table(META)?,
@@ -63,14 +63,13 @@ impl<'t> WriteTx<'t> {
             zero_results: txn.open_table(ZERO_RESULTS)?,
             carts: txn.open_table(CARTS)?,
             carts_used: txn.open_table(CARTS_USED)?,
-            used_carts,
-            used_change: UsedChange::default(),
+            mirrors,
+            pending: MirrorChanges::default(),
             cart_expiry: txn.open_table(CART_EXPIRY)?,
             orders: txn.open_table(ORDERS)?,
             orders_by_time: txn.open_table(ORDERS_BY_TIME)?,
             orders_by_status: txn.open_table(ORDERS_BY_STATUS)?,
-            idempotency: txn.open_table(IDEMPOTENCY)?,
-            idempotency_by_time: txn.open_table(IDEMPOTENCY_BY_TIME)?,
+            idempotency_log: txn.open_table(IDEMPOTENCY_LOG)?,
             promo_uses: txn.open_table(PROMO_USES)?,
             ledger_seq: None,
             changed: Default::default(),
@@ -79,12 +78,12 @@ impl<'t> WriteTx<'t> {
 
     /// Writes back cached counters and the catalog version; `Store::write` calls it before
     /// committing, and hands the changes it returns on once the commit is durable.
-    pub(super) fn finish(mut self) -> Result<(Option<CatalogChange>, UsedChange), StoreError> {
+    pub(super) fn finish(mut self) -> Result<(Option<CatalogChange>, MirrorChanges), StoreError> {
         if let Some(seq) = self.ledger_seq {
             self.meta.insert(LEDGER_SEQ, seq)?;
         }
         let change = self.bump_catalog_version()?;
-        Ok((change, std::mem::take(&mut self.used_change)))
+        Ok((change, std::mem::take(&mut self.pending)))
     }
 
     /// Records that a SKU's product or its in-stock state changed: the catalog version is bumped
@@ -228,14 +227,7 @@ impl<'t> WriteTx<'t> {
 
     /// When the cart became an order, if it did.
     pub fn cart_used_at(&self, id: &str) -> Option<u64> {
-        if self.used_change.cleared.contains(id) {
-            return None;
-        }
-        self.used_change
-            .marked
-            .get(id)
-            .copied()
-            .or_else(|| self.used_carts.marked_at(id))
+        self.pending.used_carts.at(&self.mirrors.used_carts, id)
     }
 
     /// Stores a cart and files it under its last change for the idle sweep; `previous_ms` is the
@@ -254,8 +246,7 @@ impl<'t> WriteTx<'t> {
         let id = cart.id.as_str();
         if let Some(at_ms) = self.cart_used_at(id) {
             self.carts_used.remove((at_ms, id))?;
-            self.used_change.marked.remove(id);
-            self.used_change.cleared.insert(id.to_owned());
+            self.pending.used_carts.remove(id);
         }
         self.cart_expiry.remove((cart.updated_ms, id))?;
         self.carts.remove(id)?;
@@ -269,8 +260,7 @@ impl<'t> WriteTx<'t> {
     pub fn mark_cart_used(&mut self, cart: &Cart, now_ms: u64) -> Result<(), StoreError> {
         let id = cart.id.as_str();
         self.carts_used.insert((now_ms, id), ())?;
-        self.used_change.cleared.remove(id);
-        self.used_change.marked.insert(id.to_owned(), now_ms);
+        self.pending.used_carts.add(id, now_ms);
         Ok(())
     }
 
@@ -317,29 +307,38 @@ impl<'t> WriteTx<'t> {
     }
 
     pub fn idempotency(&self, key: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
-        self.idempotency.get(key)?.map(|v| decode(v.value())).transpose()
+        let Some(at_ms) = self.pending.idempotency.at(&self.mirrors.idempotency, key) else {
+            return Ok(None);
+        };
+        self.idempotency_log
+            .get((at_ms, key))?
+            .map(|v| decode(v.value()))
+            .transpose()
     }
 
+    /// Binds a key to its order. Keys are random, so the record is filed by time at the end of
+    /// `idempotency_log`, where a batch's keys share a page, and found through the mirror.
     pub fn put_idempotency(&mut self, key: &str, record: &IdempotencyRecord) -> Result<(), StoreError> {
-        if let Some(old) = self.idempotency.insert(key, encode(record)?.as_slice())? {
-            let old: IdempotencyRecord = decode(old.value())?;
-            self.idempotency_by_time.remove((old.at_ms, key))?;
+        if let Some(old_ms) = self.pending.idempotency.at(&self.mirrors.idempotency, key) {
+            self.idempotency_log.remove((old_ms, key))?;
         }
-        self.idempotency_by_time.insert((record.at_ms, key), ())?;
+        self.idempotency_log
+            .insert((record.at_ms, key), encode(record)?.as_slice())?;
+        self.pending.idempotency.add(key, record.at_ms);
         Ok(())
     }
 
     /// Deletes up to `limit` idempotency records made before `cutoff_ms`; returns how many.
     pub fn sweep_idempotency(&mut self, cutoff_ms: u64, limit: usize) -> Result<usize, StoreError> {
         let mut old = Vec::new();
-        for row in self.idempotency_by_time.range((0u64, "")..(cutoff_ms, ""))?.take(limit) {
+        for row in self.idempotency_log.range((0u64, "")..(cutoff_ms, ""))?.take(limit) {
             let (guard, _) = row?;
             let (at, key) = guard.value();
             old.push((at, key.to_owned()));
         }
         for (at, key) in &old {
-            self.idempotency_by_time.remove((*at, key.as_str()))?;
-            self.idempotency.remove(key.as_str())?;
+            self.idempotency_log.remove((*at, key.as_str()))?;
+            self.pending.idempotency.remove(key);
         }
         Ok(old.len())
     }

@@ -287,7 +287,7 @@ async fn check_out(addr: &str, cart: &str, key: &str) -> (u16, serde_json::Value
 }
 
 #[tokio::test]
-async fn a_store_from_schema_version_1_is_upgraded_so_its_orders_list_by_status_and_its_keys_expire() {
+async fn a_store_from_schema_version_1_is_upgraded_so_its_orders_list_by_status_and_its_keys_still_replay_and_expire() {
     use storefront::orders::Status;
     use storefront::store::{SCHEMA_VERSION, Store};
 
@@ -312,11 +312,14 @@ async fn a_store_from_schema_version_1_is_upgraded_so_its_orders_list_by_status_
     }
     let store = Store::open(&data, &Default::default()).unwrap();
     assert_eq!(paid(&store), 1, "the upgrade filed the order under its status");
+    let record = store.read().unwrap().idempotency("api:upgrade-1").unwrap();
+    let number = record.expect("the upgrade kept the idempotency key").order;
+    assert!(store.read().unwrap().order(&number).unwrap().is_some());
     let far_future = u64::MAX / 2;
     let swept = store
         .write(|tx| storefront::orders::sweep_idempotency(tx, far_future, 100))
         .unwrap();
-    assert_eq!(swept, 1, "the upgrade filed the idempotency key by age, so it expires");
+    assert_eq!(swept, 1, "the upgrade filed the idempotency key by time, so it expires");
     drop(store);
     let store = Store::open(&data, &Default::default()).unwrap();
     assert_eq!(paid(&store), 1, "opening an upgraded store again changes nothing");
