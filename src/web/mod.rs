@@ -28,14 +28,16 @@ use actix_web::web::ServiceConfig;
 
 pub use error::{ApiError, AppError, ErrorCode, PageError};
 
-/// Mounts every area's routes.
+/// Mounts every area's routes. actix tries routes in order, and each pattern with a `{segment}`
+/// it passes costs a regex match, so the shopper's API and pages come before assets (which a
+/// CDN serves on a sale day) and the back office.
 pub fn configure(cfg: &mut ServiceConfig) {
     ops::configure(cfg);
     openapi::configure(cfg);
-    assets::configure(cfg);
-    images::configure(cfg);
     api::configure(cfg);
     pages::configure(cfg);
+    assets::configure(cfg);
+    images::configure(cfg);
     admin::configure(cfg);
     admin::products::configure(cfg);
     cfg.default_service(actix_web::web::to(not_found));

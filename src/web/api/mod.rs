@@ -29,12 +29,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .app_data(json_config())
             .app_data(query_config())
             .app_data(path_config())
-            .configure(products::configure)
-            .configure(admin::configure)
-            .configure(carts::configure)
+            // Hottest first (see `web::configure`): checkout and carts carry a sale.
             .configure(checkout::configure)
+            .configure(carts::configure)
+            .configure(products::configure)
             .configure(search::configure)
             .configure(suggest::configure)
-            .configure(vehicles::configure),
+            .configure(vehicles::configure)
+            .configure(admin::configure),
     );
 }
