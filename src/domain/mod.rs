@@ -5,6 +5,7 @@
 
 mod category;
 mod money;
+mod order_number;
 mod part_number;
 mod sku;
 mod token;
@@ -12,9 +13,10 @@ mod vehicle;
 
 pub use category::{CategoryPath, InvalidCategory};
 pub use money::{Currency, InvalidCurrency, Money, MoneyError, group_thousands};
+pub use order_number::{ORDER_SEQUENCE_LIMIT, OrderNumbering, normalize_order_number};
 pub use part_number::PartNumber;
 pub use sku::{InvalidSku, Sku};
-pub use token::{normalize_order_number, order_number, random_token};
+pub use token::{random_token, random_u64};
 pub use vehicle::{FitmentRef, Fitments, FitmentsBuilder, InvalidFitment, YearRange, same_name};
 
 /// Milliseconds since the Unix epoch: the store's single notion of time.

@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 
 use crate::cart::{self, Clock, Destination, PricingError, Quote, Rules};
-use crate::domain::{Money, now_ms, order_number, random_token};
+use crate::domain::{Money, now_ms, random_token};
 use crate::inventory::{self, Change, Shortfall};
 use crate::store::{StoreError, View, WriteTx};
 
@@ -226,7 +226,7 @@ pub fn place(
     let Some(cart) = tx.cart(&req.cart_id)? else {
         return Ok(Err(Refusal::CartNotFound));
     };
-    let number = unused_order_number(tx)?;
+    let number = tx.next_order_number()?;
     // `quote_for` refuses a quote without shipping; matched here rather than assumed.
     let Some(shipping) = quote.shipping.clone() else {
         return Ok(Err(Refusal::ShippingUnavailable(
@@ -357,15 +357,6 @@ fn shortfalls(quote: &Quote) -> Vec<Shortfall> {
             })
         })
         .collect()
-}
-
-fn unused_order_number(tx: &WriteTx<'_>) -> Result<String, StoreError> {
-    loop {
-        let number = order_number();
-        if tx.order(&number)?.is_none() {
-            return Ok(number);
-        }
-    }
 }
 
 fn build_order(

@@ -61,6 +61,8 @@ struct Inner {
     writing: Mutex<()>,
     /// Whether durable commits use redb's quick repair, as decided at open.
     quick_repair: bool,
+    /// How order numbers map to the sequences orders are filed under.
+    numbering: crate::domain::OrderNumbering,
 }
 
 /// After a failed reopen, writes are refused at once for this long before trying again.
@@ -139,6 +141,7 @@ impl Store {
             // lose the whole file even after durable commits.
             sync_dir(dir)?;
         }
+        let numbering = schema::prepare(&db, &path)?;
         let store = Store {
             inner: Arc::new(Inner {
                 db: RwLock::new(Some(Arc::new(db))),
@@ -152,9 +155,9 @@ impl Store {
                 mirrors: Default::default(),
                 writing: Mutex::new(()),
                 quick_repair,
+                numbering,
             }),
         };
-        schema::prepare(&store)?;
         store.inner.mirrors.load(&*store.db()?)?;
         Ok(store)
     }
@@ -267,7 +270,11 @@ impl Store {
 
     /// A consistent snapshot for reading.
     pub fn read(&self) -> Result<ReadTx, StoreError> {
-        Ok(ReadTx::new(self.db()?.begin_read()?, self.inner.mirrors.clone()))
+        Ok(ReadTx::new(
+            self.db()?.begin_read()?,
+            self.inner.mirrors.clone(),
+            self.inner.numbering,
+        ))
     }
 
     /// Runs `f` in one write transaction; commits (durably) on `Ok`, aborts on `Err`.
@@ -312,7 +319,7 @@ impl Store {
             txn.set_quick_repair(true);
         }
         let (result, finished) = {
-            let mut tx = WriteTx::open(&txn, &self.inner.mirrors)?;
+            let mut tx = WriteTx::open(&txn, &self.inner.mirrors, self.inner.numbering)?;
             let result = f(&mut tx);
             let finished = if result.is_ok() { Some(tx.finish()?) } else { None };
             (result, finished)

@@ -7,6 +7,7 @@ use super::codec::decode;
 use super::tables::*;
 use crate::cart::Cart;
 use crate::catalog::{Category, ListingEntry, Product};
+use crate::domain::OrderNumbering;
 use crate::inventory::LedgerEntry;
 use crate::orders::{IdempotencyRecord, Order};
 use crate::staff::{Account, ApiToken, AuditEntry, Session};
@@ -23,11 +24,20 @@ pub struct LowStock {
 pub struct ReadTx {
     txn: ReadTransaction,
     mirrors: std::sync::Arc<super::mirror::Mirrors>,
+    numbering: OrderNumbering,
 }
 
 impl ReadTx {
-    pub(super) fn new(txn: ReadTransaction, mirrors: std::sync::Arc<super::mirror::Mirrors>) -> ReadTx {
-        ReadTx { txn, mirrors }
+    pub(super) fn new(
+        txn: ReadTransaction,
+        mirrors: std::sync::Arc<super::mirror::Mirrors>,
+        numbering: OrderNumbering,
+    ) -> ReadTx {
+        ReadTx {
+            txn,
+            mirrors,
+            numbering,
+        }
     }
 
     fn table<K: redb::Key + 'static, V: redb::Value + 'static>(
@@ -240,7 +250,15 @@ impl ReadTx {
     }
 
     pub fn order(&self, number: &str) -> Result<Option<Order>, StoreError> {
-        self.table(ORDERS)?.get(number)?.map(|v| decode(v.value())).transpose()
+        self.order_in(&self.table(ORDERS)?, number)
+    }
+
+    /// Orders are filed by sequence, which the number encodes.
+    fn order_in(&self, orders: &ReadOnlyTable<u64, &'static [u8]>, number: &str) -> Result<Option<Order>, StoreError> {
+        let Some(sequence) = self.numbering.sequence(number) else {
+            return Ok(None);
+        };
+        orders.get(sequence)?.map(|v| decode(v.value())).transpose()
     }
 
     pub fn order_count(&self) -> Result<u64, StoreError> {
@@ -253,10 +271,10 @@ impl ReadTx {
         let orders = self.table(ORDERS)?;
         for row in by_time.iter()? {
             let (key, _) = row?;
-            let Some(bytes) = orders.get(key.value().1)? else {
+            let Some(order) = self.order_in(&orders, key.value().1)? else {
                 continue;
             };
-            if !f(decode(bytes.value())?) {
+            if !f(order) {
                 break;
             }
         }
@@ -357,8 +375,8 @@ impl ReadTx {
         let orders = self.table(ORDERS)?;
         for row in by_time.range((from_ms, "")..(to_ms, ""))? {
             let (key, _) = row?;
-            if let Some(bytes) = orders.get(key.value().1)? {
-                f(decode(bytes.value())?);
+            if let Some(order) = self.order_in(&orders, key.value().1)? {
+                f(order);
             }
         }
         Ok(())
@@ -412,8 +430,8 @@ impl ReadTx {
         };
         let mut out = Vec::with_capacity(numbers.len());
         for number in &numbers {
-            if let Some(bytes) = orders.get(number.as_str())? {
-                out.push(decode(bytes.value())?);
+            if let Some(order) = self.order_in(&orders, number)? {
+                out.push(order);
             }
         }
         Ok((out, total))

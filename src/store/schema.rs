@@ -1,6 +1,10 @@
 //! The schema version, checked at open, and the tables every store has from birth.
 
-use redb::{ReadableTable, TableDefinition};
+use std::path::Path;
+
+use redb::{Database, ReadableTable, TableDefinition};
+
+use crate::domain::OrderNumbering;
 
 use super::tables::*;
 use super::{Store, StoreError};
@@ -13,30 +17,39 @@ use super::{Store, StoreError};
 /// so it must refuse a version-2 store.
 ///
 /// 3: idempotency records filed by time in `idempotency_log` (found by key through an in-memory
-/// mirror) instead of by key in `idempotency_keys` with an age index beside it.
+/// mirror) instead of by key in `idempotency_keys` with an age index beside it; orders filed by
+/// sequence in `orders_by_sequence` (numbers are the sequence through `OrderNumbering`) instead
+/// of by number in `orders`.
 pub const SCHEMA_VERSION: u64 = 3;
 const KEY: &str = "schema_version";
 
+/// Versions 1 and 2: order number -> order.
+const ORDERS_BY_NUMBER: TableDefinition<&str, &[u8]> = TableDefinition::new("orders");
 /// Versions 1 and 2: idempotency key -> record.
 const IDEMPOTENCY_KEYS: TableDefinition<&str, &[u8]> = TableDefinition::new("idempotency_keys");
 /// Version 2: (recorded ms, idempotency key) -> (), the age index of `idempotency_keys`.
 const IDEMPOTENCY_BY_TIME: TableDefinition<(u64, &str), ()> = TableDefinition::new("idempotency_by_time");
 
+/// The `meta` key of the store's order numbering key, drawn when the store is created.
+const NUMBERING_KEY: &str = "order_numbering_key";
+
 /// Creates missing tables, upgrades a store from an older build, and refuses one from a newer.
-pub(super) fn prepare(store: &Store) -> Result<(), StoreError> {
-    let txn = store.db()?.begin_write()?;
+/// Returns the store's order numbering.
+pub(super) fn prepare(db: &Database, path: &Path) -> Result<OrderNumbering, StoreError> {
+    let txn = db.begin_write()?;
     let found = txn.open_table(META)?.get(KEY)?.map(|v| v.value());
+    if let Some(found) = found.filter(|found| *found > SCHEMA_VERSION) {
+        txn.abort()?;
+        return Err(StoreError::NewerSchema {
+            path: path.to_owned(),
+            found,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    let numbering = numbering(&txn)?;
     match found {
-        Some(found) if found > SCHEMA_VERSION => {
-            txn.abort()?;
-            return Err(StoreError::NewerSchema {
-                path: store.path().to_owned(),
-                found,
-                supported: SCHEMA_VERSION,
-            });
-        }
         Some(found) if found < SCHEMA_VERSION => {
-            upgrade(&txn, found)?;
+            upgrade(&txn, found, numbering)?;
             tracing::info!(from = found, to = SCHEMA_VERSION, "store upgraded");
         }
         _ => {}
@@ -67,17 +80,32 @@ pub(super) fn prepare(store: &Store) -> Result<(), StoreError> {
     txn.open_table(AUDIT_BY_SUBJECT)?;
     txn.open_table(FUNNEL)?;
     txn.commit()?;
-    Ok(())
+    Ok(numbering)
+}
+
+fn numbering(txn: &redb::WriteTransaction) -> Result<OrderNumbering, StoreError> {
+    let mut meta = txn.open_table(META)?;
+    let existing = meta.get(NUMBERING_KEY)?.map(|v| v.value());
+    let key = match existing {
+        Some(key) => key,
+        None => {
+            let key = crate::domain::random_u64();
+            meta.insert(NUMBERING_KEY, key)?;
+            key
+        }
+    };
+    Ok(OrderNumbering::new(key))
 }
 
 /// Each step takes a store from one version to the next, in the transaction that records the new
 /// version, so an upgrade interrupted by a crash is simply run again.
-fn upgrade(txn: &redb::WriteTransaction, from: u64) -> Result<(), StoreError> {
+fn upgrade(txn: &redb::WriteTransaction, from: u64, numbering: OrderNumbering) -> Result<(), StoreError> {
     if from < 2 {
         file_orders_by_status(txn)?;
     }
     if from < 3 {
         file_idempotency_keys_by_time(txn)?;
+        file_orders_by_sequence(txn, numbering)?;
     }
     Ok(())
 }
@@ -100,11 +128,30 @@ fn file_idempotency_keys_by_time(txn: &redb::WriteTransaction) -> Result<(), Sto
     Ok(())
 }
 
+/// Version 3 files orders by sequence. An old order keeps its number, so it sits at the sequence
+/// its number maps back to: somewhere among a trillion, far from where new orders are appended
+/// (a new order skips a sequence that is taken).
+fn file_orders_by_sequence(txn: &redb::WriteTransaction, numbering: OrderNumbering) -> Result<(), StoreError> {
+    txn.delete_table(ORDERS)?;
+    {
+        let mut by_sequence = txn.open_table(ORDERS)?;
+        for row in txn.open_table(ORDERS_BY_NUMBER)?.iter()? {
+            let (number, bytes) = row?;
+            let sequence = numbering
+                .sequence(number.value())
+                .ok_or_else(|| StoreError::Corrupt(format!("malformed order number {:?}", number.value())))?;
+            by_sequence.insert(sequence, bytes.value())?;
+        }
+    }
+    txn.delete_table(ORDERS_BY_NUMBER)?;
+    Ok(())
+}
+
 /// Version 2 lists each status's orders from an index.
 fn file_orders_by_status(txn: &redb::WriteTransaction) -> Result<(), StoreError> {
     txn.delete_table(ORDERS_BY_STATUS)?;
     let mut by_status = txn.open_table(ORDERS_BY_STATUS)?;
-    let orders = txn.open_table(ORDERS)?;
+    let orders = txn.open_table(ORDERS_BY_NUMBER)?;
     for row in orders.iter()? {
         let (number, bytes) = row?;
         let order: crate::orders::Order = super::codec::decode(bytes.value())?;
@@ -122,12 +169,22 @@ pub fn force_schema_version(store: &Store, version: u64) -> Result<(), StoreErro
     Ok(())
 }
 
-/// Makes the store look as a version-1 build left it: idempotency records by key, no status
-/// index. For the upgrade test only; reopen the store afterwards.
+/// Makes the store look as a version-1 build left it: orders and idempotency records by key, no
+/// status index. For the upgrade test only; reopen the store afterwards.
 #[doc(hidden)]
 pub fn age_to_schema_version_1(store: &Store) -> Result<(), StoreError> {
     let txn = store.db()?.begin_write()?;
     txn.delete_table(ORDERS_BY_STATUS)?;
+    {
+        let mut by_number = txn.open_table(ORDERS_BY_NUMBER)?;
+        for row in txn.open_table(ORDERS)?.iter()? {
+            let (_, bytes) = row?;
+            let order: crate::orders::Order = super::codec::decode(bytes.value())?;
+            by_number.insert(order.number.as_str(), bytes.value())?;
+        }
+    }
+    txn.delete_table(ORDERS)?;
+    txn.open_table(META)?.remove(NUMBERING_KEY)?;
     {
         let mut keys = txn.open_table(IDEMPOTENCY_KEYS)?;
         for row in txn.open_table(IDEMPOTENCY_LOG)?.iter()? {

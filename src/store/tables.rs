@@ -2,7 +2,8 @@
 
 use redb::TableDefinition;
 
-/// `schema_version`, sequence counters and the catalog version (bumped on every catalog change).
+/// `schema_version`, sequence counters, the order numbering key and the catalog version (bumped
+/// on every catalog change).
 pub(crate) const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 
 /// sku -> `catalog::Product`.
@@ -49,8 +50,10 @@ pub(crate) const CART_EXPIRY: TableDefinition<(u64, &str), ()> = TableDefinition
 /// carts. Mirrored in memory by `Mirrors::used_carts`.
 pub(crate) const CARTS_USED: TableDefinition<(u64, &str), ()> = TableDefinition::new("carts_used");
 
-/// order number -> `orders::Order`.
-pub(crate) const ORDERS: TableDefinition<&str, &[u8]> = TableDefinition::new("orders");
+/// order sequence -> `orders::Order`. The order's number is its sequence through the store's
+/// `domain::OrderNumbering` (key in `meta`), so a new order is appended rather than filed at a
+/// random place; orders from before schema 3 sit at the sequences their numbers map back to.
+pub(crate) const ORDERS: TableDefinition<u64, &[u8]> = TableDefinition::new("orders_by_sequence");
 
 /// (placed ms, order number) -> (): orders in time order, for the back office and reports.
 pub(crate) const ORDERS_BY_TIME: TableDefinition<(u64, &str), ()> = TableDefinition::new("orders_by_time");

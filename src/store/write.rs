@@ -3,14 +3,16 @@
 use redb::{ReadableTable, ReadableTableMetadata, Table, WriteTransaction};
 
 use super::codec::{decode, encode};
-use super::tables::*;
 use super::mirror::{MirrorChanges, Mirrors};
+use super::tables::*;
 use super::{CatalogChange, StoreError};
 
 const LEDGER_SEQ: &str = "ledger_seq";
+const ORDER_SEQ: &str = "order_seq";
 pub(super) const CATALOG_VERSION: &str = "catalog_version";
 use crate::cart::Cart;
 use crate::catalog::{Category, ListingEntry, Product};
+use crate::domain::{ORDER_SEQUENCE_LIMIT, OrderNumbering};
 use crate::inventory::LedgerEntry;
 use crate::orders::{IdempotencyRecord, Order};
 use crate::staff::{Account, ApiToken, AuditEntry, Session};
@@ -35,7 +37,8 @@ pub struct WriteTx<'t> {
     mirrors: &'t Mirrors,
     pending: MirrorChanges,
     cart_expiry: Table<'t, (u64, &'static str), ()>,
-    orders: Table<'t, &'static str, &'static [u8]>,
+    orders: Table<'t, u64, &'static [u8]>,
+    numbering: OrderNumbering,
     orders_by_time: Table<'t, (u64, &'static str), ()>,
     orders_by_status: Table<'t, (&'static str, u64, &'static str), ()>,
     idempotency_log: Table<'t, (u64, &'static str), &'static [u8]>,
@@ -45,10 +48,16 @@ pub struct WriteTx<'t> {
     /// The ledger sequence, read once and written back by `finish`, so appending an entry costs
     /// one insert rather than three table operations.
     ledger_seq: Option<u64>,
+    /// The last order sequence handed out, cached like `ledger_seq`.
+    order_seq: Option<u64>,
 }
 
 impl<'t> WriteTx<'t> {
-    pub(super) fn open(txn: &'t WriteTransaction, mirrors: &'t Mirrors) -> Result<WriteTx<'t>, StoreError> {
+    pub(super) fn open(
+        txn: &'t WriteTransaction,
+        mirrors: &'t Mirrors,
+        numbering: OrderNumbering,
+    ) -> Result<WriteTx<'t>, StoreError> {
         Ok(WriteTx {
             txn,
             meta: txn.open_table(META)?,
@@ -67,11 +76,13 @@ impl<'t> WriteTx<'t> {
             pending: MirrorChanges::default(),
             cart_expiry: txn.open_table(CART_EXPIRY)?,
             orders: txn.open_table(ORDERS)?,
+            numbering,
             orders_by_time: txn.open_table(ORDERS_BY_TIME)?,
             orders_by_status: txn.open_table(ORDERS_BY_STATUS)?,
             idempotency_log: txn.open_table(IDEMPOTENCY_LOG)?,
             promo_uses: txn.open_table(PROMO_USES)?,
             ledger_seq: None,
+            order_seq: None,
             changed: Default::default(),
         })
     }
@@ -81,6 +92,9 @@ impl<'t> WriteTx<'t> {
     pub(super) fn finish(mut self) -> Result<(Option<CatalogChange>, MirrorChanges), StoreError> {
         if let Some(seq) = self.ledger_seq {
             self.meta.insert(LEDGER_SEQ, seq)?;
+        }
+        if let Some(seq) = self.order_seq {
+            self.meta.insert(ORDER_SEQ, seq)?;
         }
         let change = self.bump_catalog_version()?;
         Ok((change, std::mem::take(&mut self.pending)))
@@ -283,12 +297,39 @@ impl<'t> WriteTx<'t> {
     }
 
     pub fn order(&self, number: &str) -> Result<Option<Order>, StoreError> {
-        self.orders.get(number)?.map(|v| decode(v.value())).transpose()
+        let Some(sequence) = self.numbering.sequence(number) else {
+            return Ok(None);
+        };
+        self.orders.get(sequence)?.map(|v| decode(v.value())).transpose()
+    }
+
+    /// The number for a new order: the next sequence no order holds (orders from before schema
+    /// 3 sit at scattered sequences, so one may rarely be skipped).
+    pub fn next_order_number(&mut self) -> Result<String, StoreError> {
+        let mut sequence = match self.order_seq {
+            Some(seq) => seq,
+            None => self.meta.get(ORDER_SEQ)?.map_or(0, |v| v.value()),
+        };
+        loop {
+            sequence += 1;
+            if sequence >= ORDER_SEQUENCE_LIMIT {
+                return Err(StoreError::Corrupt("every order number is taken".into()));
+            }
+            if self.orders.get(sequence)?.is_none() {
+                break;
+            }
+        }
+        self.order_seq = Some(sequence);
+        Ok(self.numbering.number(sequence))
     }
 
     /// Inserts or updates an order; orders are also filed by time and by status.
     pub fn put_order(&mut self, order: &Order) -> Result<(), StoreError> {
-        let previous = self.orders.insert(order.number.as_str(), encode(order)?.as_slice())?;
+        let sequence = self
+            .numbering
+            .sequence(&order.number)
+            .ok_or_else(|| StoreError::Corrupt(format!("malformed order number {:?}", order.number)))?;
+        let previous = self.orders.insert(sequence, encode(order)?.as_slice())?;
         let was: Option<Order> = previous.map(|p| decode(p.value())).transpose()?;
         let number = order.number.as_str();
         match was {

@@ -287,7 +287,8 @@ async fn check_out(addr: &str, cart: &str, key: &str) -> (u16, serde_json::Value
 }
 
 #[tokio::test]
-async fn a_store_from_schema_version_1_is_upgraded_so_its_orders_list_by_status_and_its_keys_still_replay_and_expire() {
+async fn a_store_from_schema_version_1_is_upgraded_so_its_orders_are_found_and_listed_by_status_and_its_keys_replay_and_expire()
+ {
     use storefront::orders::Status;
     use storefront::store::{SCHEMA_VERSION, Store};
 
@@ -295,7 +296,8 @@ async fn a_store_from_schema_version_1_is_upgraded_so_its_orders_list_by_status_
     let data = data_dir_with_good_catalog(&dir);
     let server = Server::start_unlimited(&data, &["--no-demo"]);
     let cart = open_cart(&server.addr, 2).await;
-    assert_eq!(check_out(&server.addr, &cart, "upgrade-1").await.0, 201);
+    let (status, old) = check_out(&server.addr, &cart, "upgrade-1").await;
+    assert_eq!(status, 201);
     assert!(server.terminate());
 
     let paid = |store: &Store| {
@@ -323,6 +325,31 @@ async fn a_store_from_schema_version_1_is_upgraded_so_its_orders_list_by_status_
     drop(store);
     let store = Store::open(&data, &Default::default()).unwrap();
     assert_eq!(paid(&store), 1, "opening an upgraded store again changes nothing");
+    drop(store);
+
+    let server = Server::start_unlimited(&data, &["--no-demo"]);
+    let cart = open_cart(&server.addr, 1).await;
+    let (status, new) = check_out(&server.addr, &cart, "upgrade-2").await;
+    assert_eq!(status, 201, "{new}");
+    assert_ne!(new["order_number"], old["order_number"]);
+    for placed in [&old, &new] {
+        let url = format!(
+            "{}/api/v1/orders/{}?token={}",
+            server.addr,
+            placed["order_number"].as_str().unwrap(),
+            placed["token"].as_str().unwrap()
+        );
+        let res = reqwest::get(url).await.unwrap();
+        assert_eq!(
+            res.status(),
+            200,
+            "order {} is found by its number",
+            placed["order_number"]
+        );
+    }
+    assert!(server.terminate());
+    let store = Store::open(&data, &Default::default()).unwrap();
+    assert_eq!(paid(&store), 2);
     drop(store);
     let newer = Store::open(&data, &Default::default()).unwrap();
     storefront::store::force_schema_version(&newer, SCHEMA_VERSION - 1).unwrap();
