@@ -67,6 +67,12 @@ async fn with_the_disk_full_writes_get_503_reads_work_and_service_returns_with_t
     );
     let (_, product) = app.get_json("/api/v1/products/SAUCE-5").await;
     assert_eq!(product["stock"], 47);
+    for (key, cart, order) in [("before-full", &cart, &before), ("during-full", &waiting, &placed.1)] {
+        let (status, again, replayed) = checkout(&app, key, &checkout_body(cart, "tok_visa")).await;
+        assert_eq!(status, 201, "{again}");
+        assert!(replayed, "the reopened store still knows key {key}");
+        assert_eq!(again["order_number"], order["order_number"]);
+    }
 }
 
 #[tokio::test]
