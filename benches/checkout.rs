@@ -301,6 +301,10 @@ struct CommitTotals {
     commits: f64,
     jobs: f64,
     seconds: f64,
+    /// Placed checkouts timed inside the server (request parsed to order committed).
+    placed: f64,
+    placed_seconds: f64,
+    placed_within_50ms: f64,
 }
 
 impl CommitTotals {
@@ -309,6 +313,9 @@ impl CommitTotals {
             commits: self.commits - before.commits,
             jobs: self.jobs - before.jobs,
             seconds: self.seconds - before.seconds,
+            placed: self.placed - before.placed,
+            placed_seconds: self.placed_seconds - before.placed_seconds,
+            placed_within_50ms: self.placed_within_50ms - before.placed_within_50ms,
         }
     }
 }
@@ -317,10 +324,12 @@ impl std::fmt::Display for CommitTotals {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} commits, mean batch {:.1} jobs, mean apply + commit {:.2} ms",
+            "{} commits, mean batch {:.1} jobs, mean apply + commit {:.2} ms; inside the server a checkout took {:.1} ms on average, {:.2} % within 50 ms",
             self.commits,
             self.jobs / self.commits.max(1.0),
             self.seconds * 1000.0 / self.commits.max(1.0),
+            self.placed_seconds * 1000.0 / self.placed.max(1.0),
+            self.placed_within_50ms * 100.0 / self.placed.max(1.0),
         )
     }
 }
@@ -343,6 +352,9 @@ async fn commit_totals(client: &reqwest::Client, addr: &str) -> CommitTotals {
         commits: value("storefront_store_commit_batch_size_count"),
         jobs: value("storefront_store_commit_batch_size_sum"),
         seconds: value("storefront_store_commit_duration_seconds_sum"),
+        placed: value("storefront_checkout_duration_seconds_count"),
+        placed_seconds: value("storefront_checkout_duration_seconds_sum"),
+        placed_within_50ms: value("storefront_checkout_duration_seconds_bucket{le=\"0.05\"}"),
     }
 }
 
