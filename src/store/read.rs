@@ -258,7 +258,8 @@ impl ReadTx {
         let Some(sequence) = self.numbering.sequence(number) else {
             return Ok(None);
         };
-        orders.get(sequence)?.map(|v| decode(v.value())).transpose()
+        let found: Option<Order> = orders.get(sequence)?.map(|v| decode(v.value())).transpose()?;
+        super::write::check_order_number(found, number)
     }
 
     pub fn order_count(&self) -> Result<u64, StoreError> {

@@ -300,7 +300,8 @@ impl<'t> WriteTx<'t> {
         let Some(sequence) = self.numbering.sequence(number) else {
             return Ok(None);
         };
-        self.orders.get(sequence)?.map(|v| decode(v.value())).transpose()
+        let found: Option<Order> = self.orders.get(sequence)?.map(|v| decode(v.value())).transpose()?;
+        check_order_number(found, number)
     }
 
     /// The number for a new order: the next sequence no order holds (orders from before schema
@@ -456,5 +457,18 @@ impl<'t> WriteTx<'t> {
         let (v, c) = table.get(hour)?.map_or((0, 0), |x| x.value());
         table.insert(hour, (v + views, c + carts))?;
         Ok(())
+    }
+}
+
+/// An order read by number must carry that number: anything else means the numbering key in
+/// `meta` does not match the orders (a store pieced together from two), and showing a stranger's
+/// order would be worse than failing.
+pub(super) fn check_order_number(found: Option<Order>, number: &str) -> Result<Option<Order>, StoreError> {
+    match found {
+        Some(order) if order.number != number => Err(StoreError::Corrupt(format!(
+            "order filed for {number} is numbered {}: the order numbering key does not match",
+            order.number
+        ))),
+        found => Ok(found),
     }
 }
