@@ -14,8 +14,9 @@ const HALF_BITS: u32 = 20;
 const HALF_MASK: u64 = (1 << HALF_BITS) - 1;
 const ROUNDS: u64 = 6;
 
-/// The permutation of one store, fixed by its key (kept in the store, copied by backups).
-#[derive(Clone, Copy, Debug)]
+/// The permutation of one store, fixed by its key (kept in the store, copied by backups). No
+/// `Debug`: with the key, anyone could tell the next order's number.
+#[derive(Clone, Copy)]
 pub struct OrderNumbering {
     key: u64,
 }
