@@ -31,7 +31,7 @@ impl TimeKeyed {
         &self,
         db: &Database,
         table: TableDefinition<(u64, &'static str), V>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<usize, StoreError> {
         let read = db.begin_read()?;
         let mut rows = FxHashMap::default();
         for row in read.open_table(table)?.iter()? {
@@ -39,8 +39,9 @@ impl TimeKeyed {
             let (at_ms, id) = key.value();
             rows.insert(Box::from(id), at_ms);
         }
+        let len = rows.len();
         *self.rows.write().unwrap_or_else(|e| e.into_inner()) = rows;
-        Ok(())
+        Ok(len)
     }
 
     /// The time the id is filed under, if it is there.
@@ -48,9 +49,10 @@ impl TimeKeyed {
         self.rows.read().unwrap_or_else(|e| e.into_inner()).get(id).copied()
     }
 
-    fn apply(&self, pending: Pending) {
+    /// Returns the number of rows afterwards, if anything changed.
+    fn apply(&self, pending: Pending) -> Option<usize> {
         if pending.added.is_empty() && pending.removed.is_empty() {
-            return;
+            return None;
         }
         let mut rows = self.rows.write().unwrap_or_else(|e| e.into_inner());
         for (id, at_ms) in pending.added {
@@ -59,6 +61,7 @@ impl TimeKeyed {
         for id in pending.removed {
             rows.remove(id.as_str());
         }
+        Some(rows.len())
     }
 }
 
@@ -108,15 +111,27 @@ pub(crate) struct MirrorChanges {
 impl Mirrors {
     /// Reads every row from the committed store, replacing what was held.
     pub(crate) fn load(&self, db: &Database) -> Result<(), StoreError> {
-        self.used_carts.load(db, CARTS_USED)?;
-        self.idempotency.load(db, IDEMPOTENCY_LOG)?;
+        publish(USED_CARTS, self.used_carts.load(db, CARTS_USED)?);
+        publish(IDEMPOTENCY_KEYS, self.idempotency.load(db, IDEMPOTENCY_LOG)?);
         Ok(())
     }
 
     pub(crate) fn apply(&self, changes: MirrorChanges) {
-        self.used_carts.apply(changes.used_carts);
-        self.idempotency.apply(changes.idempotency);
+        if let Some(len) = self.used_carts.apply(changes.used_carts) {
+            publish(USED_CARTS, len);
+        }
+        if let Some(len) = self.idempotency.apply(changes.idempotency) {
+            publish(IDEMPOTENCY_KEYS, len);
+        }
     }
+}
+
+const USED_CARTS: &str = "used_carts";
+const IDEMPOTENCY_KEYS: &str = "idempotency_keys";
+
+/// The mirrors' sizes are their memory, which grows with a sale until the sweeps catch up.
+fn publish(mirror: &'static str, len: usize) {
+    metrics::gauge!(crate::telemetry::metrics::MIRROR_ENTRIES, "mirror" => mirror).set(len as f64);
 }
 
 #[cfg(test)]

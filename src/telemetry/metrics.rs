@@ -24,6 +24,7 @@ pub const RATE_LIMITED: &str = "storefront_rate_limited_total";
 pub const INDEX_CATALOG_VERSION: &str = "storefront_search_index_catalog_version";
 pub const CONNECTIONS_OPEN: &str = "storefront_http_connections_open";
 pub const CONNECTIONS_CUT: &str = "storefront_http_connections_cut_total";
+pub const MIRROR_ENTRIES: &str = "storefront_store_mirror_entries";
 
 const LATENCY_BUCKETS: [f64; 14] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
@@ -108,6 +109,10 @@ fn describe() {
     describe_counter!(RATE_LIMITED, "Requests refused with 429 by the per-client rate limits");
     describe_gauge!(INDEX_CATALOG_VERSION, "Catalog version the search index reflects");
     describe_gauge!(CONNECTIONS_OPEN, "Client connections open");
+    describe_gauge!(
+        MIRROR_ENTRIES,
+        "Ids held in memory for the time-keyed tables (spent carts, idempotency keys) until swept"
+    );
     describe_counter!(
         CONNECTIONS_CUT,
         "Connections hung up on: stalled between requests, or over the per-address cap"
