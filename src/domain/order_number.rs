@@ -4,7 +4,8 @@
 //! network), so numbers look random (they do not reveal how many orders a shop takes, and one
 //! number does not lead to the next) while the store files orders by sequence: each new order is
 //! appended, where random keys cost a page write per order in every commit of a flash sale.
-//! Not a secret: the order token guards an order's page.
+//! Not a secret, nor a cryptographic cipher (its rounds are xxh3): the order token guards an
+//! order's page.
 
 use super::token::ALPHABET;
 
