@@ -226,6 +226,9 @@ pub async fn flush_views(state: &AppState) {
     }
 }
 
+/// Rows one sweep job deletes; a sweep runs job after job until one comes back short.
+const SWEEP_RUN: usize = 5_000;
+
 /// Deletes idle carts and week-old idempotency keys every few minutes through the writer; stops
 /// when the app is gone.
 fn spawn_cart_sweeper(state: std::sync::Weak<AppState>) {
@@ -235,35 +238,41 @@ fn spawn_cart_sweeper(state: std::sync::Weak<AppState>) {
             every.tick().await;
             let Some(state) = state.upgrade() else { return };
             let clock = crate::web::sales::clock(&state);
-            // In runs of 5,000 rows, each its own writer job, so a sale's worth of checked-out
-            // carts is cleared without holding up the checkouts queued behind it.
-            loop {
-                let swept = match state.writer.run(move |tx| cart::ops::sweep(tx, clock, 5_000)).await {
-                    Ok(swept) => swept,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "cart sweep skipped");
-                        break;
-                    }
-                };
-                if swept > 0 {
-                    tracing::info!(swept, "swept idle and checked-out carts");
-                }
-                if swept < 5_000 {
-                    break;
-                }
-            }
+            sweep_in_runs(&state, "idle and checked-out carts", move |tx| {
+                cart::ops::sweep(tx, clock, SWEEP_RUN)
+            })
+            .await;
             let now = clock.now_ms;
-            match state
-                .writer
-                .run(move |tx| crate::orders::sweep_idempotency(tx, now, 5_000))
-                .await
-            {
-                Ok(0) => {}
-                Ok(swept) => tracing::info!(swept, "forgot week-old idempotency keys"),
-                Err(e) => tracing::warn!(error = %e, "idempotency sweep skipped"),
-            }
+            sweep_in_runs(&state, "week-old idempotency keys", move |tx| {
+                crate::orders::sweep_idempotency(tx, now, SWEEP_RUN)
+            })
+            .await;
         }
     });
+}
+
+/// Runs a sweep in runs of `SWEEP_RUN` rows, each its own writer job, so a sale's worth of rows
+/// is cleared (and its memory in the store's mirrors freed) without holding up the checkouts
+/// queued behind it.
+async fn sweep_in_runs<F>(state: &AppState, what: &'static str, run: F)
+where
+    F: Fn(&mut crate::store::WriteTx<'_>) -> Result<usize, crate::store::StoreError> + Copy + Send + 'static,
+{
+    loop {
+        let swept = match state.writer.run(run).await {
+            Ok(swept) => swept,
+            Err(e) => {
+                tracing::warn!(error = %e, what, "sweep skipped");
+                return;
+            }
+        };
+        if swept > 0 {
+            tracing::info!(swept, what, "swept");
+        }
+        if swept < SWEEP_RUN {
+            return;
+        }
+    }
 }
 
 /// Resolves on Ctrl-C or SIGTERM (what systemd sends). The handlers are installed when this is

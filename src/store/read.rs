@@ -253,13 +253,8 @@ impl ReadTx {
         self.order_in(&self.table(ORDERS)?, number)
     }
 
-    /// Orders are filed by sequence, which the number encodes.
     fn order_in(&self, orders: &ReadOnlyTable<u64, &'static [u8]>, number: &str) -> Result<Option<Order>, StoreError> {
-        let Some(sequence) = self.numbering.sequence(number) else {
-            return Ok(None);
-        };
-        let found: Option<Order> = orders.get(sequence)?.map(|v| decode(v.value())).transpose()?;
-        super::write::check_order_number(found, number)
+        order_by_number(orders, self.numbering, number)
     }
 
     pub fn order_count(&self) -> Result<u64, StoreError> {
@@ -437,6 +432,38 @@ impl ReadTx {
         }
         Ok((out, total))
     }
+}
+
+/// The order with this number, from the `orders` table of a snapshot or a write transaction.
+/// Orders are filed by sequence, which the number encodes.
+pub(super) fn order_by_number(
+    orders: &impl ReadableTable<u64, &'static [u8]>,
+    numbering: OrderNumbering,
+    number: &str,
+) -> Result<Option<Order>, StoreError> {
+    let Some(sequence) = numbering.sequence(number) else {
+        return Ok(None);
+    };
+    let Some(bytes) = orders.get(sequence)? else {
+        return Ok(None);
+    };
+    let order: Order = decode(bytes.value())?;
+    // Anything else means the numbering key in `meta` does not match the orders (a store pieced
+    // together from two), and showing a stranger's order would be worse than failing.
+    if order.number != number {
+        return Err(StoreError::Corrupt(format!(
+            "order filed for {number} is numbered {}: the order numbering key does not match",
+            order.number
+        )));
+    }
+    Ok(Some(order))
+}
+
+/// The sequence an order with this number is filed under; a malformed number is corruption.
+pub(super) fn order_sequence(numbering: OrderNumbering, number: &str) -> Result<u64, StoreError> {
+    numbering
+        .sequence(number)
+        .ok_or_else(|| StoreError::Corrupt(format!("malformed order number {number:?}")))
 }
 
 /// What pricing and checkout read, from a read snapshot or from inside a write transaction, so

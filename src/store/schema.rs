@@ -137,9 +137,7 @@ fn file_orders_by_sequence(txn: &redb::WriteTransaction, numbering: OrderNumberi
         let mut by_sequence = txn.open_table(ORDERS)?;
         for row in txn.open_table(ORDERS_BY_NUMBER)?.iter()? {
             let (number, bytes) = row?;
-            let sequence = numbering
-                .sequence(number.value())
-                .ok_or_else(|| StoreError::Corrupt(format!("malformed order number {:?}", number.value())))?;
+            let sequence = super::read::order_sequence(numbering, number.value())?;
             by_sequence.insert(sequence, bytes.value())?;
         }
     }
