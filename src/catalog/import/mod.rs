@@ -4,6 +4,7 @@
 //! merchant understands, and every good line is kept.
 
 mod csv_lines;
+mod fitment_scan;
 mod raw;
 mod validate;
 
@@ -67,7 +68,18 @@ pub fn parse_json_line(line: &str, now_ms: u64) -> Result<ProductRecord, String>
     if !trimmed.starts_with('{') {
         return Err("not a JSON object (each line must be one product like {\"sku\":…})".into());
     }
-    let raw: RawProduct = serde_json::from_str(trimmed).map_err(|e| format!("malformed JSON: {e}"))?;
+    if let Some((rest, fitments)) = fitment_scan::split_fitments(trimmed)
+        && let Ok(mut raw) = serde_json::from_str::<RawProduct>(&rest)
+    {
+        raw.fitments = Some(fitments);
+        return validate(raw, now_ms);
+    }
+    // Not in the scanner's shape, or bad: serde alone, so a bad line gets serde's message.
+    parse_with_serde(trimmed, now_ms)
+}
+
+fn parse_with_serde(object: &str, now_ms: u64) -> Result<ProductRecord, String> {
+    let raw: RawProduct = serde_json::from_str(object).map_err(|e| format!("malformed JSON: {e}"))?;
     validate(raw, now_ms)
 }
 
@@ -212,6 +224,66 @@ mod tests {
             )),
             "more than 5000 fitments"
         );
+    }
+
+    #[test]
+    fn the_fitment_scanner_reads_every_line_as_serde_alone_would() {
+        let mut generated = Vec::new();
+        crate::catalog::generator::generate(300, 7, &mut generated).unwrap();
+        let generated = String::from_utf8(generated).unwrap();
+        let head = r#"{"sku":"F-1","title":"T","price_cents":1,"fitments":"#;
+        let lists = [
+            r#"[{"year_from":2003,"year_to":2007,"make":"Honda","model":"Accord","submodel":"EX","engine":"2.4L"}]"#,
+            r#" [ { "year" : 2009 , "make" : "Honda" , "model" : "Civic" } ] "#,
+            r#"[{"year":2009,"make":"Honda","model":"Civic","submodel":null,"engine":null}]"#,
+            r#"[{"year":2009,"make":"Hon\u0064a","model":"Civic \"Si\""}]"#,
+            r#"[{"year":2009,"make":"Honda","model":"Civic","note":"x"}]"#,
+            r#"[{"year":"2009","make":"Honda","model":"Civic"}]"#,
+            r#"[{"year":-2009,"make":"Honda","model":"Civic"}]"#,
+            r#"[{"year":2009.0,"make":"Honda","model":"Civic"}]"#,
+            r#"[{"year":2e3,"make":"Honda","model":"Civic"}]"#,
+            r#"[{"year":02009,"make":"Honda","model":"Civic"}]"#,
+            r#"[{"year":99999999999999999999999,"make":"Honda","model":"Civic"}]"#,
+            r#"[{"year":70000,"make":"Honda","model":"Civic"}]"#,
+            r#"[{"year_from":2009,"year_to":2003,"make":"Honda","model":"Civic"}]"#,
+            r#"[{"year":2009,"make":"Honda","make":"Acura","model":"Civic"}]"#,
+            r#"[{"year":2009,"make":"  Honda ","model":"Civic   Si"}]"#,
+            r#"[{"year":2009,"make":"Škoda","model":"Octavia"}]"#,
+            r#"[{"year":2009,"make":"","model":"Civic"}]"#,
+            r#"[{"year":2009,"make":7,"model":"Civic"}]"#,
+            r#"[{"year":2009,"make":"Honda","model":{"a":1}}]"#,
+            r#"[{"year":2009,"make":"Honda"}]"#,
+            r#"[{}]"#,
+            r#"[]"#,
+            r#"null"#,
+            r#"{"make":"Honda"}"#,
+            r#"[[2009,2010,"Honda","Civic"]]"#,
+            r#"[{"year":2009,"make":"Honda","model":"Civic"},]"#,
+            r#"[{"year":2009,"make":"Honda","model":"Civic"}"#,
+            r#"[{"year":2009,"make":"Hon	da","model":"Civic"}]"#,
+        ];
+        let mut lines: Vec<String> = generated.lines().map(str::to_owned).collect();
+        for list in lists {
+            lines.push(format!("{head}{list}}}"));
+            lines.push(format!(
+                r#"{{"fitments":{list},"sku":"F-2","title":"T \"quoted\" {{[","price_cents":1,"x":[1,{{"y":null}}]}}"#
+            ));
+        }
+        lines.push(format!(
+            r#"{head}[],"fitments":[{{"year":2009,"make":"A","model":"B"}}]}}"#
+        ));
+        lines.push(format!(r#"{head}[{{"year":2009,"make":"A","model":"B"}}]}} trailing"#));
+        lines.push(format!(r#"{head}[{{"year":2009,"make":"A","model":"B"}}],}}"#));
+        lines.push(
+            r#"{"fit\u006dents":[{"year":2009,"make":"A","model":"B"}],"sku":"F-3","title":"T","price_cents":1}"#
+                .to_owned(),
+        );
+        for line in generated.lines().filter(|l| l.contains(r#""fitments":[{"#)) {
+            assert!(fitment_scan::split_fitments(line).is_some(), "not scanned: {line}");
+        }
+        for line in &lines {
+            assert_eq!(parse_json_line(line, 5), parse_with_serde(line.trim(), 5), "{line}");
+        }
     }
 
     #[test]

@@ -264,24 +264,33 @@ impl<'de> serde::de::Visitor<'de> for FitmentsVisitor {
 }
 
 #[derive(Default)]
-struct FitmentCheck<'a> {
+pub(super) struct FitmentCheck<'a> {
     out: FitmentsBuilder<'a>,
     seen: usize,
     error: Option<String>,
 }
 
 impl<'a> FitmentCheck<'a> {
-    fn add(&mut self, raw: RawFitment<'a>) {
+    pub(super) fn add(&mut self, raw: RawFitment<'a>) {
+        self.add_with(|out| fitment(out, raw));
+    }
+
+    /// Like `add`, for a fitment the scanner read (see `fitment_scan`).
+    pub(super) fn add_plain(&mut self, plain: PlainFitment<'a>) {
+        self.add_with(|out| plain_fitment(out, plain));
+    }
+
+    fn add_with(&mut self, push: impl FnOnce(&mut FitmentsBuilder<'a>) -> Result<(), String>) {
         self.seen += 1;
         if self.error.is_none()
             && self.seen <= MAX_FITMENTS
-            && let Err(e) = fitment(&mut self.out, raw)
+            && let Err(e) = push(&mut self.out)
         {
             self.error = Some(format!("fitment {}: {e}", self.seen));
         }
     }
 
-    fn finish(self) -> CheckedFitments {
+    pub(super) fn finish(self) -> CheckedFitments {
         CheckedFitments(if self.seen > MAX_FITMENTS {
             Err(format!("more than {MAX_FITMENTS} fitments"))
         } else if let Some(e) = self.error {
@@ -293,23 +302,59 @@ impl<'a> FitmentCheck<'a> {
 }
 
 fn fitment<'a>(out: &mut FitmentsBuilder<'a>, raw: RawFitment<'a>) -> Result<(), String> {
-    let year = |name, v| -> Result<Option<u16>, String> {
-        whole_number(name, v)?
-            .map(|y| u16::try_from(y).map_err(|_| format!("{name} {y} is not a year")))
-            .transpose()
-    };
-    let single = year("year", raw.year)?;
-    let from = year("year_from", raw.year_from)?
-        .or(single)
-        .ok_or("missing year_from")?;
-    let to = year("year_to", raw.year_to)?.or(single).ok_or("missing year_to")?;
-    let years = YearRange::new(from, to).map_err(|e| e.to_string())?;
+    let single = year("year", whole_number("year", raw.year)?)?;
+    let from = year("year_from", whole_number("year_from", raw.year_from)?)?;
+    let to = year("year_to", whole_number("year_to", raw.year_to)?)?;
+    let years = years(single, from, to)?;
     let make = name("make", raw.make)?.unwrap_or_default();
     let model = name("model", raw.model)?.unwrap_or_default();
     let submodel = name("submodel", raw.submodel)?;
     let engine = name("engine", raw.engine)?;
     out.push(years, make, model, submodel, engine)
         .map_err(|e| e.to_string())
+}
+
+/// A fitment as the scanner reads it: whole numbers and text without escapes, so none of the
+/// type errors `fitment` can report apply.
+#[derive(Default)]
+pub(super) struct PlainFitment<'a> {
+    pub year: Option<u64>,
+    pub year_from: Option<u64>,
+    pub year_to: Option<u64>,
+    pub make: Option<&'a str>,
+    pub model: Option<&'a str>,
+    pub submodel: Option<&'a str>,
+    pub engine: Option<&'a str>,
+}
+
+/// `fitment` for a `PlainFitment`, with the same checks in the same order.
+fn plain_fitment<'a>(out: &mut FitmentsBuilder<'a>, f: PlainFitment<'a>) -> Result<(), String> {
+    let years = years(
+        year("year", f.year)?,
+        year("year_from", f.year_from)?,
+        year("year_to", f.year_to)?,
+    )?;
+    out.push(
+        years,
+        Cow::Borrowed(f.make.unwrap_or_default()),
+        Cow::Borrowed(f.model.unwrap_or_default()),
+        f.submodel.map(Cow::Borrowed),
+        f.engine.map(Cow::Borrowed),
+    )
+    .map_err(|e| e.to_string())
+}
+
+fn year(name: &str, value: Option<u64>) -> Result<Option<u16>, String> {
+    value
+        .map(|y| u16::try_from(y).map_err(|_| format!("{name} {y} is not a year")))
+        .transpose()
+}
+
+/// A single `year` stands for both ends when either is missing.
+fn years(single: Option<u16>, from: Option<u16>, to: Option<u16>) -> Result<YearRange, String> {
+    let from = from.or(single).ok_or("missing year_from")?;
+    let to = to.or(single).ok_or("missing year_to")?;
+    YearRange::new(from, to).map_err(|e| e.to_string())
 }
 
 /// Like `text`, but borrows from the line where it can: fitments repeat names many times.
