@@ -254,6 +254,10 @@ impl<'a> FitmentsBuilder<'a> {
         if let Some(&index) = self.index.get(&name) {
             return Ok(index + 1);
         }
+        if self.index.is_empty() {
+            // A part's fitments name a few dozen vehicles: growing from nothing rehashed five times.
+            self.index.reserve(32);
+        }
         if name.len() > 60 && name.chars().count() > 60 {
             return Err(InvalidFitment::TooLong(field));
         }

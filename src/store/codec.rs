@@ -51,6 +51,26 @@ pub(crate) fn encode<T: bincode::Encode>(value: &T) -> Result<Vec<u8>, StoreErro
     })
 }
 
+/// A value encoded ahead of its write transaction, on whichever thread has time, so the writer
+/// (the one thread that can write) only copies bytes.
+pub struct Encoded<T> {
+    bytes: Vec<u8>,
+    of: std::marker::PhantomData<fn(&T)>,
+}
+
+impl<T: bincode::Encode> Encoded<T> {
+    pub fn new(value: &T) -> Result<Encoded<T>, StoreError> {
+        Ok(Encoded {
+            bytes: encode(value)?,
+            of: std::marker::PhantomData,
+        })
+    }
+
+    pub(crate) fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+}
+
 pub(crate) fn decode<T: bincode::Decode<()>>(bytes: &[u8]) -> Result<T, StoreError> {
     match bytes.split_first() {
         Some((&V1, rest)) => bincode::decode_from_slice(rest, config())

@@ -22,6 +22,7 @@ use std::time::{Duration, Instant};
 use redb::{Database, ReadableDatabase};
 
 pub use backup::{BackupReport, table_names};
+pub use codec::Encoded;
 pub use fault::FaultSwitch;
 pub use read::{LowStock, ReadTx, View};
 pub use schema::SCHEMA_VERSION;

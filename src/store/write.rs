@@ -2,7 +2,7 @@
 
 use redb::{ReadableTable, ReadableTableMetadata, Table, WriteTransaction};
 
-use super::codec::{decode, encode};
+use super::codec::{Encoded, decode, encode};
 use super::mirror::{MirrorChanges, Mirrors};
 use super::tables::*;
 use super::{CatalogChange, StoreError};
@@ -127,6 +127,12 @@ impl<'t> WriteTx<'t> {
     pub fn put_product(&mut self, product: &Product) -> Result<(), StoreError> {
         self.products
             .insert(product.sku.as_str(), encode(product)?.as_slice())?;
+        Ok(())
+    }
+
+    /// `put_product` for a product encoded beforehand.
+    pub fn put_encoded_product(&mut self, sku: &str, product: &Encoded<Product>) -> Result<(), StoreError> {
+        self.products.insert(sku, product.bytes())?;
         Ok(())
     }
 

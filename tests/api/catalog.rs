@@ -118,4 +118,33 @@ fn a_large_import_reports_bad_lines_by_their_own_numbers_and_the_last_copy_of_a_
     assert_eq!(report.updated, 1, "the second copy updates the first");
     let product = store.read().unwrap().product(&sku).unwrap().unwrap();
     assert_eq!(product.title, "Renamed later in the file");
+
+    let other: serde_json::Value = serde_json::from_str(&lines[2_500]).unwrap();
+    let other = other["sku"].as_str().unwrap();
+    let untouched = store.read().unwrap().product(other).unwrap();
+    assert!(untouched.is_some());
+    let again = storefront::catalog::ops::import(
+        &store,
+        text.as_bytes(),
+        storefront::catalog::import::Format::JsonLines,
+        "test",
+        &mut |_| {},
+    )
+    .unwrap();
+    assert_eq!(
+        (again.created, again.updated, again.unchanged),
+        (0, 2, 5_000 - 4 - 1),
+        "only the SKU given twice changes, back and forth"
+    );
+    let renamed_again = store.read().unwrap().product(&sku).unwrap().unwrap();
+    assert_eq!(
+        renamed_again.created_ms, product.created_ms,
+        "an update keeps the creation time"
+    );
+    assert!(renamed_again.updated_ms >= product.updated_ms);
+    assert_eq!(
+        store.read().unwrap().product(other).unwrap(),
+        untouched,
+        "unchanged, times and all"
+    );
 }

@@ -177,12 +177,14 @@ impl<'a> Scanner<'a> {
     fn skip_string(&mut self) -> Option<()> {
         self.at += 1;
         loop {
+            self.at += plain_run(self.bytes.get(self.at..)?);
             match self.peek()? {
                 b'"' => {
                     self.at += 1;
                     return Some(());
                 }
                 b'\\' => self.at += 2,
+                // A control character: serde refuses the line when it parses the rest.
                 _ => self.at += 1,
             }
         }

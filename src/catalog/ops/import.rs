@@ -4,7 +4,7 @@
 use std::io::BufRead;
 use std::sync::mpsc;
 
-use super::upsert::{Batch, Upserted};
+use super::upsert::{Batch, Prepared, Upserted};
 use crate::catalog::import::{self, Format, Rejected};
 use crate::domain::now_ms;
 use crate::store::{Store, StoreError};
@@ -50,17 +50,47 @@ pub fn import<R: BufRead + Send>(
             Format::JsonLines => parse_json_in_parallel(scope, source),
             Format::Csv => parse_in_order(scope, source, format),
         };
+        // Freeing a written batch (each product a few dozen allocations) is left to another
+        // thread: the writer is the import's one serial stage.
+        let (written, to_free) = mpsc::channel::<Ready>();
+        scope.spawn(move || to_free.into_iter().for_each(drop));
         let mut report = ImportReport::default();
         for batch in batches {
-            write_batch(store, batch?, actor, &mut report)?;
+            let batch = batch?;
+            write_batch(store, &batch, actor, &mut report)?;
             progress(&report);
+            let _ = written.send(batch);
         }
         store.sync()?;
         Ok(report)
     })
 }
 
-type Parsed = std::io::Result<Vec<import::Line>>;
+/// A batch made ready for the writer on a parsing thread: its good lines prepared (see
+/// `Prepared`) and sorted by SKU, and its bad lines.
+struct Ready {
+    records: Vec<Prepared>,
+    rejected: Vec<Rejected>,
+}
+
+type Parsed = Result<Ready, ImportError>;
+
+fn ready(lines: Vec<import::Line>) -> Parsed {
+    let mut records = Vec::with_capacity(lines.len());
+    let mut rejected = Vec::new();
+    for (line, parsed) in lines {
+        match parsed {
+            Ok(record) => records.push(record),
+            Err(message) => rejected.push(Rejected { line, message }),
+        }
+    }
+    // In key order the tables' pages are touched once each rather than at random, which makes
+    // writing a shuffled catalog about as fast as a sorted one. The sort is stable: a SKU
+    // repeated in the batch still ends with its last line.
+    records.sort_by(|a, b| a.product.sku.as_str().cmp(b.product.sku.as_str()));
+    let records = records.into_iter().map(Prepared::new).collect::<Result<_, _>>()?;
+    Ok(Ready { records, rejected })
+}
 
 /// CSV has state across lines (the header, quoted newlines): one thread parses it all.
 fn parse_in_order<'s, R: BufRead + Send + 's>(
@@ -75,19 +105,19 @@ fn parse_in_order<'s, R: BufRead + Send + 's>(
             match line {
                 Ok(line) => batch.push(line),
                 Err(e) => {
-                    let _ = sender.send(Err(e));
+                    let _ = sender.send(Err(e.into()));
                     return;
                 }
             }
             if batch.len() == BATCH
                 && sender
-                    .send(Ok(std::mem::replace(&mut batch, Vec::with_capacity(BATCH))))
+                    .send(ready(std::mem::replace(&mut batch, Vec::with_capacity(BATCH))))
                     .is_err()
             {
                 return;
             }
         }
-        let _ = sender.send(Ok(batch));
+        let _ = sender.send(ready(batch));
     });
     Box::new(receiver.into_iter())
 }
@@ -115,11 +145,14 @@ fn parse_json_in_parallel<'s, R: BufRead + Send + 's>(
         let (send_parsed, parsed) = mpsc::sync_channel::<Parsed>(2);
         scope.spawn(move || {
             for chunk in chunks {
-                let batch = chunk.map(|c| {
+                let batch = chunk.and_then(|c| {
                     import::lines_numbered_from(&c.text[..], Format::JsonLines, now, c.lines_before)
                         .collect::<std::io::Result<Vec<_>>>()
                 });
-                if send_parsed.send(batch.and_then(|b| b)).is_err() {
+                if send_parsed
+                    .send(batch.map_err(ImportError::from).and_then(ready))
+                    .is_err()
+                {
                     return;
                 }
             }
@@ -165,30 +198,14 @@ fn deal_chunks<R: BufRead>(mut source: R, workers: &[mpsc::SyncSender<std::io::R
     }
 }
 
-fn write_batch(
-    store: &Store,
-    batch: Vec<import::Line>,
-    actor: &str,
-    report: &mut ImportReport,
-) -> Result<(), StoreError> {
+fn write_batch(store: &Store, batch: &Ready, actor: &str, report: &mut ImportReport) -> Result<(), StoreError> {
     let mut counts = ImportReport::default();
     // Batches commit without fsync; `import` syncs once at the end, so an interrupted import
     // leaves a consistent store holding some prefix of the batches (upserts are safe to re-run).
-    let mut records = Vec::with_capacity(batch.len());
-    for (line, parsed) in batch {
-        match parsed {
-            Ok(record) => records.push(record),
-            Err(message) => counts.rejected.push(Rejected { line, message }),
-        }
-    }
-    // In key order the tables' pages are touched once each rather than at random, which makes
-    // writing a shuffled catalog about as fast as a sorted one. The sort is stable: a SKU
-    // repeated in the batch still ends with its last line.
-    records.sort_by(|a, b| a.product.sku.as_str().cmp(b.product.sku.as_str()));
     store.write_unsynced(|tx| {
         let mut upserts = Batch::default();
-        for record in records {
-            match upserts.upsert(tx, record, actor)? {
+        for prepared in &batch.records {
+            match upserts.upsert_prepared(tx, prepared, actor)? {
                 Upserted::Created => counts.created += 1,
                 Upserted::Updated => counts.updated += 1,
                 Upserted::Unchanged => counts.unchanged += 1,
@@ -199,6 +216,6 @@ fn write_batch(
     report.created += counts.created;
     report.updated += counts.updated;
     report.unchanged += counts.unchanged;
-    report.rejected.extend(counts.rejected);
+    report.rejected.extend(batch.rejected.iter().cloned());
     Ok(())
 }

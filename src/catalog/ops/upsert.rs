@@ -8,7 +8,7 @@ use rustc_hash::FxHashMap;
 use crate::catalog::model::{Category, Product, ProductRecord};
 use crate::domain::{CategoryPath, now_ms};
 use crate::inventory::{self, Change};
-use crate::store::{StoreError, WriteTx};
+use crate::store::{Encoded, StoreError, WriteTx};
 
 /// What an upsert did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -50,6 +50,31 @@ pub fn remove(tx: &mut WriteTx<'_>, sku: &str, actor: &str) -> Result<Option<Pro
     Ok(Some(product))
 }
 
+/// Whether two versions of a product differ in nothing but when they were created and updated.
+/// `old` is given back as it was; borrowing it mutably saves a copy per product.
+fn same_but_times(old: &mut Product, new: &Product) -> bool {
+    let kept = (old.created_ms, old.updated_ms);
+    (old.created_ms, old.updated_ms) = (new.created_ms, new.updated_ms);
+    let same = *old == *new;
+    (old.created_ms, old.updated_ms) = kept;
+    same
+}
+
+/// A product record made ready to write on a thread other than the writer's: the product
+/// encoded as it is stored if it turns out to be new, which is most of an import's writing work.
+pub struct Prepared {
+    pub record: ProductRecord,
+    as_new: Encoded<Product>,
+}
+
+impl Prepared {
+    pub fn new(mut record: ProductRecord) -> Result<Prepared, StoreError> {
+        record.product.updated_ms = now_ms();
+        let as_new = Encoded::new(&record.product)?;
+        Ok(Prepared { record, as_new })
+    }
+}
+
 /// Upserts many products in one transaction, adjusting each category's count once at the end
 /// rather than once per product.
 #[derive(Default)]
@@ -63,25 +88,61 @@ pub struct Batch {
 
 impl Batch {
     pub fn upsert(&mut self, tx: &mut WriteTx<'_>, record: ProductRecord, actor: &str) -> Result<Upserted, StoreError> {
-        let ProductRecord { mut product, stock } = record;
-        let old = tx.product(product.sku.as_str())?;
-        if let Some(old) = &old {
-            product.created_ms = old.created_ms;
-            product.updated_ms = old.updated_ms;
-        }
-        let changed = old.as_ref() != Some(&product);
-        if changed {
-            product.updated_ms = now_ms();
-            if let Some(old) = &old {
-                self.unindex(tx, old, Some(&product))?;
+        self.upsert_with(tx, &record, None, actor)
+    }
+
+    /// `upsert` for a product prepared off the writing thread (see `Prepared`).
+    pub fn upsert_prepared(
+        &mut self,
+        tx: &mut WriteTx<'_>,
+        prepared: &Prepared,
+        actor: &str,
+    ) -> Result<Upserted, StoreError> {
+        self.upsert_with(tx, &prepared.record, Some(&prepared.as_new), actor)
+    }
+
+    /// `as_new` is the record's product encoded as it is stored when it is new, if the caller
+    /// has it.
+    fn upsert_with(
+        &mut self,
+        tx: &mut WriteTx<'_>,
+        record: &ProductRecord,
+        as_new: Option<&Encoded<Product>>,
+        actor: &str,
+    ) -> Result<Upserted, StoreError> {
+        let product = &record.product;
+        let sku = product.sku.as_str();
+        let mut old = tx.product(sku)?;
+        let unchanged = old.as_mut().is_some_and(|old| same_but_times(old, product));
+        let changed = match &old {
+            None => {
+                match as_new {
+                    Some(bytes) => tx.put_encoded_product(sku, bytes)?,
+                    None => tx.put_product(&Product {
+                        updated_ms: now_ms(),
+                        ..product.clone()
+                    })?,
+                }
+                self.index(tx, product, None)?;
+                true
             }
-            self.index(tx, &product, old.as_ref())?;
-            tx.put_product(&product)?;
-        }
-        let restocked = match stock {
+            Some(_) if unchanged => false,
+            Some(old) => {
+                let new = Product {
+                    created_ms: old.created_ms,
+                    updated_ms: now_ms(),
+                    ..product.clone()
+                };
+                self.unindex(tx, old, Some(&new))?;
+                self.index(tx, &new, Some(old))?;
+                tx.put_product(&new)?;
+                true
+            }
+        };
+        let restocked = match record.stock {
             Some(units) => inventory::set(
                 tx,
-                product.sku.as_str(),
+                sku,
                 units,
                 &Change {
                     reason: "import",
@@ -93,7 +154,7 @@ impl Batch {
         };
         // Stock shows in listings and search (in stock or not), so it counts as a catalog change.
         if changed || restocked {
-            tx.catalog_changed(product.sku.as_str());
+            tx.catalog_changed(sku);
         }
         Ok(match (old, changed || restocked) {
             (None, _) => Upserted::Created,
