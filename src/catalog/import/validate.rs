@@ -1,7 +1,8 @@
 //! Turns a raw import line into a valid product, or says in shop terms why it cannot.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
+use std::fmt;
 
 use super::raw::{Loose, RawFitment, RawProduct};
 use crate::catalog::model::{AttrValue, Product, ProductRecord};
@@ -72,7 +73,7 @@ fn required_text(name: &str, value: Option<Loose<'_>>) -> Result<String, String>
 }
 
 /// A string (or a number, as spreadsheets write them), trimmed; blank counts as absent.
-fn text(name: &str, value: Option<Loose<'_>>) -> Result<Option<String>, String> {
+fn text(name: impl fmt::Display, value: Option<Loose<'_>>) -> Result<Option<String>, String> {
     let s = match value {
         None | Some(Loose::Null) => return Ok(None),
         Some(Loose::Text(s)) => {
@@ -109,7 +110,7 @@ fn short_text(name: &str, value: Option<Loose<'_>>) -> Result<Option<String>, St
     Ok(s)
 }
 
-fn check_len(name: &str, s: &str, max: usize) -> Result<(), String> {
+fn check_len(name: impl fmt::Display, s: &str, max: usize) -> Result<(), String> {
     // Never more characters than bytes, so most checks skip the count.
     if s.len() > max && s.chars().count() > max {
         Err(format!("{name} is longer than {max} characters"))
@@ -164,20 +165,30 @@ fn part_numbers(value: Option<Loose<'_>>) -> Result<Vec<PartNumber>, String> {
     if items.len() > MAX_PART_NUMBERS {
         return Err(format!("more than {MAX_PART_NUMBERS} part numbers"));
     }
-    let mut seen = HashSet::new();
-    let mut out = Vec::with_capacity(items.len());
+    let mut out: Vec<PartNumber> = Vec::with_capacity(items.len());
     for (i, item) in items.into_iter().enumerate() {
-        let name = format!("part number {}", i + 1);
-        let Some(raw) = text(&name, Some(item))? else {
+        let name = NthPartNumber(i + 1);
+        let Some(raw) = text(name, Some(item))? else {
             continue;
         };
-        check_len(&name, &raw, MAX_SHORT_TEXT)?;
+        check_len(name, &raw, MAX_SHORT_TEXT)?;
         let pn = PartNumber::parse(&raw).ok_or_else(|| format!("{name} ({raw:?}) has no letters or digits"))?;
-        if seen.insert(pn.key().to_owned()) {
+        // A handful per part: a scan beats hashing a copy of each key.
+        if !out.iter().any(|seen| seen.key() == pn.key()) {
             out.push(pn);
         }
     }
     Ok(out)
+}
+
+/// "part number N", written only when a message needs it.
+#[derive(Clone, Copy)]
+struct NthPartNumber(usize);
+
+impl fmt::Display for NthPartNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "part number {}", self.0)
+    }
 }
 
 fn attributes(raw: BTreeMap<Cow<'_, str>, Loose<'_>>) -> Result<BTreeMap<String, AttrValue>, String> {
