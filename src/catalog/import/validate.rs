@@ -211,7 +211,7 @@ fn attributes(raw: BTreeMap<Cow<'_, str>, Loose<'_>>) -> Result<BTreeMap<String,
             Loose::Float(x) => AttrValue::Float(x),
             Loose::Text(s) if s.trim().is_empty() => continue,
             Loose::Text(s) => {
-                check_len(&format!("attribute {name:?}"), &s, MAX_SHORT_TEXT)?;
+                check_len(format_args!("attribute {name:?}"), &s, MAX_SHORT_TEXT)?;
                 AttrValue::Text(s.trim().to_owned())
             }
             other => {
