@@ -284,6 +284,25 @@ mod tests {
         for line in &lines {
             assert_eq!(parse_json_line(line, 5), parse_with_serde(line.trim(), 5), "{line}");
         }
+        // Every cut of a few lines, and each with one byte of its fitments changed: broken lines
+        // the scanner must leave to serde.
+        for line in lines.iter().filter(|l| l.contains(r#""fitments":[{"#)).take(2) {
+            for cut in (1..line.len()).filter(|&n| line.is_char_boundary(n)) {
+                let cut = &line[..cut];
+                assert_eq!(parse_json_line(cut, 5), parse_with_serde(cut.trim(), 5), "{cut}");
+            }
+            let at = line.find("fitments").unwrap();
+            for i in at..(at + 400).min(line.len()) {
+                for byte in [b'"', b'\\', b'{', b']', b',', b'1', b' ', b'x', b'\t'] {
+                    let mut bytes = line.clone().into_bytes();
+                    bytes[i] = byte;
+                    if let Ok(changed) = String::from_utf8(bytes) {
+                        let expected = parse_with_serde(changed.trim(), 5);
+                        assert_eq!(parse_json_line(&changed, 5), expected, "{changed}");
+                    }
+                }
+            }
+        }
     }
 
     #[test]
