@@ -148,3 +148,37 @@ fn a_large_import_reports_bad_lines_by_their_own_numbers_and_the_last_copy_of_a_
         "unchanged, times and all"
     );
 }
+
+#[test]
+fn a_line_longer_than_a_parsing_chunk_and_a_last_line_without_a_newline_keep_their_numbers() {
+    let good = |sku: &str| format!(r#"{{"sku":"{sku}","title":"T","price_cents":100}}"#);
+    let huge = format!(
+        r#"{{"sku":"HUGE-1","title":"T","price_cents":1,"description":"{}"}}"#,
+        "x".repeat(7 << 20)
+    );
+    let text = [
+        good("A-1"),
+        huge,
+        r#"{"sku":"BAD-3"}"#.to_owned(),
+        String::new(),
+        good("A-5"),
+    ]
+    .join("\r\n");
+    let dir = tempfile::tempdir().unwrap();
+    let store = storefront::store::Store::open(dir.path(), &Default::default()).unwrap();
+    let report = storefront::catalog::ops::import(
+        &store,
+        text.as_bytes(),
+        storefront::catalog::import::Format::JsonLines,
+        "test",
+        &mut |_| {},
+    )
+    .unwrap();
+    let rejected: Vec<(u64, &str)> = report.rejected.iter().map(|r| (r.line, r.message.as_str())).collect();
+    assert_eq!(
+        rejected,
+        vec![(2, "description is longer than 20000 characters"), (3, "missing title")]
+    );
+    assert_eq!(report.created, 2);
+    assert!(store.read().unwrap().product("A-5").unwrap().is_some());
+}

@@ -131,23 +131,27 @@ struct Chunk {
 
 /// JSON lines stand alone, so parsing (the costly part of an import) is spread over worker
 /// threads. The reader deals chunks round-robin and the writer collects them in the same order,
-/// so batches arrive in source order without a reordering buffer.
+/// so batches arrive in source order without a reordering buffer. Workers hand each chunk's
+/// buffer back to the reader, so its pages are not mapped and zeroed afresh each time.
 fn parse_json_in_parallel<'s, R: BufRead + Send + 's>(
     scope: &'s std::thread::Scope<'s, '_>,
     source: R,
 ) -> Box<dyn Iterator<Item = Parsed> + 's> {
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
     let now = now_ms();
+    let (give_back, spare) = mpsc::channel::<Vec<u8>>();
     let mut to_workers = Vec::with_capacity(workers);
     let mut from_workers = Vec::with_capacity(workers);
     for _ in 0..workers {
         let (send_chunk, chunks) = mpsc::sync_channel::<std::io::Result<Chunk>>(2);
         let (send_parsed, parsed) = mpsc::sync_channel::<Parsed>(2);
+        let give_back = give_back.clone();
         scope.spawn(move || {
             for chunk in chunks {
-                let batch = chunk.and_then(|c| {
-                    import::lines_numbered_from(&c.text[..], Format::JsonLines, now, c.lines_before)
-                        .collect::<std::io::Result<Vec<_>>>()
+                let batch = chunk.map(|c| {
+                    let lines = import::json_lines_in(&c.text, now, c.lines_before);
+                    let _ = give_back.send(c.text);
+                    lines
                 });
                 if send_parsed
                     .send(batch.map_err(ImportError::from).and_then(ready))
@@ -160,7 +164,7 @@ fn parse_json_in_parallel<'s, R: BufRead + Send + 's>(
         to_workers.push(send_chunk);
         from_workers.push(parsed);
     }
-    scope.spawn(move || deal_chunks(source, &to_workers));
+    scope.spawn(move || deal_chunks(source, &to_workers, &spare));
     let mut turn = 0;
     Box::new(std::iter::from_fn(move || {
         let next = from_workers[turn % from_workers.len()].recv().ok();
@@ -169,33 +173,58 @@ fn parse_json_in_parallel<'s, R: BufRead + Send + 's>(
     }))
 }
 
-/// Cuts the source into chunks of `BATCH` lines and deals them to the workers in turn.
-fn deal_chunks<R: BufRead>(mut source: R, workers: &[mpsc::SyncSender<std::io::Result<Chunk>>]) {
+/// About the bytes of 2,000 generated lines: a chunk is one write transaction.
+const CHUNK_BYTES: usize = 6 << 20;
+
+/// Cuts the source into chunks of whole lines, about `CHUNK_BYTES` each (a longer line makes a
+/// longer chunk), and deals them to the workers in turn.
+fn deal_chunks<R: BufRead>(
+    mut source: R,
+    workers: &[mpsc::SyncSender<std::io::Result<Chunk>>],
+    spare: &mpsc::Receiver<Vec<u8>>,
+) {
     let mut lines_before = 0u64;
+    let mut carry = Vec::new();
     for turn in 0.. {
-        let mut text = Vec::with_capacity(BATCH * 4096);
-        let mut lines = 0u64;
-        let mut failed = None;
-        while lines < BATCH as u64 {
-            match source.read_until(b'\n', &mut text) {
-                Ok(0) => break,
-                Ok(_) => lines += 1,
-                Err(e) => {
-                    failed = Some(e);
-                    break;
-                }
-            }
-        }
         let worker = &workers[turn % workers.len()];
-        if let Some(e) = failed {
-            let _ = worker.send(Err(e));
+        let mut text = spare.try_recv().unwrap_or_default();
+        text.clear();
+        text.append(&mut carry);
+        let ended = match fill(&mut source, &mut text) {
+            Ok(ended) => ended,
+            Err(e) => {
+                let _ = worker.send(Err(e));
+                return;
+            }
+        };
+        if !ended && let Some(last) = memchr::memrchr(b'\n', &text) {
+            carry.extend_from_slice(&text[last + 1..]);
+            text.truncate(last + 1);
+        }
+        if text.is_empty() {
             return;
         }
-        if lines == 0 || worker.send(Ok(Chunk { lines_before, text })).is_err() {
+        let newlines = memchr::memchr_iter(b'\n', &text).count() as u64;
+        let lines = newlines + u64::from(text.last() != Some(&b'\n'));
+        if worker.send(Ok(Chunk { lines_before, text })).is_err() {
             return;
         }
         lines_before += lines;
     }
+}
+
+/// Reads into `text` until it holds `CHUNK_BYTES` and a line break, or the source ends (`true`).
+fn fill<R: BufRead>(source: &mut R, text: &mut Vec<u8>) -> std::io::Result<bool> {
+    while text.len() < CHUNK_BYTES || memchr::memchr(b'\n', text).is_none() {
+        let buf = source.fill_buf()?;
+        if buf.is_empty() {
+            return Ok(true);
+        }
+        let n = buf.len();
+        text.extend_from_slice(buf);
+        source.consume(n);
+    }
+    Ok(false)
 }
 
 fn write_batch(store: &Store, batch: &Ready, actor: &str, report: &mut ImportReport) -> Result<(), StoreError> {
