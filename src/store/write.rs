@@ -193,6 +193,17 @@ impl<'t> WriteTx<'t> {
         Ok(())
     }
 
+    /// `put_category_item` for an entry encoded beforehand.
+    pub fn put_encoded_category_item(
+        &mut self,
+        slug: &str,
+        sku: &str,
+        entry: &Encoded<ListingEntry>,
+    ) -> Result<(), StoreError> {
+        self.category_items.insert((slug, sku), entry.bytes())?;
+        Ok(())
+    }
+
     pub fn remove_category_item(&mut self, slug: &str, sku: &str) -> Result<(), StoreError> {
         self.category_items.remove((slug, sku))?;
         Ok(())

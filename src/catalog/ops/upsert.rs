@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use rustc_hash::FxHashMap;
 
-use crate::catalog::model::{Category, Product, ProductRecord};
+use crate::catalog::model::{Category, ListingEntry, Product, ProductRecord};
 use crate::domain::{CategoryPath, now_ms};
 use crate::inventory::{self, Change};
 use crate::store::{Encoded, StoreError, WriteTx};
@@ -65,13 +65,27 @@ fn same_but_times(old: &mut Product, new: &Product) -> bool {
 pub struct Prepared {
     pub record: ProductRecord,
     as_new: Encoded<Product>,
+    /// Its category's slug and its row there, when it has a category.
+    listed: Option<Listed>,
+}
+
+struct Listed {
+    slug: String,
+    entry: Encoded<ListingEntry>,
 }
 
 impl Prepared {
     pub fn new(mut record: ProductRecord) -> Result<Prepared, StoreError> {
         record.product.updated_ms = now_ms();
         let as_new = Encoded::new(&record.product)?;
-        Ok(Prepared { record, as_new })
+        let listed = match &record.product.category {
+            Some(path) => Some(Listed {
+                slug: path.slug(),
+                entry: Encoded::new(&record.product.listing_entry())?,
+            }),
+            None => None,
+        };
+        Ok(Prepared { record, as_new, listed })
     }
 }
 
@@ -98,16 +112,15 @@ impl Batch {
         prepared: &Prepared,
         actor: &str,
     ) -> Result<Upserted, StoreError> {
-        self.upsert_with(tx, &prepared.record, Some(&prepared.as_new), actor)
+        self.upsert_with(tx, &prepared.record, Some(prepared), actor)
     }
 
-    /// `as_new` is the record's product encoded as it is stored when it is new, if the caller
-    /// has it.
+    /// `prepared` is the record made ready, if the caller has it: used when the product is new.
     fn upsert_with(
         &mut self,
         tx: &mut WriteTx<'_>,
         record: &ProductRecord,
-        as_new: Option<&Encoded<Product>>,
+        prepared: Option<&Prepared>,
         actor: &str,
     ) -> Result<Upserted, StoreError> {
         let product = &record.product;
@@ -116,14 +129,14 @@ impl Batch {
         let unchanged = old.as_mut().is_some_and(|old| same_but_times(old, product));
         let changed = match &old {
             None => {
-                match as_new {
-                    Some(bytes) => tx.put_encoded_product(sku, bytes)?,
+                match prepared {
+                    Some(prepared) => tx.put_encoded_product(sku, &prepared.as_new)?,
                     None => tx.put_product(&Product {
                         updated_ms: now_ms(),
                         ..product.clone()
                     })?,
                 }
-                self.index(tx, product, None)?;
+                self.index(tx, product, None, prepared.and_then(|p| p.listed.as_ref()))?;
                 true
             }
             Some(_) if unchanged => false,
@@ -134,7 +147,7 @@ impl Batch {
                     ..product.clone()
                 };
                 self.unindex(tx, old, Some(&new))?;
-                self.index(tx, &new, Some(old))?;
+                self.index(tx, &new, Some(old), None)?;
                 tx.put_product(&new)?;
                 true
             }
@@ -193,13 +206,23 @@ impl Batch {
     }
 
     /// Adds the product to the secondary tables; `old` is the version it replaces, if any.
-    fn index(&mut self, tx: &mut WriteTx<'_>, p: &Product, old: Option<&Product>) -> Result<(), StoreError> {
+    /// `listed` is the product's category row made ready beforehand, if it was.
+    fn index(
+        &mut self,
+        tx: &mut WriteTx<'_>,
+        p: &Product,
+        old: Option<&Product>,
+        listed: Option<&Listed>,
+    ) -> Result<(), StoreError> {
         let sku = p.sku.as_str();
         if let Some(path) = &p.category {
             if old.is_none_or(|o| o.category.as_ref() != Some(path)) {
                 self.count(path, 1);
             }
-            tx.put_category_item(&path.slug(), sku, &p.listing_entry())?;
+            match listed {
+                Some(listed) => tx.put_encoded_category_item(&listed.slug, sku, &listed.entry)?,
+                None => tx.put_category_item(&path.slug(), sku, &p.listing_entry())?,
+            }
         }
         if let Some(group) = &p.group {
             tx.set_group_member(group, sku, true)?;
