@@ -103,14 +103,16 @@ fn a_large_import_reports_bad_lines_by_their_own_numbers_and_the_last_copy_of_a_
     let text = lines.join("\n");
     let dir = tempfile::tempdir().unwrap();
     let store = storefront::store::Store::open(dir.path(), &Default::default()).unwrap();
+    let mut batches = 0;
     let report = storefront::catalog::ops::import(
         &store,
         text.as_bytes(),
         storefront::catalog::import::Format::JsonLines,
         "test",
-        &mut |_| {},
+        &mut |_| batches += 1,
     )
     .unwrap();
+    assert!(batches >= 3, "{} MB in {batches} batches", text.len() >> 20);
     // The blank line inserted at 3,001 moves the later bad line down by one.
     let rejected: Vec<u64> = report.rejected.iter().map(|r| r.line).collect();
     assert_eq!(rejected, vec![1, 2_001, 2_002, 5_001]);

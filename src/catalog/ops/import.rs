@@ -220,8 +220,14 @@ fn fill<R: BufRead>(source: &mut R, text: &mut Vec<u8>) -> std::io::Result<bool>
         if buf.is_empty() {
             return Ok(true);
         }
-        let n = buf.len();
-        text.extend_from_slice(buf);
+        // A source in memory hands over all it holds at once: take one chunk's worth, or (for a
+        // line longer than a chunk) a little more at a time.
+        let want = CHUNK_BYTES
+            .checked_sub(text.len())
+            .filter(|&w| w > 0)
+            .unwrap_or(1 << 16);
+        let n = buf.len().min(want);
+        text.extend_from_slice(&buf[..n]);
         source.consume(n);
     }
     Ok(false)
