@@ -32,8 +32,8 @@ pub enum ImportError {
     Store(#[from] StoreError),
 }
 
-/// Products per write transaction: large enough that the fsync per commit is noise, small enough
-/// that progress shows and memory stays flat.
+/// CSV lines per write transaction (JSON Lines are cut by size, `CHUNK_BYTES`): large enough that
+/// the commit per batch is noise, small enough that progress shows and memory stays flat.
 const BATCH: usize = 2_000;
 
 /// Imports a whole source, one transaction per batch, in source order (a SKU repeated later in the
