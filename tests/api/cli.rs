@@ -287,6 +287,72 @@ async fn check_out(addr: &str, cart: &str, key: &str) -> (u16, serde_json::Value
 }
 
 #[tokio::test]
+async fn an_order_filed_under_another_orders_number_is_refused_as_corruption_never_shown() {
+    use redb::{ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
+    use storefront::store::{STORE_FILE, Store, StoreError};
+    const ORDERS: TableDefinition<u64, &[u8]> = TableDefinition::new("orders_by_sequence");
+
+    let dir = tempfile::tempdir().unwrap();
+    let data = data_dir_with_good_catalog(&dir);
+    let server = Server::start_unlimited(&data, &["--no-demo"]);
+    let mut placed = Vec::new();
+    for key in ["swap-1", "swap-2"] {
+        let cart = open_cart(&server.addr, 1).await;
+        let (status, order) = check_out(&server.addr, &cart, key).await;
+        assert_eq!(status, 201, "{order}");
+        placed.push(order);
+    }
+    assert!(server.terminate());
+
+    // Swap the two stored orders, as a store pieced together with a wrong numbering key would
+    // leave them: each sequence now holds the other order.
+    {
+        let db = redb::Database::open(data.join(STORE_FILE)).unwrap();
+        let tx = db.begin_write().unwrap();
+        {
+            let mut table = tx.open_table(ORDERS).unwrap();
+            let rows: Vec<(u64, Vec<u8>)> = table
+                .iter()
+                .unwrap()
+                .map(|row| {
+                    let (k, v) = row.unwrap();
+                    (k.value(), v.value().to_vec())
+                })
+                .collect();
+            assert_eq!(rows.len(), 2);
+            table.insert(rows[0].0, rows[1].1.as_slice()).unwrap();
+            table.insert(rows[1].0, rows[0].1.as_slice()).unwrap();
+        }
+        tx.commit().unwrap();
+        assert_eq!(db.begin_read().unwrap().open_table(ORDERS).unwrap().len().unwrap(), 2);
+    }
+
+    let store = Store::open(&data, &Default::default()).unwrap();
+    for order in &placed {
+        let number = order["order_number"].as_str().unwrap();
+        match store.read().unwrap().order(number) {
+            Err(StoreError::Corrupt(message)) => assert!(message.contains("numbering key"), "{message}"),
+            other => panic!("order {number} read as {other:?}"),
+        }
+    }
+    drop(store);
+    let server = Server::start_unlimited(&data, &["--no-demo"]);
+    let first = &placed[0];
+    let url = format!(
+        "{}/api/v1/orders/{}?token={}",
+        server.addr,
+        first["order_number"].as_str().unwrap(),
+        first["token"].as_str().unwrap()
+    );
+    let res = reqwest::get(url).await.unwrap();
+    let status = res.status().as_u16();
+    let body = res.text().await.unwrap();
+    assert!(status >= 500, "{status} {body}");
+    assert!(!body.contains(placed[1]["order_number"].as_str().unwrap()), "{body}");
+    assert!(server.terminate());
+}
+
+#[tokio::test]
 async fn a_store_from_schema_version_1_is_upgraded_so_its_orders_are_found_and_listed_by_status_and_its_keys_replay_and_expire()
  {
     use storefront::orders::Status;
