@@ -104,14 +104,7 @@ fn a_large_import_reports_bad_lines_by_their_own_numbers_and_the_last_copy_of_a_
     let dir = tempfile::tempdir().unwrap();
     let store = storefront::store::Store::open(dir.path(), &Default::default()).unwrap();
     let mut batches = 0;
-    let report = storefront::catalog::ops::import(
-        &store,
-        text.as_bytes(),
-        storefront::catalog::import::Format::JsonLines,
-        "test",
-        &mut |_| batches += 1,
-    )
-    .unwrap();
+    let report = import_json_lines(&store, &text, &mut |_| batches += 1);
     assert!(batches >= 3, "{} MB in {batches} batches", text.len() >> 20);
     // The blank line inserted at 3,001 moves the later bad line down by one.
     let rejected: Vec<u64> = report.rejected.iter().map(|r| r.line).collect();
@@ -125,14 +118,7 @@ fn a_large_import_reports_bad_lines_by_their_own_numbers_and_the_last_copy_of_a_
     let other = other["sku"].as_str().unwrap();
     let untouched = store.read().unwrap().product(other).unwrap();
     assert!(untouched.is_some());
-    let again = storefront::catalog::ops::import(
-        &store,
-        text.as_bytes(),
-        storefront::catalog::import::Format::JsonLines,
-        "test",
-        &mut |_| {},
-    )
-    .unwrap();
+    let again = import_json_lines(&store, &text, &mut |_| {});
     assert_eq!(
         (again.created, again.updated, again.unchanged),
         (0, 2, 5_000 - 4 - 1),
@@ -168,14 +154,7 @@ fn a_line_longer_than_a_parsing_chunk_and_a_last_line_without_a_newline_keep_the
     .join("\r\n");
     let dir = tempfile::tempdir().unwrap();
     let store = storefront::store::Store::open(dir.path(), &Default::default()).unwrap();
-    let report = storefront::catalog::ops::import(
-        &store,
-        text.as_bytes(),
-        storefront::catalog::import::Format::JsonLines,
-        "test",
-        &mut |_| {},
-    )
-    .unwrap();
+    let report = import_json_lines(&store, &text, &mut |_| {});
     let rejected: Vec<(u64, &str)> = report.rejected.iter().map(|r| (r.line, r.message.as_str())).collect();
     assert_eq!(
         rejected,
@@ -183,4 +162,20 @@ fn a_line_longer_than_a_parsing_chunk_and_a_last_line_without_a_newline_keep_the
     );
     assert_eq!(report.created, 2);
     assert!(store.read().unwrap().product("A-5").unwrap().is_some());
+}
+
+/// `catalog::ops::import` of JSON Lines held in memory, as the CLI runs it.
+fn import_json_lines(
+    store: &storefront::store::Store,
+    text: &str,
+    progress: &mut dyn FnMut(&storefront::catalog::ops::ImportReport),
+) -> storefront::catalog::ops::ImportReport {
+    storefront::catalog::ops::import(
+        store,
+        text.as_bytes(),
+        storefront::catalog::import::Format::JsonLines,
+        "test",
+        progress,
+    )
+    .unwrap()
 }

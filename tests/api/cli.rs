@@ -275,6 +275,15 @@ async fn open_cart(addr: &str, quantity: u32) -> String {
 }
 
 /// Checks a cart out by card with an Idempotency-Key; returns the status and the JSON answer.
+/// The shopper's status URL of an order as checkout answered it (number and token).
+fn order_status_url(addr: &str, placed: &serde_json::Value) -> String {
+    format!(
+        "{addr}/api/v1/orders/{}?token={}",
+        placed["order_number"].as_str().unwrap(),
+        placed["token"].as_str().unwrap()
+    )
+}
+
 async fn check_out(addr: &str, cart: &str, key: &str) -> (u16, serde_json::Value) {
     let res = reqwest::Client::new()
         .post(format!("{addr}/api/v1/checkout"))
@@ -338,13 +347,7 @@ async fn an_order_filed_under_another_orders_number_is_refused_as_corruption_nev
     drop(store);
     let server = Server::start_unlimited(&data, &["--no-demo"]);
     let first = &placed[0];
-    let url = format!(
-        "{}/api/v1/orders/{}?token={}",
-        server.addr,
-        first["order_number"].as_str().unwrap(),
-        first["token"].as_str().unwrap()
-    );
-    let res = reqwest::get(url).await.unwrap();
+    let res = reqwest::get(order_status_url(&server.addr, first)).await.unwrap();
     let status = res.status().as_u16();
     let body = res.text().await.unwrap();
     assert!(status >= 500, "{status} {body}");
@@ -399,13 +402,7 @@ async fn a_store_from_schema_version_1_is_upgraded_so_its_orders_are_found_and_l
     assert_eq!(status, 201, "{new}");
     assert_ne!(new["order_number"], old["order_number"]);
     for placed in [&old, &new] {
-        let url = format!(
-            "{}/api/v1/orders/{}?token={}",
-            server.addr,
-            placed["order_number"].as_str().unwrap(),
-            placed["token"].as_str().unwrap()
-        );
-        let res = reqwest::get(url).await.unwrap();
+        let res = reqwest::get(order_status_url(&server.addr, placed)).await.unwrap();
         assert_eq!(
             res.status(),
             200,

@@ -63,20 +63,49 @@ enum Key {
     Year,
 }
 
-/// Up to 8 bytes as a little-endian word, zero-padded.
-const fn word(bytes: &[u8]) -> u64 {
-    let mut out = 0u64;
-    let mut i = 0;
-    while i < bytes.len() && i < 8 {
-        out |= (bytes[i] as u64) << (8 * i);
-        i += 1;
-    }
-    out
+/// A fitment key with its closing quote, as the words `fitment_key` compares: its first 8
+/// bytes and the (up to 2) after them, each with a mask of the bytes the key covers.
+struct KeyWords {
+    key: Key,
+    len: usize,
+    head: u64,
+    head_mask: u64,
+    tail: u64,
+    tail_mask: u64,
 }
 
-/// The low `len` bytes of a word.
-const fn mask(len: usize) -> u64 {
-    if len >= 8 { u64::MAX } else { (1u64 << (8 * len)) - 1 }
+const KEYS: [KeyWords; 7] = [
+    key_words(b"make\"", Key::Make),
+    key_words(b"model\"", Key::Model),
+    key_words(b"submodel\"", Key::Submodel),
+    key_words(b"engine\"", Key::Engine),
+    key_words(b"year_from\"", Key::YearFrom),
+    key_words(b"year_to\"", Key::YearTo),
+    key_words(b"year\"", Key::Year),
+];
+
+const fn key_words(quoted: &[u8], key: Key) -> KeyWords {
+    let (mut head, mut head_mask, mut tail, mut tail_mask) = (0u64, 0u64, 0u64, 0u64);
+    let mut i = 0;
+    while i < quoted.len() {
+        let byte = quoted[i] as u64;
+        if i < 8 {
+            head |= byte << (8 * i);
+            head_mask |= 0xff << (8 * i);
+        } else {
+            tail |= byte << (8 * (i - 8));
+            tail_mask |= 0xff << (8 * (i - 8));
+        }
+        i += 1;
+    }
+    KeyWords {
+        key,
+        len: quoted.len(),
+        head,
+        head_mask,
+        tail,
+        tail_mask,
+    }
 }
 
 struct Scanner<'a> {
@@ -247,27 +276,12 @@ impl<'a> Scanner<'a> {
         // A key is followed by at least `:`, a value and `}]}`, so 10 bytes are there unless the
         // line is cut short, which serde will report.
         let head = u64::from_le_bytes(rest.get(..8)?.try_into().ok()?);
-        let tail = rest.get(8..10)?;
-        let starts = |key: &[u8]| head & mask(key.len()) == word(key);
-        let (key, len) = if starts(b"make\"") {
-            (Key::Make, 5)
-        } else if starts(b"model\"") {
-            (Key::Model, 6)
-        } else if starts(b"engine\"") {
-            (Key::Engine, 7)
-        } else if starts(b"year\"") {
-            (Key::Year, 5)
-        } else if starts(b"year_to\"") {
-            (Key::YearTo, 8)
-        } else if starts(b"submodel") && tail[0] == b'"' {
-            (Key::Submodel, 9)
-        } else if starts(b"year_fro") && tail == b"m\"" {
-            (Key::YearFrom, 10)
-        } else {
-            return None;
-        };
-        self.at += len;
-        Some(key)
+        let tail = u64::from(u16::from_le_bytes(rest.get(8..10)?.try_into().ok()?));
+        let found = KEYS
+            .iter()
+            .find(|k| head & k.head_mask == k.head && tail & k.tail_mask == k.tail)?;
+        self.at += found.len;
+        Some(found.key)
     }
 
     /// Reads text or null (absent, as serde reads a null `Option`) into `slot`.

@@ -123,14 +123,20 @@ pub fn json_lines_in(text: &[u8], now_ms: u64, lines_before: u64) -> Vec<Line> {
         line
     });
     for (n, line) in (lines_before + 1..).zip(lines) {
-        let parsed = match std::str::from_utf8(line) {
-            Ok(text) if text.trim().is_empty() => continue,
-            Ok(text) => parse_json_line(text, now_ms),
-            Err(_) => Err("line is not valid UTF-8 text".into()),
-        };
-        out.push((n, parsed));
+        if let Some(parsed) = parse_json_bytes(line, now_ms) {
+            out.push((n, parsed));
+        }
     }
     out
+}
+
+/// One JSON Lines line as bytes; `None` for a blank line, which is skipped.
+fn parse_json_bytes(line: &[u8], now_ms: u64) -> Option<Result<ProductRecord, String>> {
+    match std::str::from_utf8(line) {
+        Ok(text) if text.trim().is_empty() => None,
+        Ok(text) => Some(parse_json_line(text, now_ms)),
+        Err(_) => Some(Err("line is not valid UTF-8 text".into())),
+    }
 }
 
 struct JsonLines<R> {
@@ -151,13 +157,9 @@ impl<R: BufRead> Iterator for JsonLines<R> {
                 Ok(_) => self.line += 1,
                 Err(e) => return Some(Err(e)),
             }
-            let Ok(text) = std::str::from_utf8(&self.buf) else {
-                return Some(Ok((self.line, Err("line is not valid UTF-8 text".into()))));
-            };
-            if text.trim().is_empty() {
-                continue;
+            if let Some(parsed) = parse_json_bytes(&self.buf, self.now_ms) {
+                return Some(Ok((self.line, parsed)));
             }
-            return Some(Ok((self.line, parse_json_line(text, self.now_ms))));
         }
     }
 }
