@@ -196,6 +196,9 @@ bincode::impl_borrow_decode!(Fitments);
 #[derive(Default)]
 pub struct FitmentsBuilder<'a> {
     names: Vec<Cow<'a, str>>,
+    /// Names of up to 15 bytes (nearly all), by their bytes packed in words.
+    short: FxHashMap<ShortName, u16>,
+    /// Longer names, and names that needed tidying.
     index: FxHashMap<Cow<'a, str>, u16>,
     rows: Vec<Row>,
 }
@@ -248,27 +251,101 @@ impl<'a> FitmentsBuilder<'a> {
 
     /// The name's index + 1 (0 for none), adding it if new.
     fn optional_name(&mut self, field: &'static str, raw: Option<Cow<'a, str>>) -> Result<u16, InvalidFitment> {
-        let Some(name) = raw.map(collapse_spaces).filter(|n| !n.is_empty()) else {
+        let Some(raw) = raw else {
             return Ok(0);
         };
-        if let Some(&index) = self.index.get(&name) {
+        // A short tidy name (nearly every one) skips the tidying and is hashed and compared as
+        // words, about half the work per name; a part names vehicles four times per fitment.
+        let (name, short) = match ShortName::of_tidy(&raw) {
+            Some(short) => (raw, Some(short)),
+            None => {
+                let name = collapse_spaces(raw);
+                let short = ShortName::of_tidy(&name);
+                (name, short)
+            }
+        };
+        if name.is_empty() {
+            return Ok(0);
+        }
+        // Each tidy name has one home, chosen by `of_tidy` from the tidy name alone.
+        if let Some(short) = short {
+            if let Some(&index) = self.short.get(&short) {
+                return Ok(index + 1);
+            }
+            if self.short.is_empty() {
+                // A part's fitments name a few dozen vehicles: growing from nothing rehashed five times.
+                self.short.reserve(32);
+            }
+            let index = self.add(name)?;
+            self.short.insert(short, index);
             return Ok(index + 1);
         }
-        if self.index.is_empty() {
-            // A part's fitments name a few dozen vehicles: growing from nothing rehashed five times.
-            self.index.reserve(32);
+        if let Some(&index) = self.index.get(&name) {
+            return Ok(index + 1);
         }
         if name.len() > 60 && name.chars().count() > 60 {
             return Err(InvalidFitment::TooLong(field));
         }
+        let index = self.add(name.clone())?;
+        self.index.insert(name, index);
+        Ok(index + 1)
+    }
+
+    fn add(&mut self, name: Cow<'a, str>) -> Result<u16, InvalidFitment> {
         let index = u16::try_from(self.names.len())
             .ok()
             .filter(|&i| i < u16::MAX)
             .ok_or(InvalidFitment::TooManyNames)?;
-        self.names.push(name.clone());
-        self.index.insert(name, index);
-        Ok(index + 1)
+        self.names.push(name);
+        Ok(index)
     }
+}
+
+/// A name of 1 to 15 bytes as two words and its length, which between them hold every byte: the
+/// words overlap when the name is shorter than 16 bytes, and the second is 0 below 8 bytes.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+struct ShortName(u64, u64, u8);
+
+impl ShortName {
+    /// The packed name, if `name` is short and certainly tidy: printable ASCII with single
+    /// spaces between words, which `collapse_spaces` leaves as it is. `None` sends the name the
+    /// long way, so this may refuse a tidy name but never takes an untidy one.
+    #[inline]
+    fn of_tidy(name: &str) -> Option<ShortName> {
+        let b = name.as_bytes();
+        let len = b.len();
+        let word = |at: usize| u64::from_le_bytes(b[at..at + 8].try_into().unwrap_or_default());
+        let half = |at: usize| u64::from(u32::from_le_bytes(b[at..at + 4].try_into().unwrap_or_default()));
+        let (first, second) = match len {
+            8..=15 => (word(0), word(len - 8)),
+            4..=7 => (half(0) | half(len - 4) << 32, 0),
+            // The three bytes, then letters, so no byte is zero (a zero reads as a control
+            // character below).
+            1..=3 => (
+                u64::from(b[0]) | u64::from(b[len / 2]) << 8 | u64::from(b[len - 1]) << 16 | 0x4141_4141_4100_0000,
+                0,
+            ),
+            _ => return None,
+        };
+        let tidy = b[0] != b' '
+            && b[len - 1] != b' '
+            && printable_single_spaced(first)
+            && (len < 8 || printable_single_spaced(second));
+        tidy.then_some(ShortName(first, second, len as u8))
+    }
+}
+
+/// Whether all eight bytes are printable ASCII and no two neighbouring bytes are both spaces.
+#[inline]
+fn printable_single_spaced(word: u64) -> bool {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const LOWS: u64 = u64::from_ne_bytes([0x7f; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    // High bit of each byte set exactly where the byte is zero (no borrow between bytes).
+    let zeros = |x: u64| !(((x & LOWS) + LOWS) | x | LOWS);
+    let spaces = zeros(word ^ (ONES * u64::from(b' ')));
+    let control = word.wrapping_sub(ONES * 0x20) & !word & HIGHS;
+    word & HIGHS == 0 && control == 0 && spaces & (spaces << 8) == 0
 }
 
 /// Trims and collapses runs of whitespace to one space, borrowing when nothing changes.
@@ -358,6 +435,82 @@ mod tests {
         broken.rows[0].model = 9;
         let bytes = bincode::encode_to_vec(&broken, config).unwrap();
         assert!(bincode::decode_from_slice::<Fitments, _>(&bytes, config).is_err());
+    }
+
+    /// Random names from bytes that matter to tidying: letters, spaces, a tab, a control
+    /// character, DEL and a two-byte letter, 0 to 19 bytes long.
+    fn awkward_names(count: usize) -> Vec<String> {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        let pieces = ["a", "B", "7", ".", " ", " ", " ", "\t", "\u{1}", "\u{7f}", "ë"];
+        (0..count)
+            .map(|_| {
+                let len = rng.random_range(0..20);
+                let mut name = String::new();
+                while name.len() < len {
+                    name.push_str(pieces[rng.random_range(0..pieces.len())]);
+                }
+                name
+            })
+            .collect()
+    }
+
+    #[test]
+    fn short_names_take_the_fast_path_only_when_already_tidy_and_never_collide() {
+        let mut seen: std::collections::HashMap<ShortName, String> = std::collections::HashMap::new();
+        let mut taken = 0;
+        for name in awkward_names(200_000) {
+            let Some(short) = ShortName::of_tidy(&name) else {
+                continue;
+            };
+            taken += 1;
+            assert!(
+                matches!(collapse_spaces(Cow::Borrowed(&name)), Cow::Borrowed(t) if t == name),
+                "{name:?} needs tidying"
+            );
+            let first = seen.entry(short).or_insert_with(|| name.clone());
+            assert_eq!(*first, name, "two names packed alike");
+        }
+        assert!(taken > 10_000, "only {taken} names took the fast path");
+        for name in [
+            "Honda",
+            "Civic",
+            "EX",
+            "Kia",
+            "A",
+            "1.8L L4",
+            "Grand Cherokee",
+            "F-150 Super Duty",
+        ] {
+            assert_eq!(ShortName::of_tidy(name).is_some(), name.len() <= 15, "{name}");
+        }
+    }
+
+    #[test]
+    fn a_name_is_stored_once_however_it_is_spelled_and_whichever_path_it_takes() {
+        let names = awkward_names(3_000);
+        let y = YearRange::new(2000, 2001).unwrap();
+        let mut fits = Fitments::builder();
+        let mut expected: Vec<String> = Vec::new();
+        let mut rows = Vec::new();
+        let tidy = |n: &str| n.split_whitespace().collect::<Vec<_>>().join(" ");
+        for pair in names.chunks(2) {
+            let (make, model) = (pair[0].as_str(), pair[1].as_str());
+            if tidy(make).is_empty() || tidy(model).is_empty() {
+                continue;
+            }
+            fits.push(y, make.into(), model.into(), None, None).unwrap();
+            for name in [tidy(make), tidy(model)] {
+                if !expected.contains(&name) {
+                    expected.push(name);
+                }
+            }
+            rows.push((tidy(make), tidy(model)));
+        }
+        let fits = fits.finish();
+        assert_eq!(fits.names().collect::<Vec<_>>(), expected);
+        let stored: Vec<_> = fits.iter().map(|f| (f.make.to_owned(), f.model.to_owned())).collect();
+        assert_eq!(stored, rows);
     }
 
     #[test]
