@@ -89,21 +89,10 @@ pub fn lines<'a, R: BufRead + 'a>(
     format: Format,
     now_ms: u64,
 ) -> Box<dyn Iterator<Item = std::io::Result<Line>> + 'a> {
-    lines_numbered_from(reader, format, now_ms, 0)
-}
-
-/// Like `lines`, for a piece of a source that starts after `lines_before` lines (JSON Lines;
-/// CSV is always read whole).
-pub fn lines_numbered_from<'a, R: BufRead + 'a>(
-    reader: R,
-    format: Format,
-    now_ms: u64,
-    lines_before: u64,
-) -> Box<dyn Iterator<Item = std::io::Result<Line>> + 'a> {
     match format {
         Format::JsonLines => Box::new(JsonLines {
             reader,
-            line: lines_before,
+            line: 0,
             buf: Vec::new(),
             now_ms,
         }),
@@ -111,9 +100,9 @@ pub fn lines_numbered_from<'a, R: BufRead + 'a>(
     }
 }
 
-/// Parses a run of whole JSON lines held in memory, numbering them from `lines_before` + 1: what
-/// `lines_numbered_from` does, without copying each line out first.
-pub fn json_lines_in(text: &[u8], now_ms: u64, lines_before: u64) -> Vec<Line> {
+/// Parses a run of whole JSON lines held in memory, numbering them from 1, without copying each
+/// line out first. Also returns how many lines the text holds (a last line may lack its `\n`).
+pub fn json_lines_in(text: &[u8], now_ms: u64) -> (Vec<Line>, u64) {
     let mut out = Vec::new();
     let mut start = 0;
     let ends = memchr::memchr_iter(b'\n', text).chain(std::iter::once(text.len()));
@@ -122,12 +111,18 @@ pub fn json_lines_in(text: &[u8], now_ms: u64, lines_before: u64) -> Vec<Line> {
         start = end + 1;
         line
     });
-    for (n, line) in (lines_before + 1..).zip(lines) {
+    let mut count = 0;
+    for (n, line) in (1..).zip(lines) {
+        count = n;
         if let Some(parsed) = parse_json_bytes(line, now_ms) {
             out.push((n, parsed));
         }
     }
-    out
+    // The empty piece after a final line break (or of empty text) is not a line.
+    if text.last().is_none_or(|&b| b == b'\n') {
+        count -= 1;
+    }
+    (out, count)
 }
 
 /// One JSON Lines line as bytes; `None` for a blank line, which is skipped.

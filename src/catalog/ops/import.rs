@@ -1,7 +1,7 @@
 //! Importing a whole catalog: parsing on worker threads (JSON Lines) or one thread (CSV) while
 //! this thread writes batches, in source order.
 
-use std::io::BufRead;
+use std::io::{BufRead, Read};
 use std::sync::mpsc;
 
 use super::upsert::{Batch, Prepared, Upserted};
@@ -58,9 +58,11 @@ pub fn import<R: BufRead + Send>(
             to_free.into_iter().for_each(drop)
         });
         let mut report = ImportReport::default();
+        let mut lines_before = 0;
         for batch in batches {
             let batch = batch?;
-            write_batch(store, &batch, actor, &mut report)?;
+            write_batch(store, &batch, lines_before, actor, &mut report)?;
+            lines_before += batch.lines;
             progress(&report);
             let _ = written.send(batch);
         }
@@ -73,12 +75,16 @@ pub fn import<R: BufRead + Send>(
 /// `Prepared`) and sorted by SKU, and its bad lines.
 struct Ready {
     records: Vec<Prepared>,
+    /// Numbered from the batch's first line: the writer, which sees the batches in order, adds
+    /// the `lines` of those before.
     rejected: Vec<Rejected>,
+    /// The lines the batch covers: 0 for CSV, whose lines are numbered from the file's start.
+    lines: u64,
 }
 
 type Parsed = Result<Ready, ImportError>;
 
-fn ready(lines: Vec<import::Line>) -> Parsed {
+fn ready(lines: Vec<import::Line>, count: u64) -> Parsed {
     let mut records = Vec::with_capacity(lines.len());
     let mut rejected = Vec::new();
     for (line, parsed) in lines {
@@ -92,7 +98,11 @@ fn ready(lines: Vec<import::Line>) -> Parsed {
     // repeated in the batch still ends with its last line.
     records.sort_by(|a, b| a.product.sku.as_str().cmp(b.product.sku.as_str()));
     let records = records.into_iter().map(Prepared::new).collect::<Result<_, _>>()?;
-    Ok(Ready { records, rejected })
+    Ok(Ready {
+        records,
+        rejected,
+        lines: count,
+    })
 }
 
 /// Lowers the calling thread's scheduling priority below the writer's. The writer is the one
@@ -128,29 +138,29 @@ fn parse_in_order<'s, R: BufRead + Send + 's>(
             }
             if batch.len() == BATCH
                 && sender
-                    .send(ready(std::mem::replace(&mut batch, Vec::with_capacity(BATCH))))
+                    .send(ready(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)), 0))
                     .is_err()
             {
                 return;
             }
         }
-        let _ = sender.send(ready(batch));
+        let _ = sender.send(ready(batch, 0));
     });
     Box::new(receiver.into_iter())
 }
 
-/// A run of whole JSON lines, cut from the source by the reader thread.
+/// A run of whole JSON lines cut from the source: the first `len` bytes of `buffer`; the rest is
+/// room kept for the buffer's next use.
 struct Chunk {
-    /// Line number of the chunk's first line, minus one.
-    lines_before: u64,
-    text: Vec<u8>,
+    buffer: Vec<u8>,
+    len: usize,
 }
 
 /// JSON lines stand alone, so parsing (the costly part of an import) is spread over worker
 /// threads. The reader deals chunks round-robin and the writer collects them in the same order,
 /// so batches arrive in source order without a reordering buffer. Workers hand each chunk's
 /// buffer back to the reader, so its pages are not mapped and zeroed afresh each time.
-fn parse_json_in_parallel<'s, R: BufRead + Send + 's>(
+fn parse_json_in_parallel<'s, R: Read + Send + 's>(
     scope: &'s std::thread::Scope<'s, '_>,
     source: R,
 ) -> Box<dyn Iterator<Item = Parsed> + 's> {
@@ -167,14 +177,14 @@ fn parse_json_in_parallel<'s, R: BufRead + Send + 's>(
             yield_to_writer();
             for chunk in chunks {
                 let batch = chunk.map(|c| {
-                    let lines = import::json_lines_in(&c.text, now, c.lines_before);
-                    let _ = give_back.send(c.text);
+                    let lines = import::json_lines_in(&c.buffer[..c.len], now);
+                    let _ = give_back.send(c.buffer);
                     lines
                 });
-                if send_parsed
-                    .send(batch.map_err(ImportError::from).and_then(ready))
-                    .is_err()
-                {
+                let parsed = batch
+                    .map_err(ImportError::from)
+                    .and_then(|(lines, count)| ready(lines, count));
+                if send_parsed.send(parsed).is_err() {
                     return;
                 }
             }
@@ -194,64 +204,79 @@ fn parse_json_in_parallel<'s, R: BufRead + Send + 's>(
 /// About the bytes of 2,000 generated lines: a chunk is one write transaction.
 const CHUNK_BYTES: usize = 6 << 20;
 
+/// Room a buffer keeps for reading beyond what it holds. Every read asks for at least this much,
+/// so a `BufReader` of up to this size (the CLI's is 1 MB) passes it straight into the chunk
+/// instead of copying through its own buffer.
+const READ_AHEAD: usize = 1 << 20;
+
 /// Cuts the source into chunks of whole lines, about `CHUNK_BYTES` each (a longer line makes a
 /// longer chunk), and deals them to the workers in turn.
-fn deal_chunks<R: BufRead>(
+fn deal_chunks<R: Read>(
     mut source: R,
     workers: &[mpsc::SyncSender<std::io::Result<Chunk>>],
     spare: &mpsc::Receiver<Vec<u8>>,
 ) {
-    let mut lines_before = 0u64;
+    // The end of the last read after its last line break: the start of the next chunk.
     let mut carry = Vec::new();
     for turn in 0.. {
         let worker = &workers[turn % workers.len()];
-        let mut text = spare.try_recv().unwrap_or_default();
-        text.clear();
-        text.append(&mut carry);
-        let ended = match fill(&mut source, &mut text) {
-            Ok(ended) => ended,
+        let mut buffer = spare.try_recv().unwrap_or_default();
+        let room = (CHUNK_BYTES + READ_AHEAD).max(carry.len() + READ_AHEAD);
+        if buffer.len() < room {
+            // Zeroed once per buffer: buffers are reused with their bytes left in place.
+            buffer.resize(room, 0);
+        }
+        buffer[..carry.len()].copy_from_slice(&carry);
+        let (mut len, ended) = match fill(&mut source, &mut buffer, carry.len()) {
+            Ok(filled) => filled,
             Err(e) => {
                 let _ = worker.send(Err(e));
                 return;
             }
         };
-        if !ended && let Some(last) = memchr::memrchr(b'\n', &text) {
-            carry.extend_from_slice(&text[last + 1..]);
-            text.truncate(last + 1);
+        carry.clear();
+        if !ended && let Some(last) = memchr::memrchr(b'\n', &buffer[..len]) {
+            carry.extend_from_slice(&buffer[last + 1..len]);
+            len = last + 1;
         }
-        if text.is_empty() {
+        if len == 0 {
             return;
         }
-        let newlines = memchr::memchr_iter(b'\n', &text).count() as u64;
-        let lines = newlines + u64::from(text.last() != Some(&b'\n'));
-        if worker.send(Ok(Chunk { lines_before, text })).is_err() {
+        if worker.send(Ok(Chunk { buffer, len })).is_err() {
             return;
         }
-        lines_before += lines;
     }
 }
 
-/// Reads into `text` until it holds `CHUNK_BYTES` and a line break, or the source ends (`true`).
-fn fill<R: BufRead>(source: &mut R, text: &mut Vec<u8>) -> std::io::Result<bool> {
-    while text.len() < CHUNK_BYTES || memchr::memchr(b'\n', text).is_none() {
-        let buf = source.fill_buf()?;
-        if buf.is_empty() {
-            return Ok(true);
+/// Reads into `buffer`, which holds `filled` bytes (with no line break), until it holds
+/// `CHUNK_BYTES` and a line break, or the source ends. Returns the bytes held and whether the
+/// source ended.
+fn fill<R: Read>(source: &mut R, buffer: &mut Vec<u8>, mut filled: usize) -> std::io::Result<(usize, bool)> {
+    let mut has_line_break = false;
+    while filled < CHUNK_BYTES || !has_line_break {
+        if buffer.len() - filled < READ_AHEAD {
+            // A line longer than a chunk: make room for more of it.
+            buffer.resize(filled + READ_AHEAD, 0);
         }
-        // A source in memory hands over all it holds at once: take one chunk's worth, or (for a
-        // line longer than a chunk) a little more at a time.
-        let want = CHUNK_BYTES
-            .checked_sub(text.len())
-            .filter(|&w| w > 0)
-            .unwrap_or(1 << 16);
-        let n = buf.len().min(want);
-        text.extend_from_slice(&buf[..n]);
-        source.consume(n);
+        let n = match source.read(&mut buffer[filled..]) {
+            Ok(0) => return Ok((filled, true)),
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        has_line_break = has_line_break || memchr::memchr(b'\n', &buffer[filled..filled + n]).is_some();
+        filled += n;
     }
-    Ok(false)
+    Ok((filled, false))
 }
 
-fn write_batch(store: &Store, batch: &Ready, actor: &str, report: &mut ImportReport) -> Result<(), StoreError> {
+fn write_batch(
+    store: &Store,
+    batch: &Ready,
+    lines_before: u64,
+    actor: &str,
+    report: &mut ImportReport,
+) -> Result<(), StoreError> {
     let mut counts = ImportReport::default();
     // Batches commit without fsync; `import` syncs once at the end, so an interrupted import
     // leaves a consistent store holding some prefix of the batches (upserts are safe to re-run).
@@ -269,6 +294,9 @@ fn write_batch(store: &Store, batch: &Ready, actor: &str, report: &mut ImportRep
     report.created += counts.created;
     report.updated += counts.updated;
     report.unchanged += counts.unchanged;
-    report.rejected.extend(batch.rejected.iter().cloned());
+    report.rejected.extend(batch.rejected.iter().map(|r| Rejected {
+        line: lines_before + r.line,
+        message: r.message.clone(),
+    }));
     Ok(())
 }
