@@ -296,6 +296,18 @@ impl<'a> Scanner<'a> {
 
     /// Reads an unsigned whole number of up to 18 digits, or null, as serde would read it.
     fn number(&mut self, slot: &mut Option<u64>) -> Option<()> {
+        // Nearly every number here is a four-digit year: take it in one step, as the loop below
+        // would (four digits, no leading zero, then a delimiter).
+        let ahead = self.bytes.get(self.at..self.at + 5);
+        if let Some(&[a, b, c, d, after]) = ahead.and_then(|s| <&[u8; 5]>::try_from(s).ok())
+            && (b'1'..=b'9').contains(&a)
+            && [b, c, d].iter().all(u8::is_ascii_digit)
+            && matches!(after, b',' | b'}')
+        {
+            self.at += 4;
+            *slot = Some([a, b, c, d].iter().fold(0, |n, &x| n * 10 + u64::from(x - b'0')));
+            return Some(());
+        }
         *slot = if self.literal_null() {
             None
         } else {
