@@ -74,13 +74,14 @@ struct KeyWords {
     tail_mask: u64,
 }
 
+/// In the order they are tried: the keys every fitment has first.
 const KEYS: [KeyWords; 7] = [
     key_words(b"make\"", Key::Make),
     key_words(b"model\"", Key::Model),
-    key_words(b"submodel\"", Key::Submodel),
-    key_words(b"engine\"", Key::Engine),
     key_words(b"year_from\"", Key::YearFrom),
     key_words(b"year_to\"", Key::YearTo),
+    key_words(b"submodel\"", Key::Submodel),
+    key_words(b"engine\"", Key::Engine),
     key_words(b"year\"", Key::Year),
 ];
 
