@@ -43,8 +43,9 @@ pub struct WriteTx<'t> {
     orders_by_status: Table<'t, (&'static str, u64, &'static str), ()>,
     idempotency_log: Table<'t, (u64, &'static str), &'static [u8]>,
     promo_uses: Table<'t, &'static str, u64>,
-    /// SKUs whose catalog view changed in this transaction.
-    changed: std::collections::BTreeSet<String>,
+    /// SKUs whose catalog view changed in this transaction, as told (sorted and deduplicated
+    /// when the transaction ends).
+    changed: Vec<String>,
     /// The ledger sequence, read once and written back by `finish`, so appending an entry costs
     /// one insert rather than three table operations.
     ledger_seq: Option<u64>,
@@ -104,8 +105,9 @@ impl<'t> WriteTx<'t> {
     /// once for the transaction (caches derived from it are rebuilt) and, after the commit, the
     /// SKU is handed to the store's change listener (the search indexer).
     pub fn catalog_changed(&mut self, sku: &str) {
-        if !self.changed.contains(sku) {
-            self.changed.insert(sku.to_owned());
+        // A list sorted once at the end: an import calls this for thousands of SKUs in order.
+        if self.changed.last().map(String::as_str) != Some(sku) {
+            self.changed.push(sku.to_owned());
         }
     }
 
@@ -116,7 +118,9 @@ impl<'t> WriteTx<'t> {
         }
         let version = self.meta.get(CATALOG_VERSION)?.map_or(0, |v| v.value()) + 1;
         self.meta.insert(CATALOG_VERSION, version)?;
-        let skus = std::mem::take(&mut self.changed).into_iter().collect();
+        let mut skus = std::mem::take(&mut self.changed);
+        skus.sort_unstable();
+        skus.dedup();
         Ok(Some(CatalogChange { version, skus }))
     }
 
