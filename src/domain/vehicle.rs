@@ -145,11 +145,59 @@ impl Fitments {
 /// builds read unchanged.
 impl bincode::Encode for Fitments {
     fn encode<E: bincode::enc::Encoder>(&self, encoder: &mut E) -> Result<(), bincode::error::EncodeError> {
+        use bincode::enc::write::Writer;
         (self.ends.len() as u64).encode(encoder)?;
         for name in self.names() {
             name.encode(encoder)?;
         }
-        self.rows.encode(encoder)
+        // The rows as `Vec<Row>` writes them. Six integers a row, each through bincode's
+        // writer, were a twentieth of an import; under the store's config (checked, not
+        // assumed) they are laid out here and written a few dozen rows at a time.
+        (self.rows.len() as u64).encode(encoder)?;
+        if !writes_little_endian_varints(encoder.config()) {
+            return self.rows.iter().try_for_each(|row| row.encode(encoder));
+        }
+        const ROWS: usize = 64;
+        let mut bytes = [0u8; ROWS * Row::MAX_VARINT_BYTES];
+        for rows in self.rows.chunks(ROWS) {
+            let len = rows.iter().fold(0, |at, row| row.put_varints(&mut bytes, at));
+            encoder.writer().write(&bytes[..len])?;
+        }
+        Ok(())
+    }
+}
+
+/// Whether `config` writes integers as little-endian varints (bincode's standard config, the
+/// store's), the layout `Row::put_varints` writes: 300 is then the marker 251 and two bytes.
+fn writes_little_endian_varints<C: bincode::config::Config>(config: &C) -> bool {
+    let mut probe = [0u8; 8];
+    bincode::encode_into_slice(300u16, &mut probe, *config).is_ok_and(|n| probe[..n] == [251, 44, 1])
+}
+
+impl Row {
+    const MAX_VARINT_BYTES: usize = 6 * 3;
+
+    /// Writes the row's six numbers as bincode varints into `out` at `at`; returns the end.
+    fn put_varints(&self, out: &mut [u8], mut at: usize) -> usize {
+        let numbers = [
+            self.years.from,
+            self.years.to,
+            self.make,
+            self.model,
+            self.submodel,
+            self.engine,
+        ];
+        for n in numbers {
+            if n <= 250 {
+                out[at] = n as u8;
+                at += 1;
+            } else {
+                out[at] = 251;
+                out[at + 1..at + 3].copy_from_slice(&n.to_le_bytes());
+                at += 3;
+            }
+        }
+        at
     }
 }
 
@@ -421,18 +469,32 @@ mod tests {
             .unwrap();
         fits.push(y, "Acura".into(), "TSX".into(), None, Some("2.4L L4".into()))
             .unwrap();
+        // More rows than are written at a time, and name indices past a varint's one byte.
+        let models: Vec<String> = (0..300).map(|i| format!("Model {i}")).collect();
+        for (i, model) in models.iter().enumerate() {
+            let engine = (i % 3 == 0).then(|| Cow::from("1.8L"));
+            fits.push(y, "Honda".into(), model.as_str().into(), None, engine)
+                .unwrap();
+        }
         let fits = fits.finish();
+        assert!(fits.rows.iter().any(|r| r.model > 250));
         let before = AsStoredBefore {
             names: fits.names().map(str::to_owned).collect(),
             rows: fits.rows.clone(),
         };
+        let fixed = bincode::config::standard().with_fixed_int_encoding();
+        assert_eq!(
+            bincode::encode_to_vec(&fits, fixed).unwrap(),
+            bincode::encode_to_vec(&before, fixed).unwrap(),
+            "another config writes each row through bincode"
+        );
         let config = bincode::config::standard();
         let bytes = bincode::encode_to_vec(&before, config).unwrap();
         assert_eq!(bincode::encode_to_vec(&fits, config).unwrap(), bytes);
         let (read, _): (Fitments, usize) = bincode::decode_from_slice(&bytes, config).unwrap();
         assert_eq!(read, fits);
         let mut broken = before;
-        broken.rows[0].model = 9;
+        broken.rows[0].model = broken.names.len() as u16;
         let bytes = bincode::encode_to_vec(&broken, config).unwrap();
         assert!(bincode::decode_from_slice::<Fitments, _>(&bytes, config).is_err());
     }
