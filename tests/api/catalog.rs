@@ -164,6 +164,25 @@ fn a_line_longer_than_a_parsing_chunk_and_a_last_line_without_a_newline_keep_the
     assert!(store.read().unwrap().product("A-5").unwrap().is_some());
 }
 
+#[test]
+fn a_sku_given_twice_in_one_batch_ends_with_its_last_line() {
+    let line = |sku: &str, title: &str| format!(r#"{{"sku":"{sku}","title":"{title}","price_cents":100}}"#);
+    let text = [
+        line("Z-1", "First"),
+        line("A-1", "Other"),
+        line("Z-1", "Second"),
+        line("M-1", "Another"),
+        line("Z-1", "Third"),
+    ]
+    .join("\n");
+    let dir = tempfile::tempdir().unwrap();
+    let store = storefront::store::Store::open(dir.path(), &Default::default()).unwrap();
+    let report = import_json_lines(&store, &text, &mut |_| {});
+    assert_eq!((report.created, report.updated), (3, 2));
+    let product = store.read().unwrap().product("Z-1").unwrap().unwrap();
+    assert_eq!(product.title, "Third");
+}
+
 /// `catalog::ops::import` of JSON Lines held in memory, as the CLI runs it.
 fn import_json_lines(
     store: &storefront::store::Store,
