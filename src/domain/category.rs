@@ -1,4 +1,7 @@
+use std::borrow::Cow;
 use std::fmt;
+
+use super::collapse_spaces;
 
 /// A category path such as `Brakes/Pads`: the names as the merchant wrote them and a URL slug
 /// (`brakes/pads`) that identifies the category everywhere else.
@@ -26,7 +29,7 @@ impl CategoryPath {
     pub fn parse(raw: &str) -> Result<CategoryPath, InvalidCategory> {
         let names: Vec<String> = raw
             .split('/')
-            .map(|s| s.split_whitespace().collect::<Vec<_>>().join(" "))
+            .map(|s| collapse_spaces(Cow::Borrowed(s)).into_owned())
             .filter(|s| !s.is_empty())
             .collect();
         if names.is_empty() {
@@ -36,7 +39,7 @@ impl CategoryPath {
             return Err(InvalidCategory::TooDeep);
         }
         for name in &names {
-            if name.chars().count() > 60 {
+            if name.len() > 60 && name.chars().count() > 60 {
                 return Err(InvalidCategory::TooLong(name.clone()));
             }
             if slug_of(name).is_empty() {

@@ -3,6 +3,8 @@
 //! Nothing here does I/O. Each type is parsed once at the edge (import line, HTTP request) and is
 //! valid from then on.
 
+use std::borrow::Cow;
+
 mod category;
 mod money;
 mod order_number;
@@ -18,6 +20,29 @@ pub use part_number::PartNumber;
 pub use sku::{InvalidSku, Sku};
 pub use token::{random_token, random_u64};
 pub use vehicle::{FitmentRef, Fitments, FitmentsBuilder, InvalidFitment, YearRange, same_name};
+
+/// Trims and collapses runs of whitespace to one space, borrowing when nothing changes.
+pub(crate) fn collapse_spaces(raw: Cow<'_, str>) -> Cow<'_, str> {
+    // One pass over ASCII names (nearly all of them); anything else takes the careful path.
+    let mut previous = b' ';
+    let mut tidy = true;
+    for &b in raw.as_bytes() {
+        let blank = b == b' ';
+        // `char::is_whitespace`, unlike `u8::is_ascii_whitespace`, counts the vertical tab, as
+        // `split_whitespace` below does.
+        if !b.is_ascii() || (char::from(b).is_whitespace() && !blank) || (blank && previous == b' ') {
+            tidy = false;
+            break;
+        }
+        previous = b;
+    }
+    // `previous` starts as a space, so a leading space already failed; check the end.
+    if tidy && previous != b' ' {
+        raw
+    } else {
+        Cow::Owned(raw.split_whitespace().collect::<Vec<_>>().join(" "))
+    }
+}
 
 /// Milliseconds since the Unix epoch: the store's single notion of time.
 pub fn now_ms() -> u64 {
@@ -84,6 +109,26 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn collapsing_spaces_gives_the_words_joined_by_one_space_and_borrows_tidy_ascii() {
+        use rand::{Rng, SeedableRng};
+        use std::borrow::Cow;
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+        let pieces = [
+            "a", "Z", "9", " ", " ", "\t", "\u{b}", "\u{c}", "\n", "\u{1f}", "\u{a0}", "é",
+        ];
+        for _ in 0..50_000 {
+            let len = rng.random_range(0..12);
+            let raw: String = (0..len).map(|_| pieces[rng.random_range(0..pieces.len())]).collect();
+            let words = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+            let collapsed = super::collapse_spaces(Cow::Borrowed(&raw));
+            assert_eq!(collapsed, words, "{raw:?}");
+            if words == raw && !raw.is_empty() && raw.is_ascii() {
+                assert!(matches!(collapsed, Cow::Borrowed(_)), "{raw:?} was copied");
+            }
+        }
+    }
+
     #[test]
     fn times_format_as_utc_dates() {
         assert_eq!(super::format_utc(0), "1970-01-01T00:00:00Z");

@@ -21,11 +21,27 @@ impl PartNumber {
         })
     }
 
+    /// `parse` for text already owned, which becomes the display form without a copy when it
+    /// needs no trimming; gives the text back when it has no letters or digits.
+    pub fn parse_owned(raw: String) -> Result<PartNumber, String> {
+        if raw.trim().len() != raw.len() {
+            return PartNumber::parse(&raw).ok_or(raw);
+        }
+        let key = Self::key_of(&raw);
+        if key.is_empty() {
+            return Err(raw);
+        }
+        Ok(PartNumber { display: raw, key })
+    }
+
     pub fn key_of(raw: &str) -> String {
-        raw.chars()
-            .filter(char::is_ascii_alphanumeric)
-            .map(|c| c.to_ascii_uppercase())
-            .collect()
+        // Bytes rather than characters: every byte of a non-ASCII character is above 0x7f, so
+        // none passes the ASCII test, as no such character would.
+        let mut key = String::with_capacity(raw.len());
+        for b in raw.bytes().filter(u8::is_ascii_alphanumeric) {
+            key.push(char::from(b.to_ascii_uppercase()));
+        }
+        key
     }
 
     pub fn as_str(&self) -> &str {
@@ -46,6 +62,19 @@ impl fmt::Display for PartNumber {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_owned_number_parses_as_a_borrowed_one() {
+        for typed in ["BP-1042-A", " bp1042a ", "Ölfilter 7", "--", "", " ", "ß-12"] {
+            let borrowed = PartNumber::parse(typed);
+            let owned = PartNumber::parse_owned(typed.to_owned());
+            assert_eq!(owned.as_ref().ok(), borrowed.as_ref(), "{typed:?}");
+            if borrowed.is_none() {
+                assert_eq!(owned, Err(typed.to_owned()));
+            }
+        }
+        assert_eq!(PartNumber::key_of("Öl-Filter ß7"), "LFILTER7");
+    }
 
     #[test]
     fn every_typing_of_a_number_meets_at_one_key() {

@@ -3,6 +3,8 @@ use std::fmt;
 
 use rustc_hash::FxHashMap;
 
+use super::collapse_spaces;
+
 /// An inclusive model-year range. `from <= to` always holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, bincode::Encode, bincode::Decode)]
 pub struct YearRange {
@@ -394,27 +396,6 @@ fn printable_single_spaced(word: u64) -> bool {
     let spaces = zeros(word ^ (ONES * u64::from(b' ')));
     let control = word.wrapping_sub(ONES * 0x20) & !word & HIGHS;
     word & HIGHS == 0 && control == 0 && spaces & (spaces << 8) == 0
-}
-
-/// Trims and collapses runs of whitespace to one space, borrowing when nothing changes.
-fn collapse_spaces(raw: Cow<'_, str>) -> Cow<'_, str> {
-    // One pass over ASCII names (nearly all of them); anything else takes the careful path.
-    let mut previous = b' ';
-    let mut tidy = true;
-    for &b in raw.as_bytes() {
-        let blank = b == b' ';
-        if !b.is_ascii() || (b.is_ascii_whitespace() && !blank) || (blank && previous == b' ') {
-            tidy = false;
-            break;
-        }
-        previous = b;
-    }
-    // `previous` starts as a space, so a leading space already failed; check the end.
-    if tidy && previous != b' ' {
-        raw
-    } else {
-        Cow::Owned(raw.split_whitespace().collect::<Vec<_>>().join(" "))
-    }
 }
 
 /// Make, model, submodel and engine compare without regard to case or repeated spaces.

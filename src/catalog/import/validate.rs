@@ -172,7 +172,7 @@ fn part_numbers(value: Option<Loose<'_>>) -> Result<Vec<PartNumber>, String> {
             continue;
         };
         check_len(name, &raw, MAX_SHORT_TEXT)?;
-        let pn = PartNumber::parse(&raw).ok_or_else(|| format!("{name} ({raw:?}) has no letters or digits"))?;
+        let pn = PartNumber::parse_owned(raw).map_err(|raw| format!("{name} ({raw:?}) has no letters or digits"))?;
         // A handful per part: a scan beats hashing a copy of each key.
         if !out.iter().any(|seen| seen.key() == pn.key()) {
             out.push(pn);
