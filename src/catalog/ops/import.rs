@@ -312,3 +312,38 @@ fn write_batch(
     }));
     Ok(())
 }
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use super::*;
+
+    /// The calling thread's nice value.
+    fn own_nice() -> i32 {
+        // SAFETY: getpriority and gettid only read their arguments. (-1 is also a valid nice
+        // value, but none of these threads is ever given it.)
+        unsafe { libc::getpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t) }
+    }
+
+    #[test]
+    fn parsing_threads_yield_but_the_importing_thread_keeps_its_priority() {
+        let started = std::thread::spawn(own_nice).join().unwrap();
+        let yielded = std::thread::spawn(|| {
+            yield_to_writer();
+            own_nice()
+        })
+        .join()
+        .unwrap();
+        assert_eq!(yielded, (started + 10).min(19));
+        let caller = std::thread::spawn(|| {
+            let dir = tempfile::tempdir().unwrap();
+            let store = Store::open(dir.path(), &Default::default()).unwrap();
+            let line = r#"{"sku":"A-1","title":"T","price_cents":100}"#;
+            let report = import(&store, line.as_bytes(), Format::JsonLines, "test", &mut |_| {}).unwrap();
+            assert_eq!(report.created, 1);
+            own_nice()
+        })
+        .join()
+        .unwrap();
+        assert_eq!(caller, started, "the writer is the importing thread itself");
+    }
+}
