@@ -139,6 +139,7 @@ fn parse_in_order<'s, R: BufRead + Send + 's>(
 ) -> Box<dyn Iterator<Item = Parsed> + 's> {
     let (sender, receiver) = mpsc::sync_channel::<Parsed>(4);
     scope.spawn(move || {
+        yield_to_writer();
         let mut batch = Vec::with_capacity(BATCH);
         for line in import::lines(source, format, now_ms()) {
             match line {
