@@ -13,25 +13,23 @@ pub struct PartNumber {
 impl PartNumber {
     /// `None` when the input has no letters or digits at all.
     pub fn parse(raw: &str) -> Option<PartNumber> {
-        let display = raw.trim();
-        let key = Self::key_of(display);
-        (!key.is_empty()).then(|| PartNumber {
-            display: display.to_owned(),
-            key,
-        })
+        Self::parse_owned(raw.to_owned()).ok()
     }
 
     /// `parse` for text already owned, which becomes the display form without a copy when it
     /// needs no trimming; gives the text back when it has no letters or digits.
     pub fn parse_owned(raw: String) -> Result<PartNumber, String> {
-        if raw.trim().len() != raw.len() {
-            return PartNumber::parse(&raw).ok_or(raw);
-        }
-        let key = Self::key_of(&raw);
+        let trimmed = raw.trim();
+        let key = Self::key_of(trimmed);
         if key.is_empty() {
             return Err(raw);
         }
-        Ok(PartNumber { display: raw, key })
+        let display = if trimmed.len() == raw.len() {
+            raw
+        } else {
+            trimmed.to_owned()
+        };
+        Ok(PartNumber { display, key })
     }
 
     pub fn key_of(raw: &str) -> String {
