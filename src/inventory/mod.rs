@@ -28,6 +28,34 @@ pub fn set(tx: &mut WriteTx<'_>, sku: &str, units: u64, why: &Change<'_>) -> Res
     record(tx, sku, delta, units, why).map(Some)
 }
 
+/// `set` for many SKUs at once, in ascending SKU order, each given at most once (an import's new
+/// products): SKUs without a stock row get theirs and its ledger entry together, a run of
+/// neighbouring SKUs at a time; any other goes through `set`.
+pub fn set_in_order(tx: &mut WriteTx<'_>, levels: &[(&str, u64)], why: &Change<'_>) -> Result<(), StoreError> {
+    let at_ms = now_ms();
+    let entries: Vec<LedgerEntry> = levels
+        .iter()
+        .map(|&(_, units)| LedgerEntry {
+            at_ms,
+            delta: units as i64,
+            balance: units,
+            reason: why.reason.to_owned(),
+            actor: why.actor.to_owned(),
+        })
+        .collect();
+    // Setting 0 adds no row: it changes only a stock row that is there.
+    let (rows, zeros): (Vec<_>, Vec<_>) = levels.iter().zip(&entries).partition(|((_, units), _)| *units > 0);
+    for (&(sku, units), _) in zeros {
+        set(tx, sku, units, why)?;
+    }
+    let rows: Vec<(&str, &LedgerEntry)> = rows.into_iter().map(|(&(sku, _), entry)| (sku, entry)).collect();
+    for i in tx.add_stock(&rows)? {
+        let (sku, entry) = rows[i];
+        set(tx, sku, entry.balance, why)?;
+    }
+    Ok(())
+}
+
 /// Adds `delta` (negative to take) to stock, refusing to go below zero.
 pub fn adjust(
     tx: &mut WriteTx<'_>,

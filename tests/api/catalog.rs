@@ -198,3 +198,104 @@ fn import_json_lines(
     )
     .unwrap()
 }
+
+/// An import writes its new products table by table, in key order, and the rest one at a time;
+/// either way every table must end as upserting each line in turn leaves it.
+#[test]
+fn an_import_leaves_every_table_as_upserting_its_lines_one_at_a_time_does() {
+    use storefront::catalog::import::{Format, lines};
+    use storefront::catalog::ops::{remove, upsert};
+    let line = |sku: &str, category: &str, rest: &str| {
+        format!(r#"{{"sku":"{sku}","title":"T {sku}","price_cents":100,"category":"{category}"{rest}}}"#)
+    };
+    // Already in the store: one product to be changed, one to stay, one deleted (its stock row
+    // and ledger stay behind, at 0).
+    let before = [
+        line("OLD-1", "Brakes/Pads", r#","stock":4,"popularity":9,"group":"g1""#),
+        line("OLD-2", "Brakes", r#","stock":2"#),
+        line("GONE-1", "Filters", r#","stock":3,"featured":true"#),
+    ]
+    .join("\n");
+    let mut text = String::from_utf8(generated_catalog(3_000, 21)).unwrap();
+    for extra in [
+        line("OLD-1", "Filters/Air", r#","stock":1,"popularity":3"#),
+        line("GONE-1", "Filters", r#","stock":5,"featured":true,"popularity":2"#),
+        line("NEW-0", "Brakes", r#","stock":0"#),
+        line(
+            "NEW-1",
+            "Brakes/Pads",
+            r#","stock":7,"group":"g1","featured":true,"popularity":5"#,
+        ),
+        line("NEW-1", "Brakes/Rotors", r#","stock":8,"popularity":6"#),
+        line("NEW-2", "Brakes", ""),
+        line("NEW-1", "Brakes/Rotors", r#","stock":0,"group":"g2","popularity":1"#),
+    ] {
+        text.push_str(&extra);
+        text.push('\n');
+    }
+    let prepare = |dir: &tempfile::TempDir| {
+        let store = storefront::store::Store::open(dir.path(), &Default::default()).unwrap();
+        for (_, record) in lines(before.as_bytes(), Format::JsonLines, 0).map(Result::unwrap) {
+            store.write(|tx| upsert(tx, record.unwrap(), "test")).unwrap();
+        }
+        store.write(|tx| remove(tx, "GONE-1", "test")).unwrap();
+        store
+    };
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let imported = prepare(&dir_a);
+    let report = import_json_lines(&imported, &text, &mut |_| {});
+    assert!(report.rejected.is_empty(), "{:?}", report.rejected);
+    let one_by_one = prepare(&dir_b);
+    let mut outcomes = Vec::new();
+    for (_, record) in lines(text.as_bytes(), Format::JsonLines, 0).map(Result::unwrap) {
+        outcomes.push(one_by_one.write(|tx| upsert(tx, record.unwrap(), "test")).unwrap());
+    }
+    let count = |o| outcomes.iter().filter(|x| **x == o).count() as u64;
+    use storefront::catalog::ops::Upserted::*;
+    assert_eq!(
+        (report.created, report.updated, report.unchanged),
+        (count(Created), count(Updated), count(Unchanged))
+    );
+    let (a, b) = (tables(&imported), tables(&one_by_one));
+    assert!(a.len() > 3_000 * 3, "the snapshot covers every product");
+    for (a, b) in a.iter().zip(&b) {
+        assert_eq!(a, b);
+    }
+    assert_eq!(a.len(), b.len());
+}
+
+/// The catalog tables of a store, one line per row, with the times of day left out.
+fn tables(store: &storefront::store::Store) -> Vec<String> {
+    let tx = store.read().unwrap();
+    let mut out = Vec::new();
+    let mut groups = BTreeSet::new();
+    tx.for_each_product(|mut p, _| {
+        (p.created_ms, p.updated_ms) = (0, 0);
+        groups.extend(p.group.clone());
+        out.push(format!("product {p:?}"));
+        Ok::<_, storefront::store::StoreError>(())
+    })
+    .unwrap();
+    for (sku, units) in tx.stock_levels().unwrap() {
+        let ledger: Vec<_> = tx
+            .ledger(&sku)
+            .unwrap()
+            .into_iter()
+            .map(|e| (e.delta, e.balance, e.reason, e.actor))
+            .collect();
+        out.push(format!("stock {sku} {units} {ledger:?}"));
+    }
+    for (slug, category) in tx.categories().unwrap() {
+        out.push(format!("category {slug} {category:?}"));
+        for (sku, mut entry) in tx.category_items(&slug).unwrap() {
+            entry.created_ms = 0;
+            out.push(format!("listed {slug} {sku} {entry:?}"));
+        }
+    }
+    for group in groups {
+        out.push(format!("group {group} {:?}", tx.group_members(&group).unwrap()));
+    }
+    out.push(format!("best sellers {:?}", tx.most_popular(usize::MAX).unwrap()));
+    out.push(format!("featured {:?}", tx.featured(usize::MAX).unwrap()));
+    out
+}

@@ -9,4 +9,4 @@ pub use read::{
     CategoryListing, Home, ListingCache, ProductDetail, category_listing, home, is_empty, item, items, list,
     product_detail,
 };
-pub use upsert::{Batch, Prepared, Upserted, remove, upsert};
+pub use upsert::{Batch, Prepared, Tally, Upserted, remove, upsert};

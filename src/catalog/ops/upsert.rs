@@ -18,6 +18,24 @@ pub enum Upserted {
     Unchanged,
 }
 
+/// How many upserts of a batch did what.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Tally {
+    pub created: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+}
+
+impl Tally {
+    fn count(&mut self, outcome: Upserted) {
+        match outcome {
+            Upserted::Created => self.created += 1,
+            Upserted::Updated => self.updated += 1,
+            Upserted::Unchanged => self.unchanged += 1,
+        }
+    }
+}
+
 /// Writes a product and its stock (if given) in the caller's transaction, keeping the category,
 /// variant-group and best-seller tables in step.
 pub fn upsert(tx: &mut WriteTx<'_>, record: ProductRecord, actor: &str) -> Result<Upserted, StoreError> {
@@ -102,7 +120,8 @@ pub struct Batch {
 
 impl Batch {
     pub fn upsert(&mut self, tx: &mut WriteTx<'_>, record: ProductRecord, actor: &str) -> Result<Upserted, StoreError> {
-        self.upsert_with(tx, &record, None, actor)
+        let old = tx.product(record.product.sku.as_str())?;
+        self.upsert_with(tx, &record, None, old, actor)
     }
 
     /// `upsert` for a product prepared off the writing thread (see `Prepared`).
@@ -112,20 +131,75 @@ impl Batch {
         prepared: &Prepared,
         actor: &str,
     ) -> Result<Upserted, StoreError> {
-        self.upsert_with(tx, &prepared.record, Some(prepared), actor)
+        let old = tx.product(prepared.record.product.sku.as_str())?;
+        self.upsert_with(tx, &prepared.record, Some(prepared), old, actor)
+    }
+
+    /// Upserts an import's batch: records prepared off the writing thread and sorted by SKU (a
+    /// SKU given more than once ends with its last version). Products new to the store are
+    /// written first, each table's rows in key order, a run of neighbouring keys at a time (see
+    /// `WriteTx::add_products`), which is most of the writing when a catalog is loaded; the
+    /// others are then upserted one by one, as `upsert_prepared` does.
+    pub fn upsert_in_order(
+        &mut self,
+        tx: &mut WriteTx<'_>,
+        records: &[Prepared],
+        actor: &str,
+    ) -> Result<Tally, StoreError> {
+        let sku = |i: usize| records[i].record.product.sku.as_str();
+        let present = tx.add_products(records.iter().map(|p| (p.record.product.sku.as_str(), &p.as_new)))?;
+        let mut is_new = vec![true; records.len()];
+        for (i, _) in &present {
+            is_new[*i] = false;
+        }
+        let mut tally = Tally::default();
+        let mut listings = Vec::new();
+        let mut levels = Vec::new();
+        for prepared in records.iter().zip(&is_new).filter(|(_, new)| **new).map(|(p, _)| p) {
+            let product = &prepared.record.product;
+            let sku = product.sku.as_str();
+            if let (Some(path), Some(listed)) = (&product.category, &prepared.listed) {
+                self.count(path, 1);
+                listings.push(((listed.slug.as_str(), sku), &listed.entry));
+            }
+            self.index_beyond_category(tx, product)?;
+            if let Some(units) = prepared.record.stock {
+                levels.push((sku, units));
+            }
+            tx.catalog_changed(sku);
+            tally.created += 1;
+        }
+        listings.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        tx.put_encoded_category_items(listings)?;
+        let why = Change {
+            reason: "import",
+            actor,
+        };
+        inventory::set_in_order(tx, &levels, &why)?;
+        for (i, stored) in present {
+            // The stored version predates this batch; a SKU given again has changed since.
+            let old = match i > 0 && sku(i - 1) == sku(i) {
+                true => tx.product(sku(i))?,
+                false => Some(stored),
+            };
+            let prepared = &records[i];
+            tally.count(self.upsert_with(tx, &prepared.record, Some(prepared), old, actor)?);
+        }
+        Ok(tally)
     }
 
     /// `prepared` is the record made ready, if the caller has it: used when the product is new.
+    /// `old` is the stored version.
     fn upsert_with(
         &mut self,
         tx: &mut WriteTx<'_>,
         record: &ProductRecord,
         prepared: Option<&Prepared>,
+        mut old: Option<Product>,
         actor: &str,
     ) -> Result<Upserted, StoreError> {
         let product = &record.product;
         let sku = product.sku.as_str();
-        let mut old = tx.product(sku)?;
         let unchanged = old.as_mut().is_some_and(|old| same_but_times(old, product));
         let changed = match &old {
             None => {
@@ -224,6 +298,12 @@ impl Batch {
                 None => tx.put_category_item(&path.slug(), sku, &p.listing_entry())?,
             }
         }
+        self.index_beyond_category(tx, p)
+    }
+
+    /// The part of `index` for a new product other than its category.
+    fn index_beyond_category(&mut self, tx: &mut WriteTx<'_>, p: &Product) -> Result<(), StoreError> {
+        let sku = p.sku.as_str();
         if let Some(group) = &p.group {
             tx.set_group_member(group, sku, true)?;
         }
