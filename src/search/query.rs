@@ -152,6 +152,20 @@ impl SearchIndex {
         })
     }
 
+    /// Best sellers: the SKUs of the most popular products, most popular first (popularity 0 is
+    /// none). Popularity is a fast field, so this reads one column, not the documents.
+    pub fn best_sellers(&self, limit: usize) -> Result<Vec<String>, SearchError> {
+        let searcher = self.reader.searcher();
+        let top = TopDocs::with_limit(limit).order_by_fast_field::<u64>("popularity", Order::Desc);
+        let hits = searcher.search(&AllQuery, &top)?;
+        let popular: Vec<DocAddress> = hits
+            .into_iter()
+            .filter(|(popularity, _)| popularity.is_some_and(|p| p > 0))
+            .map(|(_, address)| address)
+            .collect();
+        self.skus(&searcher, &popular)
+    }
+
     fn skus(&self, searcher: &Searcher, addresses: &[DocAddress]) -> Result<Vec<String>, SearchError> {
         let mut out = Vec::with_capacity(addresses.len());
         for address in addresses {

@@ -67,7 +67,6 @@ fn copy_all(from: &ReadTransaction, to: &WriteTransaction) -> Result<(), StoreEr
     copy(from, to, CATEGORIES)?;
     copy(from, to, CATEGORY_ITEMS)?;
     copy(from, to, GROUPS)?;
-    copy(from, to, POPULAR)?;
     copy(from, to, ZERO_RESULTS)?;
     copy(from, to, FEATURED)?;
     copy(from, to, CARTS)?;

@@ -27,7 +27,7 @@ pub use fault::FaultSwitch;
 pub use read::{LowStock, ReadTx, View};
 pub use schema::SCHEMA_VERSION;
 #[doc(hidden)]
-pub use schema::{age_to_schema_version_1, force_schema_version};
+pub use schema::{age_to_schema_version_1, age_to_schema_version_3, force_schema_version};
 pub use write::WriteTx;
 pub use writer::{BATCH_BUCKETS, WriteError, Writer, WriterOptions, WriterStats};
 

@@ -155,17 +155,6 @@ impl ReadTx {
         Ok(out)
     }
 
-    /// SKUs by descending popularity.
-    pub fn most_popular(&self, limit: usize) -> Result<Vec<String>, StoreError> {
-        let table = self.table(POPULAR)?;
-        table
-            .iter()?
-            .rev()
-            .take(limit)
-            .map(|row| Ok(row?.0.value().1.to_owned()))
-            .collect()
-    }
-
     /// Searches that found nothing, most frequent first.
     pub fn zero_result_searches(&self, limit: usize) -> Result<Vec<(String, u64)>, StoreError> {
         let mut all = Vec::new();

@@ -20,7 +20,12 @@ use super::{Store, StoreError};
 /// mirror) instead of by key in `idempotency_keys` with an age index beside it; orders filed by
 /// sequence in `orders_by_sequence` (numbers are the sequence through `OrderNumbering`) instead
 /// of by number in `orders`.
-pub const SCHEMA_VERSION: u64 = 3;
+///
+/// 4: no `popularity` table. Best sellers are read from the search index, which holds every
+/// product's popularity; keeping them in the store cost an import a write at a random place per
+/// product (half the writing of a million-product import). A version-3 build would show a
+/// version-4 store's best sellers from a table that is gone, so it must refuse one.
+pub const SCHEMA_VERSION: u64 = 4;
 const KEY: &str = "schema_version";
 
 /// Versions 1 and 2: order number -> order.
@@ -29,6 +34,9 @@ const ORDERS_BY_NUMBER: TableDefinition<&str, &[u8]> = TableDefinition::new("ord
 const IDEMPOTENCY_KEYS: TableDefinition<&str, &[u8]> = TableDefinition::new("idempotency_keys");
 /// Version 2: (recorded ms, idempotency key) -> (), the age index of `idempotency_keys`.
 const IDEMPOTENCY_BY_TIME: TableDefinition<(u64, &str), ()> = TableDefinition::new("idempotency_by_time");
+
+/// Versions 1 to 3: (popularity, sku) -> (), best sellers read in reverse.
+const POPULAR: TableDefinition<(u32, &str), ()> = TableDefinition::new("popularity");
 
 /// The `meta` key of the store's order numbering key, drawn when the store is created.
 const NUMBERING_KEY: &str = "order_numbering_key";
@@ -62,7 +70,6 @@ pub(super) fn prepare(db: &Database, path: &Path) -> Result<OrderNumbering, Stor
     txn.open_table(CATEGORIES)?;
     txn.open_table(CATEGORY_ITEMS)?;
     txn.open_table(GROUPS)?;
-    txn.open_table(POPULAR)?;
     txn.open_table(FEATURED)?;
     txn.open_table(ZERO_RESULTS)?;
     txn.open_table(CARTS)?;
@@ -106,6 +113,9 @@ fn upgrade(txn: &redb::WriteTransaction, from: u64, numbering: OrderNumbering) -
     if from < 3 {
         file_idempotency_keys_by_time(txn)?;
         file_orders_by_sequence(txn, numbering)?;
+    }
+    if from < 4 {
+        txn.delete_table(POPULAR)?;
     }
     Ok(())
 }
@@ -163,6 +173,24 @@ fn file_orders_by_status(txn: &redb::WriteTransaction) -> Result<(), StoreError>
 pub fn force_schema_version(store: &Store, version: u64) -> Result<(), StoreError> {
     let txn = store.db()?.begin_write()?;
     txn.open_table(META)?.insert(KEY, version)?;
+    txn.commit()?;
+    Ok(())
+}
+
+/// Makes the store look as a version-3 build left it: best sellers in a `popularity` table of
+/// (popularity, SKU) rows. For the upgrade test only; reopen the store afterwards.
+#[doc(hidden)]
+pub fn age_to_schema_version_3(store: &Store) -> Result<(), StoreError> {
+    let txn = store.db()?.begin_write()?;
+    {
+        let mut popular = txn.open_table(POPULAR)?;
+        for row in txn.open_table(PRODUCTS)?.iter()? {
+            let (sku, bytes) = row?;
+            let product: crate::catalog::Product = super::codec::decode(bytes.value())?;
+            popular.insert((product.popularity, sku.value()), ())?;
+        }
+    }
+    txn.open_table(META)?.insert(KEY, 3)?;
     txn.commit()?;
     Ok(())
 }

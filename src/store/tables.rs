@@ -29,9 +29,6 @@ pub(crate) const CATEGORY_ITEMS: TableDefinition<(&str, &str), &[u8]> = TableDef
 /// (variant group, sku) -> (): the members of each variant group.
 pub(crate) const GROUPS: TableDefinition<(&str, &str), ()> = TableDefinition::new("variant_groups");
 
-/// (popularity, sku) -> (): best sellers, read in reverse.
-pub(crate) const POPULAR: TableDefinition<(u32, &str), ()> = TableDefinition::new("popularity");
-
 /// normalized query text -> times it found nothing: the merchant's best hint of missing stock.
 pub(crate) const ZERO_RESULTS: TableDefinition<&str, u64> = TableDefinition::new("zero_result_searches");
 

@@ -29,7 +29,6 @@ pub struct WriteTx<'t> {
     categories: Table<'t, &'static str, &'static [u8]>,
     category_items: Table<'t, (&'static str, &'static str), &'static [u8]>,
     groups: Table<'t, (&'static str, &'static str), ()>,
-    popular: Table<'t, (u32, &'static str), ()>,
     featured: Table<'t, &'static str, ()>,
     zero_results: Table<'t, &'static str, u64>,
     carts: Table<'t, &'static str, &'static [u8]>,
@@ -70,7 +69,6 @@ impl<'t> WriteTx<'t> {
             categories: txn.open_table(CATEGORIES)?,
             category_items: txn.open_table(CATEGORY_ITEMS)?,
             groups: txn.open_table(GROUPS)?,
-            popular: txn.open_table(POPULAR)?,
             featured: txn.open_table(FEATURED)?,
             zero_results: txn.open_table(ZERO_RESULTS)?,
             carts: txn.open_table(CARTS)?,
@@ -287,16 +285,6 @@ impl<'t> WriteTx<'t> {
             self.groups.insert((group, sku), ())?;
         } else {
             self.groups.remove((group, sku))?;
-        }
-        Ok(())
-    }
-
-    pub fn set_popularity(&mut self, sku: &str, old: Option<u32>, new: Option<u32>) -> Result<(), StoreError> {
-        if let Some(old) = old {
-            self.popular.remove((old, sku))?;
-        }
-        if let Some(new) = new {
-            self.popular.insert((new, sku), ())?;
         }
         Ok(())
     }

@@ -125,6 +125,18 @@ impl std::fmt::Display for AppError {
     }
 }
 
+impl From<crate::search::SearchError> for AppError {
+    fn from(err: crate::search::SearchError) -> AppError {
+        match err {
+            crate::search::SearchError::Store(err) => err.into(),
+            other => {
+                tracing::error!(error = %other, "search index failure");
+                AppError::new(ErrorCode::Internal, "something went wrong on our side")
+            }
+        }
+    }
+}
+
 impl From<StoreError> for AppError {
     fn from(err: StoreError) -> AppError {
         match err {

@@ -295,7 +295,6 @@ fn tables(store: &storefront::store::Store) -> Vec<String> {
     for group in groups {
         out.push(format!("group {group} {:?}", tx.group_members(&group).unwrap()));
     }
-    out.push(format!("best sellers {:?}", tx.most_popular(usize::MAX).unwrap()));
     out.push(format!("featured {:?}", tx.featured(usize::MAX).unwrap()));
     out
 }

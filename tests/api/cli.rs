@@ -422,6 +422,50 @@ async fn a_store_from_schema_version_1_is_upgraded_so_its_orders_are_found_and_l
 }
 
 #[tokio::test]
+async fn a_store_from_schema_version_3_loses_its_best_seller_table_and_shows_best_sellers_from_the_index() {
+    use storefront::store::{Store, table_names};
+
+    let dir = tempfile::tempdir().unwrap();
+    let data = temp_path(&dir, "data");
+    let catalog = temp_path(&dir, "catalog.jsonl");
+    let line = |sku: &str, popularity: u32| {
+        format!(r#"{{"sku":"{sku}","title":"Sauce {sku}","price_cents":100,"stock":5,"popularity":{popularity}}}"#)
+    };
+    write(&catalog, &[line("S-1", 3), line("S-2", 90), line("S-3", 0)].join("\n"));
+    let data_arg = data.to_str().unwrap();
+    assert!(
+        run(&["--data-dir", data_arg, "import", catalog.to_str().unwrap()])
+            .status
+            .success()
+    );
+    let before = run(&["--data-dir", data_arg, "export"]);
+    {
+        let store = Store::open(&data, &Default::default()).unwrap();
+        storefront::store::age_to_schema_version_3(&store).unwrap();
+        assert!(table_names(&store).unwrap().contains(&"popularity".to_owned()));
+    }
+    let store = Store::open(&data, &Default::default()).unwrap();
+    let tables = table_names(&store).unwrap();
+    assert!(!tables.contains(&"popularity".to_owned()), "{tables:?}");
+    drop(store);
+    let after = run(&["--data-dir", data_arg, "export"]);
+    assert_eq!(text(&before.stdout), text(&after.stdout), "the catalog is as it was");
+
+    let server = Server::start_unlimited(&data, &["--no-demo"]);
+    let html = reqwest::get(format!("{}/", server.addr))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(server.terminate());
+    let best = &html[html.find("Best sellers").expect("a best sellers section")..];
+    let (s2, s1) = (best.find("/p/S-2").unwrap(), best.find("/p/S-1").unwrap());
+    assert!(s2 < s1, "most popular first");
+    assert!(!best.contains("/p/S-3"), "popularity 0 is no best seller");
+}
+
+#[tokio::test]
 async fn a_cart_that_became_an_order_stays_spent_after_a_restart_and_in_a_backup() {
     let dir = tempfile::tempdir().unwrap();
     let data = data_dir_with_good_catalog(&dir);

@@ -55,6 +55,29 @@ async fn the_home_page_shows_categories_featured_items_and_best_sellers() {
 }
 
 #[tokio::test]
+async fn the_home_pages_best_sellers_are_the_most_popular_products_of_the_catalog() {
+    let catalog = generated_catalog(400, 12);
+    let app = spawn_app_with_catalog(&catalog).await;
+    let popularity: HashMap<String, u64> = catalog_lines(&catalog)
+        .iter()
+        .map(|l| {
+            (
+                l["sku"].as_str().unwrap().to_owned(),
+                l["popularity"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    let mut top: Vec<u64> = popularity.values().copied().filter(|p| *p > 0).collect();
+    top.sort_unstable_by(|a, b| b.cmp(a));
+    top.truncate(8);
+    let (status, html) = app.get_html("/").await;
+    assert_eq!(status, 200);
+    let section = &html[html.find("id=\"best\"").expect("a best sellers section")..];
+    let shown: Vec<u64> = card_skus(section).iter().take(8).map(|sku| popularity[sku]).collect();
+    assert_eq!(shown, top, "most popular first");
+}
+
+#[tokio::test]
 async fn category_counts_match_a_brute_force_scan_of_the_catalog() {
     let catalog = generated_catalog(400, 11);
     let app = spawn_app_with_catalog(&catalog).await;

@@ -226,12 +226,13 @@ pub struct Home {
     pub product_count: u64,
 }
 
-pub fn home(store: &Store, limit: usize) -> Result<Home, StoreError> {
+/// `best_sellers` are SKUs, most popular first (the search index knows: `best_sellers`).
+pub fn home(store: &Store, limit: usize, best_sellers: &[String]) -> Result<Home, StoreError> {
     let tx = store.read()?;
     Ok(Home {
         categories: child_categories(&tx, "")?,
         featured: load_items(&tx, &tx.featured(limit)?)?,
-        best_sellers: load_items(&tx, &tx.most_popular(limit)?)?,
+        best_sellers: load_items(&tx, best_sellers)?,
         product_count: tx.product_count()?,
     })
 }

@@ -1,5 +1,5 @@
 //! Writing products: upsert one or many in the caller's transaction, keeping the secondary tables
-//! (categories, variant groups, best sellers, featured) and the stock ledger in step.
+//! (categories, variant groups, featured) and the stock ledger in step.
 
 use std::collections::HashMap;
 
@@ -37,7 +37,7 @@ impl Tally {
 }
 
 /// Writes a product and its stock (if given) in the caller's transaction, keeping the category,
-/// variant-group and best-seller tables in step.
+/// variant-group and featured tables in step.
 pub fn upsert(tx: &mut WriteTx<'_>, record: ProductRecord, actor: &str) -> Result<Upserted, StoreError> {
     let mut batch = Batch::default();
     let outcome = batch.upsert(tx, record, actor)?;
@@ -307,9 +307,6 @@ impl Batch {
         if let Some(group) = &p.group {
             tx.set_group_member(group, sku, true)?;
         }
-        if p.popularity > 0 {
-            tx.set_popularity(sku, None, Some(p.popularity))?;
-        }
         if p.featured {
             tx.set_featured(sku, true)?;
         }
@@ -330,9 +327,6 @@ impl Batch {
         }
         if let Some(group) = &p.group {
             tx.set_group_member(group, sku, false)?;
-        }
-        if p.popularity > 0 {
-            tx.set_popularity(sku, Some(p.popularity), None)?;
         }
         if p.featured {
             tx.set_featured(sku, false)?;

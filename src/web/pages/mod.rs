@@ -66,7 +66,7 @@ async fn home(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRespon
     let visitor = Visitor::of(&req);
     let shared = state.clone();
     let markup = blocking(move || {
-        let home = ops::home(&shared.store, 8)?;
+        let home = ops::home(&shared.store, 8, &shared.search.best_sellers(8)?)?;
         let chrome = chrome(&shared, &shared.store.read()?, &visitor)?;
         Ok(views::home::home(&chrome, &home))
     })

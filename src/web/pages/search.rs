@@ -48,7 +48,7 @@ pub async fn search(
             .map(|(slug, c)| (slug, c.path.name().to_owned()))
             .collect();
         let best_sellers = if results.total == 0 {
-            ops::home(&shared.store, 4)?.best_sellers
+            ops::items(&shared.store, &shared.search.best_sellers(4)?)?
         } else {
             Vec::new()
         };
