@@ -65,6 +65,9 @@ pub struct SearchIndex {
     attr_names: RwLock<Vec<String>>,
     /// Every fitted vehicle, for the cascade and the year selector on every page.
     vehicles: RwLock<vehicles::VehicleTree>,
+    /// The last best sellers read, with the searcher generation and how many were asked for:
+    /// the home page shows them on every visit, and they change only when the index does.
+    best_sellers: Mutex<Option<(u64, usize, Vec<String>)>>,
 }
 
 impl SearchIndex {
@@ -103,6 +106,7 @@ impl SearchIndex {
             fields,
             attr_names: RwLock::new(Vec::new()),
             vehicles: RwLock::new(Default::default()),
+            best_sellers: Mutex::new(None),
         })
     }
 

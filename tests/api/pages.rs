@@ -78,6 +78,37 @@ async fn the_home_pages_best_sellers_are_the_most_popular_products_of_the_catalo
 }
 
 #[tokio::test]
+async fn a_product_made_the_most_popular_leads_the_best_sellers_within_seconds() {
+    let app = spawn_app_with_catalog(&generated_catalog(200, 13)).await;
+    let best_sellers = |html: String| {
+        let start = html.find("id=\"best\"").expect("a best sellers section");
+        card_skus(&html[start..])
+    };
+    let before = best_sellers(app.get_html("/").await.1);
+    assert!(!before.contains(&"NEW-1".to_owned()));
+    let line = serde_json::json!({"sku":"NEW-1","title":"Ghost Pepper Sauce","price_cents":999,"popularity":1_000_000});
+    let res = app
+        .client
+        .put(app.url("/api/v1/admin/products/NEW-1"))
+        .bearer_auth(&app.admin_token)
+        .json(&line)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let started = std::time::Instant::now();
+    loop {
+        let now = best_sellers(app.get_html("/").await.1);
+        if now.first().map(String::as_str) == Some("NEW-1") {
+            assert_eq!(now[1..], before[..now.len() - 1], "the others move down one");
+            break;
+        }
+        assert!(started.elapsed().as_secs() < 3, "best sellers still {now:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
 async fn category_counts_match_a_brute_force_scan_of_the_catalog() {
     let catalog = generated_catalog(400, 11);
     let app = spawn_app_with_catalog(&catalog).await;
