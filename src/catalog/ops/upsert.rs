@@ -152,10 +152,33 @@ impl Batch {
         for (i, _) in &present {
             is_new[*i] = false;
         }
-        let mut tally = Tally::default();
-        let mut listings = Vec::new();
-        let mut levels = Vec::new();
-        for prepared in records.iter().zip(&is_new).filter(|(_, new)| **new).map(|(p, _)| p) {
+        let added = records.iter().zip(is_new).filter(|(_, new)| *new).map(|(p, _)| p);
+        let mut tally = Tally {
+            created: self.index_added(tx, added, actor)?,
+            ..Tally::default()
+        };
+        for (i, stored) in present {
+            // The stored version predates this batch; a SKU given again has changed since.
+            let old = match i > 0 && sku(i - 1) == sku(i) {
+                true => tx.product(sku(i))?,
+                false => Some(stored),
+            };
+            let prepared = &records[i];
+            tally.count(self.upsert_with(tx, &prepared.record, Some(prepared), old, actor)?);
+        }
+        Ok(tally)
+    }
+
+    /// Fills the other tables for products `add_products` has just added (in SKU order), each
+    /// table's rows in key order. Returns how many there were.
+    fn index_added<'a>(
+        &mut self,
+        tx: &mut WriteTx<'_>,
+        added: impl Iterator<Item = &'a Prepared>,
+        actor: &str,
+    ) -> Result<u64, StoreError> {
+        let (mut count, mut listings, mut levels) = (0, Vec::new(), Vec::new());
+        for prepared in added {
             let product = &prepared.record.product;
             let sku = product.sku.as_str();
             if let (Some(path), Some(listed)) = (&product.category, &prepared.listed) {
@@ -167,7 +190,7 @@ impl Batch {
                 levels.push((sku, units));
             }
             tx.catalog_changed(sku);
-            tally.created += 1;
+            count += 1;
         }
         listings.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         tx.put_encoded_category_items(listings)?;
@@ -176,16 +199,7 @@ impl Batch {
             actor,
         };
         inventory::set_in_order(tx, &levels, &why)?;
-        for (i, stored) in present {
-            // The stored version predates this batch; a SKU given again has changed since.
-            let old = match i > 0 && sku(i - 1) == sku(i) {
-                true => tx.product(sku(i))?,
-                false => Some(stored),
-            };
-            let prepared = &records[i];
-            tally.count(self.upsert_with(tx, &prepared.record, Some(prepared), old, actor)?);
-        }
-        Ok(tally)
+        Ok(count)
     }
 
     /// `prepared` is the record made ready, if the caller has it: used when the product is new.
