@@ -18,6 +18,22 @@ use crate::config::{Config, ConfigArgs, ServeArgs};
 use crate::store::Store;
 use crate::telemetry;
 
+/// `println!` for the command's answers (see `say`).
+macro_rules! say {
+    ($($arg:tt)*) => { say(format_args!($($arg)*)) };
+}
+
+/// Prints a line of the command's answer. A reader that has gone away (`storefront verify |
+/// head -1`) is not a failure: the command carries on and ends with its own status, where
+/// `println!` would panic.
+fn say(line: std::fmt::Arguments<'_>) {
+    if let Err(e) = writeln!(std::io::stdout().lock(), "{line}")
+        && e.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        eprintln!("storefront: could not write to standard output: {e}");
+    }
+}
+
 /// One binary, a whole online store.
 #[derive(Parser, Debug)]
 #[command(name = "storefront", version, about, long_about = None)]
@@ -151,7 +167,7 @@ fn serve(config: Config) -> anyhow::Result<ExitCode> {
         let data_dir = config.data_dir.clone();
         let app = Application::build(config).await?;
         let stop = crate::app::shutdown_signal();
-        println!(
+        say!(
             "storefront serving http://{} (data dir {})",
             app.state().config.bind_display(app.port()),
             data_dir.display()
@@ -173,12 +189,12 @@ fn demo(mut config: Config, products: Option<u64>, seed: u64, bind: &str) -> any
     if let Some(n) = products {
         let store = Store::open(&config.data_dir, &config.store)?;
         let report = import_generated(&store, n, seed)?;
-        println!("generated {} products (seed {seed})", report.accepted());
+        say!("generated {} products (seed {seed})", report.accepted());
     }
     block_on(async {
         let app = Application::build(config).await?;
         let stop = crate::app::shutdown_signal();
-        println!("demo store at http://{}", app.state().config.bind_display(app.port()));
+        say!("demo store at http://{}", app.state().config.bind_display(app.port()));
         let _ = writeln!(
             std::io::stdout(),
             "data dir {} is deleted when you stop the demo (Ctrl-C)",
@@ -195,11 +211,12 @@ fn demo(mut config: Config, products: Option<u64>, seed: u64, bind: &str) -> any
 fn print_first_start(app: &Application) {
     if let Some(first) = app.first_start() {
         let url = format!("http://{}", app.state().config.bind_display(app.port()));
-        println!(
+        say!(
             "back office: {url}/admin  login: {}  one-time password: {}",
-            first.username, first.password
+            first.username,
+            first.password
         );
-        println!("admin API token (shown once): {}", first.token);
+        say!("admin API token (shown once): {}", first.token);
     }
 }
 
@@ -255,7 +272,7 @@ fn import(config: &Config, file: &Path, format: Option<FormatArg>) -> anyhow::Re
 
 fn print_report(report: &ImportReport, secs: f64) {
     let rate = report.accepted() as f64 / secs.max(1e-9);
-    println!(
+    say!(
         "imported {} products ({} created, {} updated, {} unchanged) in {secs:.2} s ({rate:.0}/s); {} rejected",
         report.accepted(),
         report.created,
@@ -278,7 +295,7 @@ fn reindex(config: &Config) -> anyhow::Result<ExitCode> {
     let index = crate::search::SearchIndex::open_without_rebuild(&config.data_dir)?;
     let count = index.rebuild(&store, &mut |n| bar.set_position(n))?;
     bar.finish_and_clear();
-    println!("indexed {count} products in {:.2} s", started.elapsed().as_secs_f64());
+    say!("indexed {count} products in {:.2} s", started.elapsed().as_secs_f64());
     Ok(ExitCode::SUCCESS)
 }
 
@@ -288,7 +305,7 @@ fn backup(config: &Config, dest: &Path) -> anyhow::Result<ExitCode> {
         Made::ByServer(r) => ("by the running server", r),
         Made::Offline(r) => ("offline", r),
     };
-    println!(
+    say!(
         "backed up {} products and {} orders ({} bytes) to {} {how} in {} ms",
         r.products,
         r.orders,
@@ -301,7 +318,7 @@ fn backup(config: &Config, dest: &Path) -> anyhow::Result<ExitCode> {
 
 fn restore(config: &Config, src: &Path) -> anyhow::Result<ExitCode> {
     let (products, orders) = crate::maintenance::backup::restore(src, &config.data_dir, &config.store)?;
-    println!(
+    say!(
         "restored {products} products and {orders} orders into {}; the search index is rebuilt at the next start",
         config.data_dir.display()
     );
@@ -312,23 +329,23 @@ fn token(config: &Config, action: TokenAction) -> anyhow::Result<ExitCode> {
     let TokenAction::Create { scope, label } = action;
     let scopes = crate::staff::Scopes::parse(&scope).map_err(|e| anyhow::anyhow!(e))?;
     let token = crate::maintenance::backup::create_token(&config.data_dir, &config.store, scopes, &label)?;
-    println!("{token}");
+    say!("{token}");
     Ok(ExitCode::SUCCESS)
 }
 
 fn verify(config: &Config) -> anyhow::Result<ExitCode> {
     let verdict = crate::maintenance::verify::verify(&config.data_dir, &config.store)?;
     for fact in &verdict.facts {
-        println!("ok: {fact}");
+        say!("ok: {fact}");
     }
     for problem in &verdict.problems {
-        println!("PROBLEM: {problem}");
+        say!("PROBLEM: {problem}");
     }
     if verdict.ok() {
-        println!("verdict: {} is sound", config.data_dir.display());
+        say!("verdict: {} is sound", config.data_dir.display());
         Ok(ExitCode::SUCCESS)
     } else {
-        println!("verdict: {} problem(s) found", verdict.problems.len());
+        say!("verdict: {} problem(s) found", verdict.problems.len());
         Ok(ExitCode::from(1))
     }
 }
@@ -341,7 +358,7 @@ fn export_catalog(config: &Config, output: Option<&Path>) -> anyhow::Result<Exit
     };
     let count = export::export(&store, &mut BufWriter::with_capacity(1 << 20, &mut out))?;
     if output.is_some() {
-        println!("exported {count} products");
+        say!("exported {count} products");
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -361,9 +378,9 @@ fn generate(products: u64, seed: u64, output: Option<&Path>) -> anyhow::Result<E
 
 fn show_config(config: &Config, example: bool) -> anyhow::Result<ExitCode> {
     if example {
-        print!("{}", crate::config::EXAMPLE);
+        say!("{}", crate::config::EXAMPLE.trim_end_matches('\n'));
     } else {
-        println!("{config:#?}");
+        say!("{config:#?}");
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -109,7 +109,7 @@ pub fn attr_json(v: &AttrValue) -> Value {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
-    #[error("could not write the export: {0}")]
+    #[error("could not write the export")]
     Write(#[from] std::io::Error),
     #[error(transparent)]
     Store(#[from] StoreError),

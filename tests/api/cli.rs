@@ -622,6 +622,26 @@ fn version_and_help_describe_the_binary() {
     }
 }
 
+#[test]
+fn a_reader_that_stops_early_ends_the_command_quietly_with_its_own_status() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = data_dir_with_good_catalog(&dir);
+    for args in [
+        vec!["config", "--example"],
+        vec!["--data-dir", data.to_str().unwrap(), "verify"],
+    ] {
+        // `storefront … | head -0`: the reading end is closed before anything is written.
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = storefront().args(&args).stdout(writer).output().unwrap();
+        let stderr = text(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert!(stderr.is_empty(), "{args:?}: {stderr}");
+        let read_to_the_end = run(&args);
+        assert_eq!(out.status.code(), read_to_the_end.status.code(), "{args:?}");
+    }
+}
+
 #[tokio::test]
 async fn the_search_index_is_rebuilt_from_the_store_when_missing_damaged_or_behind() {
     let dir = tempfile::tempdir().unwrap();
