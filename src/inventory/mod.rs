@@ -32,26 +32,20 @@ pub fn set(tx: &mut WriteTx<'_>, sku: &str, units: u64, why: &Change<'_>) -> Res
 /// products): SKUs without a stock row get theirs and its ledger entry together, a run of
 /// neighbouring SKUs at a time; any other goes through `set`.
 pub fn set_in_order(tx: &mut WriteTx<'_>, levels: &[(&str, u64)], why: &Change<'_>) -> Result<(), StoreError> {
+    // Setting 0 adds no row: it changes only a stock row that is there.
+    let (levels, zeros): (Vec<_>, Vec<_>) = levels.iter().partition(|(_, units)| *units > 0);
+    for &(sku, units) in zeros {
+        set(tx, sku, units, why)?;
+    }
     let at_ms = now_ms();
     let entries: Vec<LedgerEntry> = levels
         .iter()
-        .map(|&(_, units)| LedgerEntry {
-            at_ms,
-            delta: units as i64,
-            balance: units,
-            reason: why.reason.to_owned(),
-            actor: why.actor.to_owned(),
-        })
+        .map(|&&(_, units)| entry(at_ms, units as i64, units, why))
         .collect();
-    // Setting 0 adds no row: it changes only a stock row that is there.
-    let (rows, zeros): (Vec<_>, Vec<_>) = levels.iter().zip(&entries).partition(|((_, units), _)| *units > 0);
-    for (&(sku, units), _) in zeros {
-        set(tx, sku, units, why)?;
-    }
-    let rows: Vec<(&str, &LedgerEntry)> = rows.into_iter().map(|(&(sku, _), entry)| (sku, entry)).collect();
+    let rows: Vec<(&str, &LedgerEntry)> = levels.iter().map(|&&(sku, _)| sku).zip(&entries).collect();
     for i in tx.add_stock(&rows)? {
-        let (sku, entry) = rows[i];
-        set(tx, sku, entry.balance, why)?;
+        let (sku, first) = rows[i];
+        set(tx, sku, first.balance, why)?;
     }
     Ok(())
 }
@@ -86,14 +80,18 @@ fn record(
     balance: u64,
     why: &Change<'_>,
 ) -> Result<LedgerEntry, StoreError> {
-    let entry = LedgerEntry {
-        at_ms: now_ms(),
+    let entry = entry(now_ms(), delta, balance, why);
+    tx.set_stock(sku, balance)?;
+    tx.append_ledger(sku, &entry)?;
+    Ok(entry)
+}
+
+fn entry(at_ms: u64, delta: i64, balance: u64, why: &Change<'_>) -> LedgerEntry {
+    LedgerEntry {
+        at_ms,
         delta,
         balance,
         reason: why.reason.to_owned(),
         actor: why.actor.to_owned(),
-    };
-    tx.set_stock(sku, balance)?;
-    tx.append_ledger(sku, &entry)?;
-    Ok(entry)
+    }
 }

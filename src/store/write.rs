@@ -194,10 +194,7 @@ impl<'t> WriteTx<'t> {
             present.push(i);
             Ok(())
         })?;
-        let mut seq = match self.ledger_seq {
-            Some(seq) => seq,
-            None => self.meta.get(LEDGER_SEQ)?.map_or(0, |v| v.value()),
-        };
+        let mut seq = self.last_ledger_seq()?;
         let mut entries = Vec::with_capacity(rows.len() - present.len());
         let mut skipped = present.iter().peekable();
         for (i, (sku, entry)) in rows.iter().enumerate() {
@@ -218,13 +215,18 @@ impl<'t> WriteTx<'t> {
     }
 
     pub fn append_ledger(&mut self, sku: &str, entry: &LedgerEntry) -> Result<(), StoreError> {
-        let seq = match self.ledger_seq {
-            Some(seq) => seq + 1,
-            None => self.meta.get(LEDGER_SEQ)?.map_or(0, |v| v.value()) + 1,
-        };
+        let seq = self.last_ledger_seq()? + 1;
         self.ledger_seq = Some(seq);
         self.ledger.insert((sku, seq), encode(entry)?.as_slice())?;
         Ok(())
+    }
+
+    /// The sequence of the last ledger entry written (0 before the first).
+    fn last_ledger_seq(&self) -> Result<u64, StoreError> {
+        match self.ledger_seq {
+            Some(seq) => Ok(seq),
+            None => Ok(self.meta.get(LEDGER_SEQ)?.map_or(0, |v| v.value())),
+        }
     }
 
     pub fn category(&self, slug: &str) -> Result<Option<Category>, StoreError> {

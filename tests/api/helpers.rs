@@ -123,6 +123,20 @@ impl TestApp {
         self.send_json(reqwest::Method::POST, path, body).await
     }
 
+    /// Puts a product line through the merchant API with the admin token; returns the status.
+    pub async fn put_product(&self, line: &Value) -> u16 {
+        let sku = line["sku"].as_str().expect("the line has a sku");
+        self.client
+            .put(self.url(&format!("/api/v1/admin/products/{sku}")))
+            .bearer_auth(&self.admin_token)
+            .json(line)
+            .send()
+            .await
+            .expect("request is answered")
+            .status()
+            .as_u16()
+    }
+
     pub async fn get_html(&self, path: &str) -> (u16, String) {
         let res = self.get(path).await;
         let status = res.status().as_u16();

@@ -87,15 +87,7 @@ async fn a_product_made_the_most_popular_leads_the_best_sellers_within_seconds()
     let before = best_sellers(app.get_html("/").await.1);
     assert!(!before.contains(&"NEW-1".to_owned()));
     let line = serde_json::json!({"sku":"NEW-1","title":"Ghost Pepper Sauce","price_cents":999,"popularity":1_000_000});
-    let res = app
-        .client
-        .put(app.url("/api/v1/admin/products/NEW-1"))
-        .bearer_auth(&app.admin_token)
-        .json(&line)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 201);
+    assert_eq!(app.put_product(&line).await, 201);
     let started = std::time::Instant::now();
     loop {
         let now = best_sellers(app.get_html("/").await.1);

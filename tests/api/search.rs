@@ -489,15 +489,7 @@ async fn a_product_added_while_serving_brings_its_vehicle_into_the_cascade() {
     assert!(!before["values"].as_array().unwrap().iter().any(|m| m == "Saab"));
     let line = serde_json::json!({"sku":"SAAB-1","title":"Saab 9-3 wiper","price_cents":900,"stock":4,
         "fitments":[{"year_from":1998,"year_to":2002,"make":"Saab","model":"9-3","submodel":"SE"}]});
-    let res = app
-        .client
-        .put(app.url("/api/v1/admin/products/SAAB-1"))
-        .bearer_auth(&app.admin_token)
-        .json(&line)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 201);
+    assert_eq!(app.put_product(&line).await, 201);
     let started = std::time::Instant::now();
     loop {
         let found = search(&app, "year=2000&make=SAAB&model=9-3&submodel=se").await;

@@ -226,7 +226,7 @@ pub struct Home {
     pub product_count: u64,
 }
 
-/// `best_sellers` are SKUs, most popular first (the search index knows: `best_sellers`).
+/// `best_sellers` are SKUs, most popular first, as `SearchIndex::best_sellers` gives them.
 pub fn home(store: &Store, limit: usize, best_sellers: &[String]) -> Result<Home, StoreError> {
     let tx = store.read()?;
     Ok(Home {
