@@ -46,6 +46,7 @@ impl Application {
         crate::telemetry::metrics::install();
         let (store, search) = open_store(&config).await?;
         let first_start = bootstrap_accounts(&store).await?;
+        let payments = payments_for(&config, &store).await?;
         let search = Arc::new(search);
         crate::search::live::start(search.clone(), store.clone());
         if let Err(e) = crate::maintenance::backup::serve_control_socket(&config.data_dir, store.clone()) {
@@ -59,7 +60,7 @@ impl Application {
             listings: Default::default(),
             search,
             writer: Writer::start(store.clone(), config.checkout.writer),
-            payments: Payments::default(),
+            payments,
             product_views: Default::default(),
             store,
             config: Arc::new(config),
@@ -159,6 +160,7 @@ async fn open_store(config: &Config) -> anyhow::Result<(Store, SearchIndex)> {
         let store = Store::open(&dir, &options)?;
         if demo && catalog::is_empty(&store)? {
             let report = demo::seed(&store)?;
+            store.write(|tx| tx.mark_demo_catalog())?;
             tracing::info!(
                 products = report.accepted(),
                 "seeded the empty store with the demo catalog"
@@ -194,11 +196,31 @@ fn watch_connections(config: &Config) -> Arc<Connections> {
     connections
 }
 
+/// The payment methods offered: the test cards only when configured, or in a store that was
+/// seeded with the demo catalog.
+async fn payments_for(config: &Config, store: &Store) -> anyhow::Result<Payments> {
+    let test_cards = match config.payments.test_cards {
+        Some(on) => on,
+        None => {
+            let store = store.clone();
+            tokio::task::spawn_blocking(move || store.read()?.is_demo_catalog()).await??
+        }
+    };
+    Ok(Payments::new(test_cards))
+}
+
 /// Creates the first admin account and token in a store that has none.
 async fn bootstrap_accounts(store: &Store) -> anyhow::Result<Option<crate::staff::ops::FirstStart>> {
     let store = store.clone();
-    // Hashing the password takes a few tens of milliseconds: off the async threads.
-    Ok(tokio::task::spawn_blocking(move || store.write(crate::staff::ops::bootstrap)).await??)
+    // Hashing the password takes a few tens of milliseconds: off the async threads. A store with
+    // accounts is only read, so a restart on a nearly full disk still serves (read-only).
+    Ok(tokio::task::spawn_blocking(move || {
+        if !store.read()?.accounts()?.is_empty() {
+            return Ok(None);
+        }
+        store.write(crate::staff::ops::bootstrap)
+    })
+    .await??)
 }
 
 /// Moves counted product views into the funnel table once a minute.

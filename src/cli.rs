@@ -30,7 +30,7 @@ fn say(line: std::fmt::Arguments<'_>) {
     if let Err(e) = writeln!(std::io::stdout().lock(), "{line}")
         && e.kind() != std::io::ErrorKind::BrokenPipe
     {
-        eprintln!("storefront: could not write to standard output: {e}");
+        let _ = writeln!(std::io::stderr(), "storefront: could not write to standard output: {e}");
     }
 }
 
@@ -186,6 +186,7 @@ fn demo(mut config: Config, products: Option<u64>, seed: u64, bind: &str) -> any
     config.data_dir = dir.path().to_owned();
     config.bind = crate::config::parse_bind(bind)?;
     config.demo = products.is_none();
+    config.payments.test_cards.get_or_insert(true);
     if let Some(n) = products {
         let store = Store::open(&config.data_dir, &config.store)?;
         let report = import_generated(&store, n, seed)?;

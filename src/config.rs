@@ -75,9 +75,25 @@ pub struct Settings {
     pub backup: Option<BackupSettings>,
     #[serde(default)]
     pub limits: LimitsSettings,
+    #[serde(default)]
+    pub payments: PaymentsSettings,
     pub shipping: Option<Vec<crate::cart::rules::ShippingSettings>>,
     pub tax: Option<Vec<crate::cart::rules::TaxSettings>>,
     pub promo: Option<Vec<crate::cart::rules::PromoSettings>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PaymentsSettings {
+    pub test_cards: Option<bool>,
+}
+
+/// How shoppers pay.
+#[derive(Clone, Debug, Default)]
+pub struct PaymentsConfig {
+    /// The built-in test card method (`tok_visa` approves): `None` leaves it to the store, which
+    /// offers it only when it was seeded with the demo catalog (or runs as `storefront demo`).
+    pub test_cards: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -185,6 +201,7 @@ pub struct Config {
     /// Scheduled backups, when configured.
     pub backup: Option<BackupSchedule>,
     pub limits: LimitsConfig,
+    pub payments: PaymentsConfig,
 }
 
 #[derive(Clone, Debug)]
@@ -245,20 +262,102 @@ pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
 /// A commented sample config, printed by `storefront config --example`.
 pub const EXAMPLE: &str = include_str!("../storefront.example.toml");
 
+/// Sections whose settings `STOREFRONT_<SECTION>_<KEY>` overrides, nested ones dotted; the
+/// longest that prefixes a variable's name wins.
+const ENV_SECTIONS: &[&str] = &[
+    "shop", "http", "store", "limits", "log", "checkout", "payments", "backup",
+];
+
+/// Variables that belong to command-line flags (clap reads them), not to the file's sections.
+const FLAG_VARIABLES: &[&str] = &[
+    "CONFIG",
+    "DATA_DIR",
+    "BIND",
+    "LOG",
+    "LOG_FORMAT",
+    "CACHE_MB",
+    "NO_DEMO",
+    "WORKERS",
+];
+
 impl Settings {
     pub fn from_file(path: &Path) -> anyhow::Result<Settings> {
+        let table = Settings::read_table(path)?;
+        Settings::from_table(table).with_context(|| format!("config file {} is not valid", path.display()))
+    }
+
+    fn read_table(path: &Path) -> anyhow::Result<toml::Table> {
         let text =
             std::fs::read_to_string(path).with_context(|| format!("cannot read config file {}", path.display()))?;
         toml::from_str(&text).with_context(|| format!("config file {} is not valid", path.display()))
     }
 
-    /// The file named by `--config`/`STOREFRONT_CONFIG`, if any.
+    fn from_table(table: toml::Table) -> anyhow::Result<Settings> {
+        Ok(Settings::deserialize(toml::Value::Table(table))?)
+    }
+
+    /// The file named by `--config`/`STOREFRONT_CONFIG`, if any, with `STOREFRONT_<SECTION>_<KEY>`
+    /// variables over it (`STOREFRONT_LIMITS_ENABLED=false`), so secrets need not sit in a file.
     pub fn load(args: &ConfigArgs) -> anyhow::Result<Settings> {
-        match &args.config {
-            Some(path) => Settings::from_file(path),
-            None => Ok(Settings::default()),
+        let mut table = match &args.config {
+            Some(path) => Settings::read_table(path)?,
+            None => toml::Table::new(),
+        };
+        let overridden = overlay_env(&mut table, std::env::vars());
+        Settings::from_table(table).with_context(|| match &args.config {
+            Some(path) => format!(
+                "config file {} (with {overridden:?} from the environment) is not valid",
+                path.display()
+            ),
+            None => format!("the settings {overridden:?} from the environment are not valid"),
+        })
+    }
+}
+
+/// Sets `key` in the (dotted) `section` of `table`, making the section if need be; false when
+/// the file has something other than a table there.
+fn insert_at(table: &mut toml::Table, section: &str, key: &str, value: toml::Value) -> bool {
+    let (first, rest) = section.split_once('.').map_or((section, None), |(a, b)| (a, Some(b)));
+    let entry = table
+        .entry(first.to_owned())
+        .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+    let toml::Value::Table(inner) = entry else { return false };
+    match rest {
+        Some(rest) => insert_at(inner, rest, key, value),
+        None => {
+            inner.insert(key.to_owned(), value);
+            true
         }
     }
+}
+
+/// Puts each `STOREFRONT_<SECTION>_<KEY>` variable into `table` as `[section] key`, its value
+/// read as TOML (`true`, `25`, `["a"]`) or else as a string; returns the dotted keys set.
+pub fn overlay_env(table: &mut toml::Table, vars: impl Iterator<Item = (String, String)>) -> Vec<String> {
+    let mut set = Vec::new();
+    for (name, raw) in vars {
+        let Some(rest) = name.strip_prefix("STOREFRONT_") else {
+            continue;
+        };
+        if FLAG_VARIABLES.contains(&rest) {
+            continue;
+        }
+        let lower = rest.to_ascii_lowercase();
+        let section = ENV_SECTIONS
+            .iter()
+            .filter(|s| lower.starts_with(&format!("{}_", s.replace('.', "_"))))
+            .max_by_key(|s| s.len());
+        let Some(section) = section else { continue };
+        let key = &lower[section.len() + 1..];
+        let value = toml::from_str::<toml::Table>(&format!("v = {raw}"))
+            .ok()
+            .and_then(|mut t| t.remove("v"))
+            .unwrap_or_else(|| toml::Value::String(raw.clone()));
+        if insert_at(table, section, key, value) {
+            set.push(format!("{section}.{key}"));
+        }
+    }
+    set
 }
 
 impl Config {
@@ -313,6 +412,9 @@ impl Config {
             rules,
             backup,
             limits,
+            payments: PaymentsConfig {
+                test_cards: settings.payments.test_cards,
+            },
             data_dir: args
                 .data_dir
                 .clone()
@@ -377,6 +479,8 @@ impl Config {
         let mut config = Config::from_parts(Settings::default(), &args, &serve).expect("the test config is valid");
         // Tests that exercise the limits turn them back on with low values.
         config.limits.enabled = false;
+        // Tests pay with the test cards; those about a real shop turn them off.
+        config.payments.test_cards = Some(true);
         config
     }
 }

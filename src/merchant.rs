@@ -200,6 +200,117 @@ pub enum AccountRefusal {
     BadUsername,
     #[error("there is already an account {0:?}")]
     Taken(String),
+    #[error("there is no account {0:?}")]
+    Unknown(String),
+    #[error("you cannot {0} your own account; ask another admin")]
+    Yourself(&'static str),
+    #[error("{0:?} is the last admin who can sign in; give another account admin first")]
+    LastAdmin(String),
+}
+
+/// What an admin does to another staff account.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AccountChange {
+    /// No sign-in, and its sessions end; its audit trail stays.
+    Disable,
+    Enable,
+    /// Gone for good (its audit trail stays).
+    Delete,
+    Rescope(Scopes),
+    /// Signs it out everywhere.
+    EndSessions,
+    /// A new first password (already hashed) that must be changed at sign-in; sessions end.
+    ResetPassword(String),
+}
+
+impl AccountChange {
+    fn verb(&self) -> &'static str {
+        match self {
+            AccountChange::Disable => "disable",
+            AccountChange::Enable => "enable",
+            AccountChange::Delete => "delete",
+            AccountChange::Rescope(_) => "change the scopes of",
+            AccountChange::EndSessions => "end the sessions of",
+            AccountChange::ResetPassword(_) => "reset the password of",
+        }
+    }
+
+    /// Whether the account keeps the admin scope and can still sign in afterwards.
+    fn leaves_admin(&self, account: &crate::staff::Account) -> bool {
+        match self {
+            AccountChange::Disable | AccountChange::Delete => false,
+            AccountChange::Rescope(scopes) => scopes.contains(crate::staff::ScopeName::Admin),
+            _ => account.scopes.contains(crate::staff::ScopeName::Admin),
+        }
+    }
+}
+
+/// Applies `change` to `username`'s account, audited. An admin cannot change their own account
+/// this way (the password page is for that), and the last admin who can sign in stays one.
+pub fn change_account(
+    tx: &mut WriteTx<'_>,
+    who: &Staff<Admin>,
+    username: &str,
+    change: AccountChange,
+) -> Result<Result<(), AccountRefusal>, StoreError> {
+    let Some(mut account) = tx.account(username)? else {
+        return Ok(Err(AccountRefusal::Unknown(username.to_owned())));
+    };
+    if who.actor() == format!("admin:{username}") {
+        return Ok(Err(AccountRefusal::Yourself(change.verb())));
+    }
+    let admin = crate::staff::ScopeName::Admin;
+    if account.scopes.contains(admin) && !change.leaves_admin(&account) && !other_admin_left(tx, username)? {
+        return Ok(Err(AccountRefusal::LastAdmin(username.to_owned())));
+    }
+    let before = format!("{{\"scopes\":\"{}\"}}", account.scopes);
+    let (action, after) = match &change {
+        AccountChange::Disable => {
+            tx.set_account_disabled(username, Some(now_ms()))?;
+            let ended = tx.remove_sessions_of(username, None)?;
+            ("account.disable", format!("{{\"sessions_ended\":{ended}}}"))
+        }
+        AccountChange::Enable => {
+            tx.set_account_disabled(username, None)?;
+            ("account.enable", String::new())
+        }
+        AccountChange::Delete => {
+            tx.remove_sessions_of(username, None)?;
+            tx.remove_account(username)?;
+            ("account.delete", String::new())
+        }
+        AccountChange::Rescope(scopes) => {
+            account.scopes = *scopes;
+            tx.put_account(&account)?;
+            ("account.scopes", format!("{{\"scopes\":\"{scopes}\"}}"))
+        }
+        AccountChange::EndSessions => {
+            let ended = tx.remove_sessions_of(username, None)?;
+            ("account.sessions_end", format!("{{\"sessions_ended\":{ended}}}"))
+        }
+        AccountChange::ResetPassword(hash) => {
+            account.password_hash = hash.clone();
+            account.must_change_password = true;
+            tx.put_account(&account)?;
+            let ended = tx.remove_sessions_of(username, None)?;
+            ("account.password_reset", format!("{{\"sessions_ended\":{ended}}}"))
+        }
+    };
+    staff::record(tx, who.actor(), action, &format!("account:{username}"), &before, &after)?;
+    Ok(Ok(()))
+}
+
+/// Whether an account other than `username` holds admin and is not disabled.
+fn other_admin_left(tx: &WriteTx<'_>, username: &str) -> Result<bool, StoreError> {
+    for account in tx.accounts()? {
+        if account.username != username
+            && account.scopes.contains(crate::staff::ScopeName::Admin)
+            && !tx.is_account_disabled(&account.username)?
+        {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// A staff account with a first password (already hashed) that must be changed at sign-in.

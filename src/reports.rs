@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use crate::domain::{Currency, Money};
-use crate::orders::Status;
+use crate::orders::{Order, Revenue};
 use crate::store::{ReadTx, StoreError};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -22,6 +22,48 @@ impl Bucket {
     }
 }
 
+/// Orders and money over some time: what the dashboard shows for today and a report for each
+/// period. Sums saturate rather than wrap: a figure past ±92 quadrillion minor units is shown at
+/// the limit, never as a wrong sign.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Totals {
+    /// Orders placed and not cancelled or refunded, paid or not.
+    pub orders: u64,
+    pub units: u64,
+    /// Money received: paid orders only (see `Status::revenue`).
+    pub revenue_minor: i64,
+    /// Orders awaiting payment, and what they owe.
+    pub unpaid_orders: u64,
+    pub unpaid_minor: i64,
+}
+
+impl Totals {
+    /// Counts `order` in, by the one revenue rule; returns whether it counted at all.
+    pub fn add(&mut self, order: &Order) -> bool {
+        let revenue = order.status.revenue();
+        if revenue == Revenue::Void {
+            return false;
+        }
+        self.orders += 1;
+        self.units = self.units.saturating_add(order.units());
+        if revenue == Revenue::Paid {
+            self.revenue_minor = self.revenue_minor.saturating_add(order.total.minor());
+        } else {
+            self.unpaid_orders += 1;
+            self.unpaid_minor = self.unpaid_minor.saturating_add(order.total.minor());
+        }
+        true
+    }
+
+    pub fn merge(&mut self, other: &Totals) {
+        self.orders += other.orders;
+        self.units = self.units.saturating_add(other.units);
+        self.revenue_minor = self.revenue_minor.saturating_add(other.revenue_minor);
+        self.unpaid_orders += other.unpaid_orders;
+        self.unpaid_minor = self.unpaid_minor.saturating_add(other.unpaid_minor);
+    }
+}
+
 /// One period's sales. Cancelled and refunded orders are left out.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Period {
@@ -29,9 +71,7 @@ pub struct Period {
     /// Product page views and carts created: the top of the funnel.
     pub views: u64,
     pub carts: u64,
-    pub orders: u64,
-    pub units: u64,
-    pub revenue_minor: i64,
+    pub sales: Totals,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -51,19 +91,31 @@ pub struct SalesReport {
 }
 
 impl SalesReport {
+    pub fn totals(&self) -> Totals {
+        let mut all = Totals::default();
+        self.periods.iter().for_each(|p| all.merge(&p.sales));
+        all
+    }
+
     pub fn total_orders(&self) -> u64 {
-        self.periods.iter().map(|p| p.orders).sum()
+        self.totals().orders
     }
 
     /// (product views, carts created, orders) over the whole period.
     pub fn funnel(&self) -> (u64, u64, u64) {
-        self.periods
-            .iter()
-            .fold((0, 0, 0), |(v, c, o), p| (v + p.views, c + p.carts, o + p.orders))
+        self.periods.iter().fold((0, 0, 0), |(v, c, o), p| {
+            (v.saturating_add(p.views), c.saturating_add(p.carts), o + p.sales.orders)
+        })
     }
 
+    /// Money received in the period (paid orders).
     pub fn total_revenue(&self) -> Money {
-        Money::new(self.periods.iter().map(|p| p.revenue_minor).sum(), self.currency)
+        Money::new(self.totals().revenue_minor, self.currency)
+    }
+
+    /// What orders still awaiting payment owe.
+    pub fn total_unpaid(&self) -> Money {
+        Money::new(self.totals().unpaid_minor, self.currency)
     }
 
     /// One section of the report as CSV: `periods`, `products`, `stockouts` or `searches`.
@@ -103,21 +155,37 @@ impl SalesReport {
 
     /// The report as CSV: one row per period.
     pub fn to_csv(&self) -> String {
-        let mut out = String::from("period_start_utc,product_views,carts,orders,units,revenue_minor,currency\n");
+        let mut out = String::from(
+            "period_start_utc,product_views,carts,orders,units,revenue_minor,unpaid_orders,unpaid_minor,currency\n",
+        );
         for p in &self.periods {
+            let s = &p.sales;
             out.push_str(&format!(
-                "{},{},{},{},{},{},{}\n",
+                "{},{},{},{},{},{},{},{},{}\n",
                 crate::domain::format_utc(p.start_ms),
                 p.views,
                 p.carts,
-                p.orders,
-                p.units,
-                p.revenue_minor,
+                s.orders,
+                s.units,
+                s.revenue_minor,
+                s.unpaid_orders,
+                s.unpaid_minor,
                 self.currency
             ));
         }
         out
     }
+}
+
+/// Orders placed in `[from_ms, to_ms)`, summed (the dashboard's "today").
+pub fn totals_between(read: &ReadTx, from_ms: u64, to_ms: u64) -> Result<(Totals, Currency), StoreError> {
+    let (mut totals, mut currency) = (Totals::default(), None);
+    read.orders_between(from_ms, to_ms, |order| {
+        if totals.add(&order) {
+            currency.get_or_insert(order.currency);
+        }
+    })?;
+    Ok((totals, currency.unwrap_or_default()))
 }
 
 /// Sales in `[from_ms, to_ms)`, bucketed. At most 2,000 periods (about 83 days by hour).
@@ -134,27 +202,23 @@ pub fn sales(read: &ReadTx, from_ms: u64, to_ms: u64, bucket: Bucket) -> Result<
     let mut products: BTreeMap<String, (String, u64, i64)> = BTreeMap::new();
     let (mut currency, mut cancelled) = (None, 0u64);
     read.orders_between(from_ms, to_ms, |order| {
-        if matches!(order.status, Status::Cancelled | Status::Refunded) {
+        let index = ((order.created_ms - start) / step) as usize;
+        let Some(p) = periods.get_mut(index) else { return };
+        if !p.sales.add(&order) {
             cancelled += 1;
             return;
         }
         currency.get_or_insert(order.currency);
-        let index = ((order.created_ms - start) / step) as usize;
-        if let Some(p) = periods.get_mut(index) {
-            p.orders += 1;
-            p.units += order.units();
-            p.revenue_minor += order.total.minor();
-        }
         for line in &order.lines {
             let entry = products.entry(line.sku.clone()).or_insert((line.title.clone(), 0, 0));
-            entry.1 += u64::from(line.quantity);
-            entry.2 += line.line_total.minor();
+            entry.1 = entry.1.saturating_add(u64::from(line.quantity));
+            entry.2 = entry.2.saturating_add(line.line_total.minor());
         }
     })?;
     for (hour, views, carts) in read.funnel_between(start, to_ms)? {
         if let Some(p) = periods.get_mut(((hour - start) / step) as usize) {
-            p.views += views;
-            p.carts += carts;
+            p.views = p.views.saturating_add(views);
+            p.carts = p.carts.saturating_add(carts);
         }
     }
     let mut top: Vec<(String, String, u64, i64)> = products

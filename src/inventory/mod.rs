@@ -18,13 +18,22 @@ pub struct Change<'a> {
     pub actor: &'a str,
 }
 
-/// Sets stock to `units`, recording the difference. Returns `None` when nothing changed.
+/// The most units one SKU may hold: far beyond any shop's shelf, and small enough that every
+/// difference of two levels fits the ledger's signed delta.
+pub const MAX_UNITS: u64 = 1_000_000_000;
+
+/// Sets stock to `units`, recording the difference. Returns `None` when nothing changed. A SKU
+/// set to zero still gets its stock row, so the low-stock list shows it.
 pub fn set(tx: &mut WriteTx<'_>, sku: &str, units: u64, why: &Change<'_>) -> Result<Option<LedgerEntry>, StoreError> {
     let current = tx.stock(sku)?;
     if current == units {
+        if units == 0 && !tx.has_stock_row(sku)? {
+            tx.set_stock(sku, 0)?;
+        }
         return Ok(None);
     }
-    let delta = units as i64 - current as i64;
+    let delta = i128::from(units) - i128::from(current);
+    let delta = i64::try_from(delta).map_err(|_| StoreError::Corrupt(format!("stock of {sku} is out of range")))?;
     record(tx, sku, delta, units, why).map(Some)
 }
 
@@ -32,7 +41,7 @@ pub fn set(tx: &mut WriteTx<'_>, sku: &str, units: u64, why: &Change<'_>) -> Res
 /// products): SKUs without a stock row get theirs and its ledger entry together, a run of
 /// neighbouring SKUs at a time; any other goes through `set`.
 pub fn set_in_order(tx: &mut WriteTx<'_>, levels: &[(&str, u64)], why: &Change<'_>) -> Result<(), StoreError> {
-    // Setting 0 adds no row: it changes only a stock row that is there.
+    // A ledger entry of +0 would say nothing; zeros get their row through `set`.
     let (levels, zeros): (Vec<_>, Vec<_>) = levels.iter().partition(|(_, units)| *units > 0);
     for &(sku, units) in zeros {
         set(tx, sku, units, why)?;
@@ -70,6 +79,9 @@ pub fn adjust(
 
 /// Forgets a SKU's stock level (its product is gone); the ledger keeps the history.
 pub fn clear(tx: &mut WriteTx<'_>, sku: &str, why: &Change<'_>) -> Result<(), StoreError> {
+    if !tx.has_stock_row(sku)? {
+        return Ok(());
+    }
     set(tx, sku, 0, why).map(drop)
 }
 

@@ -10,7 +10,7 @@ pub mod transition;
 pub use checkout::{CheckoutRequest, FieldError, Placed, Prepared, Refusal};
 pub use model::{Address, IdempotencyRecord, Order, OrderLine, PaymentRecord, Shipment, StatusChange};
 pub use payment::{Authorization, PaymentError, PaymentInput, Payments};
-pub use status::{Status, UnknownStatus};
+pub use status::{Revenue, Status, UnknownStatus};
 pub use transition::{Transition, TransitionError, transition};
 
 /// How long a checkout's Idempotency-Key is remembered. Retries come within minutes; after a

@@ -85,6 +85,28 @@ impl Status {
     }
 }
 
+/// How an order counts in the merchant's revenue: the one rule for the dashboard, the reports and
+/// their CSV.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Revenue {
+    /// Money received (paid, and everything after it short of a refund).
+    Paid,
+    /// Placed but awaiting payment (pay on invoice): owed, not yet earned.
+    Unpaid,
+    /// Cancelled or refunded: no revenue at all.
+    Void,
+}
+
+impl Status {
+    pub fn revenue(self) -> Revenue {
+        match self {
+            Status::Paid | Status::Fulfilled | Status::Shipped => Revenue::Paid,
+            Status::Pending => Revenue::Unpaid,
+            Status::Cancelled | Status::Refunded => Revenue::Void,
+        }
+    }
+}
+
 impl fmt::Display for Status {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())

@@ -25,6 +25,11 @@ const GATHER: Duration = Duration::from_millis(150);
 /// Beyond this many SKUs in one go, rebuilding is cheaper than replacing one by one.
 const REBUILD_ABOVE: usize = 50_000;
 
+/// The first wait before an index update that failed is tried again (as a rebuild); it doubles
+/// up to `RETRY_MOST` while the failure lasts (a full disk, say).
+const RETRY_FIRST: Duration = Duration::from_millis(500);
+const RETRY_MOST: Duration = Duration::from_secs(4);
+
 /// Starts the indexer thread and connects it to the store's commits. It stops when the store's
 /// listener is replaced or the process ends.
 pub fn start(search: Arc<SearchIndex>, store: Store) {
@@ -32,50 +37,123 @@ pub fn start(search: Arc<SearchIndex>, store: Store) {
     store.on_catalog_change(move |change| {
         let _ = send.send(change);
     });
+    // An index that could not be rebuilt at open is behind from the start.
+    let behind = !search.is_working();
+    let thread_search = search.clone();
     let spawned = std::thread::Builder::new()
         .name("search-indexer".into())
-        .spawn(move || run(&search, &store, &receive));
+        .spawn(move || supervise(&thread_search, &store, &receive, behind));
     if let Err(e) = spawned {
+        search.set_working(false);
         tracing::error!(error = %e, "cannot start the search indexer; search will lag until restart");
     }
 }
 
-fn run(search: &SearchIndex, store: &Store, changes: &Receiver<CatalogChange>) {
-    while let Ok(first) = changes.recv() {
-        let first_seen = Instant::now();
-        let mut version = first.version;
-        let mut skus: BTreeSet<String> = first.skus.into_iter().collect();
-        let until = Instant::now() + GATHER;
-        loop {
-            let left = until.saturating_duration_since(Instant::now());
-            match changes.recv_timeout(left) {
-                Ok(more) => {
-                    version = version.max(more.version);
-                    skus.extend(more.skus);
-                }
-                Err(RecvTimeoutError::Timeout) => break,
-                Err(RecvTimeoutError::Disconnected) => break,
-            }
+/// Runs the indexer, starting it again after a panic (with the index treated as behind, so the
+/// first thing it does is catch up with the store).
+fn supervise(search: &SearchIndex, store: &Store, changes: &Receiver<CatalogChange>, mut behind: bool) {
+    loop {
+        let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(search, store, changes, behind)));
+        if ran.is_ok() {
+            return;
         }
+        search.set_working(false);
+        metrics::counter!(m::WORKER_RESTARTS, "worker" => "search-indexer").increment(1);
+        tracing::error!("the search indexer panicked; it starts again and catches up with the store");
+        search.reset_writer();
+        behind = true;
+    }
+}
+
+/// Changes gathered for one index commit.
+struct Batch {
+    version: u64,
+    skus: BTreeSet<String>,
+    first_seen: Instant,
+}
+
+fn run(search: &SearchIndex, store: &Store, changes: &Receiver<CatalogChange>, mut behind: bool) {
+    let mut retry_in = RETRY_FIRST;
+    loop {
+        let batch = match gather(changes, behind.then_some(retry_in)) {
+            Gathered::Batch(batch) => Some(batch),
+            Gathered::RetryDue => None,
+            Gathered::Closed => return,
+        };
         let started = Instant::now();
-        let outcome = if skus.len() > REBUILD_ABOVE {
-            search.rebuild(store, &mut |_| {}).map(|_| ())
-        } else {
-            search.replace(store, &skus, version)
+        let rebuild = behind || batch.as_ref().is_some_and(|b| b.skus.len() > REBUILD_ABOVE);
+        let outcome = match &batch {
+            Some(b) if !rebuild => search.replace(store, &b.skus, b.version),
+            _ => search.rebuild(store, &mut |_| {}).map(|_| ()),
         };
         match outcome {
             Ok(()) => {
-                metrics::histogram!(m::INDEX_LAG).record(first_seen.elapsed().as_secs_f64());
-                metrics::gauge!(m::INDEX_CATALOG_VERSION).set(version as f64);
-                tracing::debug!(
-                    skus = skus.len(),
-                    version,
-                    ms = started.elapsed().as_millis() as u64,
-                    "search index updated"
-                )
+                if behind {
+                    tracing::info!("search index caught up with the store after a failed update");
+                }
+                (behind, retry_in) = (false, RETRY_FIRST);
+                search.set_working(true);
+                if let Some(b) = batch {
+                    metrics::histogram!(m::INDEX_LAG).record(b.first_seen.elapsed().as_secs_f64());
+                    tracing::debug!(
+                        skus = b.skus.len(),
+                        version = b.version,
+                        ms = started.elapsed().as_millis() as u64,
+                        "search index updated"
+                    );
+                }
             }
-            // The payload still names the older version, so a restart rebuilds.
-            Err(e) => tracing::error!(error = %e, "search index update failed; it will be rebuilt at start"),
+            Err(e) => {
+                // A failed commit leaves tantivy's writer unusable; its uncommitted changes go
+                // with it, and the payload still names the last version fully held. The next
+                // try rebuilds from the store, however many changes arrive meanwhile.
+                tracing::error!(error = %e, retry_in_ms = retry_in.as_millis() as u64, "search index update failed; it will catch up with the store when it can");
+                search.set_working(false);
+                search.reset_writer();
+                if behind {
+                    retry_in = (retry_in * 2).min(RETRY_MOST);
+                }
+                behind = true;
+            }
+        }
+    }
+}
+
+enum Gathered {
+    Batch(Batch),
+    /// No change arrived before a failed update was due to be tried again.
+    RetryDue,
+    /// The store's listener is gone.
+    Closed,
+}
+
+/// Waits for a change (at most `retry` when one is due) and gathers what follows it for `GATHER`.
+fn gather(changes: &Receiver<CatalogChange>, retry: Option<Duration>) -> Gathered {
+    let first = match retry {
+        None => match changes.recv() {
+            Ok(first) => first,
+            Err(_) => return Gathered::Closed,
+        },
+        Some(wait) => match changes.recv_timeout(wait) {
+            Ok(first) => first,
+            Err(RecvTimeoutError::Timeout) => return Gathered::RetryDue,
+            Err(RecvTimeoutError::Disconnected) => return Gathered::Closed,
+        },
+    };
+    let mut batch = Batch {
+        version: first.version,
+        skus: first.skus.into_iter().collect(),
+        first_seen: Instant::now(),
+    };
+    let until = Instant::now() + GATHER;
+    loop {
+        let left = until.saturating_duration_since(Instant::now());
+        match changes.recv_timeout(left) {
+            Ok(more) => {
+                batch.version = batch.version.max(more.version);
+                batch.skus.extend(more.skus);
+            }
+            Err(_) => return Gathered::Batch(batch),
         }
     }
 }
@@ -107,6 +185,7 @@ impl SearchIndex {
         commit.commit()?;
         drop(writer);
         self.reader.reload()?;
+        metrics::gauge!(m::INDEX_CATALOG_VERSION).set(version as f64);
         self.refresh_attr_names()
     }
 }

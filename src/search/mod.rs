@@ -68,6 +68,8 @@ pub struct SearchIndex {
     /// The last best sellers read, with the searcher generation and how many were asked for:
     /// the home page shows them on every visit, and they change only when the index does.
     best_sellers: Mutex<Option<(u64, usize, Vec<String>)>>,
+    /// Whether the live indexer is keeping up (false while a failed update waits to be retried).
+    working: std::sync::atomic::AtomicBool,
 }
 
 impl SearchIndex {
@@ -77,9 +79,22 @@ impl SearchIndex {
         if search.reflects(store)? {
             search.refresh_attr_names()?;
             search.reload_vehicles()?;
-        } else {
-            let count = search.rebuild(store, &mut |_| {})?;
-            tracing::info!(products = count, "rebuilt the search index from the store");
+            search.set_working(true);
+            return Ok(search);
+        }
+        match search.rebuild(store, &mut |_| {}) {
+            Ok(count) => {
+                tracing::info!(products = count, "rebuilt the search index from the store");
+                search.set_working(true);
+            }
+            // On a full disk the shop still serves from the index it has; the live indexer
+            // sees it is not working and rebuilds once it can.
+            Err(e) => {
+                tracing::error!(error = %e, "cannot rebuild the search index now; it will catch up when it can");
+                search.reset_writer();
+                search.refresh_attr_names()?;
+                search.reload_vehicles()?;
+            }
         }
         Ok(search)
     }
@@ -107,13 +122,40 @@ impl SearchIndex {
             attr_names: RwLock::new(Vec::new()),
             vehicles: RwLock::new(Default::default()),
             best_sellers: Mutex::new(None),
+            working: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
-    /// Whether the last commit reflects the store's current catalog version.
+    /// Whether the last commit reflects the store's current catalog version and holds one
+    /// document per product (a version alone once hid an index that had lost documents).
     fn reflects(&self, store: &Store) -> Result<bool, SearchError> {
-        let payload = self.index.load_metas()?.payload.unwrap_or_default();
-        Ok(payload == payload_for(store.read()?.catalog_version()?))
+        Ok(self.agrees_with(store)?.is_ok())
+    }
+
+    /// Whether the live indexer is keeping the index current; `/readyz` says so when it is not.
+    pub fn is_working(&self) -> bool {
+        self.working.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    pub(crate) fn set_working(&self, working: bool) {
+        self.working.store(working, std::sync::atomic::Ordering::SeqCst);
+        metrics::gauge!(crate::telemetry::metrics::WORKER_UP, "worker" => "search-indexer")
+            .set(f64::from(u8::from(working)));
+    }
+
+    /// Gives up the writer's uncommitted changes and its threads (a failed commit leaves them
+    /// unusable) for a fresh writer on the same index.
+    pub(crate) fn reset_writer(&self) {
+        let mut writer = self.writer.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let rolled_back = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| writer.rollback()));
+        if !matches!(rolled_back, Ok(Ok(_))) {
+            tracing::warn!("could not roll the search index writer back; opening a new one");
+            // A failed rollback has let go of the index's lock, so a new writer can take it.
+            match self.index.writer_with_num_threads(writer_threads(), WRITER_MEMORY) {
+                Ok(fresh) => *writer = fresh,
+                Err(e) => tracing::error!(error = %e, "cannot open a new search index writer"),
+            }
+        }
     }
 
     /// Replaces the whole index with the store's products, from one snapshot. Readers see the old
@@ -300,7 +342,9 @@ fn set_aside(dir: &Path) -> PathBuf {
 }
 
 fn create_fresh(dir: &Path) -> Result<Index, SearchError> {
-    if dir.exists() {
+    // An empty directory (a mount point, say) is used as it is.
+    let empty = std::fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_none());
+    if dir.exists() && !empty {
         set_aside(dir);
     }
     std::fs::create_dir_all(dir)?;

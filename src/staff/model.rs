@@ -65,6 +65,11 @@ impl Scopes {
         self.0 == 0
     }
 
+    /// Whether `scope` itself is in the set (`allows` also counts `admin` as every scope).
+    pub fn contains(self, scope: ScopeName) -> bool {
+        self.0 & scope.bit() != 0
+    }
+
     /// `catalog,orders` -> scopes; an unknown name is an error naming it.
     pub fn parse(list: &str) -> Result<Scopes, String> {
         let mut scopes = Scopes::default();

@@ -11,6 +11,8 @@ use super::secrets;
 pub const SESSION_IDLE_MS: u64 = 2 * 3_600_000;
 /// …and after this long in any case.
 pub const SESSION_MAX_MS: u64 = 12 * 3_600_000;
+/// How stale a session's last-seen time may get before a request refreshes it.
+pub const SESSION_TOUCH_MS: u64 = 5 * 60_000;
 
 /// What a first start prints, once.
 #[derive(Clone, Debug)]
@@ -129,21 +131,55 @@ pub fn session_for(read: &ReadTx, cookie: &str, now: u64) -> Result<Option<(Sess
     };
     let fresh = now.saturating_sub(session.last_seen_ms) < SESSION_IDLE_MS
         && now.saturating_sub(session.created_ms) < SESSION_MAX_MS;
-    if !fresh {
+    if !fresh || read.is_account_disabled(&session.username)? {
         return Ok(None);
     }
     Ok(read.account(&session.username)?.map(|account| (session, account)))
 }
 
-/// Sets a new password (already hashed off the writer thread).
-pub fn set_password(tx: &mut WriteTx<'_>, username: &str, hash: String, actor: &str) -> Result<bool, StoreError> {
+/// Whether a session seen at `last_seen_ms` should have its time refreshed at `now`: a session
+/// expires after `SESSION_IDLE_MS` without use, so use must be recorded, but once every few
+/// minutes is enough (each refresh is a write).
+pub fn session_needs_touch(session: &Session, now: u64) -> bool {
+    now.saturating_sub(session.last_seen_ms) >= SESSION_TOUCH_MS
+}
+
+/// Records that the session `cookie` names was used at `now`.
+pub fn touch_session(tx: &mut WriteTx<'_>, cookie: &str, now: u64) -> Result<(), StoreError> {
+    let key = session_key(cookie);
+    if let Some(mut session) = tx.session(&key)? {
+        session.last_seen_ms = session.last_seen_ms.max(now);
+        tx.put_session(&key, &session)?;
+    }
+    Ok(())
+}
+
+/// Sets a new password (already hashed off the writer thread) and ends the account's other
+/// sessions: whoever else was signed in with the old password is signed out. `keep` is the
+/// cookie of the session that made the change, if it was the account's own.
+pub fn set_password(
+    tx: &mut WriteTx<'_>,
+    username: &str,
+    hash: String,
+    actor: &str,
+    keep: Option<&str>,
+) -> Result<bool, StoreError> {
     let Some(mut account) = tx.account(username)? else {
         return Ok(false);
     };
     account.password_hash = hash;
     account.must_change_password = false;
     tx.put_account(&account)?;
-    record(tx, actor, "account.password", &format!("account:{username}"), "", "")?;
+    let kept = keep.map(session_key);
+    let ended = tx.remove_sessions_of(username, kept.as_deref())?;
+    record(
+        tx,
+        actor,
+        "account.password",
+        &format!("account:{username}"),
+        "",
+        &format!("{{\"sessions_ended\":{ended}}}"),
+    )?;
     Ok(true)
 }
 

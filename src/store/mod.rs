@@ -347,6 +347,25 @@ impl Store {
 }
 
 impl Store {
+    /// Why writes are paused, if they are: the disk under the reserve, or a failed commit whose
+    /// reopen is pending. Reads go on either way.
+    pub fn writes_paused(&self) -> Option<String> {
+        if self.inner.broken.load(Ordering::SeqCst) {
+            return Some("paused: a write failed; the store reopens before the next one".into());
+        }
+        let available = match &self.inner.options.faults {
+            Some(switch) if switch.low_on_space() => 0,
+            _ => fs4::available_space(&self.inner.dir).unwrap_or(u64::MAX),
+        };
+        (available < self.inner.options.min_free_bytes).then(|| {
+            format!(
+                "paused: the disk is nearly full ({} MB free, {} MB kept in reserve)",
+                available >> 20,
+                self.inner.options.min_free_bytes >> 20
+            )
+        })
+    }
+
     /// Refuses a write while free space is under `min_free_bytes` (one `statvfs`, a microsecond).
     fn ensure_free_space(&self) -> Result<(), StoreError> {
         let available = match &self.inner.options.faults {

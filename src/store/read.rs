@@ -55,6 +55,11 @@ impl ReadTx {
             .map_or(0, |v| v.value()))
     }
 
+    /// Whether the store was seeded with the demo catalog.
+    pub fn is_demo_catalog(&self) -> Result<bool, StoreError> {
+        Ok(self.table(META)?.get(super::write::DEMO_CATALOG)?.is_some())
+    }
+
     pub fn product(&self, sku: &str) -> Result<Option<Product>, StoreError> {
         self.table(PRODUCTS)?.get(sku)?.map(|v| decode(v.value())).transpose()
     }
@@ -190,11 +195,13 @@ impl ReadTx {
             own.insert(sku.value().to_owned(), units.value());
         }
         let mut low = Vec::new();
+        let products = self.table(PRODUCTS)?;
         for row in self.table(STOCK)?.iter()? {
             let (sku, units) = row?;
             let (sku, units) = (sku.value(), units.value());
             let threshold = own.get(sku).copied().unwrap_or(default);
-            if units <= threshold {
+            // A deleted product's row stays at zero (its ledger keeps the history).
+            if units <= threshold && products.get(sku)?.is_some() {
                 low.push(LowStock {
                     sku: sku.to_owned(),
                     units,
@@ -293,6 +300,18 @@ impl ReadTx {
         let mut out = Vec::new();
         for row in self.table(ACCOUNTS)?.iter()? {
             out.push(decode(row?.1.value())?);
+        }
+        Ok(out)
+    }
+
+    pub fn is_account_disabled(&self, username: &str) -> Result<bool, StoreError> {
+        Ok(self.table(DISABLED_ACCOUNTS)?.get(username)?.is_some())
+    }
+
+    pub fn disabled_accounts(&self) -> Result<std::collections::BTreeSet<String>, StoreError> {
+        let mut out = std::collections::BTreeSet::new();
+        for row in self.table(DISABLED_ACCOUNTS)?.iter()? {
+            out.insert(row?.0.value().to_owned());
         }
         Ok(out)
     }

@@ -25,7 +25,7 @@ use super::{Store, StoreError};
 /// product's popularity; keeping them in the store cost an import a write at a random place per
 /// product (half the writing of a million-product import). A version-3 build would show a
 /// version-4 store's best sellers from a table that is gone, so it must refuse one.
-pub const SCHEMA_VERSION: u64 = 4;
+pub const SCHEMA_VERSION: u64 = 5;
 const KEY: &str = "schema_version";
 
 /// Versions 1 and 2: order number -> order.
@@ -83,6 +83,7 @@ pub(super) fn prepare(db: &Database, path: &Path) -> Result<OrderNumbering, Stor
     txn.open_table(ACCOUNTS)?;
     txn.open_table(SESSIONS)?;
     txn.open_table(API_TOKENS)?;
+    txn.open_table(DISABLED_ACCOUNTS)?;
     txn.open_table(AUDIT)?;
     txn.open_table(AUDIT_BY_SUBJECT)?;
     txn.open_table(FUNNEL)?;
@@ -116,6 +117,27 @@ fn upgrade(txn: &redb::WriteTransaction, from: u64, numbering: OrderNumbering) -
     }
     if from < 4 {
         txn.delete_table(POPULAR)?;
+    }
+    if from < 5 {
+        give_every_product_a_stock_row(txn)?;
+    }
+    Ok(())
+}
+
+/// Version 5 keeps a stock row for every product, at zero too: a product imported with no stock
+/// had none, so the low-stock list and the reorder list never showed it.
+fn give_every_product_a_stock_row(txn: &redb::WriteTransaction) -> Result<(), StoreError> {
+    let products = txn.open_table(PRODUCTS)?;
+    let mut stock = txn.open_table(STOCK)?;
+    let mut missing = Vec::new();
+    for row in products.iter()? {
+        let (sku, _) = row?;
+        if stock.get(sku.value())?.is_none() {
+            missing.push(sku.value().to_owned());
+        }
+    }
+    for sku in missing {
+        stock.insert(sku.as_str(), 0)?;
     }
     Ok(())
 }

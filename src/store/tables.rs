@@ -73,6 +73,10 @@ pub(crate) const ACCOUNTS: TableDefinition<&str, &[u8]> = TableDefinition::new("
 /// SHA-256 (hex) of a session id -> `staff::Session`. The id itself is only in the cookie.
 pub(crate) const SESSIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("sessions");
 
+/// username -> when its account was disabled (ms). A disabled account cannot sign in and has no
+/// sessions; kept apart from the account record, whose layout is positional.
+pub(crate) const DISABLED_ACCOUNTS: TableDefinition<&str, u64> = TableDefinition::new("disabled_accounts");
+
 /// token id -> `staff::ApiToken` (holding the SHA-256 of its secret).
 pub(crate) const API_TOKENS: TableDefinition<&str, &[u8]> = TableDefinition::new("api_tokens");
 

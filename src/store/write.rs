@@ -12,6 +12,7 @@ use super::{CatalogChange, StoreError};
 const LEDGER_SEQ: &str = "ledger_seq";
 const ORDER_SEQ: &str = "order_seq";
 pub(super) const CATALOG_VERSION: &str = "catalog_version";
+pub(super) const DEMO_CATALOG: &str = "demo_catalog";
 use crate::cart::Cart;
 use crate::catalog::{Category, ListingEntry, Product};
 use crate::domain::{ORDER_SEQUENCE_LIMIT, OrderNumbering};
@@ -162,6 +163,10 @@ impl<'t> WriteTx<'t> {
 
     pub fn stock(&self, sku: &str) -> Result<u64, StoreError> {
         Ok(self.stock.get(sku)?.map_or(0, |v| v.value()))
+    }
+
+    pub fn has_stock_row(&self, sku: &str) -> Result<bool, StoreError> {
+        Ok(self.stock.get(sku)?.is_some())
     }
 
     pub fn low_stock_threshold(&self, sku: &str) -> Result<Option<u64>, StoreError> {
@@ -480,6 +485,12 @@ impl<'t> WriteTx<'t> {
         Ok(())
     }
 
+    /// Records that the catalog came from the demo seed (the test cards are on by default then).
+    pub fn mark_demo_catalog(&mut self) -> Result<(), StoreError> {
+        self.meta.insert(DEMO_CATALOG, 1)?;
+        Ok(())
+    }
+
     pub fn has_accounts(&self) -> Result<bool, StoreError> {
         Ok(!self.txn.open_table(ACCOUNTS)?.is_empty()?)
     }
@@ -489,6 +500,58 @@ impl<'t> WriteTx<'t> {
             .open_table(SESSIONS)?
             .insert(id_hash, encode(session)?.as_slice())?;
         Ok(())
+    }
+
+    pub fn session(&self, id_hash: &str) -> Result<Option<Session>, StoreError> {
+        self.txn
+            .open_table(SESSIONS)?
+            .get(id_hash)?
+            .map(|v| decode(v.value()))
+            .transpose()
+    }
+
+    pub fn accounts(&self) -> Result<Vec<Account>, StoreError> {
+        let mut out = Vec::new();
+        for row in self.txn.open_table(ACCOUNTS)?.iter()? {
+            out.push(decode(row?.1.value())?);
+        }
+        Ok(out)
+    }
+
+    pub fn is_account_disabled(&self, username: &str) -> Result<bool, StoreError> {
+        Ok(self.txn.open_table(DISABLED_ACCOUNTS)?.get(username)?.is_some())
+    }
+
+    pub fn remove_account(&mut self, username: &str) -> Result<bool, StoreError> {
+        self.txn.open_table(DISABLED_ACCOUNTS)?.remove(username)?;
+        Ok(self.txn.open_table(ACCOUNTS)?.remove(username)?.is_some())
+    }
+
+    pub fn set_account_disabled(&mut self, username: &str, disabled_ms: Option<u64>) -> Result<(), StoreError> {
+        let mut table = self.txn.open_table(DISABLED_ACCOUNTS)?;
+        match disabled_ms {
+            Some(at) => table.insert(username, at)?,
+            None => table.remove(username)?,
+        };
+        Ok(())
+    }
+
+    /// Ends every session of `username` but the one whose key is `keep`; returns how many ended.
+    /// Sessions are few (one per signed-in browser), so a scan is fine.
+    pub fn remove_sessions_of(&mut self, username: &str, keep: Option<&str>) -> Result<usize, StoreError> {
+        let mut table = self.txn.open_table(SESSIONS)?;
+        let mut ending = Vec::new();
+        for row in table.iter()? {
+            let (key, value) = row?;
+            let session: Session = decode(value.value())?;
+            if session.username == username && Some(key.value()) != keep {
+                ending.push(key.value().to_owned());
+            }
+        }
+        for key in &ending {
+            table.remove(key.as_str())?;
+        }
+        Ok(ending.len())
     }
 
     pub fn remove_session(&mut self, id_hash: &str) -> Result<(), StoreError> {

@@ -70,6 +70,8 @@ pub struct WriterStats {
     pub commit_micros_total: AtomicU64,
     /// The part of `commit_micros_total` spent applying jobs, before the commit itself.
     pub apply_micros_total: AtomicU64,
+    /// Panics the writer loop recovered from.
+    pub restarts: AtomicU64,
 }
 
 pub const BATCH_BUCKETS: usize = 12;
@@ -134,6 +136,13 @@ impl Writer {
 
     pub fn stats(&self) -> &WriterStats {
         &self.stats
+    }
+
+    /// Whether the writer thread is there to take jobs (it is gone only after shutdown, or if
+    /// it could not be kept alive).
+    pub fn is_running(&self) -> bool {
+        let thread = self.thread.lock().unwrap_or_else(|e| e.into_inner());
+        thread.as_ref().is_some_and(|t| !t.is_finished())
     }
 
     /// Runs `op` in the next group transaction and resolves once that transaction is durable.
@@ -206,7 +215,22 @@ impl Drop for Writer {
     }
 }
 
+/// The writer's loop, supervised: a panic outside a job (in a commit, or in logging) fails only
+/// the batch it struck, whose callers hear "unavailable" and retry; the loop then goes on. Only a
+/// closed queue (shutdown) ends the thread.
 fn run(store: Store, queue: Receiver<Job>, max_batch: usize, stats: &WriterStats) {
+    loop {
+        let served = catch_unwind(AssertUnwindSafe(|| serve(&store, &queue, max_batch, stats)));
+        if served.is_ok() {
+            return;
+        }
+        stats.restarts.fetch_add(1, Ordering::Relaxed);
+        metrics::counter!(m::WORKER_RESTARTS, "worker" => "store-writer").increment(1);
+        tracing::error!("the store writer panicked; the batch it held was refused and it goes on");
+    }
+}
+
+fn serve(store: &Store, queue: &Receiver<Job>, max_batch: usize, stats: &WriterStats) {
     while let Ok(first) = queue.recv() {
         let mut jobs = Vec::with_capacity(max_batch.min(64));
         jobs.push(first);
@@ -216,7 +240,7 @@ fn run(store: Store, queue: Receiver<Job>, max_batch: usize, stats: &WriterStats
                 Err(_) => break,
             }
         }
-        commit_batch(&store, jobs, stats);
+        commit_batch(store, jobs, stats);
     }
 }
 

@@ -25,6 +25,9 @@ pub const INDEX_CATALOG_VERSION: &str = "storefront_search_index_catalog_version
 pub const CONNECTIONS_OPEN: &str = "storefront_http_connections_open";
 pub const CONNECTIONS_CUT: &str = "storefront_http_connections_cut_total";
 pub const MIRROR_ENTRIES: &str = "storefront_store_mirror_entries";
+pub const LOG_LINES_DROPPED: &str = "storefront_log_lines_dropped_total";
+pub const WORKER_RESTARTS: &str = "storefront_worker_restarts_total";
+pub const WORKER_UP: &str = "storefront_worker_up";
 
 const LATENCY_BUCKETS: [f64; 14] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
@@ -112,6 +115,18 @@ fn describe() {
     describe_gauge!(
         MIRROR_ENTRIES,
         "Ids held in memory for the time-keyed tables (spent carts, idempotency keys) until swept"
+    );
+    describe_counter!(
+        LOG_LINES_DROPPED,
+        "Log lines that could not be written (a full disk or a closed log pipe) and were dropped"
+    );
+    describe_counter!(
+        WORKER_RESTARTS,
+        "Background workers (store writer, search indexer) recovered after a panic or an error"
+    );
+    describe_gauge!(
+        WORKER_UP,
+        "1 while a background worker is working, 0 while it is failing"
     );
     describe_counter!(
         CONNECTIONS_CUT,

@@ -3,6 +3,8 @@
 
 pub mod metrics;
 
+use std::io::Write;
+
 use tracing_subscriber::EnvFilter;
 
 use crate::config::{LogConfig, LogFormat};
@@ -10,11 +12,33 @@ use crate::config::{LogConfig, LogFormat};
 /// Installs the global subscriber. Safe to call more than once: later calls do nothing.
 pub fn init(log: &LogConfig) {
     let filter = EnvFilter::try_new(&log.filter).unwrap_or_else(|_| EnvFilter::new("info"));
+    // tracing-subscriber reports a failed write with `eprintln!`, which panics when stderr is
+    // the thing that failed: a full disk under the log file, or a log reader that went away,
+    // would then kill whichever thread logged (once it was the store writer).
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .log_internal_errors(false)
+        .with_writer(|| LossyStderr);
     let _ = match log.format {
         LogFormat::Human => builder.try_init(),
         LogFormat::Json => builder.json().flatten_event(true).try_init(),
     };
+}
+
+/// Standard error that drops a line it cannot write, counting it, instead of failing: a log line
+/// is never worth a request or a thread.
+pub struct LossyStderr;
+
+impl Write for LossyStderr {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if std::io::stderr().lock().write_all(buf).is_err() {
+            ::metrics::counter!(metrics::LOG_LINES_DROPPED).increment(1);
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        let _ = std::io::stderr().flush();
+        Ok(())
+    }
 }

@@ -52,11 +52,42 @@ pub async fn same_origin_forms(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    if !safe && !req.path().starts_with("/api/") && is_cross_site(&req) {
+    if safe {
+        return next.call(req).await.map(ServiceResponse::map_into_boxed_body);
+    }
+    if !req.path().starts_with("/api/") && is_cross_site(&req) {
         let err = AppError::new(ErrorCode::Forbidden, "this form was sent from another site");
         return Ok(req.error_response(PageError(err)));
     }
+    if req.path().starts_with("/api/v1/admin") && signed_in_by_cookie(&req) && !is_same_origin(&req) {
+        let err = AppError::new(
+            ErrorCode::Forbidden,
+            "a merchant API change signed in by cookie must come from this shop's own pages; scripts use a bearer token",
+        );
+        return Ok(req.error_response(ApiError(err)));
+    }
     next.call(req).await.map(ServiceResponse::map_into_boxed_body)
+}
+
+/// The merchant API takes the back office's session cookie as well as bearer tokens; a request
+/// without `Authorization` is the cookie's (or no one's).
+fn signed_in_by_cookie(req: &ServiceRequest) -> bool {
+    req.headers().get("authorization").is_none() && req.headers().get("cookie").is_some()
+}
+
+/// Stricter than `!is_cross_site`: a sibling subdomain or another port of the same host is
+/// "same-site" to the browser, and its pages send SameSite=Strict cookies too.
+fn is_same_origin(req: &ServiceRequest) -> bool {
+    let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
+    match header("sec-fetch-site") {
+        Some(site) => site == "same-origin" || site == "none",
+        None => match (header("origin"), header("host")) {
+            (Some(origin), Some(host)) => origin.split_once("://").map(|(_, h)| h) == Some(host),
+            (Some(_), None) => false,
+            // Not a browser (browsers send Origin on every POST, PUT and DELETE).
+            (None, _) => true,
+        },
+    }
 }
 
 fn is_cross_site(req: &ServiceRequest) -> bool {

@@ -63,21 +63,12 @@ impl Limiters {
         self.failures.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Seconds until `username` may try again, when it has failed too often lately.
-    pub fn account_locked(&self, username: &str) -> Option<u64> {
+    /// Counts a sign-in attempt against `username` before its password is checked, or refuses
+    /// it with the seconds to wait when the account has used up its attempts. Counting first is
+    /// what holds the limit under a burst: attempts checked side by side all count.
+    pub fn begin_sign_in(&self, username: &str) -> Result<(), u64> {
         if !self.enabled {
-            return None;
-        }
-        let failures = self.failures();
-        let f = failures.get(&username.to_lowercase())?;
-        let left = self.lockout.checked_sub(f.since.elapsed())?;
-        (f.count >= self.failures_per_account).then(|| left.as_secs().max(1))
-    }
-
-    /// Counts a failed sign-in against `username`.
-    pub fn sign_in_failed(&self, username: &str) {
-        if !self.enabled {
-            return;
+            return Ok(());
         }
         let mut failures = self.failures();
         if failures.len() >= MAX_TRACKED_ACCOUNTS {
@@ -85,7 +76,7 @@ impl Limiters {
             failures.retain(|_, f| f.since.elapsed() < lockout);
             if failures.len() >= MAX_TRACKED_ACCOUNTS {
                 // Made-up usernames flooding the table; the per-address limit still applies.
-                return;
+                return Ok(());
             }
         }
         let entry = failures.entry(username.to_lowercase()).or_insert(Failures {
@@ -98,7 +89,12 @@ impl Limiters {
                 since: Instant::now(),
             };
         }
+        if entry.count >= self.failures_per_account {
+            let left = self.lockout.saturating_sub(entry.since.elapsed());
+            return Err(left.as_secs().max(1));
+        }
         entry.count += 1;
+        Ok(())
     }
 
     /// A successful sign-in clears the account's failures.

@@ -70,23 +70,44 @@ async fn healthz() -> HttpResponse {
         .json(serde_json::json!({"status": "ok"}))
 }
 
-/// The store answers reads; a load balancer sends traffic only when this is 200.
+/// The store answers reads and every part that keeps it current is working; a load balancer
+/// sends traffic only when this is 200. A store whose writes are paused for lack of disk is still
+/// ready (it serves browsing and search) and says so.
 async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let store = state.store.clone();
     let ready = super::blocking(move || Ok(store.read().is_ok())).await.unwrap_or(false);
-    // The index is open once the state exists; an empty index over a non-empty store means a
-    // rebuild went wrong.
-    let index = state.search.num_docs() > 0 || !ready || {
+    // An empty index over a non-empty store means a rebuild went wrong.
+    let index_filled = state.search.num_docs() > 0 || !ready || {
         let store = state.store.clone();
         super::blocking(move || Ok(store.read()?.product_count()? == 0))
             .await
             .unwrap_or(false)
     };
-    let (mut res, status) = match (ready, index) {
-        (true, true) => (HttpResponse::Ok(), "ready"),
-        (false, _) => (HttpResponse::ServiceUnavailable(), "store unavailable"),
-        (true, false) => (HttpResponse::ServiceUnavailable(), "search index empty"),
+    let writer = state.writer.is_running();
+    let indexer = state.search.is_working();
+    let writes = state.store.writes_paused().unwrap_or_else(|| "accepted".to_owned());
+    let status = if !ready {
+        "store unavailable"
+    } else if !writer {
+        "store writer stopped"
+    } else if !index_filled {
+        "search index empty"
+    } else if !indexer {
+        "search index behind the store; catching up"
+    } else {
+        "ready"
+    };
+    let mut res = if status == "ready" {
+        HttpResponse::Ok()
+    } else {
+        HttpResponse::ServiceUnavailable()
     };
     res.insert_header(("Cache-Control", "no-store"))
-        .json(serde_json::json!({"status": status, "store": ready, "index": index}))
+        .json(serde_json::json!({
+            "status": status,
+            "store": ready,
+            "writer": writer,
+            "index": index_filled && indexer,
+            "writes": writes,
+        }))
 }

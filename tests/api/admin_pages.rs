@@ -158,8 +158,9 @@ async fn staff_mark_an_order_shipped_from_its_page() {
     let sid = sid.split(';').next().unwrap().to_owned();
     // Past the first-password page for this test: set one through the store.
     let hash = storefront::staff::secrets::hash_password("another long passphrase");
+    let keep = sid.trim_start_matches("sid=").to_owned();
     app.store
-        .write(move |tx| storefront::staff::ops::set_password(tx, "admin", hash, "test"))
+        .write(move |tx| storefront::staff::ops::set_password(tx, "admin", hash, "test", Some(&keep)))
         .unwrap();
 
     let list = get(&app, "/admin/orders?status=paid", &sid).await.text().await.unwrap();
@@ -290,8 +291,9 @@ async fn staff_session(app: &TestApp) -> (String, String) {
     let sid = set_cookie(&sign_in(app, &app.admin_password).await, "sid").unwrap();
     let sid = sid.split(';').next().unwrap().to_owned();
     let hash = storefront::staff::secrets::hash_password("another long passphrase");
+    let keep = sid.trim_start_matches("sid=").to_owned();
     app.store
-        .write(move |tx| storefront::staff::ops::set_password(tx, "admin", hash, "test"))
+        .write(move |tx| storefront::staff::ops::set_password(tx, "admin", hash, "test", Some(&keep)))
         .unwrap();
     let page = get(app, "/admin", &sid).await.text().await.unwrap();
     (sid, hidden(&page, "csrf"))
@@ -492,7 +494,7 @@ async fn the_sales_report_adds_up_the_orders_and_downloads_as_csv() {
     let mut rows = csv.lines();
     assert_eq!(
         rows.next(),
-        Some("period_start_utc,product_views,carts,orders,units,revenue_minor,currency")
+        Some("period_start_utc,product_views,carts,orders,units,revenue_minor,unpaid_orders,unpaid_minor,currency")
     );
     let (mut orders, mut revenue, mut periods) = (0u64, 0i64, 0);
     for row in rows {
@@ -652,8 +654,9 @@ async fn an_admin_adds_a_clerk_who_may_handle_orders_but_not_tokens_and_prints_s
         "/admin/password"
     );
     let hash = storefront::staff::secrets::hash_password("sams own long password");
+    let keep = sam.trim_start_matches("sid=").to_owned();
     app.store
-        .write(move |tx| storefront::staff::ops::set_password(tx, "sam", hash, "test"))
+        .write(move |tx| storefront::staff::ops::set_password(tx, "sam", hash, "test", Some(&keep)))
         .unwrap();
     assert_eq!(get(&app, "/admin/orders", &sam).await.status(), 200);
     assert_eq!(get(&app, "/admin/tokens", &sam).await.status(), 403, "no admin scope");

@@ -20,3 +20,4 @@ mod orders;
 mod pages;
 mod protection;
 mod search;
+mod supervision;

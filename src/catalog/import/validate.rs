@@ -38,6 +38,12 @@ pub fn validate(raw: RawProduct<'_>, now_ms: u64) -> Result<ProductRecord, Strin
         return Err(format!("price_cents {price_cents} is implausibly large"));
     }
     let stock = whole_number("stock", raw.stock)?;
+    if let Some(units) = stock.filter(|units| *units > crate::inventory::MAX_UNITS) {
+        return Err(format!(
+            "stock {units} is more than the {} units one SKU may hold",
+            crate::inventory::MAX_UNITS
+        ));
+    }
     let popularity = whole_number("popularity", raw.popularity)?.unwrap_or(0);
     let product = Product {
         sku,

@@ -67,6 +67,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(crate::web::read().to(people::staff_list))
                 .route(web::post().to(people::create_account)),
         )
+        .service(web::resource("/admin/staff/{username}").route(web::post().to(people::change_account)))
         .service(
             web::resource("/admin/import")
                 .app_data(web::FormConfig::default().limit(IMPORT_FORM_LIMIT))
@@ -86,6 +87,8 @@ const IMPORT_FORM_LIMIT: usize = 8 << 20;
 pub struct SignedIn {
     pub session: Session,
     pub account: Account,
+    /// The session cookie's value (the session's id).
+    pub cookie: String,
 }
 
 impl FromRequest for SignedIn {
@@ -110,12 +113,21 @@ impl FromRequest for SignedIn {
                 return Err(to_login());
             };
             let store = state.store.clone();
-            let found = blocking(move || Ok(ops::session_for(&store.read()?, &cookie, now_ms())?))
+            let id = cookie.clone();
+            let now = now_ms();
+            let found = blocking(move || Ok(ops::session_for(&store.read()?, &id, now)?))
                 .await
                 .map_err(PageError)?;
             let Some((session, account)) = found else {
                 return Err(to_login());
             };
+            if ops::session_needs_touch(&session, now) {
+                // Idle expiry counts from the last use; a failed refresh only shortens it.
+                let id = cookie.clone();
+                if let Err(e) = state.writer.run(move |tx| ops::touch_session(tx, &id, now)).await {
+                    tracing::warn!(error = %e, "could not record a session's use");
+                }
+            }
             if account.must_change_password && !path.starts_with("/admin/password") {
                 return Err(actix_web::error::InternalError::from_response(
                     "change the first password",
@@ -123,7 +135,11 @@ impl FromRequest for SignedIn {
                 )
                 .into());
             }
-            Ok(SignedIn { session, account })
+            Ok(SignedIn {
+                session,
+                account,
+                cookie,
+            })
         })
     }
 }
@@ -155,9 +171,25 @@ impl SignedIn {
     }
 }
 
+/// A path segment or query value, percent-encoded (SKUs may hold `&`, `+`, `=`, `#`, `/`).
+pub(super) fn encode_path(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// A redirect; a location that cannot be a header value (control characters) goes to the
+/// dashboard instead of failing the response.
 pub(super) fn see_other(location: &str) -> HttpResponse {
+    let location = header::HeaderValue::from_str(location).unwrap_or(header::HeaderValue::from_static("/admin"));
     HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, location.to_owned()))
+        .insert_header((header::LOCATION, location))
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .finish()
 }

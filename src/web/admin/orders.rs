@@ -5,37 +5,39 @@ use super::*;
 pub(super) async fn dashboard(who: SignedIn, state: web::Data<AppState>) -> Result<HttpResponse, PageError> {
     let store = state.store.clone();
     let default = state.config.shop.low_stock;
+    // Sales figures and customers are for staff who may see orders; everyone sees stock and
+    // searches.
+    let sees_orders = who.may::<crate::staff::Orders>().is_ok();
     let (today, recent, low, zero) = blocking(move || {
         let read = store.read()?;
         let midnight = now_ms() / 86_400_000 * 86_400_000;
-        let (mut count, mut revenue, mut currency) = (0u64, 0i64, None);
-        // Today's orders only, through the time index, not a walk over every order.
-        read.orders_between(midnight, u64::MAX, |o| {
-            if !matches!(o.status, Status::Cancelled | Status::Refunded) {
-                count += 1;
-                revenue += o.total.minor();
-                currency = Some(o.currency);
-            }
-        })?;
-        let (recent, _) = read.orders_newest_first(None, 0, 10)?;
+        let (today, recent) = if sees_orders {
+            // Today's orders only, through the time index, not a walk over every order.
+            let today = crate::reports::totals_between(&read, midnight, u64::MAX)?;
+            (Some(today), read.orders_newest_first(None, 0, 10)?.0)
+        } else {
+            (None, Vec::new())
+        };
         let low = read.low_stock(default, 20)?;
         let zero = read.zero_result_searches(10)?;
-        Ok((
-            (count, crate::domain::Money::new(revenue, currency.unwrap_or_default())),
-            recent,
-            low,
-            zero,
-        ))
+        Ok((today, recent, low, zero))
     })
     .await?;
     let body = html! {
         h1 { "Today" }
-        div.stat-row {
-            div.stat { p.stat-figure { (today.0) } p { "orders today (UTC)" } }
-            div.stat { p.stat-figure { (today.1) } p { "revenue today" } }
+        @if let Some((totals, currency)) = today {
+            div.stat-row {
+                div.stat { p.stat-figure { (totals.orders) } p { "orders today (UTC)" } }
+                div.stat { p.stat-figure { (crate::domain::Money::new(totals.revenue_minor, currency)) } p { "revenue today (paid)" } }
+                div.stat { p.stat-figure { (crate::domain::Money::new(totals.unpaid_minor, currency)) } p { (totals.unpaid_orders) " awaiting payment" } }
+            }
         }
         div.cart-layout {
-            section { h2 { "Recent orders" } (order_table(&recent)) p { a href="/admin/orders" { "All orders" } } }
+            @if sees_orders {
+                section { h2 { "Recent orders" } (order_table(&recent)) p { a href="/admin/orders" { "All orders" } } }
+            } @else {
+                section { h2 { "Your work" } p.muted { "Your account manages the catalog or stock; orders and sales are shown to staff with the orders scope." } }
+            }
             aside {
                 h2 { "Low stock" }
                 (super::stock::low_stock_list(&low, default))

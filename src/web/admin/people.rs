@@ -146,16 +146,27 @@ pub(super) async fn staff_page(
 ) -> Result<HttpResponse, PageError> {
     who.may::<crate::staff::Admin>()?;
     let store = state.store.clone();
-    let accounts = blocking(move || Ok(store.read()?.accounts()?)).await?;
+    let (accounts, disabled) = blocking(move || {
+        let read = store.read()?;
+        Ok((read.accounts()?, read.disabled_accounts()?))
+    })
+    .await?;
     let body = html! {
         h1 { "Staff" }
         @if let Some(n) = notice { (n) }
         table.order-lines {
-            thead { tr { th { "Username" } th { "Scopes" } th { "Since" } th { "" } } }
+            thead { tr { th { "Username" } th { "Scopes" } th { "Since" } th { "State" } } }
             tbody { @for a in &accounts { tr {
                 td { (a.username) } td { (a.scopes) } td { (format_day(a.created_ms)) }
-                td { @if a.must_change_password { span.muted { "first password not yet changed" } } }
+                td {
+                    @if disabled.contains(&a.username) { span.status { "disabled" } }
+                    @else if a.must_change_password { span.muted { "first password not yet changed" } }
+                    @else { "active" }
+                }
             } } }
+        }
+        @for a in accounts.iter().filter(|a| a.username != who.account.username) {
+            (account_form(who, a, disabled.contains(&a.username)))
         }
         form method="post" action="/admin/staff" .transition-form {
             input type="hidden" name="csrf" value=(who.session.csrf);
@@ -171,6 +182,98 @@ pub(super) async fn staff_page(
         }
     };
     Ok(page("Staff", Some(who), body))
+}
+
+/// The changes an admin can make to another account, each its own button; the ones that cannot
+/// be undone ask for a tick first.
+fn account_form(who: &SignedIn, account: &crate::staff::Account, disabled: bool) -> Markup {
+    let name = &account.username;
+    html! {
+        details.account-actions {
+            summary { "Manage " (name) }
+            form method="post" action={ "/admin/staff/" (super::encode_path(name)) } .transition-form {
+                input type="hidden" name="csrf" value=(who.session.csrf);
+                fieldset {
+                    legend { "Scopes" }
+                    @for scope in crate::staff::ScopeName::ALL {
+                        label.choice { input type="checkbox" name="scope" value=(scope.as_str()) checked[account.scopes.contains(scope)]; span { (scope.as_str()) } }
+                    }
+                    button.button.secondary type="submit" name="action" value="scopes" { "Save scopes" }
+                }
+                fieldset {
+                    legend { "Access" }
+                    button.button.secondary type="submit" name="action" value="sessions" { "Sign out everywhere" }
+                    " "
+                    button.button.secondary type="submit" name="action" value="reset" { "Reset password" }
+                    " "
+                    @if disabled {
+                        button.button.secondary type="submit" name="action" value="enable" { "Enable" }
+                    } @else {
+                        button.button.secondary type="submit" name="action" value="disable" { "Disable" }
+                    }
+                }
+                fieldset {
+                    legend { "Delete" }
+                    label.choice { input type="checkbox" name="confirm" value="yes"; span { "Yes, delete " (name) " for good (the audit log keeps its history)" } }
+                    button.button.danger type="submit" name="action" value="delete" { "Delete account" }
+                }
+            }
+        }
+    }
+}
+
+/// One change to another staff account, from its form on the staff page.
+pub(super) async fn change_account(
+    who: SignedIn,
+    state: web::Data<AppState>,
+    username: web::Path<String>,
+    body: String,
+) -> Result<HttpResponse, PageError> {
+    let form = RepeatedForm::parse(&body)?;
+    who.check_csrf(&form.field("csrf"))?;
+    let admin = who.may::<crate::staff::Admin>()?;
+    let username = username.into_inner();
+    let mut password = None;
+    let change = match form.field("action").as_str() {
+        "disable" => merchant::AccountChange::Disable,
+        "enable" => merchant::AccountChange::Enable,
+        "sessions" => merchant::AccountChange::EndSessions,
+        "scopes" => merchant::AccountChange::Rescope(form.scopes()?),
+        "delete" if form.field("confirm") == "yes" => merchant::AccountChange::Delete,
+        "delete" => {
+            let notice = html! { p.notice.error role="alert" { "Tick the box to confirm deleting " (username) "." } };
+            return staff_page(&who, &state, Some(notice)).await;
+        }
+        "reset" => {
+            let fresh = secrets::new_password();
+            let secret = fresh.clone();
+            password = Some(fresh);
+            merchant::AccountChange::ResetPassword(blocking(move || Ok(secrets::hash_password(&secret))).await?)
+        }
+        other => {
+            return Err(PageError(AppError::new(
+                ErrorCode::BadRequest,
+                format!("unknown action {other:?}"),
+            )));
+        }
+    };
+    let name = username.clone();
+    let outcome = state
+        .writer
+        .run(move |tx| merchant::change_account(tx, &admin, &name, change))
+        .await
+        .map_err(AppError::from)?;
+    let notice = match (outcome, password) {
+        (Ok(()), Some(password)) => html! {
+            div.notice.ok role="status" {
+                p { "The password of " strong { (username) } " was reset and its sessions ended. Its new first password, shown only now:" }
+                p { code.token { (password) } }
+            }
+        },
+        (Ok(()), None) => html! { p.notice.ok role="status" { "Saved: " (username) "." } },
+        (Err(e), _) => html! { p.notice.error role="alert" { (e) } },
+    };
+    staff_page(&who, &state, Some(notice)).await
 }
 
 pub(super) async fn create_account(

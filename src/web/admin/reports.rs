@@ -64,7 +64,8 @@ pub(super) async fn reports(
         }
         div.stat-row {
             div.stat { p.stat-figure { (report.total_orders()) } p { "orders" } }
-            div.stat { p.stat-figure { (report.total_revenue()) } p { "revenue" } }
+            div.stat { p.stat-figure { (report.total_revenue()) } p { "revenue (paid orders)" } }
+            div.stat { p.stat-figure { (report.total_unpaid()) } p { (report.totals().unpaid_orders) " awaiting payment" } }
             div.stat { p.stat-figure { (report.cancelled) } p { "cancelled or refunded" } }
         }
         @let (views, carts, placed) = report.funnel();
@@ -106,11 +107,25 @@ pub(super) fn percent(part: u64, whole: u64) -> String {
     format!("{:.1} %", part as f64 * 100.0 / whole.max(1) as f64)
 }
 
+/// The chart's top: the smallest 4 × (1, 2, 2.5 or 5 × 10ⁿ) whole currency units at or above
+/// `minor`, so the four gridlines read as round amounts.
+pub(super) fn round_ceiling(minor: i64) -> i64 {
+    let quarter = (minor.max(1) as f64 / 4.0 / 100.0).max(0.01);
+    let magnitude = 10f64.powf(quarter.log10().floor());
+    let step = [1.0, 2.0, 2.5, 5.0, 10.0]
+        .into_iter()
+        .map(|m| m * magnitude)
+        .find(|step| *step >= quarter - 1e-9)
+        .unwrap_or(10.0 * magnitude);
+    (step * 100.0).round().min(i64::MAX as f64 / 4.0) as i64 * 4
+}
+
 /// A bar chart as inline SVG (no script, so the strict CSP holds), with a text alternative.
 pub(super) fn sales_chart(report: &crate::reports::SalesReport) -> Markup {
     let (width, height, left, bottom, top) = (960.0_f64, 260.0_f64, 70.0_f64, 30.0_f64, 14.0_f64);
     let plot = height - bottom - top;
-    let max = report.periods.iter().map(|p| p.revenue_minor).max().unwrap_or(0).max(1) as f64;
+    let best = report.periods.iter().map(|p| p.sales.revenue_minor).max().unwrap_or(0);
+    let max = round_ceiling(best) as f64;
     let n = report.periods.len().max(1) as f64;
     let slot = (width - left) / n;
     let bar = (slot * 0.8).max(1.0);
@@ -118,7 +133,7 @@ pub(super) fn sales_chart(report: &crate::reports::SalesReport) -> Markup {
         "{} orders, {} in total; the best period took {}",
         report.total_orders(),
         report.total_revenue(),
-        crate::domain::Money::new(max as i64, report.currency)
+        crate::domain::Money::new(best, report.currency)
     );
     let label_every = (report.periods.len() / 12).max(1);
     html! {
@@ -131,10 +146,10 @@ pub(super) fn sales_chart(report: &crate::reports::SalesReport) -> Markup {
                 }
             }
             @for (i, p) in report.periods.iter().enumerate() {
-                @let h = plot * p.revenue_minor as f64 / max;
+                @let h = plot * p.sales.revenue_minor as f64 / max;
                 @let x = left + slot * i as f64 + (slot - bar) / 2.0;
                 rect x=(x) y=(height - bottom - h) width=(bar) height=(h) .bar {
-                    title { (format_utc(p.start_ms)) ": " (p.orders) " orders, " (crate::domain::Money::new(p.revenue_minor, report.currency)) }
+                    title { (format_utc(p.start_ms)) ": " (p.sales.orders) " orders, " (crate::domain::Money::new(p.sales.revenue_minor, report.currency)) " paid" }
                 }
                 @if i % label_every == 0 {
                     text x=(x + bar / 2.0) y=(height - 10.0) text-anchor="middle" .axis {

@@ -43,9 +43,11 @@ pub(super) async fn login_form(req: HttpRequest, q: web::Query<LoginQuery>) -> H
 
 /// Only local paths under /admin, so the sign-in page cannot bounce people to another site.
 pub(super) fn safe_next(next: Option<&str>) -> String {
-    next.filter(|n| n.starts_with("/admin") && !n.starts_with("//") && !n.contains('\\'))
-        .unwrap_or("/admin")
-        .to_owned()
+    next.filter(|n| {
+        n.starts_with("/admin") && !n.starts_with("//") && !n.contains('\\') && !n.chars().any(char::is_control)
+    })
+    .unwrap_or("/admin")
+    .to_owned()
 }
 
 #[derive(Deserialize)]
@@ -82,7 +84,7 @@ pub(super) async fn login(
     let store = state.store.clone();
     let username = form.username.trim().to_owned();
     let limiters = req.app_data::<web::Data<crate::web::limits::Limiters>>().cloned();
-    if let Some(wait) = limiters.as_ref().and_then(|l| l.account_locked(&username)) {
+    if let Some(Err(wait)) = limiters.as_ref().map(|l| l.begin_sign_in(&username)) {
         tracing::warn!(username = %username, "sign-in refused: too many failures for this account");
         let minutes = wait.div_ceil(60);
         return Ok(crate::web::limits::too_many_requests(
@@ -97,19 +99,18 @@ pub(super) async fn login(
         .await
         .map_err(|_| AppError::new(ErrorCode::Unavailable, "shutting down"))?;
     let matched = blocking(move || {
-        let account = store.read()?.account(&name)?;
-        // An unknown user costs the same as a wrong password.
+        let read = store.read()?;
+        let account = read.account(&name)?;
+        let disabled = read.is_account_disabled(&name)?;
+        // An unknown or disabled user costs the same as a wrong password, and is told the same.
         let hash = account
             .as_ref()
             .map_or(secrets::dummy_hash(), |a| a.password_hash.as_str());
-        Ok(secrets::verify_password(&form.password, hash) && account.is_some())
+        Ok(secrets::verify_password(&form.password, hash) && account.is_some() && !disabled)
     })
     .await?;
     if !matched {
         tracing::warn!(username = %username, "failed back-office sign-in");
-        if let Some(limiters) = &limiters {
-            limiters.sign_in_failed(&username);
-        }
         return Ok(see_other("/admin/login?failed=1"));
     }
     if let Some(limiters) = &limiters {
@@ -222,10 +223,11 @@ pub(super) async fn change_password(
         return Ok(status(password_page(&who, Some("The current password is wrong.")), 422));
     };
     let (username, actor) = (who.account.username.clone(), who.actor());
+    let keep = who.cookie.clone();
     state
         .writer
-        .run(move |tx| ops::set_password(tx, &username, hash, &actor))
+        .run(move |tx| ops::set_password(tx, &username, hash, &actor, Some(&keep)))
         .await
         .map_err(AppError::from)?;
-    Ok(see_other("/admin"))
+    Ok(see_other("/admin?notice=password-changed"))
 }

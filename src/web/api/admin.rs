@@ -120,19 +120,35 @@ async fn export(_: Staff<Catalog>, state: web::Data<AppState>) -> HttpResponse {
 }
 
 /// JSON Lines, or CSV when the Content-Type says `text/csv`. Runs in batches beside checkouts.
+/// The import format named by `Content-Type`: CSV, or JSON Lines (also when none is given). The
+/// types an HTML form can send cross-site are refused.
+fn import_format(req: &HttpRequest) -> Result<Format, AppError> {
+    let content_type = req
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    match essence.as_str() {
+        "text/csv" => Ok(Format::Csv),
+        "" | "application/json" | "application/x-ndjson" | "application/jsonl" | "application/jsonlines" => {
+            Ok(Format::JsonLines)
+        }
+        other => Err(AppError::new(
+            ErrorCode::UnsupportedMediaType,
+            format!("an import is text/csv or application/x-ndjson (JSON Lines), not {other:?}"),
+        )),
+    }
+}
+
 async fn import(
     who: Staff<Catalog>,
     req: HttpRequest,
     state: web::Data<AppState>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
+    let format = import_format(&req)?;
     let body = crate::web::guard::read_body(payload, IMPORT_LIMIT).await?;
-    let csv = req
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with("text/csv"));
-    let format = if csv { Format::Csv } else { Format::JsonLines };
     let store = state.store.clone();
     let actor = who.actor().to_owned();
     let report = blocking(move || {
@@ -212,8 +228,11 @@ async fn set_stock(
 ) -> Result<HttpResponse, ApiError> {
     let why = reason(&body.reason)?;
     let (key, quantity) = (sku.into_inner(), body.quantity);
-    if quantity > i64::MAX as u64 {
-        return Err(invalid("quantity is too large"));
+    if quantity > crate::inventory::MAX_UNITS {
+        return Err(invalid(format!(
+            "quantity is more than the {} units one SKU may hold",
+            crate::inventory::MAX_UNITS
+        )));
     }
     let outcome = state
         .writer

@@ -245,7 +245,8 @@ async fn render(
     let visitor = Visitor::of(req);
     let shared = state.clone();
     let chrome = blocking(move || chrome(&shared, &shared.store.read()?, &visitor)).await?;
-    let markup = views::checkout::checkout(&chrome, quote, form, errors, notice);
+    let test_cards = state.payments.offers("test");
+    let markup = views::checkout::checkout(&chrome, quote, form, errors, notice, test_cards);
     Ok(HttpResponse::build(status)
         .insert_header((header::CACHE_CONTROL, "private, no-store"))
         .content_type("text/html; charset=utf-8")

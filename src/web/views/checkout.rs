@@ -50,6 +50,7 @@ pub fn checkout(
     form: &CheckoutForm,
     errors: &[FieldError],
     notice: Option<&Notice>,
+    test_cards: bool,
 ) -> Markup {
     let error_for = |field: &str| errors.iter().find(|e| e.field == field).map(|e| e.message.clone());
     let input = |name: &str, label: &str, field: &str, value: &str, kind: &str, autocomplete: &str, required: bool| {
@@ -69,7 +70,7 @@ pub fn checkout(
         form.country.as_str()
     };
     let payment = if form.payment.is_empty() {
-        "tok_visa"
+        if test_cards { "tok_visa" } else { "invoice" }
     } else {
         form.payment.as_str()
     };
@@ -123,8 +124,10 @@ pub fn checkout(
                     }
                     fieldset {
                         legend { "Payment" }
-                        label.choice { input type="radio" name="payment" value="tok_visa" checked[payment == "tok_visa"]; span { "Test card that approves" } }
-                        label.choice { input type="radio" name="payment" value="tok_declined" checked[payment == "tok_declined"]; span { "Test card that is declined" } }
+                        @if test_cards {
+                            label.choice { input type="radio" name="payment" value="tok_visa" checked[payment == "tok_visa"]; span { "Test card that approves" } }
+                            label.choice { input type="radio" name="payment" value="tok_declined" checked[payment == "tok_declined"]; span { "Test card that is declined" } }
+                        }
                         label.choice { input type="radio" name="payment" value="invoice" checked[payment == "invoice"]; span { "Pay on invoice / cash on delivery" } }
                     }
                 }
