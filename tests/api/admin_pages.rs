@@ -6,7 +6,7 @@ use serde_json::json;
 use crate::checkout::{SHOP, checkout, checkout_body, new_cart};
 use crate::helpers::{TestApp, spawn_app_with_catalog, spawn_configured};
 
-fn set_cookie(res: &reqwest::Response, name: &str) -> Option<String> {
+pub(crate) fn set_cookie(res: &reqwest::Response, name: &str) -> Option<String> {
     res.headers()
         .get_all("set-cookie")
         .iter()
@@ -14,7 +14,7 @@ fn set_cookie(res: &reqwest::Response, name: &str) -> Option<String> {
         .find(|c| c.starts_with(&format!("{name}=")))
 }
 
-fn hidden(html: &str, name: &str) -> String {
+pub(crate) fn hidden(html: &str, name: &str) -> String {
     let at = html
         .find(&format!("name=\"{name}\" value=\""))
         .unwrap_or_else(|| panic!("no {name} in {html}"));
@@ -27,7 +27,7 @@ async fn sign_in(app: &TestApp, password: &str) -> reqwest::Response {
     sign_in_as(app, "admin", password).await
 }
 
-async fn sign_in_as(app: &TestApp, username: &str, password: &str) -> reqwest::Response {
+pub(crate) async fn sign_in_as(app: &TestApp, username: &str, password: &str) -> reqwest::Response {
     let form = app.get("/admin/login").await;
     let csrf_cookie = set_cookie(&form, "login_csrf").expect("a sign-in CSRF cookie");
     let html = form.text().await.unwrap();
@@ -45,7 +45,7 @@ async fn sign_in_as(app: &TestApp, username: &str, password: &str) -> reqwest::R
         .unwrap()
 }
 
-async fn get(app: &TestApp, path: &str, cookie: &str) -> reqwest::Response {
+pub(crate) async fn get(app: &TestApp, path: &str, cookie: &str) -> reqwest::Response {
     app.client
         .get(app.url(path))
         .header("Cookie", cookie)
@@ -287,7 +287,7 @@ async fn an_account_guessed_at_too_often_is_locked_even_against_the_right_passwo
 }
 
 /// A signed-in session past the first-password page.
-async fn staff_session(app: &TestApp) -> (String, String) {
+pub(crate) async fn staff_session(app: &TestApp) -> (String, String) {
     let sid = set_cookie(&sign_in(app, &app.admin_password).await, "sid").unwrap();
     let sid = sid.split(';').next().unwrap().to_owned();
     let hash = storefront::staff::secrets::hash_password("another long passphrase");

@@ -11,6 +11,7 @@ mod connections;
 mod crash;
 mod faults;
 mod garage;
+mod hardening;
 mod helpers;
 mod hostile;
 mod http;

@@ -186,9 +186,8 @@ impl Batch {
                 listings.push(((listed.slug.as_str(), sku), &listed.entry));
             }
             self.index_beyond_category(tx, product)?;
-            if let Some(units) = prepared.record.stock {
-                levels.push((sku, units));
-            }
+            // A new product without a stock figure starts at zero, with its row.
+            levels.push((sku, prepared.record.stock.unwrap_or(0)));
             tx.catalog_changed(sku);
             count += 1;
         }
@@ -240,7 +239,9 @@ impl Batch {
                 true
             }
         };
-        let restocked = match record.stock {
+        // A new product without a stock figure starts at zero, with its row.
+        let stock = record.stock.or(old.is_none().then_some(0));
+        let restocked = match stock {
             Some(units) => inventory::set(
                 tx,
                 sku,

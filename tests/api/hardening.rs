@@ -1,0 +1,364 @@
+//! Findings of the hostile review (../shared/reviews/security.md) and the merchant walk-through,
+//! each tried through the front door: a burst of guesses, a catalog-only clerk on the dashboard,
+//! a cross-site import, a real shop's test card, staff who leave, numbers that would wrap.
+
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+
+use crate::admin_pages::{get, hidden, set_cookie, sign_in_as, staff_session};
+use crate::checkout::{SHOP, checkout, checkout_body, new_cart};
+use crate::helpers::{TestApp, spawn_app_with_catalog, spawn_configured};
+
+/// Creates a staff account with `scopes` through the staff page and gives it `password`; returns
+/// a signed-in session cookie (`sid=…`) for it.
+async fn clerk(app: &TestApp, admin: &(String, String), username: &str, scopes: &[&str], password: &str) -> String {
+    let (sid, csrf) = admin;
+    let mut body = format!("csrf={csrf}&username={username}");
+    for scope in scopes {
+        body.push_str(&format!("&scope={scope}"));
+    }
+    let res = app
+        .client
+        .post(app.url("/admin/staff"))
+        .header("Cookie", sid)
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let hash = storefront::staff::secrets::hash_password(password);
+    let name = username.to_owned();
+    app.store
+        .write(move |tx| storefront::staff::ops::set_password(tx, &name, hash, "test", None))
+        .unwrap();
+    let res = sign_in_as(app, username, password).await;
+    let cookie = set_cookie(&res, "sid").unwrap_or_else(|| panic!("{username} signs in"));
+    cookie.split(';').next().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn a_burst_of_wrong_passwords_from_many_addresses_is_checked_no_more_than_the_account_allows() {
+    let app = Arc::new(
+        spawn_configured(
+            |c| {
+                c.limits.enabled = true;
+                c.limits.login_per_minute = 10_000;
+                c.limits.login_burst = 10_000;
+                c.limits.login_failures_per_account = 5;
+            },
+            |_| {},
+        )
+        .await,
+    );
+    let form = app.get("/admin/login").await;
+    let cookie = set_cookie(&form, "login_csrf").unwrap();
+    let cookie = cookie.split(';').next().unwrap().to_owned();
+    let csrf = hidden(&form.text().await.unwrap(), "csrf");
+    let attempts: Vec<_> = (0..40)
+        .map(|i| {
+            let (app, cookie, csrf) = (app.clone(), cookie.clone(), csrf.clone());
+            // The last guess is right: inside a burst it must not get through once the
+            // account's attempts are spent.
+            let password = if i == 39 {
+                app.admin_password.clone()
+            } else {
+                format!("wrong guess {i}")
+            };
+            tokio::spawn(async move {
+                app.client
+                    .post(app.url("/admin/login"))
+                    .header("Cookie", &cookie)
+                    .form(&[("username", "admin"), ("password", &password), ("csrf", &csrf)])
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+                    .as_u16()
+            })
+        })
+        .collect();
+    let mut checked = 0;
+    for attempt in attempts {
+        match attempt.await.unwrap() {
+            303 => checked += 1,
+            429 => {}
+            other => panic!("unexpected answer {other}"),
+        }
+    }
+    assert!(checked <= 5, "{checked} passwords were checked; the account allows 5");
+    let late = app
+        .client
+        .post(app.url("/admin/login"))
+        .header("Cookie", &cookie)
+        .form(&[
+            ("username", "admin"),
+            ("password", app.admin_password.as_str()),
+            ("csrf", &csrf),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        late.status(),
+        429,
+        "the account stays locked, even for the right password"
+    );
+}
+
+#[tokio::test]
+async fn the_dashboard_shows_sales_and_customers_only_to_staff_who_may_see_orders() {
+    let app = spawn_app_with_catalog(SHOP.as_bytes()).await;
+    let cart = new_cart(&app, json!([{"sku":"SAUCE-5","quantity":1}])).await;
+    assert_eq!(checkout(&app, "dash-1", &checkout_body(&cart, "tok_visa")).await.0, 201);
+    let admin = staff_session(&app).await;
+    let cataloguer = clerk(&app, &admin, "cat1", &["catalog"], "catalog clerk password").await;
+    let page = get(&app, "/admin", &cataloguer).await.text().await.unwrap();
+    assert!(!page.contains("Ana Díaz"), "no customer names: {page}");
+    assert!(!page.contains("revenue"), "no revenue: {page}");
+    assert!(page.contains("Low stock"), "the rest of the dashboard is there");
+    let page = get(&app, "/admin", &admin.0).await.text().await.unwrap();
+    assert!(
+        page.contains("Ana Díaz") && page.contains("revenue today (paid)"),
+        "{page}"
+    );
+}
+
+#[tokio::test]
+async fn a_disabled_clerk_is_signed_out_and_cannot_sign_in_and_a_deleted_one_is_gone() {
+    let app = spawn_app_with_catalog(SHOP.as_bytes()).await;
+    let admin = staff_session(&app).await;
+    let sam = clerk(&app, &admin, "sam", &["orders"], "sams long password").await;
+    assert_eq!(get(&app, "/admin/orders", &sam).await.status(), 200);
+    let act = |action: &'static str, extra: &'static str| {
+        app.client
+            .post(app.url("/admin/staff/sam"))
+            .header("Cookie", &admin.0)
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(format!("csrf={}&action={action}{extra}", admin.1))
+            .send()
+    };
+    assert_eq!(act("disable", "").await.unwrap().status(), 200);
+    assert_eq!(get(&app, "/admin/orders", &sam).await.status(), 303, "signed out");
+    let again = sign_in_as(&app, "sam", "sams long password").await;
+    assert_eq!(again.headers()["location"], "/admin/login?failed=1");
+
+    assert_eq!(act("enable", "").await.unwrap().status(), 200);
+    let back = sign_in_as(&app, "sam", "sams long password").await;
+    let sam = set_cookie(&back, "sid").expect("enabled again");
+    let sam = sam.split(';').next().unwrap().to_owned();
+    assert_eq!(act("scopes", "&scope=stock").await.unwrap().status(), 200);
+    assert_eq!(
+        get(&app, "/admin/orders", &sam).await.status(),
+        403,
+        "re-scoped to stock"
+    );
+    assert_eq!(get(&app, "/admin/stock", &sam).await.status(), 200);
+
+    let unconfirmed = act("delete", "").await.unwrap().text().await.unwrap();
+    assert!(unconfirmed.contains("Tick the box"), "deleting asks first");
+    assert!(app.store.read().unwrap().account("sam").unwrap().is_some());
+    assert_eq!(act("delete", "&confirm=yes").await.unwrap().status(), 200);
+    assert!(app.store.read().unwrap().account("sam").unwrap().is_none());
+    assert_eq!(get(&app, "/admin/stock", &sam).await.status(), 303);
+    let audit = get(&app, "/admin/audit", &admin.0).await.text().await.unwrap();
+    for action in ["account.disable", "account.enable", "account.scopes", "account.delete"] {
+        assert!(audit.contains(action), "{action} is audited");
+    }
+}
+
+#[tokio::test]
+async fn the_last_admin_cannot_be_disabled_and_no_admin_changes_their_own_account_this_way() {
+    let app = spawn_app_with_catalog(SHOP.as_bytes()).await;
+    let admin = staff_session(&app).await;
+    let other = clerk(&app, &admin, "boss2", &["admin"], "second admin password").await;
+    let post = |cookie: &str, csrf: &str, path: &str, body: String| {
+        app.client
+            .post(app.url(path))
+            .header("Cookie", cookie.to_owned())
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(format!("csrf={csrf}&{body}"))
+            .send()
+    };
+    let own = post(&admin.0, &admin.1, "/admin/staff/admin", "action=disable".into())
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(own.contains("your own account"), "{own}");
+    // boss2 disables admin: allowed, boss2 remains; then admin cannot be the one to go.
+    let csrf = hidden(&get(&app, "/admin/staff", &other).await.text().await.unwrap(), "csrf");
+    let page = post(&other, &csrf, "/admin/staff/admin", "action=disable".into())
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Saved"), "{page}");
+    assert!(app.store.read().unwrap().is_account_disabled("admin").unwrap());
+}
+
+#[tokio::test]
+async fn changing_the_password_signs_out_the_accounts_other_sessions_only() {
+    let app = spawn_app_with_catalog(SHOP.as_bytes()).await;
+    let admin = staff_session(&app).await;
+    let elsewhere = set_cookie(&sign_in_as(&app, "admin", "another long passphrase").await, "sid").unwrap();
+    let elsewhere = elsewhere.split(';').next().unwrap().to_owned();
+    assert_eq!(get(&app, "/admin", &elsewhere).await.status(), 200);
+    let res = app
+        .client
+        .post(app.url("/admin/password"))
+        .header("Cookie", &admin.0)
+        .form(&[
+            ("csrf", admin.1.as_str()),
+            ("current", "another long passphrase"),
+            ("new", "a third long passphrase"),
+            ("again", "a third long passphrase"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(get(&app, "/admin", &admin.0).await.status(), 200, "this session stays");
+    assert_eq!(
+        get(&app, "/admin", &elsewhere).await.status(),
+        303,
+        "the other one ends"
+    );
+}
+
+#[tokio::test]
+async fn a_sign_in_whose_next_holds_a_line_break_lands_on_the_dashboard_not_a_500() {
+    let app = spawn_app_with_catalog(SHOP.as_bytes()).await;
+    let form = app.get("/admin/login").await;
+    let cookie = set_cookie(&form, "login_csrf").unwrap();
+    let csrf = hidden(&form.text().await.unwrap(), "csrf");
+    let res = app
+        .client
+        .post(app.url("/admin/login"))
+        .header("Cookie", cookie.split(';').next().unwrap())
+        .form(&[
+            ("username", "admin"),
+            ("password", app.admin_password.as_str()),
+            ("csrf", &csrf),
+            ("next", "/admin\r\nSet-Cookie: x=1"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(res.headers()["location"], "/admin");
+}
+
+#[tokio::test]
+async fn a_cross_site_import_riding_the_admin_cookie_is_refused_and_a_bearer_token_still_works() {
+    let app = spawn_app_with_catalog(SHOP.as_bytes()).await;
+    let (sid, _) = staff_session(&app).await;
+    let line = r#"{"sku":"CSRF-1","title":"planted","price_cents":1,"stock":1}"#;
+    for (origin, site) in [
+        ("http://evil.example", "cross-site"),
+        ("http://shop.example:8081", "same-site"),
+    ] {
+        let res = app
+            .client
+            .post(app.url("/api/v1/admin/import"))
+            .header("Cookie", &sid)
+            .header("Content-Type", "application/x-ndjson")
+            .header("Origin", origin)
+            .header("Sec-Fetch-Site", site)
+            .body(line)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 403, "{site}");
+    }
+    let form_type = app
+        .client
+        .post(app.url("/api/v1/admin/import"))
+        .bearer_auth(&app.admin_token)
+        .header("Content-Type", "text/plain")
+        .body(line)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(form_type.status(), 415, "a type an HTML form can send is refused");
+    assert_eq!(app.get_json("/api/v1/products/CSRF-1").await.0, 404);
+    let res = app
+        .client
+        .post(app.url("/api/v1/admin/import"))
+        .bearer_auth(&app.admin_token)
+        .header("Content-Type", "application/x-ndjson")
+        .body(line)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+}
+
+#[tokio::test]
+async fn a_real_shop_offers_no_test_card_and_refuses_one_sent_to_the_api() {
+    let app = spawn_configured(|c| c.payments.test_cards = None, crate::checkout::import_shop).await;
+    let cart = new_cart(&app, json!([{"sku":"SAUCE-5","quantity":1}])).await;
+    let (status, body, _) = checkout(&app, "free-goods", &checkout_body(&cart, "tok_visa")).await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(app.store.read().unwrap().order_count().unwrap(), 0);
+    let mut invoice = checkout_body(&cart, "tok_visa");
+    invoice["payment"] = json!({"method": "invoice"});
+    let (status, body, _) = checkout(&app, "invoice", &invoice).await;
+    assert_eq!((status, body["status"].as_str()), (201, Some("pending")), "{body}");
+}
+
+#[tokio::test]
+async fn stock_beyond_a_billion_units_is_refused_at_import_with_its_line() {
+    let app = spawn_app_with_catalog(SHOP.as_bytes()).await;
+    let body = "{\"sku\":\"BIG-1\",\"title\":\"big\",\"price_cents\":1,\"stock\":18446744073709551615}\n";
+    let res = app
+        .client
+        .post(app.url("/api/v1/admin/import"))
+        .bearer_auth(&app.admin_token)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let report: Value = res.json().await.unwrap();
+    assert_eq!(report["created"], 0, "{report}");
+    assert_eq!(report["rejected"][0]["line"], 1, "{report}");
+    let set = app
+        .client
+        .put(app.url("/api/v1/admin/stock/SAUCE-5"))
+        .bearer_auth(&app.admin_token)
+        .json(&json!({"quantity": 1_000_000_001u64, "reason": "count"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(set.status(), 422);
+}
+
+#[tokio::test]
+async fn a_product_imported_with_no_stock_is_on_the_low_stock_list() {
+    let catalog = format!(
+        "{SHOP}{}\n{}\n",
+        r#"{"sku":"ZERO-1","title":"Sold out before it came","price_cents":100,"stock":0}"#,
+        r#"{"sku":"NONE-1","title":"No stock given","price_cents":100}"#
+    );
+    let app = spawn_app_with_catalog(catalog.as_bytes()).await;
+    let res = app
+        .client
+        .get(app.url("/api/v1/admin/low-stock"))
+        .bearer_auth(&app.admin_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let low: Value = res.json().await.unwrap();
+    let skus: Vec<&str> = low
+        .as_array()
+        .or(low["items"].as_array())
+        .expect("a list")
+        .iter()
+        .filter_map(|i| i["sku"].as_str())
+        .collect();
+    assert!(skus.contains(&"ZERO-1") && skus.contains(&"NONE-1"), "{low}");
+}
