@@ -116,6 +116,13 @@ pub const EXIT_REJECTED: u8 = 2;
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    // The store holds password hashes and customers' addresses: whatever this process creates
+    // (data dir, store, index, photos, backups, the control socket) is for its own user alone.
+    #[cfg(unix)]
+    // SAFETY: umask(2) only sets the process's file-creation mask; it cannot fail.
+    unsafe {
+        libc::umask(0o077);
+    }
     let command = cli.command.unwrap_or(Command::Serve);
     let config = Config::load(&cli.config, &cli.serve)?;
     telemetry::init(&config.log);

@@ -48,7 +48,11 @@ pub async fn measure(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody + 'static>, actix_web::Error> {
     let started = Instant::now();
-    let method = req.method().as_str().to_owned();
+    // Any token is a valid method; only the standard ones become series of their own.
+    let method = match req.method().as_str() {
+        m @ ("GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS") => m.to_owned(),
+        _ => "other".to_owned(),
+    };
     let res = next.call(req).await;
     let (route, status) = match &res {
         Ok(r) => (

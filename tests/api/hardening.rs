@@ -362,3 +362,47 @@ async fn a_product_imported_with_no_stock_is_on_the_low_stock_list() {
         .collect();
     assert!(skus.contains(&"ZERO-1") && skus.contains(&"NONE-1"), "{low}");
 }
+
+#[tokio::test]
+async fn new_product_with_a_sku_that_exists_changes_nothing_and_links_to_the_product() {
+    let app = spawn_app_with_catalog(SHOP.as_bytes()).await;
+    let (sid, csrf) = staff_session(&app).await;
+    let (_, before) = app.get_json("/api/v1/products/BRK-1").await;
+    let res = app
+        .client
+        .post(app.url("/admin/products/save"))
+        .header("Cookie", &sid)
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("existing", ""),
+            ("sku", "BRK-1"),
+            ("title", "Overwrite test"),
+            ("price", "1299.50"),
+            ("stock", "3"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 409);
+    let page = res.text().await.unwrap();
+    assert!(
+        page.contains("already exists") && page.contains("/admin/products/BRK-1/edit"),
+        "{page}"
+    );
+    let (_, after) = app.get_json("/api/v1/products/BRK-1").await;
+    assert_eq!(before, after, "the product is untouched");
+}
+
+#[tokio::test]
+async fn back_office_links_carry_skus_with_reserved_characters_intact() {
+    let app = spawn_app_with_catalog(br#"{"sku":"A&B=1+1","title":"Odd SKU","price_cents":100,"stock":1}"#).await;
+    let (sid, _) = staff_session(&app).await;
+    let list = get(&app, "/admin/products", &sid).await.text().await.unwrap();
+    assert!(list.contains("/admin/stock?sku=A%26B%3D1%2B1"), "{list}");
+    let stock = get(&app, "/admin/stock?sku=A%26B%3D1%2B1", &sid)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(stock.contains("Odd SKU") || stock.contains("1 in stock"), "{stock}");
+}

@@ -7,6 +7,7 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::io::BufRead;
+use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
 
@@ -15,18 +16,65 @@ use super::validate::CheckedFitments;
 use super::{Line, validate};
 
 pub struct CsvLines<R> {
-    records: csv::StringRecordsIntoIter<R>,
+    records: csv::StringRecordsIntoIter<LineStarts<R>>,
     headers: Option<Vec<String>>,
     reader_error: Option<String>,
     now_ms: u64,
+    /// Byte offsets at which each line of the input starts, as read so far.
+    starts: Arc<Mutex<Vec<u64>>>,
+}
+
+/// Passes bytes through, noting where each line starts: after `\n`, and after a `\r` that no
+/// `\n` follows. The csv crate's own line count is one short for CRLF files (Excel's, and any
+/// text pasted into a browser form), so line numbers come from here.
+struct LineStarts<R> {
+    inner: R,
+    offset: u64,
+    after_cr: bool,
+    starts: Arc<Mutex<Vec<u64>>>,
+}
+
+impl<R: std::io::Read> std::io::Read for LineStarts<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let mut starts = self.starts.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        for (i, &b) in buf[..n].iter().enumerate() {
+            let at = self.offset + i as u64;
+            if self.after_cr && b != b'\n' {
+                starts.push(at);
+            }
+            if b == b'\n' {
+                starts.push(at + 1);
+            }
+            self.after_cr = b == b'\r';
+        }
+        self.offset += n as u64;
+        Ok(n)
+    }
+}
+
+impl<R> CsvLines<R> {
+    /// The 1-based line a record starting at byte `at` is on. A record may be said to start on
+    /// the `\n` of the CRLF before it; that belongs to the next line.
+    fn line_at(&self, at: u64) -> u64 {
+        let starts = self.starts.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        starts.partition_point(|&start| start < at) as u64 + 1
+    }
 }
 
 impl<R: BufRead> CsvLines<R> {
     pub fn new(reader: R, now_ms: u64) -> CsvLines<R> {
+        let starts = Arc::new(Mutex::new(vec![0]));
+        let counted = LineStarts {
+            inner: reader,
+            offset: 0,
+            after_cr: false,
+            starts: starts.clone(),
+        };
         let mut rdr = csv::ReaderBuilder::new()
             .flexible(true)
             .has_headers(true)
-            .from_reader(reader);
+            .from_reader(counted);
         let (headers, reader_error) = match rdr.headers() {
             Ok(h) => (
                 Some(
@@ -43,6 +91,7 @@ impl<R: BufRead> CsvLines<R> {
             headers,
             reader_error,
             now_ms,
+            starts,
         }
     }
 }
@@ -58,14 +107,14 @@ impl<R: BufRead> Iterator for CsvLines<R> {
         let record = match self.records.next()? {
             Ok(record) => record,
             Err(e) => {
-                let line = e.position().map_or(0, |p| p.line());
+                let line = e.position().map_or(0, |p| self.line_at(p.byte()));
                 return match e.into_kind() {
                     csv::ErrorKind::Io(io) => Some(Err(io)),
                     other => Some(Ok((line, Err(format!("malformed CSV: {other:?}"))))),
                 };
             }
         };
-        let line = record.position().map_or(0, |p| p.line());
+        let line = record.position().map_or(0, |p| self.line_at(p.byte()));
         if record.iter().all(|cell| cell.trim().is_empty()) {
             return self.next();
         }
@@ -200,5 +249,27 @@ mod tests {
         assert_eq!(good.product.fitments.iter().nth(1).unwrap().years.from(), 2010);
         assert_eq!(good.product.extra, r#"{"note":"hello"}"#);
         assert_eq!(out[1], (3, Err("missing price_cents".into())));
+    }
+
+    #[test]
+    fn a_bad_row_is_reported_on_its_own_line_whatever_ends_the_lines() {
+        let rows = [
+            "sku,title,price_cents",
+            "A-1,One,100",
+            "A-2,Two,200",
+            "BAD-1,No price,",
+            "A-3,Three,300",
+            "BAD-2,\"Quoted,\nover two lines\",",
+            "A-4,Four,400",
+        ];
+        for ending in ["\n", "\r\n", "\r"] {
+            let csv = rows.join(ending) + ending;
+            let bad: Vec<u64> = lines(csv.as_bytes(), Format::Csv, 0)
+                .map(Result::unwrap)
+                .filter(|(_, parsed)| parsed.is_err())
+                .map(|(line, _)| line)
+                .collect();
+            assert_eq!(bad, vec![4, 6], "lines ended by {ending:?}");
+        }
     }
 }

@@ -73,10 +73,10 @@ async fn list(who: SignedIn, state: web::Data<AppState>, q: web::Query<ListQuery
             tbody {
                 @for item in &items {
                     tr {
-                        td { a href={ "/admin/products/" (item.product.sku) "/edit" } { (item.product.title) } div.small { (item.product.sku) } }
+                        td { a href={ "/admin/products/" (super::encode_path(item.product.sku.as_str())) "/edit" } { (item.product.title) } div.small { (item.product.sku) } }
                         td { (item.product.category.as_ref().map(|c| c.to_string()).unwrap_or_default()) }
                         td { (item.product.price) }
-                        td { a href={ "/admin/stock?sku=" (item.product.sku) } { (item.stock) } }
+                        td { a href={ "/admin/stock?sku=" (super::encode_path(item.product.sku.as_str())) } { (item.stock) } }
                     }
                 }
             }
@@ -318,7 +318,7 @@ async fn edit(who: SignedIn, state: web::Data<AppState>, sku: web::Path<String>)
     Ok(form_page(&who, &ProductForm::from_item(&item), None, 200))
 }
 
-fn form_page(who: &SignedIn, f: &ProductForm, problem: Option<&str>, status: u16) -> HttpResponse {
+fn form_page(who: &SignedIn, f: &ProductForm, problem: Option<Markup>, status: u16) -> HttpResponse {
     let editing = !f.existing.is_empty();
     let area = |name: &str, label: &str, value: &str, hint: &str| -> Markup {
         html! {
@@ -362,10 +362,10 @@ fn form_page(who: &SignedIn, f: &ProductForm, problem: Option<&str>, status: u16
                 (area("options", "Options within the group", &f.options, "one per line: size: 5 oz"))
             }
             button.button type="submit" { "Save" }
-            @if editing { " " a href={ "/admin/stock?sku=" (f.existing) } { "Stock and ledger" } }
+            @if editing { " " a href={ "/admin/stock?sku=" (super::encode_path(&f.existing)) } { "Stock and ledger" } }
         }
         @if editing {
-            form method="post" action={ "/admin/products/" (f.existing) "/image" } enctype="multipart/form-data" .transition-form {
+            form method="post" action={ "/admin/products/" (super::encode_path(&f.existing)) "/image" } enctype="multipart/form-data" .transition-form {
                 input type="hidden" name="csrf" value=(who.session.csrf);
                 div.field {
                     label for="image" { "Photo" span.muted { " — PNG, JPEG, WebP or GIF, up to 5 MB" } }
@@ -373,7 +373,7 @@ fn form_page(who: &SignedIn, f: &ProductForm, problem: Option<&str>, status: u16
                 }
                 button.button.secondary type="submit" { "Upload photo" }
             }
-            form method="post" action={ "/admin/products/" (f.existing) "/delete" } .transition-form {
+            form method="post" action={ "/admin/products/" (super::encode_path(&f.existing)) "/delete" } .transition-form {
                 input type="hidden" name="csrf" value=(who.session.csrf);
                 button.button.secondary type="submit" { "Delete this product" }
             }
@@ -410,14 +410,29 @@ async fn save(
         .and_then(|line| crate::catalog::import::parse_json_line(&line.to_string(), now_ms()))
     {
         Ok(record) => record,
-        Err(problem) => return Ok(form_page(&who, &form, Some(&problem), 422)),
+        Err(problem) => return Ok(form_page(&who, &form, Some(html! { (problem) }), 422)),
     };
     let sku = record.product.sku.to_string();
-    state
+    // A new product (or an edit that changes the SKU) must not replace another product.
+    let replaces_nothing = sku != form.existing.trim();
+    let saved = state
         .writer
-        .run(move |tx| merchant::put_product(tx, &staff, record))
+        .run(move |tx| {
+            if replaces_nothing && tx.product(record.product.sku.as_str())?.is_some() {
+                return Ok(None);
+            }
+            merchant::put_product(tx, &staff, record).map(Some)
+        })
         .await
         .map_err(AppError::from)?;
+    if saved.is_none() {
+        let edit = format!("/admin/products/{}/edit", super::encode_path(&sku));
+        let problem = html! {
+            "A product with SKU " strong { (sku) } " already exists; nothing was saved. "
+            a href=(edit) { "Edit " (sku) } " instead, or choose another SKU."
+        };
+        return Ok(form_page(&who, &form, Some(problem), 409));
+    }
     let query = serde_urlencoded::to_string([("saved", sku.as_str()), ("q", sku.as_str())]).unwrap_or_default();
     Ok(see_other(&format!("/admin/products?{query}")))
 }

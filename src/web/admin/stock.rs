@@ -84,7 +84,7 @@ pub(super) fn low_stock_list(low: &[crate::store::LowStock], default: u64) -> Ma
         @if low.is_empty() { p.muted { "Nothing at or below its threshold (the shop's default is " (default) ")." } }
         ul {
             @for l in low {
-                li { a href={ "/admin/stock?sku=" (l.sku) } { (l.sku) } ": " (l.units) " left (threshold " (l.threshold) ")" }
+                li { a href={ "/admin/stock?sku=" (super::encode_path(&l.sku)) } { (l.sku) } ": " (l.units) " left (threshold " (l.threshold) ")" }
             }
         }
     }
