@@ -349,10 +349,11 @@ pub fn create_account(
     Ok(Ok(()))
 }
 
-/// Sets a product's photo (the file is already stored); `false` when there is no such product.
-pub fn set_image(tx: &mut WriteTx<'_>, who: &Staff<Catalog>, sku: &str, url: &str) -> Result<bool, StoreError> {
+/// Sets a product's photo (the file is already stored); returns the photo it replaced (empty if
+/// none), or `None` when there is no such product.
+pub fn set_image(tx: &mut WriteTx<'_>, who: &Staff<Catalog>, sku: &str, url: &str) -> Result<Option<String>, StoreError> {
     let Some(product) = tx.product(sku)? else {
-        return Ok(false);
+        return Ok(None);
     };
     let before = product.image_url().unwrap_or_default();
     let record = ProductRecord {
@@ -368,5 +369,5 @@ pub fn set_image(tx: &mut WriteTx<'_>, who: &Staff<Catalog>, sku: &str, url: &st
         &serde_json::json!({"image": before}).to_string(),
         &serde_json::json!({"image": url}).to_string(),
     )?;
-    Ok(true)
+    Ok(Some(before))
 }

@@ -366,6 +366,21 @@ impl Store {
         })
     }
 
+    /// Refuses to put `bytes` more on the disk (a photo, say) when that would eat into the
+    /// reserve the store keeps for its own writes.
+    pub fn ensure_room_for(&self, bytes: u64) -> Result<(), StoreError> {
+        self.ensure_free_space()?;
+        let available = fs4::available_space(&self.inner.dir).unwrap_or(u64::MAX);
+        if available.saturating_sub(bytes) < self.inner.options.min_free_bytes {
+            return Err(StoreError::Unavailable(format!(
+                "the disk is nearly full ({} MB free, {} MB kept in reserve); the file was not stored",
+                available >> 20,
+                self.inner.options.min_free_bytes >> 20
+            )));
+        }
+        Ok(())
+    }
+
     /// Refuses a write while free space is under `min_free_bytes` (one `statvfs`, a microsecond).
     fn ensure_free_space(&self) -> Result<(), StoreError> {
         let available = match &self.inner.options.faults {

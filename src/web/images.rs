@@ -29,8 +29,10 @@ pub fn sniff(bytes: &[u8]) -> Option<(&'static str, &'static str)> {
     }
 }
 
-/// Writes `bytes` for `sku` (synced, then renamed into place) and returns its URL.
-pub fn store(data_dir: &Path, sku: &str, bytes: &[u8]) -> Result<String, AppError> {
+/// Writes `bytes` for `sku` (synced, then renamed into place) and returns its URL and whether
+/// the file is new (the same photo uploaded again is already there). Nothing is left behind on
+/// failure, not even the `.partial` file.
+pub fn store(data_dir: &Path, sku: &str, bytes: &[u8]) -> Result<(String, bool), AppError> {
     let (ext, _) = sniff(bytes).ok_or_else(|| {
         AppError::new(
             ErrorCode::InvalidInput,
@@ -40,13 +42,31 @@ pub fn store(data_dir: &Path, sku: &str, bytes: &[u8]) -> Result<String, AppErro
     let dir = format!("{:016x}", xxhash_rust::xxh3::xxh3_64(sku.as_bytes()));
     let file = format!("{:016x}.{ext}", xxhash_rust::xxh3::xxh3_64(bytes));
     let folder = data_dir.join(IMAGE_DIR).join(&dir);
+    let url = format!("/images/{dir}/{file}");
+    if folder.join(&file).exists() {
+        return Ok((url, false));
+    }
     let io = |e: std::io::Error| AppError::new(ErrorCode::StorageUnavailable, format!("cannot store the photo: {e}"));
     std::fs::create_dir_all(&folder).map_err(io)?;
     let partial = folder.join(format!("{file}.partial"));
-    std::fs::write(&partial, bytes).map_err(io)?;
-    std::fs::File::open(&partial).and_then(|f| f.sync_all()).map_err(io)?;
-    std::fs::rename(&partial, folder.join(&file)).map_err(io)?;
-    Ok(format!("/images/{dir}/{file}"))
+    let written = std::fs::write(&partial, bytes)
+        .and_then(|()| std::fs::File::open(&partial)?.sync_all())
+        .and_then(|()| std::fs::rename(&partial, folder.join(&file)));
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&partial);
+        return Err(io(e));
+    }
+    Ok((url, true))
+}
+
+/// Removes a stored photo by its URL (one this module made); a name it did not make is left.
+pub fn remove(data_dir: &Path, url: &str) {
+    let Some((dir, file)) = url.strip_prefix("/images/").and_then(|rest| rest.split_once('/')) else {
+        return;
+    };
+    if let Some((path, _)) = path_of(data_dir, dir, file) {
+        let _ = std::fs::remove_file(path);
+    }
 }
 
 /// Only names this module makes: 16 hex digits, a dot, a known extension.

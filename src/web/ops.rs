@@ -20,7 +20,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// Prometheus text format, for loopback peers (a scraper on the same host) or a request bearing
 /// the configured `http.metrics_token`: sales figures are not for everyone.
 async fn metrics(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    let local = req.peer_addr().is_some_and(|a| a.ip().is_loopback());
+    // A proxy on the same host connects from loopback too: a request it forwarded (it says so
+    // in a forwarding header) is not a local scraper's.
+    let forwarded = ["x-forwarded-for", "forwarded", "x-real-ip"]
+        .iter()
+        .any(|h| req.headers().contains_key(*h));
+    let local = req.peer_addr().is_some_and(|a| a.ip().is_loopback()) && !forwarded;
     let bearer = req
         .headers()
         .get("authorization")

@@ -406,3 +406,39 @@ async fn back_office_links_carry_skus_with_reserved_characters_intact() {
         .unwrap();
     assert!(stock.contains("Odd SKU") || stock.contains("1 in stock"), "{stock}");
 }
+
+#[tokio::test]
+async fn metrics_are_not_served_to_a_request_a_same_host_proxy_forwarded() {
+    let app = spawn_app_with_catalog(SHOP.as_bytes()).await;
+    assert_eq!(app.get("/metrics").await.status(), 200, "a scraper on the host");
+    let proxied = app
+        .client
+        .get(app.url("/metrics"))
+        .header("X-Forwarded-For", "203.0.113.9")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(proxied.status(), 403);
+}
+
+#[test]
+fn the_data_dir_and_its_store_are_created_private_whatever_the_umask() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let catalog = dir.path().join("c.jsonl");
+    std::fs::write(&catalog, SHOP).unwrap();
+    // SAFETY: umask(2) only sets this process's mask, inherited by the child.
+    let previous = unsafe { libc::umask(0o022) };
+    let out = crate::helpers::storefront()
+        .args(["import", "--data-dir"])
+        .arg(&data)
+        .arg(&catalog)
+        .output()
+        .unwrap();
+    unsafe { libc::umask(previous) };
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&data), 0o700);
+    assert_eq!(mode(&data.join("store.redb")), 0o600);
+}

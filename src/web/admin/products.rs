@@ -308,17 +308,46 @@ async fn new(who: SignedIn) -> Result<HttpResponse, PageError> {
     Ok(form_page(&who, &form, None, 200))
 }
 
-async fn edit(who: SignedIn, state: web::Data<AppState>, sku: web::Path<String>) -> Result<HttpResponse, PageError> {
+#[derive(Deserialize)]
+struct EditQuery {
+    photo: Option<String>,
+}
+
+async fn edit(
+    who: SignedIn,
+    state: web::Data<AppState>,
+    sku: web::Path<String>,
+    q: web::Query<EditQuery>,
+) -> Result<HttpResponse, PageError> {
     who.may::<Catalog>()?;
     let store = state.store.clone();
     let key = sku.clone();
     let item = blocking(move || Ok(catalog::item(&store, &key)?))
         .await?
         .ok_or_else(|| PageError(AppError::product_not_found(&sku)))?;
-    Ok(form_page(&who, &ProductForm::from_item(&item), None, 200))
+    let notice = (q.photo.as_deref() == Some("saved")).then(|| {
+        let image = item.product.image_url().unwrap_or_default();
+        html! {
+            div.notice.ok role="status" {
+                p { "Photo saved." }
+                img src=(image) alt={ "Photo of " (item.product.title) } width="160" loading="lazy";
+            }
+        }
+    });
+    Ok(form_page_inner(&who, &ProductForm::from_item(&item), None, notice, 200))
 }
 
 fn form_page(who: &SignedIn, f: &ProductForm, problem: Option<Markup>, status: u16) -> HttpResponse {
+    form_page_inner(who, f, problem, None, status)
+}
+
+fn form_page_inner(
+    who: &SignedIn,
+    f: &ProductForm,
+    problem: Option<Markup>,
+    notice: Option<Markup>,
+    status: u16,
+) -> HttpResponse {
     let editing = !f.existing.is_empty();
     let area = |name: &str, label: &str, value: &str, hint: &str| -> Markup {
         html! {
@@ -334,6 +363,7 @@ fn form_page(who: &SignedIn, f: &ProductForm, problem: Option<Markup>, status: u
     let body = html! {
         h1 { @if editing { "Edit " (f.existing) } @else { "New product" } }
         @if let Some(p) = problem { p.notice.error role="alert" { (p) } }
+        @if let Some(n) = notice { (n) }
         form method="post" action="/admin/products/save" .checkout {
             input type="hidden" name="csrf" value=(who.session.csrf);
             input type="hidden" name="existing" value=(f.existing);
@@ -481,18 +511,45 @@ async fn upload_image(
     who.check_csrf(&crate::web::multipart::text(&parts, "csrf"))?;
     let staff = who.may::<Catalog>()?;
     let image = parts.remove("image").unwrap_or_default().bytes;
-    let (dir, key) = (state.config.data_dir.clone(), sku.clone());
-    let url = blocking(move || crate::web::images::store(&dir, &key, &image)).await?;
-    let key = sku.clone();
-    let found = state
-        .writer
-        .run(move |tx| merchant::set_image(tx, &staff, &key, &url))
-        .await
-        .map_err(AppError::from)?;
-    if !found {
+    let (store, key) = (state.store.clone(), sku.clone());
+    // Before a byte is written: the product must exist and the photo must fit beside the
+    // store's reserve.
+    let size = image.len() as u64;
+    let exists = blocking(move || {
+        store.ensure_room_for(size)?;
+        Ok(store.read()?.product(&key)?.is_some())
+    })
+    .await?;
+    if !exists {
         return Err(PageError(AppError::product_not_found(&sku)));
     }
-    Ok(see_other(&format!("/admin/products/{sku}/edit")))
+    let (dir, key) = (state.config.data_dir.clone(), sku.clone());
+    let (url, fresh) = blocking(move || crate::web::images::store(&dir, &key, &image)).await?;
+    let (key, stored) = (sku.clone(), url.clone());
+    let saved = state
+        .writer
+        .run(move |tx| merchant::set_image(tx, &staff, &key, &stored))
+        .await
+        .map_err(AppError::from);
+    let data_dir = state.config.data_dir.clone();
+    match saved {
+        Ok(Some(before)) => {
+            if !before.is_empty() && before != url {
+                blocking(move || Ok(crate::web::images::remove(&data_dir, &before))).await?;
+            }
+            let edit = format!("/admin/products/{}/edit?photo=saved", super::encode_path(&sku));
+            Ok(see_other(&edit))
+        }
+        failed => {
+            if fresh {
+                blocking(move || Ok(crate::web::images::remove(&data_dir, &url))).await?;
+            }
+            match failed {
+                Err(e) => Err(PageError(e)),
+                _ => Err(PageError(AppError::product_not_found(&sku))),
+            }
+        }
+    }
 }
 
 #[cfg(test)]

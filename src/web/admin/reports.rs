@@ -94,7 +94,7 @@ pub(super) async fn reports(
             aside {
                 h2 { "Stock-outs" }
                 @if report.stockouts.is_empty() { p.muted { "No sale took the last unit in this period." } }
-                ul { @for (sku, at) in &report.stockouts { li { a href={ "/admin/stock?sku=" (super::encode_path(&sku)) } { (sku) } " at " (format_utc(*at)) } } }
+                ul { @for (sku, at) in &report.stockouts { li { a href={ "/admin/stock?sku=" (super::encode_path(sku)) } { (sku) } " at " (format_utc(*at)) } } }
                 h2 { "Searches that found nothing" }
                 ul { @for (q, n) in &report.zero_result_searches { li { "“" (q) "” × " (n) } } }
             }
