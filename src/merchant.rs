@@ -351,7 +351,12 @@ pub fn create_account(
 
 /// Sets a product's photo (the file is already stored); returns the photo it replaced (empty if
 /// none), or `None` when there is no such product.
-pub fn set_image(tx: &mut WriteTx<'_>, who: &Staff<Catalog>, sku: &str, url: &str) -> Result<Option<String>, StoreError> {
+pub fn set_image(
+    tx: &mut WriteTx<'_>,
+    who: &Staff<Catalog>,
+    sku: &str,
+    url: &str,
+) -> Result<Option<String>, StoreError> {
     let Some(product) = tx.product(sku)? else {
         return Ok(None);
     };

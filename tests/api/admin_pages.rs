@@ -683,7 +683,7 @@ async fn an_admin_adds_a_clerk_who_may_handle_orders_but_not_tokens_and_prints_s
     assert!(invoice.contains("Invoice") && invoice.contains("$49.99"));
 }
 
-fn multipart(boundary: &str, csrf: &str, file: &[u8]) -> Vec<u8> {
+pub(crate) fn multipart(boundary: &str, csrf: &str, file: &[u8]) -> Vec<u8> {
     let mut body = format!(
         "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"image\"; filename=\"pads.png\"\r\nContent-Type: image/png\r\n\r\n"
     )

@@ -442,3 +442,56 @@ fn the_data_dir_and_its_store_are_created_private_whatever_the_umask() {
     assert_eq!(mode(&data), 0o700);
     assert_eq!(mode(&data.join("store.redb")), 0o600);
 }
+
+/// Every file under the data dir's `images/`, relative names.
+fn photo_files(app: &TestApp) -> Vec<String> {
+    let images = app.store.path().parent().unwrap().join("images");
+    let mut out = Vec::new();
+    for dir in std::fs::read_dir(&images).into_iter().flatten().flatten() {
+        for file in std::fs::read_dir(dir.path()).into_iter().flatten().flatten() {
+            out.push(file.file_name().to_string_lossy().into_owned());
+        }
+    }
+    out.sort();
+    out
+}
+
+#[tokio::test]
+async fn photo_uploads_leave_no_orphan_files_and_say_they_were_saved() {
+    let app = spawn_app_with_catalog(SHOP.as_bytes()).await;
+    let (sid, csrf) = staff_session(&app).await;
+    let png =
+        |fill: u8| -> Vec<u8> { [&[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A][..], &[fill; 64][..]].concat() };
+    let upload = |sku: &'static str, body: Vec<u8>| {
+        app.client
+            .post(app.url(&format!("/admin/products/{sku}/image")))
+            .header("Cookie", &sid)
+            .header("Content-Type", "multipart/form-data; boundary=XyZ")
+            .body(body)
+            .send()
+    };
+    let res = upload("NO-SUCH", crate::admin_pages::multipart("XyZ", &csrf, &png(1)))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+    assert!(photo_files(&app).is_empty(), "nothing written for a missing product");
+
+    let res = upload("BRK-1", crate::admin_pages::multipart("XyZ", &csrf, &png(2)))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let location = res.headers()["location"].to_str().unwrap().to_owned();
+    let first = photo_files(&app);
+    assert_eq!(first.len(), 1);
+    let page = get(&app, &location, &sid).await.text().await.unwrap();
+    assert!(page.contains("Photo saved."), "{page}");
+
+    let res = upload("BRK-1", crate::admin_pages::multipart("XyZ", &csrf, &png(3)))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let second = photo_files(&app);
+    assert_eq!(second.len(), 1, "the replaced photo is removed: {second:?}");
+    assert_ne!(first, second);
+    assert!(second.iter().all(|f| !f.ends_with(".partial")));
+}
