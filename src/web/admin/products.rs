@@ -535,14 +535,22 @@ async fn upload_image(
     match saved {
         Ok(Some(before)) => {
             if !before.is_empty() && before != url {
-                blocking(move || Ok(crate::web::images::remove(&data_dir, &before))).await?;
+                blocking(move || {
+                    crate::web::images::remove(&data_dir, &before);
+                    Ok(())
+                })
+                .await?;
             }
             let edit = format!("/admin/products/{}/edit?photo=saved", super::encode_path(&sku));
             Ok(see_other(&edit))
         }
         failed => {
             if fresh {
-                blocking(move || Ok(crate::web::images::remove(&data_dir, &url))).await?;
+                blocking(move || {
+                    crate::web::images::remove(&data_dir, &url);
+                    Ok(())
+                })
+                .await?;
             }
             match failed {
                 Err(e) => Err(PageError(e)),
