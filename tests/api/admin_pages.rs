@@ -198,6 +198,17 @@ async fn staff_mark_an_order_shipped_from_its_page() {
         .await;
     assert_eq!(order["status"], "shipped");
     assert_eq!(order["shipment"]["tracking_number"], "1Z999");
+    let page = get(&app, &format!("/admin/orders/{number}"), &sid)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("Yes, mark this order refunded"),
+        "refunding asks first: {page}"
+    );
+    let unconfirmed = post("refunded", vec![]).await.unwrap();
+    assert_eq!(unconfirmed.status(), 422, "refunding without the tick changes nothing");
 }
 
 #[tokio::test]

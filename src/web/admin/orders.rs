@@ -153,7 +153,12 @@ pub(super) async fn order(
                             div.field { label for="tracking" { "Tracking number" } input #tracking name="tracking_number" required; }
                         }
                         div.field { label for={ "note-" (to) } { "Note" span.muted { " (optional)" } } input id={ "note-" (to) } name="note"; }
-                        button.button.block type="submit" { "Mark " (to) }
+                        @if is_final(*to) {
+                            label.choice { input type="checkbox" name="confirm" value="yes" required; span { "Yes, mark this order " (to) " (it cannot be undone)" } }
+                            button.button.block.danger type="submit" { "Mark " (to) }
+                        } @else {
+                            button.button.block type="submit" { "Mark " (to) }
+                        }
                     }
                 }
             }
@@ -162,10 +167,17 @@ pub(super) async fn order(
     Ok(page(&format!("Order {}", order.number), Some(&who), body))
 }
 
+/// Cancelling and refunding cannot be undone: their buttons look apart and ask for a tick.
+fn is_final(to: Status) -> bool {
+    matches!(to, Status::Cancelled | Status::Refunded)
+}
+
 #[derive(Deserialize)]
 pub(super) struct TransitionForm {
     #[serde(default)]
     csrf: String,
+    #[serde(default)]
+    confirm: String,
     to: String,
     carrier: Option<String>,
     tracking_number: Option<String>,
@@ -188,6 +200,12 @@ pub(super) async fn transition(
         .map_err(|e: crate::orders::UnknownStatus| PageError(AppError::new(ErrorCode::InvalidInput, e.to_string())))?;
     let key = crate::domain::normalize_order_number(&number)
         .ok_or_else(|| PageError(AppError::new(ErrorCode::OrderNotFound, "no such order")))?;
+    if is_final(to) && form.confirm != "yes" {
+        return Err(PageError(AppError::new(
+            ErrorCode::InvalidInput,
+            format!("tick the box to confirm: marking an order {to} cannot be undone"),
+        )));
+    }
     let shipment = match (form.carrier, form.tracking_number) {
         (Some(c), Some(t)) if !c.trim().is_empty() && !t.trim().is_empty() => Some(Shipment {
             carrier: c.trim().chars().take(100).collect(),
