@@ -109,13 +109,31 @@ async fn a_shopper_buys_without_javascript_and_a_double_submit_finds_the_same_or
             .any(|c| c.to_str().unwrap().starts_with("cart=;"))
     );
 
+    let placed_cart = placed
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|c| c.to_str().unwrap())
+        .find(|c| c.starts_with("placed_cart="))
+        .expect("the browser keeps a note of the spent cart")
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+
     let again = post_form(&app, "/checkout", Some(&cookie), &fields).await;
     assert_eq!((again.status().as_u16(), location(&again)), (303, order_url.clone()));
-    let refreshed = post_form(&app, "/checkout", None, &fields).await;
+    let refreshed = post_form(&app, "/checkout", Some(&placed_cart), &fields).await;
     assert_eq!(
         location(&refreshed),
         order_url,
-        "a refresh after the cookie is gone finds the order too"
+        "a refresh after the cart cookie is gone finds the order too"
+    );
+    let stranger = post_form(&app, "/checkout", None, &fields).await;
+    assert_eq!(
+        location(&stranger),
+        "/cart",
+        "another client replaying the form token learns nothing of the order"
     );
     assert_eq!(app.store.read().unwrap().order_count().unwrap(), 1);
 

@@ -50,7 +50,7 @@ async fn submit(
         form.form_token = random_token(16);
     }
     let key = format!("form:{}", form.form_token);
-    if let Some(placed) = already_placed(&state, &key).await? {
+    if let Some(placed) = already_placed(&req, &state, &form, &key).await? {
         return Ok(placed);
     }
     let Some(quote) = quote_for(&req, &state, &form).await? else {
@@ -82,9 +82,11 @@ async fn submit(
         };
         return render(&req, &state, &quote, &form, &[], Some(&notice), StatusCode::OK).await;
     }
+    let cart_id = request.cart_id.clone();
     match sales::checkout(&state, request, key).await {
         Ok(done) => Ok(HttpResponse::SeeOther()
             .cookie(cart_removal())
+            .cookie(placed_cookie(&cart_id))
             .insert_header((
                 header::LOCATION,
                 order_href(&done.order.number, &done.order.token, true),
@@ -104,14 +106,48 @@ async fn submit(
     }
 }
 
-/// The order a form token already placed, as a redirect to it (the cart cookie is gone by then).
-async fn already_placed(state: &AppState, key: &str) -> Result<Option<HttpResponse>, PageError> {
+/// The cookie that lets the browser that placed an order find it again with a resubmitted form
+/// (Back, or a second click), after its cart cookie is gone: it holds the spent cart's id.
+const PLACED_COOKIE: &str = "placed_cart";
+
+fn placed_cookie(cart_id: &str) -> actix_web::cookie::Cookie<'static> {
+    actix_web::cookie::Cookie::build(PLACED_COOKIE, cart_id.to_owned())
+        .path("/checkout")
+        .http_only(true)
+        .same_site(actix_web::cookie::SameSite::Lax)
+        .max_age(actix_web::cookie::time::Duration::hours(1))
+        .finish()
+}
+
+/// The order a form token already placed, as a redirect to it, for the visitor who placed it:
+/// the resubmitted form must carry the cart it was placed from (in the cart cookie, or in the
+/// placed-cart cookie once that is gone). Anyone else holding the token finds nothing.
+async fn already_placed(
+    req: &HttpRequest,
+    state: &AppState,
+    form: &CheckoutForm,
+    key: &str,
+) -> Result<Option<HttpResponse>, PageError> {
+    let carts: Vec<String> = [
+        Visitor::of(req).cart,
+        req.cookie(PLACED_COOKIE).map(|c| c.value().to_owned()),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let fingerprints: Vec<u64> = carts
+        .iter()
+        .map(|cart| checkout_request_for(req, form, cart.clone()).fingerprint())
+        .collect();
+    if fingerprints.is_empty() {
+        return Ok(None);
+    }
     let (store, key) = (state.store.clone(), key.to_owned());
     let order = blocking(move || {
         let read = store.read()?;
         Ok(match read.idempotency(&key)? {
-            Some(record) => read.order(&record.order)?,
-            None => None,
+            Some(record) if fingerprints.contains(&record.fingerprint) => read.order(&record.order)?,
+            _ => None,
         })
     })
     .await?;
@@ -142,12 +178,16 @@ async fn quote_for(req: &HttpRequest, state: &AppState, form: &CheckoutForm) -> 
 }
 
 fn checkout_request(req: &HttpRequest, form: &CheckoutForm) -> CheckoutRequest {
+    checkout_request_for(req, form, Visitor::of(req).cart.unwrap_or_default())
+}
+
+fn checkout_request_for(req: &HttpRequest, form: &CheckoutForm, cart_id: String) -> CheckoutRequest {
     let (method, token) = match form.payment.as_str() {
         "invoice" => ("invoice", None),
         token => ("test", Some(token.to_owned())),
     };
     CheckoutRequest {
-        cart_id: Visitor::of(req).cart.unwrap_or_default(),
+        cart_id,
         email: form.email.clone(),
         address: Address {
             name: form.name.clone(),
