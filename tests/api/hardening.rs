@@ -495,3 +495,19 @@ async fn photo_uploads_leave_no_orphan_files_and_say_they_were_saved() {
     assert_ne!(first, second);
     assert!(second.iter().all(|f| !f.ends_with(".partial")));
 }
+
+#[tokio::test]
+async fn a_merchant_request_without_a_credential_is_refused_before_its_body_is_read() {
+    let app = spawn_app_with_catalog(SHOP.as_bytes()).await;
+    let res = app
+        .client
+        .put(app.url("/api/v1/admin/stock/SAUCE-5"))
+        .header("Content-Type", "application/json")
+        .body(r#"{"stock":1}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401, "not 422 with the body's expected shape");
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "unauthorized");
+}

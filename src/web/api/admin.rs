@@ -19,8 +19,24 @@ use crate::web::{ApiError, AppError, ErrorCode, blocking};
 /// The largest catalog file `POST /admin/import` takes in one request.
 const IMPORT_LIMIT: usize = 64 << 20;
 
+/// A merchant API resource: its credential is checked before its body is read.
+fn resource(
+    path: &str,
+) -> actix_web::Resource<
+    impl actix_web::dev::ServiceFactory<
+        actix_web::dev::ServiceRequest,
+        Config = (),
+        Response = actix_web::dev::ServiceResponse<actix_web::body::BoxBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    super::resource(path).wrap(actix_web::middleware::from_fn(
+        crate::web::staff_auth::credentials_first,
+    ))
+}
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    use super::resource;
     cfg.service(
         resource("/admin/products/{sku}")
             .route(web::put().to(put_product))
