@@ -77,6 +77,7 @@ impl Application {
                 .app_data(shared.clone())
                 .app_data(limiters.clone())
                 .app_data(crate::web::guard::form_config())
+                .app_data(crate::web::error::page_query_config())
                 .wrap(middleware::from_fn(crate::web::limits::rate_limit))
                 .wrap(middleware::from_fn(crate::web::guard::same_origin_forms))
                 .wrap(middleware::from_fn(crate::web::guard::deadline))

@@ -207,8 +207,17 @@ impl PageRequest {
         }
     }
 
+    /// Like `new` without the offset cap: for the merchant's own lists (every order must be
+    /// reachable, however many there are), not for public, unauthenticated paging.
+    pub fn unbounded(page: Option<u32>, per_page: Option<u32>, default_per_page: u32) -> PageRequest {
+        PageRequest {
+            page: page.unwrap_or(1).max(1),
+            per_page: per_page.unwrap_or(default_per_page).clamp(1, Self::MAX_PER_PAGE),
+        }
+    }
+
     pub fn offset(&self) -> usize {
-        (self.page as usize - 1) * self.per_page as usize
+        (self.page as usize - 1).saturating_mul(self.per_page as usize)
     }
 }
 

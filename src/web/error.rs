@@ -327,6 +327,18 @@ pub fn query_config() -> actix_web::web::QueryConfig {
     })
 }
 
+/// Query strings of pages: a bad one is a 400 page in the shop's (or back office's) frame, not
+/// actix's bare text.
+pub fn page_query_config() -> actix_web::web::QueryConfig {
+    actix_web::web::QueryConfig::default().error_handler(|err, _req| {
+        PageError(AppError::new(
+            ErrorCode::BadRequest,
+            format!("this address has a value the page cannot use: {err}"),
+        ))
+        .into()
+    })
+}
+
 pub fn path_config() -> actix_web::web::PathConfig {
     actix_web::web::PathConfig::default()
         .error_handler(|err, _req| ApiError(AppError::new(ErrorCode::BadRequest, format!("path: {err}"))).into())

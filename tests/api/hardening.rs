@@ -511,3 +511,43 @@ async fn a_merchant_request_without_a_credential_is_refused_before_its_body_is_r
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["error"]["code"], "unauthorized");
 }
+
+#[tokio::test]
+async fn the_merchant_can_page_through_more_orders_than_a_shopper_could_and_a_silly_page_is_a_page() {
+    let app = spawn_app_with_catalog(SHOP.as_bytes()).await;
+    for i in 0..3 {
+        let cart = new_cart(&app, json!([{"sku":"SAUCE-5","quantity":1}])).await;
+        assert_eq!(
+            checkout(&app, &format!("deep-{i}"), &checkout_body(&cart, "tok_visa"))
+                .await
+                .0,
+            201
+        );
+    }
+    // Page 10,001 of one order a page lies past the public 10,000-result cap.
+    let deep = app
+        .client
+        .get(app.url("/api/v1/admin/orders?per_page=1&page=10001"))
+        .bearer_auth(&app.admin_token)
+        .send()
+        .await
+        .unwrap();
+    let body: Value = deep.json().await.unwrap();
+    assert_eq!(
+        (body["page"].as_u64(), body["orders"].as_array().map(Vec::len)),
+        (Some(10001), Some(0))
+    );
+    let last = app
+        .client
+        .get(app.url("/api/v1/admin/orders?per_page=1&page=3"))
+        .bearer_auth(&app.admin_token)
+        .send()
+        .await
+        .unwrap();
+    let body: Value = last.json().await.unwrap();
+    assert_eq!(body["orders"].as_array().map(Vec::len), Some(1), "{body}");
+    let (sid, _) = staff_session(&app).await;
+    let res = get(&app, "/admin/orders?page=99999999999999999999", &sid).await;
+    assert_eq!(res.status(), 400);
+    assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+}

@@ -82,7 +82,7 @@ pub(super) async fn orders(
 ) -> Result<HttpResponse, PageError> {
     who.may::<Orders>()?;
     let status = q.status.as_deref().and_then(|s| s.parse::<Status>().ok());
-    let paging = crate::catalog::PageRequest::new(q.page, Some(50), 50);
+    let paging = crate::catalog::PageRequest::unbounded(q.page, Some(50), 50);
     let store = state.store.clone();
     let (list, total) = blocking(move || {
         Ok(store

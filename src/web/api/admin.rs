@@ -334,7 +334,7 @@ async fn orders(
         Some(s) => Some(s.parse::<Status>().map_err(|e| invalid(e.to_string()))?),
         None => None,
     };
-    let page = crate::catalog::PageRequest::new(q.page, q.per_page, 50);
+    let page = crate::catalog::PageRequest::unbounded(q.page, q.per_page, 50);
     let store = state.store.clone();
     let (list, total) = blocking(move || {
         Ok(store
