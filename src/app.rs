@@ -85,7 +85,7 @@ impl Application {
                 .wrap(crate::web::pages::error_pages())
                 .wrap(crate::web::security_headers())
                 .wrap(middleware::from_fn(crate::web::ops::measure))
-                .wrap(tracing_actix_web::TracingLogger::default())
+                .wrap(tracing_actix_web::TracingLogger::<crate::telemetry::RequestSpan>::new())
                 .wrap(middleware::from_fn(crate::web::connections::track))
                 .configure(crate::web::configure)
         })

@@ -215,16 +215,36 @@ fn demo(mut config: Config, products: Option<u64>, seed: u64, bind: &str) -> any
     Ok(ExitCode::SUCCESS)
 }
 
-/// The credentials made at first start, shown this once (only hashes are stored).
+/// The file the first start's credentials are saved in, for a server whose output goes to a log
+/// (the journal, a file) rather than a person.
+pub const FIRST_START_FILE: &str = "first-start.txt";
+
+/// The credentials made at first start, shown this once (only hashes are stored). To a terminal
+/// they are printed; otherwise they go to a file only this user can read, and the output names
+/// the file, so no log keeps a password or a token.
 fn print_first_start(app: &Application) {
-    if let Some(first) = app.first_start() {
-        let url = format!("http://{}", app.state().config.bind_display(app.port()));
-        say!(
-            "back office: {url}/admin  login: {}  one-time password: {}",
+    use std::io::IsTerminal;
+    let Some(first) = app.first_start() else { return };
+    let url = format!("http://{}", app.state().config.bind_display(app.port()));
+    let lines = format!(
+        "back office: {url}/admin  login: {}  one-time password: {}\nadmin API token (shown once): {}\n",
+        first.username, first.password, first.token
+    );
+    if std::io::stdout().is_terminal() {
+        say!("{}", lines.trim_end());
+        return;
+    }
+    let path = app.state().config.data_dir.join(FIRST_START_FILE);
+    match std::fs::write(&path, &lines) {
+        Ok(()) => say!(
+            "back office: {url}/admin  login: {}; its one-time password and an admin API token are in {} (readable only by this user; delete it after signing in)",
             first.username,
-            first.password
-        );
-        say!("admin API token (shown once): {}", first.token);
+            path.display()
+        ),
+        Err(e) => {
+            tracing::error!(error = %e, path = %path.display(), "cannot save the first start's credentials; printing them instead");
+            say!("{}", lines.trim_end());
+        }
     }
 }
 

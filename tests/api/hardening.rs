@@ -551,3 +551,44 @@ async fn the_merchant_can_page_through_more_orders_than_a_shopper_could_and_a_si
     assert_eq!(res.status(), 400);
     assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
 }
+
+#[test]
+fn a_first_start_logged_to_a_file_keeps_its_password_and_token_out_of_the_log() {
+    use std::io::Read;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let mut server = crate::helpers::Server::start(&data, &["--no-demo", "--log", "debug"]);
+    let client = reqwest::blocking::Client::new();
+    // A cart id in a path and a token in a query, as a shopper's requests carry them.
+    let cart = client
+        .get(format!("{}/api/v1/carts/secretcartid0000000000000", server.addr))
+        .send();
+    assert_eq!(cart.unwrap().status(), 404);
+    let order = client
+        .get(format!("{}/orders/AAAA-BBBB?token=secrettoken", server.addr))
+        .send();
+    assert_eq!(order.unwrap().status(), 404);
+    let saved = std::fs::read_to_string(data.join("first-start.txt")).expect("the credentials are saved");
+    let password = saved
+        .split("one-time password: ")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned();
+    let token = saved.split("(shown once): ").nth(1).unwrap().trim().to_owned();
+    let _ = server.child.kill();
+    let mut log = String::new();
+    server.child.stderr.take().unwrap().read_to_string(&mut log).unwrap();
+    for secret in [password.as_str(), token.as_str(), "secretcartid", "secrettoken"] {
+        assert!(!log.contains(secret), "{secret} is in the log:\n{log}");
+    }
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(data.join("first-start.txt"))
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(mode, 0o600);
+}
