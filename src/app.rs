@@ -187,12 +187,12 @@ fn watch_connections(config: &Config) -> Arc<Connections> {
         _ => std::time::Duration::ZERO,
     };
     let limits = &config.limits;
-    let per_address = if limits.enabled && !limits.behind_proxy {
+    let per_address = if limits.enabled && limits.behind_proxy != crate::config::ProxyTrust::Any {
         limits.connections_per_address
     } else {
         0
     };
-    let connections = Connections::new(keep_alive + head_timeout(config), per_address);
+    let connections = Connections::new(keep_alive + head_timeout(config), per_address, limits.behind_proxy);
     connections.spawn_watchdog();
     connections
 }

@@ -112,12 +112,36 @@ pub struct LimitsSettings {
     pub login_lockout_minutes: Option<u64>,
 }
 
+/// Whose `X-Forwarded-For` names the client (`limits.behind_proxy`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProxyTrust {
+    /// `false`: no proxy; every peer is a client.
+    Never,
+    /// Unset: a peer on loopback is a proxy on the same host (nginx, Caddy, Varnish), so its
+    /// header names the client and the per-address connection cap does not apply to it; remote
+    /// peers are clients. Right for a direct deployment and a same-host proxy alike.
+    Loopback,
+    /// `true`: every peer is a proxy (one on another host, a load balancer).
+    Any,
+}
+
+impl ProxyTrust {
+    /// Whether `peer`'s forwarding headers are believed.
+    pub fn trusts(self, peer: std::net::IpAddr) -> bool {
+        match self {
+            ProxyTrust::Never => false,
+            ProxyTrust::Loopback => peer.is_loopback(),
+            ProxyTrust::Any => true,
+        }
+    }
+}
+
 /// Per-client rate limits.
 #[derive(Clone, Debug)]
 pub struct LimitsConfig {
     pub enabled: bool,
-    /// Take the client address from `X-Forwarded-For` (set only behind your own proxy).
-    pub behind_proxy: bool,
+    /// Whose `X-Forwarded-For` names the client.
+    pub behind_proxy: ProxyTrust,
     pub login_per_minute: u32,
     pub login_burst: u32,
     pub checkout_per_minute: u32,
@@ -396,7 +420,11 @@ impl Config {
         let l = &settings.limits;
         let limits = LimitsConfig {
             enabled: l.enabled.unwrap_or(true),
-            behind_proxy: l.behind_proxy.unwrap_or(false),
+            behind_proxy: match l.behind_proxy {
+                None => ProxyTrust::Loopback,
+                Some(false) => ProxyTrust::Never,
+                Some(true) => ProxyTrust::Any,
+            },
             login_per_minute: l.login_per_minute.unwrap_or(10),
             login_burst: l.login_burst.unwrap_or(10),
             checkout_per_minute: l.checkout_per_minute.unwrap_or(120),

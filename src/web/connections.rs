@@ -34,6 +34,8 @@ pub struct Connections {
     /// Most connections one address may hold; 0 is no cap (behind a proxy every client shares its
     /// address).
     per_address: usize,
+    /// Peers that are proxies: the cap does not apply to them.
+    proxies: crate::config::ProxyTrust,
     open: Mutex<Open>,
 }
 
@@ -70,11 +72,12 @@ impl Drop for Registration {
 }
 
 impl Connections {
-    pub fn new(stall_limit: Duration, per_address: usize) -> Arc<Connections> {
+    pub fn new(stall_limit: Duration, per_address: usize, proxies: crate::config::ProxyTrust) -> Arc<Connections> {
         Arc::new(Connections {
             started: Instant::now(),
             stall_limit,
             per_address,
+            proxies,
             open: Mutex::default(),
         })
     }
@@ -99,7 +102,8 @@ impl Connections {
         let address = peer.ip();
         let mut open = self.lock();
         let held = open.by_address.get(&address).copied().unwrap_or(0);
-        if self.per_address > 0 && held >= self.per_address {
+        // A proxy's connections carry many clients; its header names each of them instead.
+        if self.per_address > 0 && held >= self.per_address && !self.proxies.trusts(address) {
             drop(open);
             metrics::counter!(CONNECTIONS_CUT, "reason" => "per_address").increment(1);
             let _ = socket.shutdown(Shutdown::Both);

@@ -28,7 +28,7 @@ pub struct Limiters {
     login: DefaultKeyedRateLimiter<IpAddr>,
     checkout: DefaultKeyedRateLimiter<IpAddr>,
     api: DefaultKeyedRateLimiter<IpAddr>,
-    behind_proxy: bool,
+    behind_proxy: crate::config::ProxyTrust,
     enabled: bool,
 }
 
@@ -113,7 +113,8 @@ impl Limiters {
     }
 
     fn client(&self, req: &ServiceRequest) -> Option<IpAddr> {
-        if self.behind_proxy {
+        let peer = req.peer_addr().map(|a| a.ip())?;
+        if self.behind_proxy.trusts(peer) {
             let forwarded = req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok());
             if let Some(ip) = forwarded
                 .and_then(|f| f.rsplit(',').next())
@@ -122,7 +123,7 @@ impl Limiters {
                 return Some(ip);
             }
         }
-        req.peer_addr().map(|a| a.ip())
+        Some(peer)
     }
 
     /// Seconds to wait when `req` is over its limit.

@@ -52,6 +52,8 @@ async fn spawn_with_short_timeouts(per_address: usize) -> TestApp {
             config.http.request_timeout = Duration::from_secs(1);
             config.limits.enabled = per_address > 0;
             config.limits.connections_per_address = per_address;
+            // The test clients are on loopback, where a same-host proxy would be.
+            config.limits.behind_proxy = storefront::config::ProxyTrust::Never;
         },
         |_| {},
     )
@@ -149,6 +151,8 @@ async fn one_address_cannot_hold_more_than_its_share_of_connections() {
         |config| {
             config.limits.enabled = true;
             config.limits.connections_per_address = 20;
+            // The test clients are on loopback, where a same-host proxy would be.
+            config.limits.behind_proxy = storefront::config::ProxyTrust::Never;
         },
         |_| {},
     )
@@ -212,6 +216,8 @@ async fn a_thousand_slow_connections_from_one_address_do_not_starve_other_shoppe
             config.http.request_timeout = Duration::from_secs(2);
             config.limits.enabled = true;
             config.limits.connections_per_address = 64;
+            // The test clients are on loopback, where a same-host proxy would be.
+            config.limits.behind_proxy = storefront::config::ProxyTrust::Never;
         },
         |_| {},
     )

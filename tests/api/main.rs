@@ -20,5 +20,6 @@ mod metrics;
 mod orders;
 mod pages;
 mod protection;
+mod proxies;
 mod search;
 mod supervision;
