@@ -14,7 +14,6 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use crate::checkout::SHOP;
 use crate::helpers::{TestApp, spawn_configured};
 
 /// A proxy process, killed when dropped.
