@@ -9,6 +9,7 @@ mod category;
 mod money;
 mod order_number;
 mod part_number;
+pub mod region;
 mod sku;
 mod token;
 mod vehicle;

@@ -125,14 +125,14 @@ impl CheckoutRequest {
         let region = a.region.trim().to_ascii_uppercase();
         match country.as_str() {
             "US" => check(
-                US_STATES.contains(&region.as_str()),
+                crate::domain::region::is_region_of("US", &region),
                 "shipping_address.region",
-                "enter a two-letter state code such as CA or NY",
+                "choose the state",
             ),
             "CA" => check(
-                CA_PROVINCES.contains(&region.as_str()),
+                crate::domain::region::is_region_of("CA", &region),
                 "shipping_address.region",
-                "enter a two-letter province code such as ON or BC",
+                "choose the province",
             ),
             _ => check(
                 a.region.chars().count() <= 100,
@@ -480,16 +480,6 @@ fn postal_hint(country: &str) -> &'static str {
         _ => "enter the postal code",
     }
 }
-
-const US_STATES: [&str; 56] = [
-    "AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "FL", "GA", "HI", "ID", "IL", "IN", "IA", "KS", "KY", "LA", "ME",
-    "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE", "NV", "NH", "NJ", "NM", "NY", "NC", "ND", "OH", "OK", "OR", "PA",
-    "RI", "SC", "SD", "TN", "TX", "UT", "VT", "VA", "WA", "WV", "WI", "WY", "DC", "PR", "GU", "VI", "AS", "MP",
-];
-
-const CA_PROVINCES: [&str; 13] = [
-    "AB", "BC", "MB", "NB", "NL", "NS", "NT", "NU", "ON", "PE", "QC", "SK", "YT",
-];
 
 /// The clock checkout runs on, from the cart time-to-live in the config.
 pub fn clock(ttl_ms: u64) -> Clock {

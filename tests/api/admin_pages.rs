@@ -344,6 +344,12 @@ async fn stock_tokens_import_export_and_the_audit_log_work_from_their_pages() {
     .await
     .unwrap();
     assert_eq!(res.status(), 409, "stock never goes below zero");
+    let refused = res.text().await.unwrap();
+    assert!(
+        refused.contains("Back office") && refused.contains("Not changed: stock of BRK-1 is 3, cannot take 9"),
+        "the refusal stays in the back office with its reason: {refused}"
+    );
+    assert!(refused.contains("value=\"-9\""), "with the merchant's input kept");
 
     // SAUCE-5 (50 units) is far above the shop's default of 5 until it gets its own threshold.
     let dashboard = get(&app, "/admin", &sid).await.text().await.unwrap();

@@ -221,6 +221,9 @@ async fn changing_the_password_signs_out_the_accounts_other_sessions_only() {
         .await
         .unwrap();
     assert_eq!(res.status(), 303);
+    let location = res.headers()["location"].to_str().unwrap().to_owned();
+    let page = get(&app, &location, &admin.0).await.text().await.unwrap();
+    assert!(page.contains("Password changed."), "the change is confirmed: {page}");
     assert_eq!(get(&app, "/admin", &admin.0).await.status(), 200, "this session stays");
     assert_eq!(
         get(&app, "/admin", &elsewhere).await.status(),
@@ -591,4 +594,82 @@ fn a_first_start_logged_to_a_file_keeps_its_password_and_token_out_of_the_log() 
         .mode()
         & 0o777;
     assert_eq!(mode, 0o600);
+}
+
+#[tokio::test]
+async fn the_back_office_order_page_adds_up_with_its_discount_and_names_the_payment() {
+    let app = spawn_app_with_catalog(SHOP.as_bytes()).await;
+    let cart = new_cart(&app, json!([{"sku":"SAUCE-5","quantity":2}])).await;
+    let (status, _) = app
+        .post_json(&format!("/api/v1/carts/{cart}/promo"), &json!({"code":"WELCOME10"}))
+        .await;
+    assert_eq!(status, 200);
+    let (status, placed, _) = checkout(&app, "discounted", &checkout_body(&cart, "tok_visa")).await;
+    assert_eq!(status, 201, "{placed}");
+    let (sid, _) = staff_session(&app).await;
+    let number = placed["order_number"].as_str().unwrap();
+    let page = get(&app, &format!("/admin/orders/{number}"), &sid)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Discount (WELCOME10)"), "{page}");
+    assert!(page.contains("Payment: Test card"), "{page}");
+    assert!(page.contains("Subtotal"), "{page}");
+}
+
+#[tokio::test]
+async fn the_us_state_is_chosen_from_a_list_and_required_while_elsewhere_it_is_optional_text() {
+    let app = spawn_app_with_catalog(SHOP.as_bytes()).await;
+    let added = app
+        .client
+        .post(app.url("/cart/add"))
+        .form(&[("sku", "SAUCE-5"), ("quantity", "1")])
+        .send()
+        .await
+        .unwrap();
+    let cart = set_cookie(&added, "cart")
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let page = get(&app, "/checkout", &cart).await.text().await.unwrap();
+    let field = page
+        .split("<select id=\"region\"")
+        .nth(1)
+        .expect("a state list for the US")
+        .split("</select>")
+        .next()
+        .unwrap();
+    assert!(
+        field.contains("required") && field.contains("<option value=\"NY\">New York</option>"),
+        "{field}"
+    );
+    assert!(!page.contains("State / province / county"), "no free text for the US");
+    let form = [
+        ("email", "sam@example.com"),
+        ("name", "Sam Lee"),
+        ("line1", "1 High St"),
+        ("city", "London"),
+        ("postal_code", "SW1A 1AA"),
+        ("country", "GB"),
+        ("shipping_method", "standard"),
+        ("payment", "tok_visa"),
+        ("form_token", "AAAAAAAAAAAAAAAAAAAAAAAAAA"),
+        ("action", "update"),
+    ];
+    let res = app
+        .client
+        .post(app.url("/checkout"))
+        .header("Cookie", &cart)
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    let page = res.text().await.unwrap();
+    assert!(
+        page.contains("State / province / county") && page.contains("(optional)"),
+        "{page}"
+    );
 }

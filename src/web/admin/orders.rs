@@ -2,7 +2,16 @@
 
 use super::*;
 
-pub(super) async fn dashboard(who: SignedIn, state: web::Data<AppState>) -> Result<HttpResponse, PageError> {
+#[derive(Deserialize)]
+pub(super) struct DashboardQuery {
+    notice: Option<String>,
+}
+
+pub(super) async fn dashboard(
+    who: SignedIn,
+    state: web::Data<AppState>,
+    q: web::Query<DashboardQuery>,
+) -> Result<HttpResponse, PageError> {
     let store = state.store.clone();
     let default = state.config.shop.low_stock;
     // Sales figures and customers are for staff who may see orders; everyone sees stock and
@@ -24,6 +33,9 @@ pub(super) async fn dashboard(who: SignedIn, state: web::Data<AppState>) -> Resu
     })
     .await?;
     let body = html! {
+        @if q.notice.as_deref() == Some("password-changed") {
+            p.notice.ok role="status" { "Password changed. Your other sessions were signed out." }
+        }
         h1 { "Today" }
         @if let Some((totals, currency)) = today {
             div.stat-row {
@@ -132,7 +144,9 @@ pub(super) async fn order(
                     thead { tr { th { "Item" } th { "Qty" } th { "Price" } th { "Total" } } }
                     tbody { @for l in &order.lines { tr { td { (l.title) div.small { "SKU " (l.sku) } } td { (l.quantity) } td { (l.unit_price) } td { (l.line_total) } } } }
                 }
-                p { "Total " strong { (order.total) } " (shipping " (order.shipping) ", tax " (order.tax) ")" }
+                (crate::web::views::order::totals(&order))
+                p { "Payment: " (crate::web::views::order::payment_method(&order))
+                    @if let Some(reference) = &order.payment.reference { " · reference " code { (reference) } } }
                 @if let Some(v) = &order.vehicle { p { "Vehicle: " (v) } }
                 h2 { "History" }
                 ul { @for h in &order.history { li { (format_utc(h.at_ms)) ": " (h.to) " by " (h.actor) @if !h.note.is_empty() { " — " (h.note) } } } }

@@ -15,6 +15,30 @@ pub(super) async fn stock(
 ) -> Result<HttpResponse, PageError> {
     who.may::<crate::staff::Stock>()?;
     let sku = q.sku.clone().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
+    let typed = Typed {
+        done: q.done.is_some(),
+        ..Typed::default()
+    };
+    stock_page(&who, &state, sku, typed, 200).await
+}
+
+/// What the adjust form showed back: the merchant's own input and why it was refused, or that
+/// the last change was made.
+#[derive(Default)]
+struct Typed {
+    delta: String,
+    reason: String,
+    problem: Option<String>,
+    done: bool,
+}
+
+async fn stock_page(
+    who: &SignedIn,
+    state: &AppState,
+    sku: Option<String>,
+    typed: Typed,
+    status: u16,
+) -> Result<HttpResponse, PageError> {
     let store = state.store.clone();
     let wanted = sku.clone();
     let default = state.config.shop.low_stock;
@@ -36,7 +60,8 @@ pub(super) async fn stock(
     .await?;
     let body = html! {
         h1 { "Stock" }
-        @if q.done.is_some() { p.notice.ok role="status" { "Stock updated." } }
+        @if typed.done { p.notice.ok role="status" { "Stock updated." } }
+        @if let Some(problem) = &typed.problem { p.notice.error role="alert" { "Not changed: " (problem) } }
         form method="get" action="/admin/stock" .inline-form {
             label for="sku" { "SKU" }
             input #sku name="sku" value=(sku.clone().unwrap_or_default());
@@ -49,8 +74,8 @@ pub(super) async fn stock(
                     input type="hidden" name="csrf" value=(who.session.csrf);
                     input type="hidden" name="sku" value=(sku);
                     div.field-row {
-                        div.field { label for="delta" { "Change by (e.g. 12 or -3)" } input #delta name="delta" type="number" required; }
-                        div.field { label for="reason" { "Reason" } input #reason name="reason" required maxlength="200"; }
+                        div.field { label for="delta" { "Change by (e.g. 12 or -3)" } input #delta name="delta" type="number" required value=(typed.delta); }
+                        div.field { label for="reason" { "Reason" } input #reason name="reason" required maxlength="200" value=(typed.reason); }
                     }
                     button.button type="submit" { "Adjust stock" }
                 }
@@ -75,7 +100,12 @@ pub(super) async fn stock(
         h2 { "Low stock" }
         (low_stock_list(&low, default))
     };
-    Ok(page("Stock", Some(&who), body))
+    Ok(status_page(page("Stock", Some(who), body), status))
+}
+
+fn status_page(mut res: HttpResponse, status: u16) -> HttpResponse {
+    *res.status_mut() = actix_web::http::StatusCode::from_u16(status).unwrap_or(actix_web::http::StatusCode::OK);
+    res
 }
 
 /// SKUs at or below their threshold, fewest first; shared with the dashboard.
@@ -152,17 +182,24 @@ pub(super) async fn adjust_stock(
     who.check_csrf(&form.csrf)?;
     let staff = who.may::<crate::staff::Stock>()?;
     let form = form.into_inner();
-    let bad = |m: &str| PageError(AppError::new(ErrorCode::InvalidInput, m));
-    let delta: i64 = form
-        .delta
-        .trim()
-        .parse()
-        .map_err(|_| bad("the change must be a whole number such as 12 or -3"))?;
+    let sku = form.sku.trim().to_owned();
+    // A refused change stays on the stock page with what was typed and why, in the back office.
+    let refuse = |problem: String, status: u16| {
+        let typed = Typed {
+            delta: form.delta.clone(),
+            reason: form.reason.clone(),
+            problem: Some(problem),
+            done: false,
+        };
+        stock_page(&who, &state, Some(sku.clone()), typed, status)
+    };
+    let Ok(delta) = form.delta.trim().parse::<i64>() else {
+        return refuse("the change must be a whole number such as 12 or -3".into(), 422).await;
+    };
     let reason = form.reason.trim().to_owned();
     if reason.is_empty() || reason.chars().count() > 200 {
-        return Err(bad("give a reason of 1 to 200 characters"));
+        return refuse("give a reason of 1 to 200 characters".into(), 422).await;
     }
-    let sku = form.sku.trim().to_owned();
     let target = sku.clone();
     let outcome = state
         .writer
@@ -171,6 +208,6 @@ pub(super) async fn adjust_stock(
         .map_err(AppError::from)?;
     match outcome {
         Ok(_) => Ok(stock_updated(&sku)),
-        Err(e) => Err(PageError(AppError::new(ErrorCode::Conflict, e.to_string()))),
+        Err(e) => refuse(e.to_string(), 409).await,
     }
 }

@@ -99,7 +99,7 @@ pub fn checkout(
                         (input("line2", "Apartment, suite", "shipping_address.line2", &form.line2, "text", "address-line2", false))
                         div.field-row {
                             (input("city", "City", "shipping_address.city", &form.city, "text", "address-level2", true))
-                            (input("region", "State / province", "shipping_address.region", &form.region, "text", "address-level1", false))
+                            (region_field(country, &form.region, error_for("shipping_address.region")))
                             (input("postal_code", "ZIP / postal code", "shipping_address.postal_code", &form.postal_code, "text", "postal-code", true))
                         }
                         div.field.invalid[error_for("shipping_address.country").is_some()] {
@@ -147,4 +147,33 @@ pub fn checkout(
         }
     };
     page(chrome, "Checkout", "Checkout", body)
+}
+
+/// The state or province: for a country whose tax depends on it, a required list (the form's
+/// "Update" button re-renders it when the country changes); elsewhere optional free text.
+fn region_field(country: &str, typed: &str, error: Option<String>) -> Markup {
+    let chosen = typed.trim().to_ascii_uppercase();
+    let described = error.as_ref().map(|_| "region-error");
+    html! {
+        div.field.invalid[error.is_some()] {
+            @match crate::domain::region::regions_of(country) {
+                Some(regions) => {
+                    label for="region" { @if country == "CA" { "Province" } @else { "State" } }
+                    select #region name="region" autocomplete="address-level1" required
+                        aria-invalid=[error.as_ref().map(|_| "true")] aria-describedby=[described] {
+                        option value="" selected[chosen.is_empty()] disabled { "Choose…" }
+                        @for (code, name) in regions {
+                            option value=(code) selected[*code == chosen] { (name) }
+                        }
+                    }
+                }
+                None => {
+                    label for="region" { "State / province / county" span.muted { " (optional)" } }
+                    input #region name="region" type="text" value=(typed) autocomplete="address-level1"
+                        aria-invalid=[error.as_ref().map(|_| "true")] aria-describedby=[described];
+                }
+            }
+            @if let Some(e) = &error { p.field-error #region-error { (e) } }
+        }
+    }
 }

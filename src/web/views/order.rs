@@ -50,15 +50,7 @@ pub fn order(chrome: &Chrome, order: &Order, just_placed: bool) -> Markup {
             }
             aside.summary {
                 h2 { "Summary" }
-                dl.totals {
-                    div { dt { "Subtotal" } dd { (order.subtotal) } }
-                    @if order.discount.minor() > 0 {
-                        div.discount { dt { "Discount" @if let Some(p) = &order.promo { " (" (p) ")" } } dd { "−" (order.discount) } }
-                    }
-                    div { dt { "Shipping: " (order.shipping_name) } dd { (order.shipping) } }
-                    @if let Some(name) = &order.tax_name { div { dt { (name) } dd { (order.tax) } } }
-                    div.grand { dt { "Total" } dd { (order.total) } }
-                }
+                (totals(order))
                 h3 { "Ships to" }
                 address {
                     (a.name) br; (a.line1) br;
@@ -66,10 +58,35 @@ pub fn order(chrome: &Chrome, order: &Order, just_placed: bool) -> Markup {
                     (a.city) " " (a.region) " " (a.postal_code) br; (a.country)
                 }
                 h3 { "Payment" }
-                p { @if order.payment.method == "invoice" { "Pay on invoice / cash on delivery" } @else { "Card" } }
+                p { (payment_method(order)) }
             }
         }
         p { a.button.secondary href="/" { "Continue shopping" } }
     };
     page(chrome, &format!("Order {}", order.number), "Your order", body)
+}
+
+/// Subtotal, discount, shipping, tax and total, in the order they add up: the shopper's order
+/// page and the back office's show the same.
+pub fn totals(order: &Order) -> Markup {
+    html! {
+        dl.totals {
+            div { dt { "Subtotal" } dd { (order.subtotal) } }
+            @if order.discount.minor() > 0 {
+                div.discount { dt { "Discount" @if let Some(p) = &order.promo { " (" (p) ")" } } dd { "−" (order.discount) } }
+            }
+            div { dt { "Shipping: " (order.shipping_name) } dd { (order.shipping) } }
+            @if let Some(name) = &order.tax_name { div { dt { (name) } dd { (order.tax) } } }
+            div.grand { dt { "Total" } dd { (order.total) } }
+        }
+    }
+}
+
+/// How the order is paid, in words.
+pub fn payment_method(order: &Order) -> &'static str {
+    match order.payment.method.as_str() {
+        "invoice" => "Pay on invoice / cash on delivery",
+        "test" => "Test card",
+        _ => "Card",
+    }
 }
