@@ -673,3 +673,32 @@ async fn the_us_state_is_chosen_from_a_list_and_required_while_elsewhere_it_is_o
         "{page}"
     );
 }
+
+#[tokio::test]
+async fn the_import_page_lists_the_columns_and_its_sample_csv_imports_cleanly() {
+    let app = spawn_app_with_catalog(SHOP.as_bytes()).await;
+    let (sid, _) = staff_session(&app).await;
+    let page = get(&app, "/admin/import", &sid).await.text().await.unwrap();
+    assert!(
+        page.contains("<code>image</code>") && page.contains("attr.NAME"),
+        "{page}"
+    );
+    let sample = get(&app, "/admin/import/sample.csv", &sid).await.text().await.unwrap();
+    let res = app
+        .client
+        .post(app.url("/api/v1/admin/import"))
+        .bearer_auth(&app.admin_token)
+        .header("Content-Type", "text/csv")
+        .body(sample)
+        .send()
+        .await
+        .unwrap();
+    let report: Value = res.json().await.unwrap();
+    assert_eq!(
+        (report["created"].as_u64(), report["rejected"].as_array().map(Vec::len)),
+        (Some(2), Some(0)),
+        "{report}"
+    );
+    let (_, sauce) = app.get_json("/api/v1/products/HS-REAPER-5OZ").await;
+    assert_eq!(sauce["image"], "https://example.com/reaper.jpg", "{sauce}");
+}

@@ -2,6 +2,50 @@
 
 use super::*;
 
+/// The optional fields of an import line, as the import page lists them (docs/import-format.md
+/// has the full reference).
+const IMPORT_FIELDS: [(&str, &str); 14] = [
+    ("currency", "ISO code, default USD"),
+    (
+        "stock",
+        "units on hand, 0 to 1,000,000,000 (absent: unchanged, or 0 for a new item)",
+    ),
+    ("description", "plain text"),
+    ("brand", "a search facet"),
+    ("category", "a path such as Brakes/Brake Pads"),
+    ("part_numbers", "its own number first, then interchange and OEM numbers"),
+    (
+        "attributes",
+        "name and value pairs, each a facet (CSV: attr.NAME columns)",
+    ),
+    (
+        "fitments",
+        "vehicles it fits: years, make, model, optional submodel and engine",
+    ),
+    ("universal", "true for a part that fits every vehicle"),
+    ("group", "a handle joining variants on one product page"),
+    (
+        "options",
+        "what tells variants apart, such as size (CSV: option.NAME columns)",
+    ),
+    ("featured", "true shows it on the home page"),
+    ("popularity", "orders best sellers before there are sales"),
+    ("image", "an https:// URL, or the /images/… path an upload made"),
+];
+
+/// A CSV with every column and two rows: a part with fitments and a sauce with a variant.
+const SAMPLE_CSV: &str = "sku,title,price_cents,currency,stock,description,brand,category,part_numbers,fitments,universal,group,option.size,attr.position,attr.scoville,featured,popularity,image\r\n\
+BRK-1042,Ceramic Front Brake Pads,4999,USD,25,Low-dust ceramic pads.,StopTech,Brakes/Brake Pads,BP-1042-A;45022-SDA-A01,2003-2007|Honda|Accord|EX|2.4L,false,,,Front,,false,10,\r\n\
+HS-REAPER-5OZ,Reaper Hot Sauce 5 oz,1299,USD,40,Carolina Reaper and roasted garlic.,Redline,Hot Sauce,,,,reaper-sauce,5 oz,,1500000,true,50,https://example.com/reaper.jpg\r\n";
+
+pub(super) async fn sample_csv(who: SignedIn) -> Result<HttpResponse, PageError> {
+    who.may::<crate::staff::Catalog>()?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header(("Content-Disposition", "attachment; filename=\"sample.csv\""))
+        .body(SAMPLE_CSV))
+}
+
 pub(super) async fn import_form(who: SignedIn) -> Result<HttpResponse, PageError> {
     who.may::<crate::staff::Catalog>()?;
     Ok(import_page(&who, None))
@@ -21,6 +65,15 @@ pub(super) fn import_page(who: &SignedIn, report: Option<&crate::catalog::ops::I
                     }
                 }
             }
+        }
+        details.import-columns {
+            summary { "Columns and fields" }
+            p { "Required: " code { "sku" } ", " code { "title" } ", " code { "price_cents" } " (minor units: 1299 is $12.99). "
+                "Optional: " @for (i, (name, _)) in IMPORT_FIELDS.iter().enumerate() { @if i > 0 { ", " } code { (name) } } ". "
+                "CSV: lists are " code { ";" } "-separated, a fitment is " code { "2003-2007|Honda|Accord|EX|2.4L" } ", attributes and options are "
+                code { "attr.NAME" } " and " code { "option.NAME" } " columns. Other fields are kept and exported back." }
+            dl { @for (name, meaning) in IMPORT_FIELDS { dt { code { (name) } } dd { (meaning) } } }
+            p { a href="/admin/import/sample.csv" download="sample.csv" { "Download a sample CSV" } " with every column." }
         }
         form method="post" action="/admin/import/file" enctype="multipart/form-data" .transition-form {
             input type="hidden" name="csrf" value=(who.session.csrf);

@@ -75,6 +75,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::post().to(catalog::import)),
         )
         .service(web::resource("/admin/import/file").route(web::post().to(catalog::import_file)))
+        .service(web::resource("/admin/import/sample.csv").route(crate::web::read().to(catalog::sample_csv)))
         .service(web::resource("/admin/export").route(crate::web::read().to(catalog::export)))
         .service(web::resource("/admin/reports").route(crate::web::read().to(reports::reports)))
         .service(web::resource("/admin/reports.csv").route(crate::web::read().to(reports::reports_csv)));
