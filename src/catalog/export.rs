@@ -10,13 +10,17 @@ use super::model::{AttrValue, Product};
 use crate::store::{Store, StoreError};
 
 /// One line of the import format, borrowed from a product.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct Line<'a> {
+    #[schema(value_type = String)]
     sku: &'a str,
+    #[schema(value_type = String)]
     title: &'a str,
     #[serde(skip_serializing_if = "str::is_empty")]
+    #[schema(value_type = String)]
     description: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
     brand: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     category: Option<String>,
@@ -24,34 +28,45 @@ pub struct Line<'a> {
     currency: String,
     stock: u64,
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(value_type = Vec<String>)]
     part_numbers: Vec<&'a str>,
+    /// Name → text, number or true/false; each a search facet.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    #[schema(value_type = Object)]
     attributes: BTreeMap<&'a str, Value>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     fitments: Vec<Fitment<'a>>,
     #[serde(skip_serializing_if = "is_false")]
     universal: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
     group: Option<&'a str>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    #[schema(value_type = std::collections::BTreeMap<String, String>)]
     options: &'a BTreeMap<String, String>,
     #[serde(skip_serializing_if = "is_false")]
     featured: bool,
     #[serde(skip_serializing_if = "is_zero")]
     popularity: u32,
+    /// Fields this shop does not know are kept and given back.
     #[serde(flatten)]
+    #[schema(value_type = Object)]
     extra: Map<String, Value>,
 }
 
-#[derive(Serialize)]
-struct Fitment<'a> {
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Fitment<'a> {
     year_from: u16,
     year_to: u16,
+    #[schema(value_type = String)]
     make: &'a str,
+    #[schema(value_type = String)]
     model: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
     submodel: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
     engine: Option<&'a str>,
 }
 

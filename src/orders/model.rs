@@ -45,7 +45,16 @@ pub struct OrderLine {
 }
 
 #[derive(
-    Clone, Debug, Default, PartialEq, Eq, bincode::Encode, bincode::Decode, serde::Deserialize, serde::Serialize,
+    Clone,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    bincode::Encode,
+    bincode::Decode,
+    serde::Deserialize,
+    serde::Serialize,
+    utoipa::ToSchema,
 )]
 pub struct Address {
     pub name: String,
@@ -67,7 +76,7 @@ pub struct PaymentRecord {
     pub reference: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, bincode::Encode, bincode::Decode, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, bincode::Encode, bincode::Decode, serde::Serialize, utoipa::ToSchema)]
 pub struct Shipment {
     pub carrier: String,
     pub tracking_number: String,

@@ -260,12 +260,33 @@ impl ResponseError for ApiError {
         }
         res.insert_header(("Cache-Control", "no-store"))
             .insert_header(actix_web::http::header::ContentEncoding::Identity)
-            .json(json!({ "error": {
-                "code": self.0.code.as_str(),
-                "message": self.0.message,
-                "details": self.0.details,
-            }}))
+            .json(ErrorBody {
+                error: ErrorDetail {
+                    code: self.0.code.as_str(),
+                    message: &self.0.message,
+                    details: self.0.details.as_ref(),
+                },
+            })
     }
+}
+
+/// Every JSON error: `{"error":{"code","message","details"}}`.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorBody<'a> {
+    pub error: ErrorDetail<'a>,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail<'a> {
+    /// A stable code, such as `out_of_stock` or `payment_declined`.
+    #[schema(value_type = String, example = "out_of_stock")]
+    pub code: &'static str,
+    /// What went wrong, safe to show.
+    #[schema(value_type = String)]
+    pub message: &'a str,
+    /// More, where the code has it: the fields that are invalid, the SKUs short of stock.
+    #[schema(value_type = Option<Object>, nullable)]
+    pub details: Option<&'a serde_json::Value>,
 }
 
 /// Renders as an HTML page (see `pages::render_error_page`, which dresses it in the layout).

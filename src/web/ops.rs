@@ -19,7 +19,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 /// Prometheus text format, for loopback peers (a scraper on the same host) or a request bearing
 /// the configured `http.metrics_token`: sales figures are not for everyone.
-async fn metrics(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+/// Prometheus text format, for a scraper on this host or with the configured metrics token.
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    responses((status = 200, description = "Prometheus text format", content_type = "text/plain"),
+        (status = 403, description = "Not a local scraper, and no metrics token", content_type = "text/plain")))]
+pub(crate) async fn metrics(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     // A proxy on the same host connects from loopback too: a request it forwarded (it says so
     // in a forwarding header) is not a local scraper's.
     let forwarded = ["x-forwarded-for", "forwarded", "x-real-ip"]
@@ -73,7 +77,9 @@ pub async fn measure(
 }
 
 /// The process is alive and answering.
-async fn healthz() -> HttpResponse {
+/// Health of the process: reachable is alive.
+#[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, description = "Alive", body = Object)))]
+pub(crate) async fn healthz() -> HttpResponse {
     HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
         .json(serde_json::json!({"status": "ok"}))
@@ -82,7 +88,10 @@ async fn healthz() -> HttpResponse {
 /// The store answers reads and every part that keeps it current is working; a load balancer
 /// sends traffic only when this is 200. A store whose writes are paused for lack of disk is still
 /// ready (it serves browsing and search) and says so.
-async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+#[utoipa::path(get, path = "/readyz", tag = "operations",
+    responses((status = 200, description = "Ready: {status, store, writer, index, writes}", body = Object),
+        (status = 503, description = "A part is not working; status says which", body = Object)))]
+pub(crate) async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let store = state.store.clone();
     let ready = super::blocking(move || Ok(store.read().is_ok())).await.unwrap_or(false);
     // An empty index over a non-empty store means a rebuild went wrong.

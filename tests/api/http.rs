@@ -100,6 +100,7 @@ async fn head_requests_get_the_headers_of_get_without_a_body_and_other_methods_g
     assert!(head.bytes().await.unwrap().is_empty());
     let post = app.client.post(app.url("/api/v1/products")).send().await.unwrap();
     assert_eq!(post.status(), 405);
+    assert_eq!(post.headers()["allow"], "GET, HEAD", "a 405 says what is allowed");
     let body: serde_json::Value = post.json().await.unwrap();
     assert_eq!(body["error"]["code"], "method_not_allowed");
 }
@@ -109,7 +110,7 @@ async fn the_openapi_document_describes_every_api_route() {
     let app = spawn_app().await;
     let (status, doc) = app.get_json("/api/openapi.json").await;
     assert_eq!(status, 200);
-    assert_eq!(doc["openapi"], "3.0.3");
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."), "{}", doc["openapi"]);
     let paths = doc["paths"].as_object().unwrap();
     // A documented path matches a route when they agree outside their `{…}` parameters.
     let shape = |path: &str| -> String {

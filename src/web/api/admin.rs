@@ -14,6 +14,7 @@ use crate::domain::{format_utc, now_ms};
 use crate::merchant::{self, StockRefusal};
 use crate::orders::{Shipment, Status, TransitionError};
 use crate::staff::{Admin, Catalog, Orders, Scopes, Staff, Stock};
+use crate::web::error::ErrorBody;
 use crate::web::{ApiError, AppError, ErrorCode, blocking};
 
 /// The largest catalog file `POST /admin/import` takes in one request.
@@ -71,7 +72,17 @@ fn invalid(message: impl Into<String>) -> ApiError {
     AppError::new(ErrorCode::InvalidInput, message).into()
 }
 
-async fn put_product(
+/// Create or replace a product from one import line.
+#[utoipa::path(put, path = "/api/v1/admin/products/{sku}", tag = "merchant", security(("token" = ["catalog"])),
+    params(("sku" = String, Path)),
+    request_body(content = Object, description = "One line of the import format (docs/import-format.md)", content_type = "application/json"),
+    responses((status = 200, description = "Updated or unchanged: {result, product}", body = Object),
+        (status = 201, description = "Created: {result, product}", body = Object),
+        (status = 422, description = "The line is invalid; the message says why", body = ErrorBody),
+        (status = 401, description = "No valid credential", body = ErrorBody),
+        (status = 403, description = "The credential lacks the scope", body = ErrorBody),
+        (status = 503, description = "Busy or storage unavailable; retry", body = ErrorBody)))]
+pub(crate) async fn put_product(
     who: Staff<Catalog>,
     state: web::Data<AppState>,
     sku: web::Path<String>,
@@ -114,7 +125,15 @@ async fn product_json(state: &AppState, sku: String) -> Result<serde_json::Value
     }))
 }
 
-async fn delete_product(
+/// Delete a product.
+#[utoipa::path(delete, path = "/api/v1/admin/products/{sku}", tag = "merchant", security(("token" = ["catalog"])),
+    params(("sku" = String, Path)),
+    responses((status = 200, description = "{deleted}", body = Object),
+        (status = 404, description = "No such product", body = ErrorBody),
+        (status = 401, description = "No valid credential", body = ErrorBody),
+        (status = 403, description = "The credential lacks the scope", body = ErrorBody),
+        (status = 503, description = "Busy or storage unavailable; retry", body = ErrorBody)))]
+pub(crate) async fn delete_product(
     who: Staff<Catalog>,
     state: web::Data<AppState>,
     sku: web::Path<String>,
@@ -131,7 +150,13 @@ async fn delete_product(
 }
 
 /// The catalog with stock, in the import format, streamed.
-async fn export(_: Staff<Catalog>, state: web::Data<AppState>) -> HttpResponse {
+/// The whole catalog with stock, in the import format, one product per line.
+#[utoipa::path(get, path = "/api/v1/admin/export", tag = "merchant", security(("token" = ["catalog"])),
+    responses((status = 200, description = "JSON Lines", content_type = "application/x-ndjson"),
+        (status = 401, description = "No valid credential", body = ErrorBody),
+        (status = 403, description = "The credential lacks the scope", body = ErrorBody),
+        (status = 503, description = "Busy or storage unavailable; retry", body = ErrorBody)))]
+pub(crate) async fn export(_: Staff<Catalog>, state: web::Data<AppState>) -> HttpResponse {
     crate::web::admin::catalog::catalog_download(state.store.clone())
 }
 
@@ -157,7 +182,17 @@ fn import_format(req: &HttpRequest) -> Result<Format, AppError> {
     }
 }
 
-async fn import(
+/// Import a catalog: JSON Lines, or CSV with Content-Type text/csv.
+#[utoipa::path(post, path = "/api/v1/admin/import", tag = "merchant", security(("token" = ["catalog"])),
+    request_body(description = "The catalog", content((String = "application/x-ndjson"), (String = "text/csv"))),
+    responses((status = 200, description = "{created, updated, unchanged, rejected: [{line, message}]}", body = Object),
+        (status = 413, description = "Over 64 MiB", body = ErrorBody),
+        (status = 415, description = "Neither JSON Lines nor CSV", body = ErrorBody),
+        (status = 422, description = "The catalog cannot be read", body = ErrorBody),
+        (status = 401, description = "No valid credential", body = ErrorBody),
+        (status = 403, description = "The credential lacks the scope", body = ErrorBody),
+        (status = 503, description = "Busy or storage unavailable; retry", body = ErrorBody)))]
+pub(crate) async fn import(
     who: Staff<Catalog>,
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -187,16 +222,17 @@ async fn import(
     })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct Adjust {
+pub(crate) struct Adjust {
     delta: i64,
     reason: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct SetStock {
+pub(crate) struct SetStock {
+    #[schema(maximum = 1_000_000_000)]
     quantity: u64,
     reason: String,
 }
@@ -220,7 +256,19 @@ fn stock_refusal(refusal: StockRefusal) -> ApiError {
     }
 }
 
-async fn adjust_stock(
+/// Add or take units, with a reason for the ledger.
+#[utoipa::path(post, path = "/api/v1/admin/stock/{sku}/adjust", tag = "merchant", security(("token" = ["stock"])),
+    params(("sku" = String, Path)),
+    request_body = Adjust,
+    responses((status = 200, description = "{stock, delta}", body = Object),
+        (status = 400, description = "A malformed body", body = ErrorBody),
+        (status = 404, description = "No such product", body = ErrorBody),
+        (status = 409, description = "Stock would go below zero", body = ErrorBody),
+        (status = 422, description = "No reason, or a body of the wrong shape", body = ErrorBody),
+        (status = 401, description = "No valid credential", body = ErrorBody),
+        (status = 403, description = "The credential lacks the scope", body = ErrorBody),
+        (status = 503, description = "Busy or storage unavailable; retry", body = ErrorBody)))]
+pub(crate) async fn adjust_stock(
     who: Staff<Stock>,
     state: web::Data<AppState>,
     sku: web::Path<String>,
@@ -236,7 +284,18 @@ async fn adjust_stock(
     Ok(ok(json!({"stock": entry.balance, "delta": entry.delta})))
 }
 
-async fn set_stock(
+/// Set stock to a counted quantity.
+#[utoipa::path(put, path = "/api/v1/admin/stock/{sku}", tag = "merchant", security(("token" = ["stock"])),
+    params(("sku" = String, Path)),
+    request_body = SetStock,
+    responses((status = 200, description = "{stock, changed}", body = Object),
+        (status = 400, description = "A malformed body", body = ErrorBody),
+        (status = 404, description = "No such product", body = ErrorBody),
+        (status = 422, description = "No reason, more than a billion units, or a body of the wrong shape", body = ErrorBody),
+        (status = 401, description = "No valid credential", body = ErrorBody),
+        (status = 403, description = "The credential lacks the scope", body = ErrorBody),
+        (status = 503, description = "Busy or storage unavailable; retry", body = ErrorBody)))]
+pub(crate) async fn set_stock(
     who: Staff<Stock>,
     state: web::Data<AppState>,
     sku: web::Path<String>,
@@ -258,14 +317,25 @@ async fn set_stock(
     Ok(ok(json!({"stock": quantity, "changed": entry.is_some()})))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct Threshold {
+pub(crate) struct Threshold {
     /// `null` returns the SKU to the shop's default.
     low_stock: Option<u64>,
 }
 
-async fn set_threshold(
+/// Set a SKU's low-stock threshold; null returns it to the shop's default.
+#[utoipa::path(put, path = "/api/v1/admin/stock/{sku}/threshold", tag = "merchant", security(("token" = ["stock"])),
+    params(("sku" = String, Path)),
+    request_body = Threshold,
+    responses((status = 200, description = "{sku, low_stock, effective_low_stock}", body = Object),
+        (status = 400, description = "A malformed body", body = ErrorBody),
+        (status = 404, description = "No such product", body = ErrorBody),
+        (status = 422, description = "A body of the wrong shape", body = ErrorBody),
+        (status = 401, description = "No valid credential", body = ErrorBody),
+        (status = 403, description = "The credential lacks the scope", body = ErrorBody),
+        (status = 503, description = "Busy or storage unavailable; retry", body = ErrorBody)))]
+pub(crate) async fn set_threshold(
     who: Staff<Stock>,
     state: web::Data<AppState>,
     sku: web::Path<String>,
@@ -285,7 +355,13 @@ async fn set_threshold(
 }
 
 /// SKUs at or below their low-stock threshold, fewest units first: the reorder list.
-async fn low_stock(_who: Staff<Stock>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+/// SKUs at or below their low-stock threshold, fewest units first: the reorder list.
+#[utoipa::path(get, path = "/api/v1/admin/low-stock", tag = "merchant", security(("token" = ["stock"])),
+    responses((status = 200, description = "{default_low_stock, items: [{sku, stock, low_stock}]}", body = Object),
+        (status = 401, description = "No valid credential", body = ErrorBody),
+        (status = 403, description = "The credential lacks the scope", body = ErrorBody),
+        (status = 503, description = "Busy or storage unavailable; retry", body = ErrorBody)))]
+pub(crate) async fn low_stock(_who: Staff<Stock>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let store = state.store.clone();
     let default = state.config.shop.low_stock;
     let low = blocking(move || Ok(store.read()?.low_stock(default, 1_000)?)).await?;
@@ -296,7 +372,15 @@ async fn low_stock(_who: Staff<Stock>, state: web::Data<AppState>) -> Result<Htt
     Ok(ok(json!({"default_low_stock": default, "items": items})))
 }
 
-async fn ledger(
+/// A SKU's stock ledger, oldest first.
+#[utoipa::path(get, path = "/api/v1/admin/stock/{sku}/ledger", tag = "merchant", security(("token" = ["stock"])),
+    params(("sku" = String, Path)),
+    responses((status = 200, description = "{sku, entries: [{at, delta, balance, reason, actor}]}", body = Object),
+        (status = 404, description = "No such product", body = ErrorBody),
+        (status = 401, description = "No valid credential", body = ErrorBody),
+        (status = 403, description = "The credential lacks the scope", body = ErrorBody),
+        (status = 503, description = "Busy or storage unavailable; retry", body = ErrorBody)))]
+pub(crate) async fn ledger(
     _who: Staff<Stock>,
     state: web::Data<AppState>,
     sku: web::Path<String>,
@@ -318,14 +402,28 @@ async fn ledger(
     Ok(ok(json!({"sku": sku.as_str(), "entries": entries})))
 }
 
-#[derive(Deserialize)]
-struct OrderQuery {
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct OrderQuery {
+    /// pending, paid, fulfilled, shipped, cancelled or refunded.
+    #[param(pattern = "^(pending|paid|fulfilled|shipped|cancelled|refunded)?$")]
     status: Option<String>,
+    #[param(minimum = 1)]
     page: Option<u32>,
+    #[param(minimum = 1, maximum = 100)]
     per_page: Option<u32>,
 }
 
-async fn orders(
+/// Orders, newest first.
+#[utoipa::path(get, path = "/api/v1/admin/orders", operation_id = "admin_list_orders", tag = "merchant", security(("token" = ["orders"])),
+    params(OrderQuery),
+    responses((status = 200, description = "{total, page, per_page, orders}", body = Object),
+        (status = 400, description = "A malformed query string", body = ErrorBody),
+        (status = 422, description = "An unknown status", body = ErrorBody),
+        (status = 401, description = "No valid credential", body = ErrorBody),
+        (status = 403, description = "The credential lacks the scope", body = ErrorBody),
+        (status = 503, description = "Busy or storage unavailable; retry", body = ErrorBody)))]
+pub(crate) async fn orders(
     _who: Staff<Orders>,
     state: web::Data<AppState>,
     q: web::Query<OrderQuery>,
@@ -356,7 +454,15 @@ async fn find_order(state: &AppState, number: &str) -> Result<crate::orders::Ord
         .ok_or_else(|| ApiError(AppError::new(ErrorCode::OrderNotFound, format!("no order {number:?}"))))
 }
 
-async fn order(
+/// One order, with the statuses it may move to.
+#[utoipa::path(get, path = "/api/v1/admin/orders/{number}", operation_id = "admin_get_order", tag = "merchant", security(("token" = ["orders"])),
+    params(("number" = String, Path)),
+    responses((status = 200, description = "The order and next_statuses", body = Object),
+        (status = 404, description = "No such order", body = ErrorBody),
+        (status = 401, description = "No valid credential", body = ErrorBody),
+        (status = 403, description = "The credential lacks the scope", body = ErrorBody),
+        (status = 503, description = "Busy or storage unavailable; retry", body = ErrorBody)))]
+pub(crate) async fn order(
     _who: Staff<Orders>,
     state: web::Data<AppState>,
     number: web::Path<String>,
@@ -374,17 +480,32 @@ async fn order(
     Ok(ok(body))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct TransitionBody {
+pub(crate) struct TransitionBody {
+    /// paid, fulfilled, shipped, cancelled or refunded.
     to: String,
+    /// Needed to ship.
     carrier: Option<String>,
+    /// Needed to ship.
     tracking_number: Option<String>,
     #[serde(default)]
     note: String,
 }
 
-async fn transition(
+/// Move an order to another status (a cancel or refund before shipping restocks).
+#[utoipa::path(post, path = "/api/v1/admin/orders/{number}/transition", tag = "merchant", security(("token" = ["orders"])),
+    params(("number" = String, Path)),
+    request_body = TransitionBody,
+    responses((status = 200, description = "The order after the change", body = OrderJson),
+        (status = 400, description = "A malformed body", body = ErrorBody),
+        (status = 404, description = "No such order", body = ErrorBody),
+        (status = 409, description = "Not allowed from the order's status", body = ErrorBody),
+        (status = 422, description = "An unknown status, or shipping without carrier and tracking number", body = ErrorBody),
+        (status = 401, description = "No valid credential", body = ErrorBody),
+        (status = 403, description = "The credential lacks the scope", body = ErrorBody),
+        (status = 503, description = "Busy or storage unavailable; retry", body = ErrorBody)))]
+pub(crate) async fn transition(
     who: Staff<Orders>,
     state: web::Data<AppState>,
     number: web::Path<String>,
@@ -418,7 +539,13 @@ async fn transition(
     }
 }
 
-async fn tokens(_who: Staff<Admin>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+/// API tokens (never their secrets).
+#[utoipa::path(get, path = "/api/v1/admin/tokens", tag = "merchant", security(("token" = ["admin"])),
+    responses((status = 200, description = "{tokens: [{id, scopes, label, created_at, revoked}]}", body = Object),
+        (status = 401, description = "No valid credential", body = ErrorBody),
+        (status = 403, description = "The credential lacks the scope", body = ErrorBody),
+        (status = 503, description = "Busy or storage unavailable; retry", body = ErrorBody)))]
+pub(crate) async fn tokens(_who: Staff<Admin>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let store = state.store.clone();
     let list = blocking(move || Ok(store.read()?.api_tokens()?)).await?;
     Ok(ok(json!({"tokens": list.iter().map(|t| json!({
@@ -427,15 +554,26 @@ async fn tokens(_who: Staff<Admin>, state: web::Data<AppState>) -> Result<HttpRe
     })).collect::<Vec<_>>()})))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct NewToken {
+pub(crate) struct NewToken {
+    /// Comma-separated: catalog, orders, stock, admin.
+    #[schema(example = "catalog,stock")]
     scopes: String,
     #[serde(default)]
     label: String,
 }
 
-async fn create_token(
+/// Create a token; its secret is in this answer only.
+#[utoipa::path(post, path = "/api/v1/admin/tokens", tag = "merchant", security(("token" = ["admin"])),
+    request_body = NewToken,
+    responses((status = 201, description = "{token, scopes, note}", body = Object),
+        (status = 400, description = "A malformed body", body = ErrorBody),
+        (status = 422, description = "An unknown scope", body = ErrorBody),
+        (status = 401, description = "No valid credential", body = ErrorBody),
+        (status = 403, description = "The credential lacks the scope", body = ErrorBody),
+        (status = 503, description = "Busy or storage unavailable; retry", body = ErrorBody)))]
+pub(crate) async fn create_token(
     who: Staff<Admin>,
     state: web::Data<AppState>,
     body: web::Json<NewToken>,
@@ -451,7 +589,15 @@ async fn create_token(
         .json(json!({"token": token, "scopes": scopes.to_string(), "note": "shown once; store it now"})))
 }
 
-async fn revoke_token(
+/// Revoke a token.
+#[utoipa::path(delete, path = "/api/v1/admin/tokens/{id}", tag = "merchant", security(("token" = ["admin"])),
+    params(("id" = String, Path)),
+    responses((status = 200, description = "{revoked}", body = Object),
+        (status = 404, description = "No such token", body = ErrorBody),
+        (status = 401, description = "No valid credential", body = ErrorBody),
+        (status = 403, description = "The credential lacks the scope", body = ErrorBody),
+        (status = 503, description = "Busy or storage unavailable; retry", body = ErrorBody)))]
+pub(crate) async fn revoke_token(
     who: Staff<Admin>,
     state: web::Data<AppState>,
     id: web::Path<String>,
@@ -468,13 +614,24 @@ async fn revoke_token(
     }
 }
 
-#[derive(Deserialize)]
-struct AuditQuery {
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct AuditQuery {
+    /// Only this subject's entries, such as `product:BRK-1`.
     subject: Option<String>,
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<usize>,
 }
 
-async fn audit(
+/// The audit log, newest first.
+#[utoipa::path(get, path = "/api/v1/admin/audit", tag = "merchant", security(("token" = ["admin"])),
+    params(AuditQuery),
+    responses((status = 200, description = "{entries: [{at, actor, action, subject, before, after}]}", body = Object),
+        (status = 400, description = "A malformed query string", body = ErrorBody),
+        (status = 401, description = "No valid credential", body = ErrorBody),
+        (status = 403, description = "The credential lacks the scope", body = ErrorBody),
+        (status = 503, description = "Busy or storage unavailable; retry", body = ErrorBody)))]
+pub(crate) async fn audit(
     _who: Staff<Admin>,
     state: web::Data<AppState>,
     q: web::Query<AuditQuery>,

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::app::AppState;
 use crate::cart::{self, Cart, CartLine, Destination, Quote};
 use crate::domain::format_utc;
+use crate::web::error::ErrorBody;
 use crate::web::sales;
 use crate::web::{ApiError, AppError, ErrorCode};
 
@@ -25,42 +26,55 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         );
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct NewCart {
+pub(crate) struct NewCart {
     #[serde(default)]
     items: Vec<LineInput>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct LineInput {
+pub(crate) struct LineInput {
     sku: String,
+    #[schema(minimum = 1, maximum = 999)]
     quantity: u32,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct QuantityInput {
+pub(crate) struct QuantityInput {
+    /// 0 removes the line.
+    #[schema(minimum = 0, maximum = 999)]
     quantity: u32,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct PromoInput {
+pub(crate) struct PromoInput {
     code: String,
 }
 
 /// Optional estimate inputs: where it ships and how.
-#[derive(Deserialize)]
-struct Estimate {
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct Estimate {
+    /// Two letters, such as US.
     country: Option<String>,
     region: Option<String>,
     shipping_method: Option<String>,
 }
 
-/// `POST /carts`, optionally with first items; an empty body makes an empty cart.
-async fn create(state: web::Data<AppState>, payload: web::Payload) -> Result<HttpResponse, ApiError> {
+/// Create a cart, optionally with items (an empty body makes an empty cart).
+#[utoipa::path(post, path = "/api/v1/carts", operation_id = "create_cart", tag = "cart",
+    request_body(content = Option<NewCart>, content_type = "application/json"),
+    responses((status = 201, description = "The cart", body = CartJson),
+        (status = 404, description = "Unknown SKU", body = ErrorBody),
+        (status = 409, description = "Not enough stock (details: sku, requested, available)", body = ErrorBody),
+        (status = 413, description = "Over 64 KiB", body = ErrorBody),
+        (status = 422, description = "A bad quantity or body", body = ErrorBody),
+        (status = 503, description = "Busy or storage unavailable; retry", body = ErrorBody)))]
+pub(crate) async fn create(state: web::Data<AppState>, payload: web::Payload) -> Result<HttpResponse, ApiError> {
     // The body is optional here, so the JSON extractor and its limit do not apply.
     let body = crate::web::guard::read_body(payload, crate::web::guard::JSON_LIMIT).await?;
     let input: NewCart = if body.iter().all(u8::is_ascii_whitespace) {
@@ -87,7 +101,12 @@ async fn create(state: web::Data<AppState>, payload: web::Payload) -> Result<Htt
     respond(&state, cart, None, None, true).await
 }
 
-async fn get(
+/// A cart with its totals; country, region and shipping_method estimate tax and shipping.
+#[utoipa::path(get, path = "/api/v1/carts/{id}", operation_id = "get_cart", tag = "cart",
+    params(("id" = String, Path, description = "The cart's id"), Estimate),
+    responses((status = 200, body = CartJson), (status = 404, description = "No such cart (or it expired)", body = ErrorBody),
+        (status = 400, description = "A malformed query string", body = ErrorBody)))]
+pub(crate) async fn get(
     state: web::Data<AppState>,
     id: web::Path<String>,
     estimate: web::Query<Estimate>,
@@ -101,7 +120,15 @@ async fn get(
     Ok(no_store(&mut HttpResponse::Ok()).json(CartJson::new(&cart, &quote, &state)))
 }
 
-async fn add(
+/// Add units of a SKU (merged with a line already there).
+#[utoipa::path(post, path = "/api/v1/carts/{id}/items", tag = "cart",
+    params(("id" = String, Path)), request_body = LineInput,
+    responses((status = 200, body = CartJson), (status = 404, description = "No such cart or SKU", body = ErrorBody),
+        (status = 409, description = "Not enough stock", body = ErrorBody),
+        (status = 400, description = "A malformed body", body = ErrorBody),
+        (status = 422, description = "A bad quantity", body = ErrorBody),
+        (status = 503, description = "Busy or storage unavailable; retry", body = ErrorBody)))]
+pub(crate) async fn add(
     state: web::Data<AppState>,
     id: web::Path<String>,
     line: web::Json<LineInput>,
@@ -115,7 +142,15 @@ async fn add(
     respond(&state, cart, None, None, false).await
 }
 
-async fn set_quantity(
+/// Set a line's quantity (0 removes it).
+#[utoipa::path(patch, path = "/api/v1/carts/{id}/items/{sku}", tag = "cart",
+    params(("id" = String, Path), ("sku" = String, Path)), request_body = QuantityInput,
+    responses((status = 200, body = CartJson), (status = 404, description = "No such cart or line", body = ErrorBody),
+        (status = 409, description = "Not enough stock", body = ErrorBody),
+        (status = 400, description = "A malformed body", body = ErrorBody),
+        (status = 422, description = "A bad quantity", body = ErrorBody),
+        (status = 503, description = "Busy or storage unavailable; retry", body = ErrorBody)))]
+pub(crate) async fn set_quantity(
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
     input: web::Json<QuantityInput>,
@@ -129,13 +164,29 @@ async fn set_quantity(
     respond(&state, cart, None, None, false).await
 }
 
-async fn remove(state: web::Data<AppState>, path: web::Path<(String, String)>) -> Result<HttpResponse, ApiError> {
+/// Remove a line.
+#[utoipa::path(delete, path = "/api/v1/carts/{id}/items/{sku}", tag = "cart",
+    params(("id" = String, Path), ("sku" = String, Path)),
+    responses((status = 200, body = CartJson), (status = 404, description = "No such cart or line", body = ErrorBody),
+        (status = 503, description = "Busy or storage unavailable; retry", body = ErrorBody)))]
+pub(crate) async fn remove(
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
     let (id, sku) = path.into_inner();
     let cart = sales::change_cart(&state, move |tx, _, clock| cart::ops::remove(tx, &id, &sku, clock)).await?;
     respond(&state, cart, None, None, false).await
 }
 
-async fn set_promo(
+/// Apply a promo code.
+#[utoipa::path(post, path = "/api/v1/carts/{id}/promo", tag = "cart",
+    params(("id" = String, Path)), request_body = PromoInput,
+    responses((status = 200, body = CartJson), (status = 404, description = "No such cart", body = ErrorBody),
+        (status = 409, description = "The code cannot apply (the message says why)", body = ErrorBody),
+        (status = 400, description = "A malformed body", body = ErrorBody),
+        (status = 422, description = "A body of the wrong shape", body = ErrorBody),
+        (status = 503, description = "Busy or storage unavailable; retry", body = ErrorBody)))]
+pub(crate) async fn set_promo(
     state: web::Data<AppState>,
     id: web::Path<String>,
     input: web::Json<PromoInput>,
@@ -148,7 +199,12 @@ async fn set_promo(
     respond(&state, cart, None, None, false).await
 }
 
-async fn clear_promo(state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+/// Remove the promo code.
+#[utoipa::path(delete, path = "/api/v1/carts/{id}/promo", tag = "cart",
+    params(("id" = String, Path)),
+    responses((status = 200, body = CartJson), (status = 404, description = "No such cart", body = ErrorBody),
+        (status = 503, description = "Busy or storage unavailable; retry", body = ErrorBody)))]
+pub(crate) async fn clear_promo(state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let cart = sales::change_cart(&state, move |tx, rules, clock| {
         cart::ops::set_promo(tx, rules, &id, None, clock)
@@ -183,7 +239,8 @@ fn no_store(res: &mut actix_web::HttpResponseBuilder) -> &mut actix_web::HttpRes
 }
 
 /// A cart as the API shows it: lines, totals in minor units, and the shipping choices.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Cart)]
 pub struct CartJson {
     id: String,
     currency: String,
@@ -202,7 +259,7 @@ pub struct CartJson {
     expires_at: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct CartLineJson {
     sku: String,
     title: Option<String>,
@@ -214,14 +271,14 @@ struct CartLineJson {
     url: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct PromoJson {
     code: String,
     applied: bool,
     message: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct ShippingJson {
     id: String,
     name: String,

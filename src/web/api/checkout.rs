@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::app::AppState;
 use crate::domain::format_utc;
 use crate::orders::{Address, CheckoutRequest, Order, PaymentInput};
+use crate::web::error::ErrorBody;
 use crate::web::sales;
 use crate::web::{ApiError, AppError, ErrorCode};
 
@@ -14,28 +15,45 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(super::resource("/orders/{number}").route(crate::web::read().to(order)));
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct CheckoutBody {
+pub(crate) struct CheckoutBody {
     cart_id: String,
     email: String,
     shipping_address: Address,
     shipping_method: String,
     payment: PaymentBody,
+    /// The shopper's vehicle, kept on the order.
     vehicle: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct PaymentBody {
+pub(crate) struct PaymentBody {
+    /// `invoice`, or `test` where the shop offers the test cards.
     method: String,
+    /// The test card: `tok_visa` approves, `tok_declined` is declined.
     token: Option<String>,
 }
 
 /// The longest Idempotency-Key accepted; UUIDs and ULIDs fit easily.
 const MAX_KEY_LEN: usize = 255;
 
-async fn checkout(
+/// Place an order from a cart; 201 only once the order is durable. The same Idempotency-Key
+/// again answers the same order (with `Idempotent-Replayed: true`), never a second one.
+#[utoipa::path(post, path = "/api/v1/checkout", tag = "checkout",
+    params(("Idempotency-Key" = String, Header, description = "1 to 255 visible ASCII characters, such as a UUID")),
+    request_body = CheckoutBody,
+    responses((status = 201, description = "Placed", body = Placed),
+        (status = 400, description = "No Idempotency-Key, or a malformed body", body = ErrorBody),
+        (status = 402, description = "Payment declined; nothing taken", body = ErrorBody),
+        (status = 404, description = "No such cart", body = ErrorBody),
+        (status = 409, description = "Not enough stock (details), a promo used up, or the cart changed; nothing taken", body = ErrorBody),
+        (status = 413, description = "Over 64 KiB", body = ErrorBody),
+        (status = 422, description = "Invalid fields (details: field and message), or the key was used for another checkout", body = ErrorBody),
+        (status = 429, description = "Too many checkouts from this client", body = ErrorBody),
+        (status = 503, description = "Busy or storage unavailable; retry with the same key", body = ErrorBody)))]
+pub(crate) async fn checkout(
     req: HttpRequest,
     state: web::Data<AppState>,
     body: web::Json<CheckoutBody>,
@@ -94,23 +112,35 @@ fn idempotency_key(req: &HttpRequest) -> Result<String, ApiError> {
     Ok(key.to_owned())
 }
 
-#[derive(Serialize)]
-struct Placed<'a> {
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct Placed<'a> {
+    #[schema(value_type = String, example = "K7MX-3Q9D")]
     order_number: &'a str,
+    #[schema(value_type = String)]
     status: &'a str,
     total_cents: i64,
     currency: String,
+    /// The secret that shows the order to its shopper.
+    #[schema(value_type = String)]
     token: &'a str,
     status_url: String,
 }
 
-#[derive(Deserialize)]
-struct TokenQuery {
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct TokenQuery {
+    /// The order's token, from the checkout's answer.
     #[serde(default)]
     token: String,
 }
 
-async fn order(
+/// An order, for the shopper holding its token.
+#[utoipa::path(get, path = "/api/v1/orders/{number}", operation_id = "get_order", tag = "checkout",
+    params(("number" = String, Path), TokenQuery),
+    responses((status = 200, description = "The order as bought: lines, prices, address, vehicle, status history", body = OrderJson),
+        (status = 404, description = "No order with that number and token", body = ErrorBody),
+        (status = 400, description = "A malformed query string", body = ErrorBody)))]
+pub(crate) async fn order(
     state: web::Data<AppState>,
     number: web::Path<String>,
     query: web::Query<TokenQuery>,
@@ -123,46 +153,65 @@ async fn order(
 }
 
 /// An order as it was bought: prices, names and vehicle are the ones at purchase.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Order)]
 pub struct OrderJson<'a> {
+    #[schema(value_type = String)]
     order_number: &'a str,
+    #[schema(value_type = String)]
     status: &'a str,
+    #[schema(value_type = String)]
     status_text: &'a str,
     placed_at: String,
+    #[schema(value_type = String)]
     email: &'a str,
+    #[schema(value_type = Address)]
     shipping_address: &'a Address,
     lines: Vec<OrderLineJson<'a>>,
     currency: String,
     subtotal_cents: i64,
     discount_cents: i64,
+    #[schema(value_type = Option<String>)]
     promo: Option<&'a str>,
+    #[schema(value_type = String)]
     shipping_method: &'a str,
+    #[schema(value_type = String)]
     shipping_name: &'a str,
     shipping_cents: i64,
+    #[schema(value_type = Option<String>)]
     tax_name: Option<&'a str>,
     tax_cents: i64,
     total_cents: i64,
+    #[schema(value_type = String)]
     payment_method: &'a str,
+    #[schema(value_type = Option<String>)]
     vehicle: Option<&'a str>,
+    #[schema(value_type = Option<crate::orders::Shipment>)]
     shipment: Option<&'a crate::orders::Shipment>,
     history: Vec<HistoryJson<'a>>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct OrderLineJson<'a> {
+    #[schema(value_type = String)]
     sku: &'a str,
+    #[schema(value_type = String)]
     title: &'a str,
+    #[schema(value_type = std::collections::BTreeMap<String, String>)]
     options: std::collections::BTreeMap<&'a str, &'a str>,
+    #[schema(value_type = Option<String>)]
     part_number: Option<&'a str>,
     unit_price_cents: i64,
     quantity: u32,
     line_total_cents: i64,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct HistoryJson<'a> {
     at: String,
+    #[schema(value_type = String)]
     status: &'a str,
+    #[schema(value_type = String)]
     note: &'a str,
 }
 

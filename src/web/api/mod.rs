@@ -1,12 +1,12 @@
 //! The JSON API under `/api/v1`.
 
-mod admin;
-mod carts;
-mod checkout;
-mod products;
+pub(crate) mod admin;
+pub(crate) mod carts;
+pub(crate) mod checkout;
+pub(crate) mod products;
 pub mod search;
-mod suggest;
-mod vehicles;
+pub(crate) mod suggest;
+pub(crate) mod vehicles;
 
 use actix_web::web;
 
@@ -14,12 +14,22 @@ use super::error::{json_config, path_config, query_config};
 use super::{ApiError, AppError, ErrorCode};
 
 /// An API resource whose wrong-method answer is a JSON 405 like every other API error.
+/// Its `Allow` header lists the methods the OpenAPI document gives the path, so the answer and
+/// the document cannot disagree.
 pub fn resource(path: &str) -> actix_web::Resource {
     web::resource(path).default_service(web::to(|req: actix_web::HttpRequest| async move {
-        Err::<actix_web::HttpResponse, _>(ApiError(AppError::new(
+        use actix_web::ResponseError;
+        let pattern = req.match_pattern().unwrap_or_default();
+        let allowed = super::openapi::allowed_methods(&pattern).unwrap_or("");
+        let err = ApiError(AppError::new(
             ErrorCode::MethodNotAllowed,
-            format!("{} is not allowed on {}", req.method(), req.path()),
-        )))
+            format!("{} is not allowed on {}; use {allowed}", req.method(), req.path()),
+        ));
+        let mut res = err.error_response();
+        if let Ok(value) = actix_web::http::header::HeaderValue::from_str(allowed) {
+            res.headers_mut().insert(actix_web::http::header::ALLOW, value);
+        }
+        Ok::<_, actix_web::Error>(res)
     }))
 }
 

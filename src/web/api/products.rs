@@ -7,6 +7,7 @@ use crate::app::AppState;
 use crate::catalog::export::Line;
 use crate::catalog::{Item, PageRequest, ops};
 use crate::web::caching::cacheable;
+use crate::web::error::ErrorBody;
 use crate::web::{ApiError, AppError, blocking};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -15,11 +16,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// A product as the API shows it: the import-format fields plus what a shopper asks about.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Product)]
 pub struct ProductJson<'a> {
     #[serde(flatten)]
     line: Line<'a>,
     in_stock: bool,
+    /// The product page.
     url: String,
 }
 
@@ -33,21 +36,32 @@ impl<'a> ProductJson<'a> {
     }
 }
 
-#[derive(Deserialize)]
-struct PageQuery {
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct PageQuery {
+    /// From 1.
+    #[param(minimum = 1)]
     page: Option<u32>,
+    #[param(minimum = 1, maximum = 100)]
     per_page: Option<u32>,
 }
 
-#[derive(Serialize)]
-struct ProductPage<'a> {
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct ProductPage<'a> {
     total: u64,
     page: u32,
     per_page: u32,
     items: Vec<ProductJson<'a>>,
 }
 
-async fn list(
+/// A page of products in SKU order.
+#[utoipa::path(get, path = "/api/v1/products", operation_id = "list_products", tag = "catalog", params(PageQuery),
+    responses(
+        (status = 200, description = "A page", body = ProductPage),
+        (status = 304, description = "Not modified: If-None-Match matched the ETag"),
+        (status = 400, description = "A malformed query string", body = ErrorBody),
+    ))]
+pub(crate) async fn list(
     req: HttpRequest,
     state: web::Data<AppState>,
     query: web::Query<PageQuery>,
@@ -64,7 +78,19 @@ async fn list(
     Ok(json(&req, &state, &body))
 }
 
-async fn get(req: HttpRequest, state: web::Data<AppState>, sku: web::Path<String>) -> Result<HttpResponse, ApiError> {
+/// One product with stock, part numbers, attributes and fitments.
+#[utoipa::path(get, path = "/api/v1/products/{sku}", operation_id = "get_product", tag = "catalog",
+    params(("sku" = String, Path, description = "The product's SKU")),
+    responses(
+        (status = 200, description = "The product", body = ProductJson),
+        (status = 304, description = "Not modified"),
+        (status = 404, description = "No such product (product_not_found)", body = ErrorBody),
+    ))]
+pub(crate) async fn get(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    sku: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let sku = sku.into_inner();
     let store = state.store.clone();
     let key = sku.clone();

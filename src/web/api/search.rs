@@ -8,6 +8,7 @@ use crate::app::AppState;
 use crate::catalog::{PageRequest, ops};
 use crate::search::{FacetValue, SearchRequest, SearchSort, VehicleFilter};
 use crate::web::caching::cacheable;
+use crate::web::error::ErrorBody;
 use crate::web::{ApiError, AppError, ErrorCode, blocking};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -98,7 +99,38 @@ impl VehicleParts {
     }
 }
 
-#[derive(Serialize)]
+/// The query parameters `parse_request` reads (a test checks it reads each of them).
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub(crate) struct SearchParams {
+    /// Words (all must match) or a part number typed any way.
+    q: Option<String>,
+    year: Option<u16>,
+    make: Option<String>,
+    model: Option<String>,
+    submodel: Option<String>,
+    engine: Option<String>,
+    /// Repeat it, or separate brands with commas.
+    brand: Option<String>,
+    /// A category slug path; its subcategories are included.
+    category: Option<String>,
+    /// Minor units.
+    #[param(minimum = 0)]
+    min_price: Option<u64>,
+    #[param(minimum = 0)]
+    max_price: Option<u64>,
+    in_stock: Option<bool>,
+    /// relevance, price_asc, price_desc, newest or title.
+    #[param(pattern = "^(relevance|price_asc|price_desc|newest|title)$")]
+    sort: Option<String>,
+    #[param(minimum = 1)]
+    page: Option<u32>,
+    #[param(minimum = 1, maximum = 100)]
+    per_page: Option<u32>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
 struct Hit {
     sku: String,
     title: String,
@@ -112,17 +144,25 @@ struct Hit {
     url: String,
 }
 
-#[derive(Serialize)]
-struct Answer {
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct Answer {
     total: u64,
     page: u32,
     per_page: u32,
+    /// Nothing matched as typed, so a spelling-tolerant search answered.
     corrected: bool,
     hits: Vec<Hit>,
+    /// `brand`, `category`, `price` and one `attr.NAME` per attribute: `[{"value","count"}]`.
+    #[schema(value_type = Object)]
     facets: Map<String, Value>,
 }
 
-async fn search(
+/// Search products: text and part numbers, vehicle fitment, filters, facets, sorts. Attributes
+/// filter as `attr.NAME=VALUE`.
+#[utoipa::path(get, path = "/api/v1/search", tag = "catalog", params(SearchParams),
+    responses((status = 200, body = Answer), (status = 304, description = "Not modified"),
+        (status = 400, description = "A malformed number, an unknown sort, or a vehicle without year, make and model", body = ErrorBody)))]
+pub(crate) async fn search(
     req: HttpRequest,
     state: web::Data<AppState>,
     query: web::Query<Vec<(String, String)>>,

@@ -12,20 +12,33 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(super::resource("/suggest").route(crate::web::read().to(suggest)));
 }
 
-#[derive(Deserialize)]
-struct Prefix {
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct Prefix {
+    /// What the shopper has typed so far.
     q: Option<String>,
 }
 
 /// One suggestion: what to show and where it leads.
-#[derive(Serialize)]
-struct Suggestion {
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct Suggestion {
+    /// `part_number`, `product`, `brand` or `category`.
+    #[schema(value_type = String)]
     kind: &'static str,
     text: String,
     url: String,
 }
 
-async fn suggest(
+/// The suggestions for a prefix.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct Suggestions {
+    suggestions: Vec<Suggestion>,
+}
+
+/// Autocomplete for a prefix: part numbers, products, brands, categories.
+#[utoipa::path(get, path = "/api/v1/suggest", tag = "catalog", params(Prefix),
+    responses((status = 200, body = Suggestions), (status = 304, description = "Not modified")))]
+pub(crate) async fn suggest(
     req: HttpRequest,
     state: web::Data<AppState>,
     prefix: web::Query<Prefix>,
@@ -91,7 +104,7 @@ async fn suggest(
         Ok(out)
     })
     .await?;
-    let body = serde_json::to_vec(&serde_json::json!({ "suggestions": suggestions })).unwrap_or_default();
+    let body = serde_json::to_vec(&Suggestions { suggestions }).unwrap_or_default();
     Ok(cacheable(
         &req,
         "application/json",

@@ -7,45 +7,106 @@ use serde::Deserialize;
 use crate::app::AppState;
 use crate::search::Level;
 use crate::web::caching::cacheable;
+use crate::web::error::ErrorBody;
 use crate::web::{ApiError, AppError, ErrorCode};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    for (path, level) in [
-        ("/vehicles/years", Level::Year),
-        ("/vehicles/makes", Level::Make),
-        ("/vehicles/models", Level::Model),
-        ("/vehicles/submodels", Level::Submodel),
-        ("/vehicles/engines", Level::Engine),
-    ] {
-        cfg.service(
-            super::resource(path)
-                .app_data(web::Data::new(level))
-                .route(crate::web::read().to(cascade)),
-        );
-    }
+    cfg.service(super::resource("/vehicles/years").route(crate::web::read().to(years)))
+        .service(super::resource("/vehicles/makes").route(crate::web::read().to(makes)))
+        .service(super::resource("/vehicles/models").route(crate::web::read().to(models)))
+        .service(super::resource("/vehicles/submodels").route(crate::web::read().to(submodels)))
+        .service(super::resource("/vehicles/engines").route(crate::web::read().to(engines)));
 }
 
-#[derive(Deserialize)]
-struct Choice {
+/// The choices made so far; each step needs the ones before it.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct Choice {
     year: Option<u16>,
     make: Option<String>,
     model: Option<String>,
     submodel: Option<String>,
 }
 
-async fn cascade(
+/// The values of one step of the cascade.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct Values {
+    values: Vec<String>,
+}
+
+/// Years some product fits, newest first.
+#[utoipa::path(get, path = "/api/v1/vehicles/years", tag = "vehicles",
+    responses((status = 200, body = Values), (status = 304, description = "Not modified")))]
+pub(crate) async fn years(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let none = Choice {
+        year: None,
+        make: None,
+        model: None,
+        submodel: None,
+    };
+    cascade(req, state, Level::Year, none)
+}
+
+/// Makes some product fits in a year.
+#[utoipa::path(get, path = "/api/v1/vehicles/makes", tag = "vehicles", params(Choice),
+    responses((status = 200, body = Values), (status = 304, description = "Not modified"),
+        (status = 400, description = "No year, or a malformed one", body = ErrorBody)))]
+pub(crate) async fn makes(
     req: HttpRequest,
     state: web::Data<AppState>,
-    level: web::Data<Level>,
-    choice: web::Query<Choice>,
+    q: web::Query<Choice>,
 ) -> Result<HttpResponse, ApiError> {
-    let level = **level;
+    cascade(req, state, Level::Make, q.into_inner())
+}
+
+/// Models some product fits for a year and make.
+#[utoipa::path(get, path = "/api/v1/vehicles/models", tag = "vehicles", params(Choice),
+    responses((status = 200, body = Values), (status = 304, description = "Not modified"),
+        (status = 400, description = "No year or make", body = ErrorBody)))]
+pub(crate) async fn models(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    q: web::Query<Choice>,
+) -> Result<HttpResponse, ApiError> {
+    cascade(req, state, Level::Model, q.into_inner())
+}
+
+/// Submodels for a year, make and model.
+#[utoipa::path(get, path = "/api/v1/vehicles/submodels", tag = "vehicles", params(Choice),
+    responses((status = 200, body = Values), (status = 304, description = "Not modified"),
+        (status = 400, description = "No year, make or model", body = ErrorBody)))]
+pub(crate) async fn submodels(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    q: web::Query<Choice>,
+) -> Result<HttpResponse, ApiError> {
+    cascade(req, state, Level::Submodel, q.into_inner())
+}
+
+/// Engines for a year, make and model (and submodel).
+#[utoipa::path(get, path = "/api/v1/vehicles/engines", tag = "vehicles", params(Choice),
+    responses((status = 200, body = Values), (status = 304, description = "Not modified"),
+        (status = 400, description = "No year, make or model", body = ErrorBody)))]
+pub(crate) async fn engines(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    q: web::Query<Choice>,
+) -> Result<HttpResponse, ApiError> {
+    cascade(req, state, Level::Engine, q.into_inner())
+}
+
+fn cascade(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    level: Level,
+    choice: Choice,
+) -> Result<HttpResponse, ApiError> {
     let Choice {
         year,
         make,
         model,
         submodel,
-    } = choice.into_inner();
+    } = choice;
     let needs = match level {
         Level::Year => 0,
         Level::Make => 1,
@@ -61,7 +122,7 @@ async fn cascade(
     let values = state
         .search
         .vehicle_values(level, year, make.as_deref(), model.as_deref(), submodel.as_deref());
-    let body = serde_json::to_vec(&serde_json::json!({ "values": values })).unwrap_or_default();
+    let body = serde_json::to_vec(&Values { values }).unwrap_or_default();
     Ok(cacheable(
         &req,
         "application/json",
