@@ -28,6 +28,8 @@ pub enum CartError {
     BadQuantity,
     #[error("a cart holds at most {MAX_LINES} different items")]
     TooManyLines,
+    #[error("a cart line holds at most {MAX_LINE_QUANTITY} units; this one would go past it")]
+    LineFull,
     #[error("only {} of {} in stock", .0.available, .0.sku)]
     NotEnoughStock(Shortfall),
     #[error(transparent)]
@@ -84,7 +86,13 @@ pub fn add(tx: &mut WriteTx<'_>, rules: &Rules, id: &str, sku: &str, quantity: u
         if quantity == 0 {
             return Ok(Err(CartError::BadQuantity));
         }
+        if quantity > MAX_LINE_QUANTITY {
+            return Ok(Err(CartError::BadQuantity));
+        }
         let total = cart.quantity_of(sku).saturating_add(quantity);
+        if total > MAX_LINE_QUANTITY {
+            return Ok(Err(CartError::LineFull));
+        }
         change_line(tx, rules, cart, sku, total, clock)
     })
 }

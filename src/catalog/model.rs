@@ -207,6 +207,19 @@ impl PageRequest {
         }
     }
 
+    /// Like `new`, but a page below 1 or a page size outside 1..=MAX_PER_PAGE is an error (the API
+    /// says so rather than quietly answering another page); pages past the cap still clamp.
+    pub fn checked(page: Option<u32>, per_page: Option<u32>, default_per_page: u32) -> Result<PageRequest, String> {
+        // 2³¹ - 1: the largest page an OpenAPI int32 can name.
+        if page.is_some_and(|p| p == 0 || p > i32::MAX as u32) {
+            return Err(format!("page is 1 to {}", i32::MAX));
+        }
+        if per_page.is_some_and(|n| n == 0 || n > Self::MAX_PER_PAGE) {
+            return Err(format!("per_page must be 1 to {}", Self::MAX_PER_PAGE));
+        }
+        Ok(PageRequest::new(page, per_page, default_per_page))
+    }
+
     /// Like `new` without the offset cap: for the merchant's own lists (every order must be
     /// reachable, however many there are), not for public, unauthenticated paging.
     pub fn unbounded(page: Option<u32>, per_page: Option<u32>, default_per_page: u32) -> PageRequest {

@@ -18,11 +18,14 @@ pub enum ErrorCode {
     NotFound,
     MethodNotAllowed,
     ProductNotFound,
+    UnknownProduct,
     CartNotFound,
     OrderNotFound,
     OutOfStock,
     CartChanged,
     PromoUnavailable,
+    CartEmpty,
+    ShippingUnavailable,
     IdempotencyKeyRequired,
     IdempotencyKeyReused,
     PaymentDeclined,
@@ -47,9 +50,13 @@ impl ErrorCode {
             ErrorCode::NotFound | ErrorCode::ProductNotFound | ErrorCode::CartNotFound | ErrorCode::OrderNotFound => {
                 StatusCode::NOT_FOUND
             }
-            ErrorCode::OutOfStock | ErrorCode::CartChanged | ErrorCode::PromoUnavailable => StatusCode::CONFLICT,
+            ErrorCode::OutOfStock
+            | ErrorCode::CartChanged
+            | ErrorCode::PromoUnavailable
+            | ErrorCode::CartEmpty
+            | ErrorCode::ShippingUnavailable => StatusCode::CONFLICT,
             ErrorCode::IdempotencyKeyRequired => StatusCode::BAD_REQUEST,
-            ErrorCode::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::IdempotencyKeyReused | ErrorCode::UnknownProduct => StatusCode::UNPROCESSABLE_ENTITY,
             ErrorCode::PaymentDeclined => StatusCode::PAYMENT_REQUIRED,
             ErrorCode::Busy => StatusCode::SERVICE_UNAVAILABLE,
             ErrorCode::Forbidden => StatusCode::FORBIDDEN,
@@ -72,11 +79,14 @@ impl ErrorCode {
             ErrorCode::NotFound => "not_found",
             ErrorCode::MethodNotAllowed => "method_not_allowed",
             ErrorCode::ProductNotFound => "product_not_found",
+            ErrorCode::UnknownProduct => "unknown_product",
             ErrorCode::CartNotFound => "cart_not_found",
             ErrorCode::OrderNotFound => "order_not_found",
             ErrorCode::OutOfStock => "out_of_stock",
             ErrorCode::CartChanged => "cart_changed",
             ErrorCode::PromoUnavailable => "promo_unavailable",
+            ErrorCode::CartEmpty => "cart_empty",
+            ErrorCode::ShippingUnavailable => "shipping_unavailable",
             ErrorCode::IdempotencyKeyRequired => "idempotency_key_required",
             ErrorCode::IdempotencyKeyReused => "idempotency_key_reused",
             ErrorCode::PaymentDeclined => "payment_declined",
@@ -181,11 +191,15 @@ impl From<CartError> for AppError {
         let message = err.to_string();
         match err {
             CartError::NotFound => AppError::new(ErrorCode::CartNotFound, message),
-            CartError::UnknownSku(sku) => AppError::product_not_found(&sku),
-            CartError::NotInCart(_) => AppError::new(ErrorCode::NotFound, message),
-            CartError::BadQuantity | CartError::TooManyLines | CartError::Pricing(_) => {
-                AppError::new(ErrorCode::InvalidInput, message)
+            // 422, not 404: the cart the URL names is there; the body names a product that is
+            // not (a client told 404 would think its cart gone).
+            CartError::UnknownSku(sku) => {
+                AppError::new(ErrorCode::UnknownProduct, format!("no product with sku {sku:?}"))
             }
+            CartError::NotInCart(_) => AppError::new(ErrorCode::NotFound, message),
+            CartError::BadQuantity | CartError::Pricing(_) => AppError::new(ErrorCode::InvalidInput, message),
+            // Well-formed, but the cart as it stands has no room.
+            CartError::TooManyLines | CartError::LineFull => AppError::new(ErrorCode::Conflict, message),
             CartError::NotEnoughStock(short) => {
                 AppError::new(ErrorCode::OutOfStock, message).with_details(shortfall_details(&[short]))
             }
@@ -200,9 +214,10 @@ impl From<Refusal> for AppError {
         match refusal {
             Refusal::Invalid(fields) => AppError::new(ErrorCode::InvalidInput, message).with_details(json!(fields)),
             Refusal::CartNotFound => AppError::new(ErrorCode::CartNotFound, message),
-            Refusal::CartEmpty | Refusal::ShippingUnavailable(_) | Refusal::Pricing(_) => {
-                AppError::new(ErrorCode::InvalidInput, message)
-            }
+            // The request is well formed; the cart or the shop's shipping rules stand against it.
+            Refusal::CartEmpty => AppError::new(ErrorCode::CartEmpty, message),
+            Refusal::ShippingUnavailable(_) => AppError::new(ErrorCode::ShippingUnavailable, message),
+            Refusal::Pricing(_) => AppError::new(ErrorCode::InvalidInput, message),
             Refusal::KeyReused => AppError::new(ErrorCode::IdempotencyKeyReused, message),
             Refusal::OutOfStock(short) => {
                 AppError::new(ErrorCode::OutOfStock, message).with_details(shortfall_details(&short))
@@ -285,7 +300,7 @@ pub struct ErrorDetail<'a> {
     #[schema(value_type = String)]
     pub message: &'a str,
     /// More, where the code has it: the fields that are invalid, the SKUs short of stock.
-    #[schema(value_type = Option<Object>, nullable)]
+    #[schema(value_type = Option<Value>)]
     pub details: Option<&'a serde_json::Value>,
 }
 

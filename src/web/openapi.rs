@@ -90,21 +90,94 @@ impl utoipa::Modify for BearerToken {
     }
 }
 
-/// The document, built once.
-pub fn spec() -> &'static utoipa::openapi::OpenApi {
-    static SPEC: OnceLock<utoipa::openapi::OpenApi> = OnceLock::new();
-    SPEC.get_or_init(|| {
+/// The document, built once for each of the two ways a shop can be set up: with the test cards
+/// offered or not (the checkout's payment methods are part of the contract).
+pub fn spec(test_cards: bool) -> &'static utoipa::openapi::OpenApi {
+    static WITH: OnceLock<utoipa::openapi::OpenApi> = OnceLock::new();
+    static WITHOUT: OnceLock<utoipa::openapi::OpenApi> = OnceLock::new();
+    let slot = if test_cards { &WITH } else { &WITHOUT };
+    slot.get_or_init(|| {
         let mut doc = ApiDoc::openapi();
         doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.schemas.insert("Address".into(), schema(address_schema()));
+        components
+            .schemas
+            .insert("PaymentBody".into(), schema(payment_schema(test_cards)));
+        // An import with no body imports nothing; the body is optional.
+        if let Some(body) = doc
+            .paths
+            .paths
+            .get_mut("/api/v1/admin/import")
+            .and_then(|item| item.post.as_mut())
+            .and_then(|op| op.request_body.as_mut())
+        {
+            body.required = Some(utoipa::openapi::Required::False);
+        }
         doc
     })
+}
+
+fn schema(value: serde_json::Value) -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
+    serde_json::from_value(value).expect("a hand-written schema is a valid schema")
+}
+
+/// Text checkout takes for a name, street or city: something besides spaces, no control
+/// characters (see `CheckoutRequest::validate`).
+fn line_of_text(max: usize) -> serde_json::Value {
+    serde_json::json!({ "type": "string", "maxLength": max, "pattern": r"\S", "description": "No control characters" })
+}
+
+/// An address: its region and postal code follow the country, as checkout checks them (a US
+/// state or Canadian province from its list, a ZIP or postal code of the country's form).
+fn address_schema() -> serde_json::Value {
+    use crate::domain::region::{CA_PROVINCES, US_STATES};
+    let variant =
+        |title: &str, country: serde_json::Value, region: serde_json::Value, postal: &str, region_required: bool| {
+            let mut required = vec!["name", "line1", "city", "postal_code", "country"];
+            if region_required {
+                required.push("region");
+            }
+            serde_json::json!({
+                "type": "object", "title": title, "required": required,
+                "properties": {
+                    "name": line_of_text(100), "line1": line_of_text(200),
+                    "line2": { "type": "string", "maxLength": 200 }, "city": line_of_text(100),
+                    "region": region, "postal_code": { "type": "string", "pattern": postal }, "country": country,
+                }
+            })
+        };
+    let codes =
+        |list: &[(&'static str, &'static str)]| list.iter().map(|(code, _)| *code).collect::<Vec<&'static str>>();
+    serde_json::json!({ "oneOf": [
+        variant("US address", serde_json::json!({ "type": "string", "enum": ["US"] }),
+            serde_json::json!({ "type": "string", "enum": codes(&US_STATES) }), "^[0-9]{5}(-[0-9]{4})?$", true),
+        variant("Canadian address", serde_json::json!({ "type": "string", "enum": ["CA"] }),
+            serde_json::json!({ "type": "string", "enum": codes(&CA_PROVINCES) }), "^[A-Z][0-9][A-Z] ?[0-9][A-Z][0-9]$", true),
+        variant("Address elsewhere", serde_json::json!({ "type": "string", "pattern": "^(?:[A-BD-TV-Z][A-Z]|C[B-Z]|U[A-RT-Z])$" }),
+            serde_json::json!({ "type": "string", "maxLength": 100 }), "^[A-Za-z0-9][A-Za-z0-9 -]{0,8}[A-Za-z0-9]$", false),
+    ]})
+}
+
+/// The payment methods the shop offers: pay on invoice, and the test cards where they are on.
+fn payment_schema(test_cards: bool) -> serde_json::Value {
+    let invoice = serde_json::json!({ "type": "object", "title": "Pay on invoice", "required": ["method"],
+        "additionalProperties": false,
+        "properties": { "method": { "type": "string", "enum": ["invoice"] }, "token": { "type": ["string", "null"] } } });
+    let mut methods = vec![invoice];
+    if test_cards {
+        methods.push(serde_json::json!({ "type": "object", "title": "Test card", "required": ["method", "token"], "additionalProperties": false,
+            "properties": { "method": { "type": "string", "enum": ["test"] },
+                "token": { "type": "string", "enum": ["tok_visa", "tok_declined"], "description": "tok_visa approves; tok_declined is declined (402)" } } }));
+    }
+    serde_json::json!({ "oneOf": methods })
 }
 
 /// The methods the document gives each path, for `Allow` on a 405.
 pub fn allowed_methods(path: &str) -> Option<&'static str> {
     static ALLOWED: OnceLock<BTreeMap<String, String>> = OnceLock::new();
     let allowed = ALLOWED.get_or_init(|| {
-        let doc = serde_json::to_value(spec()).unwrap_or_default();
+        let doc = serde_json::to_value(spec(false)).unwrap_or_default();
         let mut out = BTreeMap::new();
         for (path, item) in doc["paths"].as_object().into_iter().flatten() {
             let mut methods: Vec<String> = ["get", "put", "post", "delete", "patch"]
@@ -122,8 +195,8 @@ pub fn allowed_methods(path: &str) -> Option<&'static str> {
     allowed.get(path).map(String::as_str)
 }
 
-async fn document() -> HttpResponse {
+async fn document(state: web::Data<crate::app::AppState>) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header(("Cache-Control", "public, max-age=300"))
-        .json(spec())
+        .json(spec(state.payments.offers("test")))
 }

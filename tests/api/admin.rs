@@ -150,7 +150,7 @@ async fn a_product_put_through_the_api_is_live_and_audited() {
         Some(line),
     )
     .await;
-    assert_eq!(status, 422, "the body's sku must match the URL");
+    assert_eq!(status, 409, "the body's sku must match the URL");
 
     let (_, log) = call(
         &app,

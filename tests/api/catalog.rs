@@ -33,9 +33,17 @@ async fn the_product_list_pages_through_the_whole_catalog_in_sku_order() {
 }
 
 #[tokio::test]
-async fn per_page_is_capped_at_100_and_page_zero_means_the_first_page() {
+async fn a_page_size_past_100_or_page_zero_is_a_400_and_100_is_served_in_full() {
     let app = spawn_app_with_catalog(&generated_catalog(150, 4)).await;
-    let (_, body) = app.get_json("/api/v1/products?per_page=5000&page=0").await;
+    for query in ["per_page=5000", "per_page=0", "page=0"] {
+        let (status, body) = app.get_json(&format!("/api/v1/products?{query}")).await;
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (400, Some("bad_request")),
+            "{query}"
+        );
+    }
+    let (_, body) = app.get_json("/api/v1/products?per_page=100").await;
     assert_eq!(body["per_page"], 100);
     assert_eq!(body["page"], 1);
     assert_eq!(body["items"].as_array().unwrap().len(), 100);

@@ -157,7 +157,7 @@ async fn bad_cart_input_gets_clear_errors_never_a_server_error() {
         (json!({"sku":"SAUCE-5","quantity":0}), 422),
         (json!({"sku":"SAUCE-5","quantity":-1}), 422),
         (json!({"sku":"SAUCE-5","quantity":1u64 << 40}), 422),
-        (json!({"sku":"NOPE","quantity":1}), 404),
+        (json!({"sku":"NOPE","quantity":1}), 422),
         (json!({"sku":"SAUCE-5"}), 422),
         (json!({"sku":"SAUCE-5","quantity":1000}), 422),
         (json!("🌶"), 422),

@@ -13,7 +13,7 @@ use std::path::Path;
 
 pub use csv_lines::CsvLines;
 pub use raw::{RawFitment, RawProduct};
-pub use validate::validate;
+pub use validate::{LIMITS, Limits, validate};
 
 use super::model::ProductRecord;
 

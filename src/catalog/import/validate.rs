@@ -17,6 +17,27 @@ const MAX_FITMENTS: usize = 5_000;
 /// Prices above this are surely a typo (a billion dollars for a brake pad).
 const MAX_PRICE_CENTS: u64 = 100_000_000_000;
 
+/// The limits a line is checked against, for the API's description of the format.
+pub struct Limits {
+    pub title: usize,
+    pub description: usize,
+    pub short_text: usize,
+    pub part_numbers: usize,
+    pub attributes: usize,
+    pub fitments: usize,
+    pub price_cents: u64,
+}
+
+pub const LIMITS: Limits = Limits {
+    title: MAX_TITLE,
+    description: MAX_DESCRIPTION,
+    short_text: MAX_SHORT_TEXT,
+    part_numbers: MAX_PART_NUMBERS,
+    attributes: MAX_ATTRIBUTES,
+    fitments: MAX_FITMENTS,
+    price_cents: MAX_PRICE_CENTS,
+};
+
 /// Validates one line. `now_ms` becomes the creation time of new products.
 pub fn validate(raw: RawProduct<'_>, now_ms: u64) -> Result<ProductRecord, String> {
     let sku = Sku::parse(&required_text("sku", raw.sku)?).map_err(|e| e.to_string())?;
@@ -138,6 +159,8 @@ fn whole_number(name: &str, value: Option<Loose<'_>>) -> Result<Option<u64>, Str
         None | Some(Loose::Null) => Ok(None),
         Some(Loose::UInt(n)) => Ok(Some(n)),
         Some(Loose::Int(n)) => u64::try_from(n).map(Some).map_err(|_| bad(n.to_string())),
+        // JSON's 12.0 is the whole number 12 (JavaScript writes it so).
+        Some(Loose::Float(x)) if x.fract() == 0.0 && (0.0..1.8e19).contains(&x) => Ok(Some(x as u64)),
         Some(Loose::Float(x)) => Err(bad(x.to_string())),
         Some(Loose::Text(s)) if s.trim().is_empty() => Ok(None),
         Some(Loose::Text(s)) => s.trim().parse::<u64>().map(Some).map_err(|_| bad(format!("{s:?}"))),

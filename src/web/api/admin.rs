@@ -75,9 +75,10 @@ fn invalid(message: impl Into<String>) -> ApiError {
 /// Create or replace a product from one import line.
 #[utoipa::path(put, path = "/api/v1/admin/products/{sku}", tag = "merchant", security(("token" = ["catalog"])),
     params(("sku" = String, Path)),
-    request_body(content = Object, description = "One line of the import format (docs/import-format.md)", content_type = "application/json"),
+    request_body(content = ProductLine, description = "One line of the import format (docs/import-format.md)", content_type = "application/json"),
     responses((status = 200, description = "Updated or unchanged: {result, product}", body = Object),
         (status = 201, description = "Created: {result, product}", body = Object),
+        (status = 409, description = "The body names another SKU than the URL", body = ErrorBody),
         (status = 422, description = "The line is invalid; the message says why", body = ErrorBody),
         (status = 401, description = "No valid credential", body = ErrorBody),
         (status = 403, description = "The credential lacks the scope", body = ErrorBody),
@@ -89,13 +90,18 @@ pub(crate) async fn put_product(
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let text = std::str::from_utf8(&body).map_err(|_| invalid("the body is not UTF-8"))?;
-    let record = crate::catalog::import::parse_json_line(text, now_ms()).map_err(invalid)?;
-    if record.product.sku.as_str() != sku.as_str() {
-        return Err(invalid(format!(
-            "the body's sku {:?} differs from the URL's {:?}",
-            record.product.sku.as_str(),
-            sku.as_str()
-        )));
+    let line = with_sku(text, &sku).map_err(invalid)?;
+    let record = crate::catalog::import::parse_json_line(&line, now_ms()).map_err(invalid)?;
+    if record.product.sku.as_str() != sku.trim() {
+        return Err(AppError::new(
+            ErrorCode::Conflict,
+            format!(
+                "the body's sku {:?} differs from the URL's {:?}",
+                record.product.sku.as_str(),
+                sku.as_str()
+            ),
+        )
+        .into());
     }
     let outcome = state
         .writer
@@ -115,6 +121,22 @@ pub(crate) async fn put_product(
     .insert_header(("Cache-Control", "no-store"))
     .json(json!({"result": result, "product": item}));
     Ok(status)
+}
+
+/// The line with the URL's SKU filled in when the body leaves it out.
+fn with_sku(text: &str, sku: &str) -> Result<String, String> {
+    let mut line: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(text).map_err(|e| format!("the body is not one JSON object: {e}"))?;
+    // Blank is absent, as everywhere in the import format.
+    let blank = match line.get("sku") {
+        None | Some(serde_json::Value::Null) => true,
+        Some(serde_json::Value::String(s)) => s.trim().is_empty(),
+        Some(_) => false,
+    };
+    if blank {
+        line.insert("sku".into(), serde_json::Value::String(sku.to_owned()));
+    }
+    Ok(serde_json::Value::Object(line).to_string())
 }
 
 async fn product_json(state: &AppState, sku: String) -> Result<serde_json::Value, ApiError> {
@@ -161,6 +183,55 @@ pub(crate) async fn export(_: Staff<Catalog>, state: web::Data<AppState>) -> Htt
 }
 
 /// JSON Lines, or CSV when the Content-Type says `text/csv`. Runs in batches beside checkouts.
+/// One line of the import format (docs/import-format.md). The parser is lenient as spreadsheets
+/// need (a number where text is expected, blank for absent), so this says what a line must
+/// have, not every form it may take.
+pub(crate) struct ProductLine;
+
+impl utoipa::PartialSchema for ProductLine {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        let limits = crate::catalog::import::LIMITS;
+        serde_json::from_value(json!({
+            "type": "object",
+            "required": ["title", "price_cents"],
+            "properties": {
+                "sku": { "type": "string", "description": "The URL's SKU when left out; if given, the same" },
+                "title": { "type": "string", "maxLength": limits.title, "pattern": "\\S" },
+                "price_cents": { "type": "integer", "minimum": 0, "maximum": limits.price_cents },
+                "currency": { "type": "string", "pattern": "^[A-Z]{3}$" },
+                "stock": { "type": "integer", "minimum": 0, "maximum": crate::inventory::MAX_UNITS },
+                "description": { "type": "string", "maxLength": limits.description },
+                "brand": { "type": "string", "maxLength": limits.short_text },
+                "category": { "type": "string", "description": "A /-separated path" },
+                "part_numbers": { "type": "array", "maxItems": limits.part_numbers, "items": { "type": "string" } },
+                "attributes": { "type": "object", "maxProperties": limits.attributes },
+                "fitments": { "type": "array", "maxItems": limits.fitments, "items": { "type": "object" } },
+                "universal": { "type": "boolean" },
+                "group": { "type": "string", "maxLength": limits.short_text },
+                "options": { "type": "object" },
+                "featured": { "type": "boolean" },
+                "popularity": { "type": "integer", "minimum": 0, "maximum": u32::MAX },
+                "image": { "type": "string" }
+            }
+        }))
+        .expect("a hand-written schema is a valid schema")
+    }
+}
+
+impl utoipa::ToSchema for ProductLine {}
+
+/// A catalog file as sent: bytes, read as JSON Lines or CSV.
+pub(crate) struct CatalogFile;
+
+impl utoipa::PartialSchema for CatalogFile {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        serde_json::from_value(json!({ "type": "string", "format": "binary" }))
+            .expect("a hand-written schema is a valid schema")
+    }
+}
+
+impl utoipa::ToSchema for CatalogFile {}
+
 /// The import format named by `Content-Type`: CSV, or JSON Lines (also when none is given). The
 /// types an HTML form can send cross-site are refused.
 fn import_format(req: &HttpRequest) -> Result<Format, AppError> {
@@ -184,7 +255,7 @@ fn import_format(req: &HttpRequest) -> Result<Format, AppError> {
 
 /// Import a catalog: JSON Lines, or CSV with Content-Type text/csv.
 #[utoipa::path(post, path = "/api/v1/admin/import", tag = "merchant", security(("token" = ["catalog"])),
-    request_body(description = "The catalog", content((String = "application/x-ndjson"), (String = "text/csv"))),
+    request_body(description = "The catalog", content((CatalogFile = "application/x-ndjson"), (CatalogFile = "text/csv"))),
     responses((status = 200, description = "{created, updated, unchanged, rejected: [{line, message}]}", body = Object),
         (status = 413, description = "Over 64 MiB", body = ErrorBody),
         (status = 415, description = "Neither JSON Lines nor CSV", body = ErrorBody),
@@ -225,7 +296,10 @@ pub(crate) async fn import(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Adjust {
+    #[serde(deserialize_with = "super::whole::i64")]
     delta: i64,
+    /// Why, for the stock ledger.
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     reason: String,
 }
 
@@ -233,7 +307,10 @@ pub(crate) struct Adjust {
 #[serde(deny_unknown_fields)]
 pub(crate) struct SetStock {
     #[schema(maximum = 1_000_000_000)]
+    #[serde(deserialize_with = "super::whole::u64")]
     quantity: u64,
+    /// Why, for the stock ledger.
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     reason: String,
 }
 
@@ -320,7 +397,9 @@ pub(crate) async fn set_stock(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Threshold {
-    /// `null` returns the SKU to the shop's default.
+    /// `null` (or leaving it out) returns the SKU to the shop's default.
+    #[serde(default, deserialize_with = "super::whole::option_u64")]
+    #[schema(maximum = 1_000_000_000)]
     low_stock: Option<u64>,
 }
 
@@ -339,9 +418,18 @@ pub(crate) async fn set_threshold(
     who: Staff<Stock>,
     state: web::Data<AppState>,
     sku: web::Path<String>,
-    body: web::Json<Threshold>,
+    body: web::Json<serde_json::Value>,
 ) -> Result<HttpResponse, ApiError> {
+    // An object only: serde would read a struct of optional fields from `[]` too.
+    if !body.is_object() {
+        return Err(invalid("the body is a JSON object such as {\"low_stock\": 5}"));
+    }
+    let body: Threshold =
+        serde_json::from_value(body.into_inner()).map_err(|e| invalid(format!("request body: {e}")))?;
     let (key, threshold) = (sku.into_inner(), body.low_stock);
+    if threshold.is_some_and(|t| t > crate::inventory::MAX_UNITS) {
+        return Err(invalid(format!("low_stock is at most {}", crate::inventory::MAX_UNITS)));
+    }
     let target = key.clone();
     let outcome = state
         .writer
@@ -432,6 +520,9 @@ pub(crate) async fn orders(
         Some(s) => Some(s.parse::<Status>().map_err(|e| invalid(e.to_string()))?),
         None => None,
     };
+    if q.page.is_some_and(|p| p == 0 || p > i32::MAX as u32) || q.per_page.is_some_and(|n| n == 0 || n > 100) {
+        return Err(AppError::new(ErrorCode::BadRequest, "page counts from 1 and per_page is 1 to 100").into());
+    }
     let page = crate::catalog::PageRequest::unbounded(q.page, q.per_page, 50);
     let store = state.store.clone();
     let (list, total) = blocking(move || {
@@ -480,11 +571,33 @@ pub(crate) async fn order(
     Ok(ok(body))
 }
 
+/// The statuses an order can be moved to by hand.
+#[derive(Deserialize, utoipa::ToSchema, Clone, Copy)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum Target {
+    Paid,
+    Fulfilled,
+    Shipped,
+    Cancelled,
+    Refunded,
+}
+
+impl Target {
+    fn status(self) -> Status {
+        match self {
+            Target::Paid => Status::Paid,
+            Target::Fulfilled => Status::Fulfilled,
+            Target::Shipped => Status::Shipped,
+            Target::Cancelled => Status::Cancelled,
+            Target::Refunded => Status::Refunded,
+        }
+    }
+}
+
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct TransitionBody {
-    /// paid, fulfilled, shipped, cancelled or refunded.
-    to: String,
+    to: Target,
     /// Needed to ship.
     carrier: Option<String>,
     /// Needed to ship.
@@ -512,10 +625,7 @@ pub(crate) async fn transition(
     body: web::Json<TransitionBody>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
-    let to: Status = body
-        .to
-        .parse()
-        .map_err(|e: crate::orders::UnknownStatus| invalid(e.to_string()))?;
+    let to = body.to.status();
     let key = find_order(&state, &number).await?.number;
     let shipment = match (body.carrier, body.tracking_number) {
         (Some(carrier), Some(tracking_number)) => Some(Shipment {
@@ -558,7 +668,10 @@ pub(crate) async fn tokens(_who: Staff<Admin>, state: web::Data<AppState>) -> Re
 #[serde(deny_unknown_fields)]
 pub(crate) struct NewToken {
     /// Comma-separated: catalog, orders, stock, admin.
-    #[schema(example = "catalog,stock")]
+    #[schema(
+        example = "catalog,stock",
+        pattern = "^(catalog|orders|stock|admin)(,(catalog|orders|stock|admin))*$"
+    )]
     scopes: String,
     #[serde(default)]
     label: String,
@@ -638,7 +751,10 @@ pub(crate) async fn audit(
 ) -> Result<HttpResponse, ApiError> {
     let store = state.store.clone();
     let subject = q.subject.clone().filter(|s| !s.is_empty());
-    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
+    let limit = q.limit.unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        return Err(AppError::new(ErrorCode::BadRequest, "limit is 1 to 1000").into());
+    }
     let entries = blocking(move || Ok(store.read()?.audit_log(subject.as_deref(), limit)?)).await?;
     Ok(ok(json!({"entries": entries.iter().map(|e| json!({
         "at": format_utc(e.at_ms), "actor": e.actor, "action": e.action, "subject": e.subject,

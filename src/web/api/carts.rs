@@ -38,6 +38,7 @@ pub(crate) struct NewCart {
 pub(crate) struct LineInput {
     sku: String,
     #[schema(minimum = 1, maximum = 999)]
+    #[serde(deserialize_with = "super::whole::u32")]
     quantity: u32,
 }
 
@@ -46,6 +47,7 @@ pub(crate) struct LineInput {
 pub(crate) struct QuantityInput {
     /// 0 removes the line.
     #[schema(minimum = 0, maximum = 999)]
+    #[serde(deserialize_with = "super::whole::u32")]
     quantity: u32,
 }
 
@@ -69,10 +71,11 @@ pub(crate) struct Estimate {
 #[utoipa::path(post, path = "/api/v1/carts", operation_id = "create_cart", tag = "cart",
     request_body(content = Option<NewCart>, content_type = "application/json"),
     responses((status = 201, description = "The cart", body = CartJson),
-        (status = 404, description = "Unknown SKU", body = ErrorBody),
+        (status = 422, description = "A SKU that names no product (unknown_product), a bad quantity or body", body = ErrorBody),
+        (status = 400, description = "A body that is not JSON", body = ErrorBody),
         (status = 409, description = "Not enough stock (details: sku, requested, available)", body = ErrorBody),
         (status = 413, description = "Over 64 KiB", body = ErrorBody),
-        (status = 422, description = "A bad quantity or body", body = ErrorBody),
+
         (status = 503, description = "Busy or storage unavailable; retry", body = ErrorBody)))]
 pub(crate) async fn create(state: web::Data<AppState>, payload: web::Payload) -> Result<HttpResponse, ApiError> {
     // The body is optional here, so the JSON extractor and its limit do not apply.
@@ -80,8 +83,21 @@ pub(crate) async fn create(state: web::Data<AppState>, payload: web::Payload) ->
     let input: NewCart = if body.iter().all(u8::is_ascii_whitespace) {
         NewCart { items: vec![] }
     } else {
-        serde_json::from_slice(&body)
-            .map_err(|e| AppError::new(ErrorCode::InvalidInput, format!("request body: {e}")))?
+        // `null`, like no body, is an empty cart.
+        let value: serde_json::Value = serde_json::from_slice(&body)
+            .map_err(|e| AppError::new(ErrorCode::BadRequest, format!("request body: {e}")))?;
+        match value {
+            serde_json::Value::Null => NewCart { items: vec![] },
+            serde_json::Value::Object(_) => serde_json::from_value(value)
+                .map_err(|e| AppError::new(ErrorCode::InvalidInput, format!("request body: {e}")))?,
+            _ => {
+                return Err(AppError::new(
+                    ErrorCode::InvalidInput,
+                    "the body is a JSON object such as {\"items\":[]}",
+                )
+                .into());
+            }
+        }
     };
     let lines: Vec<CartLine> = input
         .items
@@ -123,10 +139,10 @@ pub(crate) async fn get(
 /// Add units of a SKU (merged with a line already there).
 #[utoipa::path(post, path = "/api/v1/carts/{id}/items", tag = "cart",
     params(("id" = String, Path)), request_body = LineInput,
-    responses((status = 200, body = CartJson), (status = 404, description = "No such cart or SKU", body = ErrorBody),
+    responses((status = 200, body = CartJson), (status = 404, description = "No such cart", body = ErrorBody),
         (status = 409, description = "Not enough stock", body = ErrorBody),
         (status = 400, description = "A malformed body", body = ErrorBody),
-        (status = 422, description = "A bad quantity", body = ErrorBody),
+        (status = 422, description = "A SKU that names no product (unknown_product), or a bad quantity", body = ErrorBody),
         (status = 503, description = "Busy or storage unavailable; retry", body = ErrorBody)))]
 pub(crate) async fn add(
     state: web::Data<AppState>,

@@ -19,11 +19,19 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 #[serde(deny_unknown_fields)]
 pub(crate) struct CheckoutBody {
     cart_id: String,
+    #[schema(
+        max_length = 254,
+        pattern = "^[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)+$"
+    )]
     email: String,
+    /// Where it ships; a US state or Canadian province is one of the listed codes.
     shipping_address: Address,
+    /// `standard`, `express` or another method the cart offers for the address.
+    #[schema(pattern = r"\S")]
     shipping_method: String,
     payment: PaymentBody,
     /// The shopper's vehicle, kept on the order.
+    #[schema(max_length = 200)]
     vehicle: Option<String>,
 }
 
@@ -42,7 +50,7 @@ const MAX_KEY_LEN: usize = 255;
 /// Place an order from a cart; 201 only once the order is durable. The same Idempotency-Key
 /// again answers the same order (with `Idempotent-Replayed: true`), never a second one.
 #[utoipa::path(post, path = "/api/v1/checkout", tag = "checkout",
-    params(("Idempotency-Key" = String, Header, description = "1 to 255 visible ASCII characters, such as a UUID")),
+    params(("Idempotency-Key" = String, Header, pattern = "^[!-~]{1,255}$", description = "1 to 255 visible ASCII characters, such as a UUID")),
     request_body = CheckoutBody,
     responses((status = 201, description = "Placed", body = Placed),
         (status = 400, description = "No Idempotency-Key, or a malformed body", body = ErrorBody),

@@ -49,3 +49,46 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(admin::configure),
     );
 }
+
+/// Whole numbers in JSON bodies. JSON Schema's `integer` (and JavaScript) counts `3.0` as the
+/// whole number 3, which serde refuses for integer fields; these accept it, and refuse a
+/// fraction or a value out of range with a message naming the field's kind.
+pub(crate) mod whole {
+    use serde::{Deserialize, Deserializer, de::Error};
+
+    fn number<'de, D: Deserializer<'de>>(d: D) -> Result<i128, D::Error> {
+        let n = serde_json::Number::deserialize(d)?;
+        if let Some(v) = n.as_i64() {
+            return Ok(i128::from(v));
+        }
+        if let Some(v) = n.as_u64() {
+            return Ok(i128::from(v));
+        }
+        match n.as_f64() {
+            Some(f) if f.fract() == 0.0 && f.abs() < 1e30 => Ok(f as i128),
+            _ => Err(D::Error::custom(format!("expected a whole number, got {n}"))),
+        }
+    }
+
+    pub fn u32<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+        let n = number(d)?;
+        u32::try_from(n).map_err(|_| D::Error::custom(format!("{n} is out of range")))
+    }
+
+    pub fn u64<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+        let n = number(d)?;
+        u64::try_from(n).map_err(|_| D::Error::custom(format!("{n} is out of range")))
+    }
+
+    pub fn i64<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+        let n = number(d)?;
+        i64::try_from(n).map_err(|_| D::Error::custom(format!("{n} is out of range")))
+    }
+
+    pub fn option_u64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+        match Option::<serde_json::Number>::deserialize(d)? {
+            None => Ok(None),
+            Some(n) => u64(n).map(Some).map_err(D::Error::custom),
+        }
+    }
+}

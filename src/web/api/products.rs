@@ -66,7 +66,8 @@ pub(crate) async fn list(
     state: web::Data<AppState>,
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let page = PageRequest::new(query.page, query.per_page, 20);
+    let page = PageRequest::checked(query.page, query.per_page, 20)
+        .map_err(|e| AppError::new(crate::web::ErrorCode::BadRequest, e))?;
     let store = state.store.clone();
     let result = blocking(move || Ok(ops::list(&store, page)?)).await?;
     let body = ProductPage {

@@ -20,13 +20,19 @@ pub fn parse_request(pairs: &[(String, String)]) -> Result<SearchRequest, AppErr
     let mut req = SearchRequest::default();
     let (mut page, mut per_page) = (None, None);
     let mut vehicle = VehicleParts::default();
+    // Up to 2⁶³ - 1, the largest the OpenAPI document's int64 allows.
     let number = |name: &str, value: &str| {
-        value.trim().parse::<u64>().map_err(|_| {
-            AppError::new(
-                ErrorCode::BadRequest,
-                format!("{name} must be a whole number, got {value:?}"),
-            )
-        })
+        value
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .filter(|n| i64::try_from(*n).is_ok())
+            .ok_or_else(|| {
+                AppError::new(
+                    ErrorCode::BadRequest,
+                    format!("{name} must be a whole number, got {value:?}"),
+                )
+            })
     };
     for (key, value) in pairs {
         match key.as_str() {
@@ -41,7 +47,18 @@ pub fn parse_request(pairs: &[(String, String)]) -> Result<SearchRequest, AppErr
             "category" => req.category = Some(value.trim().to_lowercase()).filter(|c| !c.is_empty()),
             "min_price" => req.min_price = Some(number(key, value)?),
             "max_price" => req.max_price = Some(number(key, value)?),
-            "in_stock" => req.in_stock = matches!(value.as_str(), "true" | "1" | "yes" | "on"),
+            "in_stock" => {
+                req.in_stock = match value.trim() {
+                    "true" => true,
+                    "false" | "" => false,
+                    other => {
+                        return Err(AppError::new(
+                            ErrorCode::BadRequest,
+                            format!("in_stock is true or false, got {other:?}"),
+                        ));
+                    }
+                }
+            }
             "sort" => {
                 req.sort = SearchSort::parse(value).ok_or_else(|| {
                     AppError::new(
@@ -64,7 +81,7 @@ pub fn parse_request(pairs: &[(String, String)]) -> Result<SearchRequest, AppErr
             }
         }
     }
-    req.page = PageRequest::new(page, per_page, 20);
+    req.page = PageRequest::checked(page, per_page, 20).map_err(|e| AppError::new(ErrorCode::BadRequest, e))?;
     req.vehicle = vehicle.into_filter()?;
     Ok(req)
 }
@@ -106,6 +123,8 @@ impl VehicleParts {
 pub(crate) struct SearchParams {
     /// Words (all must match) or a part number typed any way.
     q: Option<String>,
+    /// With make and model: parts that fit that vehicle, and universal ones.
+    #[param(minimum = 0, maximum = 65535)]
     year: Option<u16>,
     make: Option<String>,
     model: Option<String>,

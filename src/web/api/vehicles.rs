@@ -18,13 +18,46 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(super::resource("/vehicles/engines").route(crate::web::read().to(engines)));
 }
 
-/// The choices made so far; each step needs the ones before it.
-#[derive(Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
+/// The choices made so far; each step needs the ones before it, and a blank one is missing.
+#[derive(Deserialize)]
 pub(crate) struct Choice {
     year: Option<u16>,
     make: Option<String>,
     model: Option<String>,
+    submodel: Option<String>,
+}
+
+/// The year, for the makes step.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub(crate) struct YearChosen {
+    #[param(minimum = 0, maximum = 65535)]
+    year: u16,
+}
+
+/// Year and make, for the models step.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub(crate) struct MakeChosen {
+    #[param(minimum = 0, maximum = 65535)]
+    year: u16,
+    #[param(pattern = r"\S")]
+    make: String,
+}
+
+/// Year, make and model (and a submodel, for engines), for the last steps.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub(crate) struct ModelChosen {
+    #[param(minimum = 0, maximum = 65535)]
+    year: u16,
+    #[param(pattern = r"\S")]
+    make: String,
+    #[param(pattern = r"\S")]
+    model: String,
     submodel: Option<String>,
 }
 
@@ -48,7 +81,7 @@ pub(crate) async fn years(req: HttpRequest, state: web::Data<AppState>) -> Resul
 }
 
 /// Makes some product fits in a year.
-#[utoipa::path(get, path = "/api/v1/vehicles/makes", tag = "vehicles", params(Choice),
+#[utoipa::path(get, path = "/api/v1/vehicles/makes", tag = "vehicles", params(YearChosen),
     responses((status = 200, body = Values), (status = 304, description = "Not modified"),
         (status = 400, description = "No year, or a malformed one", body = ErrorBody)))]
 pub(crate) async fn makes(
@@ -60,7 +93,7 @@ pub(crate) async fn makes(
 }
 
 /// Models some product fits for a year and make.
-#[utoipa::path(get, path = "/api/v1/vehicles/models", tag = "vehicles", params(Choice),
+#[utoipa::path(get, path = "/api/v1/vehicles/models", tag = "vehicles", params(MakeChosen),
     responses((status = 200, body = Values), (status = 304, description = "Not modified"),
         (status = 400, description = "No year or make", body = ErrorBody)))]
 pub(crate) async fn models(
@@ -72,7 +105,7 @@ pub(crate) async fn models(
 }
 
 /// Submodels for a year, make and model.
-#[utoipa::path(get, path = "/api/v1/vehicles/submodels", tag = "vehicles", params(Choice),
+#[utoipa::path(get, path = "/api/v1/vehicles/submodels", tag = "vehicles", params(ModelChosen),
     responses((status = 200, body = Values), (status = 304, description = "Not modified"),
         (status = 400, description = "No year, make or model", body = ErrorBody)))]
 pub(crate) async fn submodels(
@@ -84,7 +117,7 @@ pub(crate) async fn submodels(
 }
 
 /// Engines for a year, make and model (and submodel).
-#[utoipa::path(get, path = "/api/v1/vehicles/engines", tag = "vehicles", params(Choice),
+#[utoipa::path(get, path = "/api/v1/vehicles/engines", tag = "vehicles", params(ModelChosen),
     responses((status = 200, body = Values), (status = 304, description = "Not modified"),
         (status = 400, description = "No year, make or model", body = ErrorBody)))]
 pub(crate) async fn engines(
@@ -107,6 +140,8 @@ fn cascade(
         model,
         submodel,
     } = choice;
+    let present = |v: Option<String>| v.filter(|v| !v.trim().is_empty());
+    let (make, model, submodel) = (present(make), present(model), present(submodel));
     let needs = match level {
         Level::Year => 0,
         Level::Make => 1,
