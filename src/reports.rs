@@ -244,6 +244,72 @@ pub fn sales(read: &ReadTx, from_ms: u64, to_ms: u64, bucket: Bucket) -> Result<
     })
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::orders::Status;
+
+    fn order(status: Status, total: i64) -> Order {
+        let money = |minor| Money::new(minor, Currency::default());
+        Order {
+            number: "AAAA-BBBB".into(),
+            token: String::new(),
+            status,
+            created_ms: 0,
+            email: String::new(),
+            address: Default::default(),
+            lines: Vec::new(),
+            currency: Currency::default(),
+            subtotal: money(total),
+            discount: money(0),
+            promo: None,
+            shipping_method: String::new(),
+            shipping_name: String::new(),
+            shipping: money(0),
+            tax_name: None,
+            tax: money(0),
+            total: money(total),
+            payment: crate::orders::PaymentRecord {
+                method: "invoice".into(),
+                reference: None,
+            },
+            vehicle: None,
+            shipment: None,
+            restocked: false,
+            history: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn revenue_counts_paid_orders_apart_from_unpaid_ones_and_none_cancelled() {
+        let mut totals = Totals::default();
+        for (status, total) in [
+            (Status::Paid, 1_000),
+            (Status::Shipped, 500),
+            (Status::Pending, 2_000),
+            (Status::Cancelled, 7_000),
+            (Status::Refunded, 9_000),
+        ] {
+            totals.add(&order(status, total));
+        }
+        assert_eq!((totals.orders, totals.revenue_minor), (3, 1_500));
+        assert_eq!((totals.unpaid_orders, totals.unpaid_minor), (1, 2_000));
+    }
+
+    #[test]
+    fn sums_past_the_largest_amount_stay_at_it_instead_of_wrapping_negative() {
+        let mut totals = Totals::default();
+        for _ in 0..3 {
+            totals.add(&order(Status::Paid, i64::MAX / 2));
+        }
+        assert_eq!(totals.revenue_minor, i64::MAX);
+        let mut all = Totals::default();
+        all.merge(&totals);
+        all.merge(&totals);
+        assert_eq!(all.revenue_minor, i64::MAX);
+    }
+}
+
 /// A CSV field, quoted when it needs to be; a leading `=`, `+`, `-` or `@` is defused so a
 /// spreadsheet never runs it as a formula.
 fn csv_field(text: &str) -> String {

@@ -339,6 +339,27 @@ mod tests {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_panic_outside_any_job_fails_its_batch_and_the_writer_goes_on() {
+        let (_dir, store) = store();
+        let writer = Writer::start(store.clone(), WriterOptions::default());
+        // A raw job, without the catch that `run` wraps around a use case: as a panic in the
+        // commit or in logging would, it unwinds through the writer's own loop.
+        writer
+            .submit(Box::new(|_| panic!("a panic outside any use case")))
+            .expect("queued");
+        // A job that shared the panicking batch hears "unavailable", as any job of a failed
+        // batch does; its caller's retry is taken.
+        let mut after = writer.run(|tx| tx.count_promo_use("AFTER")).await;
+        if matches!(after, Err(WriteError::Store(StoreError::Unavailable(_)))) {
+            after = writer.run(|tx| tx.count_promo_use("AFTER")).await;
+        }
+        assert!(after.is_ok(), "the writer takes jobs again: {after:?}");
+        assert!(writer.is_running());
+        assert_eq!(writer.stats().restarts.load(Ordering::Relaxed), 1);
+        assert_eq!(store.read().unwrap().promo_uses("AFTER").unwrap(), 1);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_failing_job_abandons_its_batch_without_a_trace() {
         let (_dir, store) = store();
         let writer = Writer::start(store.clone(), WriterOptions::default());

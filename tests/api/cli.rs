@@ -708,6 +708,17 @@ async fn the_search_index_is_rebuilt_from_the_store_when_missing_damaged_or_behi
     );
     assert!(server.terminate());
 
+    // A document lost while the recorded catalog version still matches (as after a commit that
+    // half failed): the count tells, and the index is rebuilt.
+    lose_one_document_keeping_the_version(&data.join("index"));
+    let server = Server::start(&data, &["--no-demo"]);
+    assert_eq!(
+        total(server.addr.clone()).await,
+        81,
+        "an index missing a document is rebuilt, though its version matches"
+    );
+    assert!(server.terminate());
+
     std::fs::remove_dir_all(data.join("index")).unwrap();
     let out = run(&["--data-dir", data.to_str().unwrap(), "reindex"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
@@ -716,4 +727,22 @@ async fn the_search_index_is_rebuilt_from_the_store_when_missing_damaged_or_behi
         "{}",
         text(&out.stdout)
     );
+}
+
+/// Deletes one product's document from a stopped store's index, committing with the payload it
+/// had, so the index still claims the store's catalog version.
+fn lose_one_document_keeping_the_version(dir: &std::path::Path) {
+    use tantivy::schema::Value;
+    let index = tantivy::Index::open_in_dir(dir).unwrap();
+    let payload = index.load_metas().unwrap().payload.unwrap();
+    let sku = index.schema().get_field("sku").unwrap();
+    let searcher = index.reader().unwrap().searcher();
+    let doc: tantivy::TantivyDocument = searcher.doc(tantivy::DocAddress::new(0, 0)).unwrap();
+    let victim = doc.get_first(sku).and_then(|v| v.as_str()).unwrap().to_owned();
+    let mut writer: tantivy::IndexWriter = index.writer_with_num_threads(1, 15_000_000).unwrap();
+    writer.delete_term(tantivy::Term::from_field_text(sku, &victim));
+    let mut commit = writer.prepare_commit().unwrap();
+    commit.set_payload(&payload);
+    commit.commit().unwrap();
+    writer.wait_merging_threads().unwrap();
 }

@@ -702,3 +702,19 @@ async fn the_import_page_lists_the_columns_and_its_sample_csv_imports_cleanly() 
     let (_, sauce) = app.get_json("/api/v1/products/HS-REAPER-5OZ").await;
     assert_eq!(sauce["image"], "https://example.com/reaper.jpg", "{sauce}");
 }
+
+#[tokio::test]
+async fn a_made_up_http_method_does_not_make_a_metrics_series_of_its_own() {
+    let app = spawn_app_with_catalog(SHOP.as_bytes()).await;
+    let method = reqwest::Method::from_bytes(b"BREWCOFFEE").unwrap();
+    let res = app
+        .client
+        .request(method, app.url("/api/v1/products"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 405);
+    let text = app.get("/metrics").await.text().await.unwrap();
+    assert!(!text.contains("BREWCOFFEE"), "the method became a label value");
+    assert!(text.contains("method=\"other\""), "{text}");
+}
