@@ -244,6 +244,21 @@ pub fn sales(read: &ReadTx, from_ms: u64, to_ms: u64, bucket: Bucket) -> Result<
     })
 }
 
+/// A CSV field, quoted when it needs to be; a leading `=`, `+`, `-` or `@` is defused so a
+/// spreadsheet never runs it as a formula.
+fn csv_field(text: &str) -> String {
+    let text = if text.starts_with(['=', '+', '-', '@']) {
+        format!("'{text}")
+    } else {
+        text.to_owned()
+    };
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -307,20 +322,5 @@ mod tests {
         all.merge(&totals);
         all.merge(&totals);
         assert_eq!(all.revenue_minor, i64::MAX);
-    }
-}
-
-/// A CSV field, quoted when it needs to be; a leading `=`, `+`, `-` or `@` is defused so a
-/// spreadsheet never runs it as a formula.
-fn csv_field(text: &str) -> String {
-    let text = if text.starts_with(['=', '+', '-', '@']) {
-        format!("'{text}")
-    } else {
-        text.to_owned()
-    };
-    if text.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text
     }
 }
