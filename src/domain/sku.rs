@@ -1,7 +1,9 @@
 use std::fmt;
 
 /// A stock-keeping unit: trimmed, 1 to 64 characters, no whitespace or control characters and no
-/// `/`, `?` or `#` (it appears in URLs such as `/p/{sku}`).
+/// `/`, `?` or `#` (it appears in URLs such as `/p/{sku}`), and no invisible formatting
+/// characters (a zero-width space or a right-to-left override would make two SKUs that look
+/// the same).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, bincode::Encode, bincode::Decode)]
 pub struct Sku(String);
 
@@ -13,6 +15,8 @@ pub enum InvalidSku {
     TooLong,
     #[error("sku {0:?} contains a space, a control character or one of / ? # %")]
     BadChar(String),
+    #[error("sku {0:?} contains an invisible character (zero-width or a direction mark); type it again")]
+    Invisible(String),
 }
 
 impl Sku {
@@ -31,6 +35,9 @@ impl Sku {
         {
             return Err(InvalidSku::BadChar(s.to_owned()));
         }
+        if s.chars().any(invisible) {
+            return Err(InvalidSku::Invisible(s.to_owned()));
+        }
         Ok(Sku(s.to_owned()))
     }
 
@@ -41,6 +48,13 @@ impl Sku {
     pub fn into_string(self) -> String {
         self.0
     }
+}
+
+/// Unicode's format characters that render as nothing: zero-width space and joiners, direction
+/// marks, embeddings, overrides and isolates, the word joiner and invisible operators, and the
+/// byte-order mark.
+fn invisible(c: char) -> bool {
+    matches!(c, '\u{00AD}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
 }
 
 impl fmt::Display for Sku {
@@ -65,5 +79,11 @@ mod tests {
         assert!(Sku::parse("a b").is_err());
         assert!(Sku::parse("a/b").is_err());
         assert!(Sku::parse("a?b").is_err());
+        for sneaky in ["OIL-PF48\u{200B}-WIX", "A\u{202E}B", "\u{FEFF}X", "A\u{2066}B"] {
+            assert!(
+                matches!(Sku::parse(sneaky), Err(InvalidSku::Invisible(_))),
+                "{sneaky:?}"
+            );
+        }
     }
 }

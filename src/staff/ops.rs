@@ -205,3 +205,51 @@ pub fn record(
 fn session_key(cookie: &str) -> String {
     secrets::sha256(cookie).iter().map(|b| format!("{b:02x}")).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Store;
+
+    fn store_with_admin() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), &Default::default()).unwrap();
+        store.write(bootstrap).unwrap();
+        (dir, store)
+    }
+
+    #[test]
+    fn a_session_ends_after_two_idle_hours_but_use_keeps_it_alive_up_to_twelve() {
+        let (_dir, store) = store_with_admin();
+        let cookie = store.write(|tx| start_session(tx, "admin")).unwrap();
+        let started = store
+            .read()
+            .unwrap()
+            .session(&session_key(&cookie))
+            .unwrap()
+            .unwrap()
+            .created_ms;
+        let alive = |at: u64| session_for(&store.read().unwrap(), &cookie, at).unwrap().is_some();
+        assert!(alive(started + SESSION_IDLE_MS - 1));
+        assert!(!alive(started + SESSION_IDLE_MS), "two idle hours end it");
+        // Used every hour, it lasts until the twelve-hour cap.
+        for hour in 1..12 {
+            let at = started + hour * 3_600_000;
+            assert!(alive(at), "hour {hour}");
+            store.write(|tx| touch_session(tx, &cookie, at)).unwrap();
+        }
+        assert!(!alive(started + SESSION_MAX_MS), "twelve hours end it whatever the use");
+    }
+
+    #[test]
+    fn a_used_session_is_refreshed_only_every_few_minutes() {
+        let session = Session {
+            username: "admin".into(),
+            csrf: String::new(),
+            created_ms: 0,
+            last_seen_ms: 1_000,
+        };
+        assert!(!session_needs_touch(&session, 1_000 + SESSION_TOUCH_MS - 1));
+        assert!(session_needs_touch(&session, 1_000 + SESSION_TOUCH_MS));
+    }
+}
