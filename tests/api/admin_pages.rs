@@ -608,15 +608,20 @@ async fn a_product_is_created_edited_and_deleted_from_its_form_keeping_fields_th
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     };
     assert!(list.contains("FORM-2"), "{list}");
-    let res = app
-        .client
-        .post(app.url("/admin/products/FORM-2/delete"))
-        .header("Cookie", &sid)
-        .form(&[("csrf", csrf.as_str())])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 303);
+    let delete = |confirm: &'static str| {
+        app.client
+            .post(app.url("/admin/products/FORM-2/delete"))
+            .header("Cookie", &sid)
+            .form(&[("csrf", csrf.as_str()), ("confirm", confirm)])
+            .send()
+    };
+    assert_eq!(
+        delete("").await.unwrap().status(),
+        422,
+        "deleting asks for the tick first"
+    );
+    assert_eq!(app.get_json("/api/v1/products/FORM-2").await.0, 200);
+    assert_eq!(delete("yes").await.unwrap().status(), 303);
     assert_eq!(app.get_json("/api/v1/products/FORM-2").await.0, 404);
 }
 

@@ -110,12 +110,16 @@ pub struct ProductForm {
     group: String,
     options: String,
     featured: Option<String>,
+    /// The current photo, shown beside its upload form (not a form field).
+    #[serde(skip)]
+    image: Option<String>,
 }
 
 impl ProductForm {
     fn from_item(item: &Item) -> ProductForm {
         let p = &item.product;
         ProductForm {
+            image: p.image_url(),
             existing: p.sku.to_string(),
             sku: p.sku.to_string(),
             title: p.title.clone(),
@@ -326,13 +330,7 @@ async fn edit(
         .await?
         .ok_or_else(|| PageError(AppError::product_not_found(&sku)))?;
     let notice = (q.photo.as_deref() == Some("saved")).then(|| {
-        let image = item.product.image_url().unwrap_or_default();
-        html! {
-            div.notice.ok role="status" {
-                p { "Photo saved." }
-                img src=(image) alt={ "Photo of " (item.product.title) } width="160" loading="lazy";
-            }
-        }
+        html! { p.notice.ok role="status" { "Photo saved." } }
     });
     Ok(form_page_inner(&who, &ProductForm::from_item(&item), None, notice, 200))
 }
@@ -364,6 +362,23 @@ fn form_page_inner(
         h1 { @if editing { "Edit " (f.existing) } @else { "New product" } }
         @if let Some(p) = problem { p.notice.error role="alert" { (p) } }
         @if let Some(n) = notice { (n) }
+        @if editing {
+            section.photo-section aria-label="Photo" {
+                @if let Some(image) = f.image.as_deref().filter(|i| !i.is_empty()) {
+                    img src=(image) alt={ "Photo of " (f.title) } width="160" loading="lazy";
+                }
+                form method="post" action={ "/admin/products/" (super::encode_path(&f.existing)) "/image" } enctype="multipart/form-data" .transition-form {
+                    input type="hidden" name="csrf" value=(who.session.csrf);
+                    div.field {
+                        label for="image" { "Photo" span.muted { " — PNG, JPEG, WebP or GIF, up to 5 MB" } }
+                        input #image type="file" name="image" accept="image/png,image/jpeg,image/webp,image/gif" required;
+                    }
+                    button.button.secondary type="submit" { "Upload photo" }
+                }
+            }
+        } @else {
+            p.muted { "Save the product first; its page here then takes a photo." }
+        }
         form method="post" action="/admin/products/save" .checkout {
             input type="hidden" name="csrf" value=(who.session.csrf);
             input type="hidden" name="existing" value=(f.existing);
@@ -395,17 +410,10 @@ fn form_page_inner(
             @if editing { " " a href={ "/admin/stock?sku=" (super::encode_path(&f.existing)) } { "Stock and ledger" } }
         }
         @if editing {
-            form method="post" action={ "/admin/products/" (super::encode_path(&f.existing)) "/image" } enctype="multipart/form-data" .transition-form {
-                input type="hidden" name="csrf" value=(who.session.csrf);
-                div.field {
-                    label for="image" { "Photo" span.muted { " — PNG, JPEG, WebP or GIF, up to 5 MB" } }
-                    input #image type="file" name="image" accept="image/png,image/jpeg,image/webp,image/gif" required;
-                }
-                button.button.secondary type="submit" { "Upload photo" }
-            }
             form method="post" action={ "/admin/products/" (super::encode_path(&f.existing)) "/delete" } .transition-form {
                 input type="hidden" name="csrf" value=(who.session.csrf);
-                button.button.secondary type="submit" { "Delete this product" }
+                label.choice { input type="checkbox" name="confirm" value="yes" required; span { "Yes, delete " (f.existing) " (its stock ledger and orders keep their history)" } }
+                button.button.danger type="submit" { "Delete this product" }
             }
         }
     };
@@ -468,19 +476,27 @@ async fn save(
 }
 
 #[derive(Deserialize)]
-struct CsrfOnly {
+struct DeleteForm {
     #[serde(default)]
     csrf: String,
+    #[serde(default)]
+    confirm: String,
 }
 
 async fn delete(
     who: SignedIn,
     state: web::Data<AppState>,
     sku: web::Path<String>,
-    form: web::Form<CsrfOnly>,
+    form: web::Form<DeleteForm>,
 ) -> Result<HttpResponse, PageError> {
     who.check_csrf(&form.csrf)?;
     let staff = who.may::<Catalog>()?;
+    if form.confirm != "yes" {
+        return Err(PageError(AppError::new(
+            ErrorCode::InvalidInput,
+            "tick the box to confirm: a deleted product cannot be brought back",
+        )));
+    }
     let key = sku.clone();
     let removed = state
         .writer
