@@ -23,3 +23,4 @@ mod protection;
 mod proxies;
 mod search;
 mod supervision;
+mod upgrade;
