@@ -9,6 +9,7 @@ mod codec;
 mod fault;
 mod mirror;
 mod read;
+mod records;
 mod schema;
 mod tables;
 mod write;
