@@ -23,8 +23,10 @@ pub struct AppState {
     pub listings: catalog::ListingCache,
     pub search: Arc<SearchIndex>,
     /// The only path by which the server writes: group-committed, durable before it answers.
-    pub writer: Writer,
-    pub payments: Payments,
+    pub writer: Arc<Writer>,
+    pub payments: Arc<Payments>,
+    /// Selling (carts, checkout, orders), over the same store, writer and payments.
+    pub shop: crate::shop::Shop,
     /// Product page views since the last flush into the funnel table (once a minute).
     pub product_views: std::sync::atomic::AtomicU64,
 }
@@ -56,11 +58,21 @@ impl Application {
         if let Some(schedule) = &config.backup {
             crate::maintenance::backup::schedule(store.clone(), schedule.dir.clone(), schedule.every, schedule.keep);
         }
+        let writer = Arc::new(Writer::start(store.clone(), config.checkout.writer));
+        let payments = Arc::new(payments);
+        let shop = crate::shop::Shop::new(
+            store.clone(),
+            writer.clone(),
+            payments.clone(),
+            Arc::new(config.rules.clone()),
+            config.checkout.cart_ttl.as_millis() as u64,
+        );
         let state = aweb::Data::new(AppState {
             listings: Default::default(),
             search,
-            writer: Writer::start(store.clone(), config.checkout.writer),
+            writer,
             payments,
+            shop,
             product_views: Default::default(),
             store,
             config: Arc::new(config),
@@ -260,7 +272,7 @@ fn spawn_cart_sweeper(state: std::sync::Weak<AppState>) {
         loop {
             every.tick().await;
             let Some(state) = state.upgrade() else { return };
-            let clock = crate::web::sales::clock(&state);
+            let clock = state.shop.clock();
             sweep_in_runs(&state, "idle and checked-out carts", move |tx| {
                 cart::ops::sweep(tx, clock, SWEEP_RUN)
             })

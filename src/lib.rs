@@ -21,6 +21,8 @@
 //! * `search`: the tantivy index, rebuilt from the store when it is behind and kept current live.
 //! * `staff`: accounts, sessions, API tokens, the audit log, and scopes as types (`Staff<S>`);
 //!   `merchant`: the back office's changes, each taking its scope's proof and audited.
+//! * `shop`: selling (cart changes and quotes, checkout, finding orders) over the store, the
+//!   writer and the payment providers, without HTTP: the API, the pages and jobs call it alike.
 //! * `reports`: sales, funnel, top products and stock-outs for a period.
 //! * `web`: turns requests into use-case calls and renders the answers.
 //! * `maintenance`: backup (online through the server's control socket), restore, verify.
@@ -39,6 +41,7 @@ pub mod merchant;
 pub mod orders;
 pub mod reports;
 pub mod search;
+pub mod shop;
 pub mod staff;
 pub mod store;
 pub mod telemetry;

@@ -63,6 +63,23 @@ pub enum Refusal {
     Payment(#[from] PaymentError),
 }
 
+impl Refusal {
+    /// A short, stable name for counting refusals (the metric's `outcome` label).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Refusal::Invalid(_) | Refusal::Pricing(_) | Refusal::Payment(PaymentError::Invalid(_)) => "invalid_input",
+            Refusal::CartNotFound => "cart_not_found",
+            Refusal::CartEmpty => "cart_empty",
+            Refusal::KeyReused => "idempotency_key_reused",
+            Refusal::OutOfStock(_) => "out_of_stock",
+            Refusal::PromoUnavailable(_) => "promo_unavailable",
+            Refusal::ShippingUnavailable(_) => "shipping_unavailable",
+            Refusal::TotalChanged { .. } => "cart_changed",
+            Refusal::Payment(PaymentError::Declined(_)) => "payment_declined",
+        }
+    }
+}
+
 /// The first step's answer.
 #[derive(Debug)]
 pub enum Prepared {

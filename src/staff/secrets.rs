@@ -57,6 +57,11 @@ pub fn new_password() -> String {
     random_token(13).chars().take(20).collect()
 }
 
+/// Compares two secrets in time that does not depend on where they differ.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    subtle::ConstantTimeEq::ct_eq(a, b).into()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

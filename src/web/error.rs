@@ -230,6 +230,36 @@ impl From<Refusal> for AppError {
     }
 }
 
+impl From<crate::shop::Failed<Refusal>> for AppError {
+    fn from(e: crate::shop::Failed<Refusal>) -> AppError {
+        match e {
+            crate::shop::Failed::Refused(refusal) => refusal.into(),
+            crate::shop::Failed::Write(e) => e.into(),
+        }
+    }
+}
+
+impl From<crate::shop::Failed<CartError>> for AppError {
+    fn from(e: crate::shop::Failed<CartError>) -> AppError {
+        match e {
+            crate::shop::Failed::Refused(refused) => refused.into(),
+            crate::shop::Failed::Write(e) => e.into(),
+        }
+    }
+}
+
+impl From<crate::shop::Failed<CartError>> for ApiError {
+    fn from(e: crate::shop::Failed<CartError>) -> ApiError {
+        ApiError(e.into())
+    }
+}
+
+impl From<crate::shop::Failed<Refusal>> for ApiError {
+    fn from(e: crate::shop::Failed<Refusal>) -> ApiError {
+        ApiError(e.into())
+    }
+}
+
 /// Renders as `{"error":{"code","message","details"}}`.
 #[derive(Debug)]
 pub struct ApiError(pub AppError);

@@ -17,7 +17,6 @@ pub mod multipart;
 pub mod openapi;
 pub mod ops;
 pub mod pages;
-pub mod sales;
 pub mod staff_auth;
 pub mod views;
 pub mod visitor;

@@ -36,7 +36,7 @@ pub(crate) async fn metrics(req: HttpRequest, state: web::Data<AppState>) -> Htt
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "));
     let allowed = match (&state.config.http.metrics_token, bearer) {
-        (Some(token), Some(given)) => crate::web::sales::constant_time_eq(token.as_bytes(), given.as_bytes()),
+        (Some(token), Some(given)) => crate::staff::secrets::constant_time_eq(token.as_bytes(), given.as_bytes()),
         (Some(_), None) | (None, _) => local && state.config.http.metrics_token.is_none(),
     };
     if !allowed {

@@ -51,7 +51,7 @@ pub fn cart_form_allowed(req: &HttpRequest, token: &str) -> bool {
         .headers()
         .get("sec-fetch-site")
         .is_some_and(|v| v.as_bytes() == b"same-origin");
-    same_origin || super::sales::constant_time_eq(token.as_bytes(), cart_form_token(&id).as_bytes())
+    same_origin || crate::staff::secrets::constant_time_eq(token.as_bytes(), cart_form_token(&id).as_bytes())
 }
 
 pub fn cart_cookie(id: &str, ttl: std::time::Duration) -> Cookie<'static> {

@@ -497,3 +497,55 @@ async fn idempotency_keys_are_forgotten_after_a_week_without_a_late_retry_making
     assert_eq!(answer["error"]["code"], "cart_not_found");
     assert_eq!(stock_of(&app, "SAUCE-5").await, 49, "no second order took stock");
 }
+
+#[tokio::test]
+async fn a_job_places_an_order_through_the_shop_without_any_http() {
+    use std::sync::Arc;
+    use storefront::orders::{Address, CheckoutRequest, PaymentInput, Payments};
+    use storefront::shop::Shop;
+    use storefront::store::{Store, Writer};
+    let dir = tempfile::tempdir().unwrap();
+    let config = storefront::config::Config::for_tests(dir.path());
+    let store = Store::open(dir.path(), &config.store).unwrap();
+    import_shop(&store);
+    let writer = Arc::new(Writer::start(store.clone(), Default::default()));
+    let shop = Shop::new(
+        store.clone(),
+        writer,
+        Arc::new(Payments::new(false)),
+        Arc::new(config.rules.clone()),
+        3_600_000,
+    );
+    let lines = vec![storefront::cart::CartLine {
+        sku: "SAUCE-5".into(),
+        quantity: 2,
+    }];
+    let cart = shop
+        .change_cart(move |tx, rules, clock| storefront::cart::ops::create(tx, rules, &lines, clock))
+        .await
+        .unwrap();
+    let request = CheckoutRequest {
+        cart_id: cart.id,
+        email: "job@example.com".into(),
+        address: Address {
+            name: "Jo B".into(),
+            line1: "1 Main St".into(),
+            city: "Austin".into(),
+            region: "TX".into(),
+            postal_code: "78701".into(),
+            country: "US".into(),
+            ..Address::default()
+        },
+        shipping_method: "standard".into(),
+        payment: PaymentInput {
+            method: "invoice".into(),
+            token: None,
+        },
+        vehicle: None,
+    };
+    let placed = shop.checkout(request, "job-1".into()).await.unwrap();
+    assert!(!placed.replayed);
+    assert_eq!(store.read().unwrap().stock("SAUCE-5").unwrap(), 48);
+    let found = shop.find_order(&placed.order.number).await.unwrap();
+    assert_eq!(found.map(|o| o.email), Some("job@example.com".to_owned()));
+}

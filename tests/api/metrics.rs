@@ -47,8 +47,10 @@ async fn metrics_count_checkouts_commits_and_requests_and_pass_promtool() {
         "storefront_search_zero_results_total",
         "storefront_search_index_lag_seconds_count",
         "route=\"/api/v1/checkout\"",
-        "storefront_store_mirror_entries{mirror=\"idempotency_keys\"} 1",
-        "storefront_store_mirror_entries{mirror=\"used_carts\"} 1",
+        // The gauges are the process's; other tests' stores set them too, so only their presence
+        // is certain here (the store's own mirror tests check the counts).
+        "storefront_store_mirror_entries{mirror=\"idempotency_keys\"}",
+        "storefront_store_mirror_entries{mirror=\"used_carts\"}",
         "# HELP storefront_checkouts_total",
     ] {
         assert!(text.contains(expected), "{expected} missing from:\n{text}");

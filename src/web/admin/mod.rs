@@ -161,7 +161,7 @@ impl SignedIn {
     }
 
     pub(super) fn check_csrf(&self, token: &str) -> Result<(), PageError> {
-        if crate::web::sales::constant_time_eq(token.as_bytes(), self.session.csrf.as_bytes()) {
+        if crate::staff::secrets::constant_time_eq(token.as_bytes(), self.session.csrf.as_bytes()) {
             Ok(())
         } else {
             Err(PageError(AppError::new(

@@ -121,7 +121,9 @@ pub(super) async fn orders(
 
 /// The order a back-office URL names, or a 404 page.
 async fn find_order(state: &AppState, number: &str) -> Result<Order, PageError> {
-    crate::web::sales::find_order(state, number)
+    state
+        .shop
+        .find_order(number)
         .await?
         .ok_or_else(|| PageError(AppError::new(ErrorCode::OrderNotFound, "no such order")))
 }

@@ -74,7 +74,7 @@ pub(super) async fn login(
         .cookie(LOGIN_CSRF_COOKIE)
         .map(|c| c.value().to_owned())
         .unwrap_or_default();
-    if expected.is_empty() || !crate::web::sales::constant_time_eq(expected.as_bytes(), form.csrf.as_bytes()) {
+    if expected.is_empty() || !crate::staff::secrets::constant_time_eq(expected.as_bytes(), form.csrf.as_bytes()) {
         return Err(PageError(AppError::new(
             ErrorCode::Forbidden,
             "the sign-in form has expired; reload it and try again",

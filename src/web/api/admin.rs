@@ -540,7 +540,9 @@ pub(crate) async fn orders(
 }
 
 async fn find_order(state: &AppState, number: &str) -> Result<crate::orders::Order, ApiError> {
-    crate::web::sales::find_order(state, number)
+    state
+        .shop
+        .find_order(number)
         .await?
         .ok_or_else(|| ApiError(AppError::new(ErrorCode::OrderNotFound, format!("no order {number:?}"))))
 }

@@ -7,7 +7,6 @@ use crate::app::AppState;
 use crate::cart::{self, Cart, CartLine, Destination, Quote};
 use crate::domain::format_utc;
 use crate::web::error::ErrorBody;
-use crate::web::sales;
 use crate::web::{ApiError, AppError, ErrorCode};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -110,10 +109,10 @@ pub(crate) async fn create(state: web::Data<AppState>, payload: web::Payload) ->
     if lines.iter().any(|l| l.quantity == 0) {
         return Err(AppError::from(cart::CartError::BadQuantity).into());
     }
-    let cart = sales::change_cart(&state, move |tx, rules, clock| {
-        cart::ops::create(tx, rules, &lines, clock)
-    })
-    .await?;
+    let cart = state
+        .shop
+        .change_cart(move |tx, rules, clock| cart::ops::create(tx, rules, &lines, clock))
+        .await?;
     respond(&state, cart, None, None, true).await
 }
 
@@ -132,7 +131,10 @@ pub(crate) async fn get(
         country: country.trim().to_ascii_uppercase(),
         region: estimate.region.unwrap_or_default().trim().to_ascii_uppercase(),
     });
-    let (cart, quote) = sales::view_cart(&state, id.into_inner(), estimate.shipping_method, destination).await?;
+    let (cart, quote) = state
+        .shop
+        .view_cart(id.into_inner(), estimate.shipping_method, destination)
+        .await?;
     Ok(no_store(&mut HttpResponse::Ok()).json(CartJson::new(&cart, &quote, &state)))
 }
 
@@ -151,10 +153,10 @@ pub(crate) async fn add(
 ) -> Result<HttpResponse, ApiError> {
     let LineInput { sku, quantity } = line.into_inner();
     let id = id.into_inner();
-    let cart = sales::change_cart(&state, move |tx, rules, clock| {
-        cart::ops::add(tx, rules, &id, &sku, quantity, clock)
-    })
-    .await?;
+    let cart = state
+        .shop
+        .change_cart(move |tx, rules, clock| cart::ops::add(tx, rules, &id, &sku, quantity, clock))
+        .await?;
     respond(&state, cart, None, None, false).await
 }
 
@@ -173,10 +175,10 @@ pub(crate) async fn set_quantity(
 ) -> Result<HttpResponse, ApiError> {
     let (id, sku) = path.into_inner();
     let quantity = input.quantity;
-    let cart = sales::change_cart(&state, move |tx, rules, clock| {
-        cart::ops::set_quantity(tx, rules, &id, &sku, quantity, clock)
-    })
-    .await?;
+    let cart = state
+        .shop
+        .change_cart(move |tx, rules, clock| cart::ops::set_quantity(tx, rules, &id, &sku, quantity, clock))
+        .await?;
     respond(&state, cart, None, None, false).await
 }
 
@@ -190,7 +192,10 @@ pub(crate) async fn remove(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, sku) = path.into_inner();
-    let cart = sales::change_cart(&state, move |tx, _, clock| cart::ops::remove(tx, &id, &sku, clock)).await?;
+    let cart = state
+        .shop
+        .change_cart(move |tx, _, clock| cart::ops::remove(tx, &id, &sku, clock))
+        .await?;
     respond(&state, cart, None, None, false).await
 }
 
@@ -208,10 +213,10 @@ pub(crate) async fn set_promo(
     input: web::Json<PromoInput>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, code) = (id.into_inner(), input.into_inner().code);
-    let cart = sales::change_cart(&state, move |tx, rules, clock| {
-        cart::ops::set_promo(tx, rules, &id, Some(&code), clock)
-    })
-    .await?;
+    let cart = state
+        .shop
+        .change_cart(move |tx, rules, clock| cart::ops::set_promo(tx, rules, &id, Some(&code), clock))
+        .await?;
     respond(&state, cart, None, None, false).await
 }
 
@@ -222,10 +227,10 @@ pub(crate) async fn set_promo(
         (status = 503, description = "Busy or storage unavailable; retry", body = ErrorBody)))]
 pub(crate) async fn clear_promo(state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let cart = sales::change_cart(&state, move |tx, rules, clock| {
-        cart::ops::set_promo(tx, rules, &id, None, clock)
-    })
-    .await?;
+    let cart = state
+        .shop
+        .change_cart(move |tx, rules, clock| cart::ops::set_promo(tx, rules, &id, None, clock))
+        .await?;
     respond(&state, cart, None, None, false).await
 }
 
@@ -237,7 +242,7 @@ async fn respond(
     destination: Option<Destination>,
     created: bool,
 ) -> Result<HttpResponse, ApiError> {
-    let (cart, quote) = sales::view_cart(state, cart.id, shipping_method, destination).await?;
+    let (cart, quote) = state.shop.view_cart(cart.id, shipping_method, destination).await?;
     let mut res = if created {
         let mut res = HttpResponse::Created();
         res.insert_header(("Location", format!("/api/v1/carts/{}", cart.id)));

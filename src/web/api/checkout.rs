@@ -7,7 +7,6 @@ use crate::app::AppState;
 use crate::domain::format_utc;
 use crate::orders::{Address, CheckoutRequest, Order, PaymentInput};
 use crate::web::error::ErrorBody;
-use crate::web::sales;
 use crate::web::{ApiError, AppError, ErrorCode};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -79,7 +78,7 @@ pub(crate) async fn checkout(
         },
         vehicle: body.vehicle,
     };
-    let done = sales::checkout(&state, request, format!("api:{key}")).await?;
+    let done = state.shop.checkout(request, format!("api:{key}")).await?;
     let order = &done.order;
     let mut res = HttpResponse::Created();
     res.insert_header(("Cache-Control", "no-store"))
@@ -153,7 +152,11 @@ pub(crate) async fn order(
     number: web::Path<String>,
     query: web::Query<TokenQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let order = sales::order_for_shopper(&state, &number, &query.token).await?;
+    let order = state
+        .shop
+        .order_for_shopper(&number, &query.token)
+        .await?
+        .ok_or_else(|| AppError::new(ErrorCode::OrderNotFound, "no order with that number and token"))?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "private, no-store"))
         .insert_header(actix_web::http::header::ContentEncoding::Identity)

@@ -8,9 +8,10 @@ use serde::Deserialize;
 use super::chrome;
 use crate::app::AppState;
 use crate::cart::{self, Cart, CartError, CartLine};
+use crate::shop::Failed;
 use crate::web::views::cart::Notice;
 use crate::web::visitor::{Visitor, cart_cookie};
-use crate::web::{AppError, PageError, blocking, sales, views};
+use crate::web::{AppError, PageError, blocking, views};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/cart").route(crate::web::read().to(show)))
@@ -73,10 +74,10 @@ async fn render(
 ) -> Result<HttpResponse, PageError> {
     let visitor = Visitor::of(req);
     let current = match &visitor.cart {
-        Some(id) => match sales::view_cart(state, id.clone(), None, None).await {
+        Some(id) => match state.shop.view_cart(id.clone(), None, None).await {
             Ok(found) => Some(found),
-            Err(e) if e.code == crate::web::ErrorCode::CartNotFound => None,
-            Err(e) => return Err(e.into()),
+            Err(Failed::Refused(CartError::NotFound)) => None,
+            Err(e) => return Err(AppError::from(e).into()),
         },
         None => None,
     };
@@ -105,19 +106,21 @@ async fn add(
     let sku = form.sku.trim().to_owned();
     let existing = Visitor::of(&req).cart;
     let added = sku.clone();
-    let outcome = sales::change_cart(&state, move |tx, rules, clock| {
-        if let Some(id) = existing.as_deref() {
-            match cart::ops::add(tx, rules, id, &sku, quantity, clock)? {
-                Err(CartError::NotFound) => {}
-                other => return Ok(other),
+    let outcome = state
+        .shop
+        .change_cart(move |tx, rules, clock| {
+            if let Some(id) = existing.as_deref() {
+                match cart::ops::add(tx, rules, id, &sku, quantity, clock)? {
+                    Err(CartError::NotFound) => {}
+                    other => return Ok(other),
+                }
             }
-        }
-        cart::ops::create(tx, rules, &[CartLine { sku, quantity }], clock)
-    })
-    .await;
+            cart::ops::create(tx, rules, &[CartLine { sku, quantity }], clock)
+        })
+        .await;
     match outcome {
         Ok(cart) => Ok(back_to_cart(&state, &cart, Some(&added))),
-        Err(e) => refused_app(&req, &state, e).await,
+        Err(e) => refused_change(&req, &state, e).await,
     }
 }
 
@@ -202,9 +205,13 @@ where
         return refused(req, state, CartError::NotFound).await;
     };
     let f: Change = Box::new(f);
-    match sales::change_cart(state, move |tx, rules, clock| f(tx, rules, clock, &id)).await {
+    match state
+        .shop
+        .change_cart(move |tx, rules, clock| f(tx, rules, clock, &id))
+        .await
+    {
         Ok(cart) => Ok(back_to_cart(state, &cart, None)),
-        Err(e) => refused_app(req, state, e).await,
+        Err(e) => refused_change(req, state, e).await,
     }
 }
 
@@ -222,15 +229,24 @@ fn back_to_cart(state: &AppState, cart: &Cart, added: Option<&str>) -> HttpRespo
         .finish()
 }
 
-async fn refused(req: &HttpRequest, state: &web::Data<AppState>, e: CartError) -> Result<HttpResponse, PageError> {
-    refused_app(req, state, e.into()).await
+/// Shows the cart again with why the change did not happen; storage trouble is an error page.
+async fn refused_change(
+    req: &HttpRequest,
+    state: &web::Data<AppState>,
+    e: Failed<CartError>,
+) -> Result<HttpResponse, PageError> {
+    match e {
+        Failed::Refused(refusal) => refused(req, state, refusal).await,
+        Failed::Write(e) => Err(AppError::from(e).into()),
+    }
 }
 
-/// Shows the cart again with why the change did not happen; storage trouble is an error page.
-async fn refused_app(req: &HttpRequest, state: &web::Data<AppState>, e: AppError) -> Result<HttpResponse, PageError> {
-    if e.code.status().is_server_error() {
-        return Err(e.into());
-    }
+async fn refused(
+    req: &HttpRequest,
+    state: &web::Data<AppState>,
+    refusal: CartError,
+) -> Result<HttpResponse, PageError> {
+    let e = AppError::from(refusal);
     let status = e.code.status();
     render(
         req,

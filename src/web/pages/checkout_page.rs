@@ -15,10 +15,11 @@ use crate::app::AppState;
 use crate::cart::{Destination, Quote};
 use crate::domain::random_token;
 use crate::orders::{Address, CheckoutRequest, FieldError, PaymentInput, Refusal};
+use crate::shop::Failed;
 use crate::web::views::cart::Notice;
 use crate::web::views::checkout::CheckoutForm;
 use crate::web::visitor::{Visitor, cart_removal};
-use crate::web::{AppError, ErrorCode, PageError, blocking, garage, sales, views};
+use crate::web::{AppError, ErrorCode, PageError, blocking, garage, views};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -83,7 +84,7 @@ async fn submit(
         return render(&req, &state, &quote, &form, &[], Some(&notice), StatusCode::OK).await;
     }
     let cart_id = request.cart_id.clone();
-    match sales::checkout(&state, request, key).await {
+    match state.shop.checkout(request, key).await {
         Ok(done) => Ok(HttpResponse::SeeOther()
             .cookie(cart_removal())
             .cookie(placed_cookie(&cart_id))
@@ -92,16 +93,22 @@ async fn submit(
                 order_href(&done.order.number, &done.order.token, true),
             ))
             .finish()),
-        Err(e) if e.code.status().is_server_error() => Err(e.into()),
-        Err(e) => {
-            let errors = field_errors(&e);
-            let notice = errors.is_empty().then(|| Notice {
-                text: refusal_text(&e),
-                error: true,
-            });
+        Err(Failed::Write(e)) => Err(AppError::from(e).into()),
+        Err(Failed::Refused(refusal)) => {
+            let status = AppError::from(refusal.clone()).code.status();
+            let (errors, notice) = match refusal {
+                Refusal::Invalid(errors) => (errors, None),
+                other => (
+                    Vec::new(),
+                    Some(Notice {
+                        text: refusal_text(&other),
+                        error: true,
+                    }),
+                ),
+            };
             // A refusal that changed the cart's state (stock gone) is best shown on fresh totals.
             let quote = quote_for(&req, &state, &form).await?.unwrap_or(quote);
-            render(&req, &state, &quote, &form, &errors, notice.as_ref(), e.code.status()).await
+            render(&req, &state, &quote, &form, &errors, notice.as_ref(), status).await
         }
     }
 }
@@ -169,11 +176,11 @@ async fn quote_for(req: &HttpRequest, state: &AppState, form: &CheckoutForm) -> 
         region: form.region.trim().to_ascii_uppercase(),
     });
     let method = Some(form.shipping_method.trim().to_owned()).filter(|m| !m.is_empty());
-    match sales::view_cart(state, id, method, destination).await {
+    match state.shop.view_cart(id, method, destination).await {
         Ok((cart, quote)) if !cart.lines.is_empty() => Ok(Some(quote)),
         Ok(_) => Ok(None),
-        Err(e) if e.code == ErrorCode::CartNotFound => Ok(None),
-        Err(e) => Err(e.into()),
+        Err(Failed::Refused(crate::cart::CartError::NotFound)) => Ok(None),
+        Err(e) => Err(AppError::from(e).into()),
     }
 }
 
@@ -207,69 +214,23 @@ fn checkout_request_for(req: &HttpRequest, form: &CheckoutForm, cart_id: String)
     }
 }
 
-fn field_errors(e: &AppError) -> Vec<FieldError> {
-    e.details
-        .as_ref()
-        .filter(|_| e.code == ErrorCode::InvalidInput)
-        .and_then(|d| d.as_array())
-        .map(|fields| {
-            fields
+/// What the shopper is told when checkout refuses for a reason other than a field to fix.
+fn refusal_text(refusal: &Refusal) -> String {
+    match refusal {
+        Refusal::OutOfStock(short) => {
+            let lines: Vec<String> = short
                 .iter()
-                .filter_map(|f| {
-                    let field = FIELDS.iter().find(|name| f["field"] == **name)?;
-                    Some(FieldError {
-                        field,
-                        message: f["message"].as_str().unwrap_or_default().to_owned(),
-                    })
-                })
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-const FIELDS: [&str; 10] = [
-    "email",
-    "shipping_address.name",
-    "shipping_address.line1",
-    "shipping_address.line2",
-    "shipping_address.city",
-    "shipping_address.region",
-    "shipping_address.postal_code",
-    "shipping_address.country",
-    "shipping_method",
-    "payment.method",
-];
-
-fn refusal_text(e: &AppError) -> String {
-    match e.code {
-        ErrorCode::OutOfStock => {
-            let lines: Vec<String> = e
-                .details
-                .as_ref()
-                .and_then(|d| d.as_array())
-                .map(|short| {
-                    short
-                        .iter()
-                        .map(|s| {
-                            format!(
-                                "{} (you asked for {}, {} left)",
-                                s["sku"].as_str().unwrap_or("?"),
-                                s["requested"],
-                                s["available"]
-                            )
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
+                .map(|s| format!("{} (you asked for {}, {} left)", s.sku, s.requested, s.available))
+                .collect();
             format!(
                 "Sorry, some items sold out while you were checking out: {}. Nothing was charged; please update your cart.",
                 lines.join(", ")
             )
         }
-        ErrorCode::PaymentDeclined => {
+        Refusal::Payment(crate::orders::PaymentError::Declined(_)) => {
             "Your card was declined and nothing was charged. Try another payment method.".to_owned()
         }
-        _ => e.message.clone(),
+        other => other.to_string(),
     }
 }
 
@@ -306,7 +267,11 @@ async fn order(
     number: web::Path<String>,
     query: web::Query<OrderQuery>,
 ) -> Result<HttpResponse, PageError> {
-    let order = sales::order_for_shopper(&state, &number, &query.token).await?;
+    let order = state
+        .shop
+        .order_for_shopper(&number, &query.token)
+        .await?
+        .ok_or_else(|| AppError::new(ErrorCode::OrderNotFound, "no order with that number and token"))?;
     let visitor = Visitor::of(&req);
     let shared = state.clone();
     let chrome = blocking(move || chrome(&shared, &shared.store.read()?, &visitor)).await?;

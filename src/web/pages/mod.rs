@@ -58,7 +58,7 @@ fn chrome(state: &AppState, tx: &ReadTx, visitor: &Visitor) -> Result<Chrome, Ap
 /// Units in the visitor's cart, for the header's mini-cart.
 fn cart_units(state: &AppState, tx: &ReadTx, visitor: &Visitor) -> Result<u64, AppError> {
     let Some(id) = &visitor.cart else { return Ok(0) };
-    let clock = crate::web::sales::clock(state);
+    let clock = state.shop.clock();
     Ok(crate::cart::ops::load(tx, id, clock)?.map_or(0, |c| c.units()))
 }
 

@@ -1,0 +1,202 @@
+//! Selling: the use cases a shop runs for its shoppers (changing and pricing carts, checking out,
+//! finding an order) over the store, the group-committing writer and the payment providers. No
+//! HTTP here: the JSON API, the pages, a job or a bench call them alike, and match on what went
+//! wrong as a type (`Failed::Refused` carries the use case's own refusal).
+
+use std::sync::Arc;
+
+use crate::cart::{self, Cart, CartError, Clock, Destination, Quote, Rules};
+use crate::orders::checkout::{self, CheckoutRequest, Placed, Prepared, Refusal};
+use crate::orders::{Order, Payments};
+use crate::store::{Store, StoreError, WriteError, WriteTx, Writer};
+use crate::telemetry::metrics as m;
+
+/// What a use case could not do: refused for a reason of its own (`R`), or the store could not
+/// take or give the data (busy, disk trouble).
+#[derive(Debug, thiserror::Error)]
+pub enum Failed<R> {
+    #[error(transparent)]
+    Refused(R),
+    #[error(transparent)]
+    Write(#[from] WriteError),
+}
+
+impl<R> From<StoreError> for Failed<R> {
+    fn from(e: StoreError) -> Self {
+        Failed::Write(WriteError::Store(e))
+    }
+}
+
+/// A checkout's answer: the order, and whether it was placed by an earlier identical request.
+pub struct CheckedOut {
+    pub order: Order,
+    pub replayed: bool,
+}
+
+/// The shop's selling parts, cheap to clone into a request or a job.
+#[derive(Clone)]
+pub struct Shop {
+    store: Store,
+    writer: Arc<Writer>,
+    payments: Arc<Payments>,
+    rules: Arc<Rules>,
+    cart_ttl_ms: u64,
+}
+
+impl Shop {
+    pub fn new(
+        store: Store,
+        writer: Arc<Writer>,
+        payments: Arc<Payments>,
+        rules: Arc<Rules>,
+        cart_ttl_ms: u64,
+    ) -> Shop {
+        Shop {
+            store,
+            writer,
+            payments,
+            rules,
+            cart_ttl_ms,
+        }
+    }
+
+    /// Now, and how long carts live.
+    pub fn clock(&self) -> Clock {
+        checkout::clock(self.cart_ttl_ms)
+    }
+
+    pub fn payments(&self) -> &Payments {
+        &self.payments
+    }
+
+    /// Runs a cart change in the writer's next group commit.
+    pub async fn change_cart<F>(&self, change: F) -> Result<Cart, Failed<CartError>>
+    where
+        F: FnOnce(&mut WriteTx<'_>, &Rules, Clock) -> Result<Result<Cart, CartError>, StoreError> + Send + 'static,
+    {
+        let (rules, clock) = (self.rules.clone(), self.clock());
+        self.writer
+            .run(move |tx| change(tx, &rules, clock))
+            .await?
+            .map_err(Failed::Refused)
+    }
+
+    /// A live cart and its quote, for a destination and shipping method when given.
+    pub async fn view_cart(
+        &self,
+        id: String,
+        shipping_method: Option<String>,
+        destination: Option<Destination>,
+    ) -> Result<(Cart, Quote), Failed<CartError>> {
+        let (store, rules, clock) = (self.store.clone(), self.rules.clone(), self.clock());
+        off_the_async_threads(move || {
+            let read = store.read()?;
+            let Some(cart) = cart::ops::load(&read, &id, clock)? else {
+                return Ok(Err(CartError::NotFound));
+            };
+            let quote = cart::ops::price(
+                &read,
+                &rules,
+                &cart,
+                shipping_method.as_deref(),
+                destination.as_ref(),
+                clock.now_ms,
+            )?;
+            Ok(quote.map(|quote| (cart, quote)).map_err(CartError::from))
+        })
+        .await?
+        .map_err(Failed::Refused)
+    }
+
+    /// Places an order exactly once per idempotency key (see `place`), counting the outcome.
+    pub async fn checkout(&self, request: CheckoutRequest, key: String) -> Result<CheckedOut, Failed<Refusal>> {
+        let started = std::time::Instant::now();
+        let outcome = self.place(request, key).await;
+        let label = match &outcome {
+            Ok(done) if done.replayed => "replayed",
+            Ok(_) => "placed",
+            Err(Failed::Refused(refusal)) => refusal.kind(),
+            Err(Failed::Write(WriteError::Busy)) => "busy",
+            Err(Failed::Write(WriteError::Store(_))) => "storage_unavailable",
+        };
+        metrics::counter!(m::CHECKOUTS, "outcome" => label).increment(1);
+        if label == "placed" {
+            metrics::histogram!(m::CHECKOUT_DURATION).record(started.elapsed().as_secs_f64());
+        }
+        outcome
+    }
+
+    /// Replays a known key, authorizes the quoted total, then places the order in the writer's
+    /// next durable group commit. Every refusal after the authorization voids it.
+    async fn place(&self, request: CheckoutRequest, key: String) -> Result<CheckedOut, Failed<Refusal>> {
+        request.validate().map_err(Failed::Refused)?;
+        let (store, rules, clock) = (self.store.clone(), self.rules.clone(), self.clock());
+        let (req, k) = (request.clone(), key.clone());
+        let prepared =
+            off_the_async_threads(move || checkout::prepare(&store.read()?, &rules, &req, &k, clock)).await?;
+        let quote = match prepared.map_err(Failed::Refused)? {
+            Prepared::Replay(order) => {
+                return Ok(CheckedOut {
+                    order: *order,
+                    replayed: true,
+                });
+            }
+            Prepared::Ready(quote) => quote,
+        };
+        let refused = |e| Failed::Refused(Refusal::from(e));
+        let provider = self.payments.provider(&request.payment.method).map_err(refused)?;
+        let authorization = provider
+            .authorize(quote.total, request.payment.token.as_deref(), &key)
+            .map_err(refused)?;
+        let (rules, auth, total) = (self.rules.clone(), authorization.clone(), quote.total);
+        let placed = self
+            .writer
+            .run(move |tx| checkout::place(tx, &rules, &request, &key, &auth, total, clock))
+            .await;
+        match placed {
+            Ok(Ok(Placed::Created(order))) => Ok(CheckedOut { order, replayed: false }),
+            Ok(Ok(Placed::Replayed(order))) => {
+                provider.void(&authorization);
+                Ok(CheckedOut { order, replayed: true })
+            }
+            Ok(Err(refusal)) => {
+                provider.void(&authorization);
+                Err(Failed::Refused(refusal))
+            }
+            Err(err) => {
+                // A failed commit wrote nothing; the shopper retries with the same key.
+                provider.void(&authorization);
+                Err(err.into())
+            }
+        }
+    }
+
+    /// The order, for whoever holds its token; an unknown number and a wrong token look the same.
+    pub async fn order_for_shopper(&self, number: &str, token: &str) -> Result<Option<Order>, StoreError> {
+        Ok(self
+            .find_order(number)
+            .await?
+            .filter(|o| crate::staff::secrets::constant_time_eq(o.token.as_bytes(), token.as_bytes())))
+    }
+
+    /// The order with this number as typed (case, spaces and look-alike letters forgiven).
+    pub async fn find_order(&self, number: &str) -> Result<Option<Order>, StoreError> {
+        let Some(key) = crate::domain::normalize_order_number(number) else {
+            return Ok(None);
+        };
+        let store = self.store.clone();
+        off_the_async_threads(move || store.read()?.order(&key)).await
+    }
+}
+
+/// Store reads block; they run on the runtime's blocking pool, keeping the caller's span.
+async fn off_the_async_threads<T, F>(f: F) -> Result<T, StoreError>
+where
+    F: FnOnce() -> Result<T, StoreError> + Send + 'static,
+    T: Send + 'static,
+{
+    let span = tracing::Span::current();
+    tokio::task::spawn_blocking(move || span.in_scope(f))
+        .await
+        .map_err(|_| StoreError::Unavailable("the server is shutting down".into()))?
+}
