@@ -37,6 +37,11 @@ pub struct Application {
     port: u16,
     server: Server,
     state: aweb::Data<AppState>,
+    /// The periodic tasks and service loops (sweeps, view counts, backups, the control socket,
+    /// the rate-limit janitor, the connection watchdog).
+    background: crate::background::Background,
+    /// The search indexer's thread, joined at shutdown after the last write.
+    indexer: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Application {
@@ -50,13 +55,20 @@ impl Application {
         let first_start = bootstrap_accounts(&store).await?;
         let payments = payments_for(&config, &store).await?;
         let search = Arc::new(search);
-        crate::search::live::start(search.clone(), store.clone());
-        if let Err(e) = crate::maintenance::backup::serve_control_socket(&config.data_dir, store.clone()) {
+        let background = crate::background::Background::default();
+        let indexer = crate::search::live::start(search.clone(), store.clone());
+        if let Err(e) = crate::maintenance::backup::serve_control_socket(&config.data_dir, store.clone(), &background) {
             // Serving matters more than online backups; `storefront backup` says what is wrong.
             tracing::warn!(error = %e, "no control socket: online backups are unavailable");
         }
         if let Some(schedule) = &config.backup {
-            crate::maintenance::backup::schedule(store.clone(), schedule.dir.clone(), schedule.every, schedule.keep);
+            crate::maintenance::backup::schedule(
+                store.clone(),
+                schedule.dir.clone(),
+                schedule.every,
+                schedule.keep,
+                &background,
+            );
         }
         let writer = Arc::new(Writer::start(store.clone(), config.checkout.writer));
         let payments = Arc::new(payments);
@@ -77,11 +89,11 @@ impl Application {
             store,
             config: Arc::new(config),
         });
-        spawn_cart_sweeper(Arc::downgrade(&state.clone().into_inner()));
-        spawn_view_flusher(Arc::downgrade(&state.clone().into_inner()));
+        spawn_cart_sweeper(Arc::downgrade(&state.clone().into_inner()), &background);
+        spawn_view_flusher(Arc::downgrade(&state.clone().into_inner()), &background);
         let limiters = aweb::Data::new(crate::web::limits::Limiters::new(&state.config.limits));
-        crate::web::limits::spawn_janitor(limiters.clone());
-        let connections = watch_connections(&state.config);
+        crate::web::limits::spawn_janitor(limiters.clone(), &background);
+        let connections = watch_connections(&state.config, &background);
         let http = &state.config.http;
         let shared = state.clone();
         let server = HttpServer::new(move || {
@@ -115,6 +127,8 @@ impl Application {
             port,
             server,
             state,
+            background,
+            indexer,
         })
     }
 
@@ -154,10 +168,17 @@ impl Application {
                 result?;
             }
         }
-        // Workers may still hold the state for a moment after a forced stop; the writer is
-        // stopped here regardless, so no write is in flight when the process exits.
+        // In order: the background work that writes (sweeps, view counts, backups), then the
+        // writer with whatever is queued, then the indexer once the last commit is told. Workers
+        // may still hold the state for a moment after a forced stop; the writer is stopped here
+        // regardless, so no write is in flight when the process exits.
+        self.background.shutdown().await;
         flush_views(&self.state).await;
         self.state.writer.shutdown();
+        self.state.store.stop_notifying();
+        if let Some(indexer) = self.indexer {
+            let _ = tokio::task::spawn_blocking(move || indexer.join()).await;
+        }
         let _ = std::fs::remove_file(self.state.config.data_dir.join(crate::maintenance::backup::SOCKET));
         drop(self.state);
         tracing::info!("stopped; store closed");
@@ -193,7 +214,7 @@ fn head_timeout(config: &Config) -> std::time::Duration {
 
 /// The connection registry and its watchdog: a connection idle past keep-alive plus the header
 /// deadline is stalled, and one address may hold only its share of connections.
-fn watch_connections(config: &Config) -> Arc<Connections> {
+fn watch_connections(config: &Config, background: &crate::background::Background) -> Arc<Connections> {
     let keep_alive = match config.http.keep_alive {
         actix_web::http::KeepAlive::Timeout(idle) => idle,
         _ => std::time::Duration::ZERO,
@@ -205,7 +226,7 @@ fn watch_connections(config: &Config) -> Arc<Connections> {
         0
     };
     let connections = Connections::new(keep_alive + head_timeout(config), per_address, limits.behind_proxy);
-    connections.spawn_watchdog();
+    connections.spawn_watchdog(background);
     connections
 }
 
@@ -237,14 +258,13 @@ async fn bootstrap_accounts(store: &Store) -> anyhow::Result<Option<crate::staff
 }
 
 /// Moves counted product views into the funnel table once a minute.
-fn spawn_view_flusher(state: std::sync::Weak<AppState>) {
-    tokio::spawn(async move {
-        let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
-        every.tick().await;
-        loop {
-            every.tick().await;
-            let Some(state) = state.upgrade() else { return };
-            flush_views(&state).await;
+fn spawn_view_flusher(state: std::sync::Weak<AppState>, background: &crate::background::Background) {
+    background.every("product view counts", std::time::Duration::from_secs(60), move || {
+        let state = state.upgrade();
+        async move {
+            if let Some(state) = state {
+                flush_views(&state).await;
+            }
         }
     });
 }
@@ -264,14 +284,13 @@ pub async fn flush_views(state: &AppState) {
 /// Rows one sweep job deletes; a sweep runs job after job until one comes back short.
 const SWEEP_RUN: usize = 5_000;
 
-/// Deletes idle carts and week-old idempotency keys every few minutes through the writer; stops
-/// when the app is gone.
-fn spawn_cart_sweeper(state: std::sync::Weak<AppState>) {
-    tokio::spawn(async move {
-        let mut every = tokio::time::interval(std::time::Duration::from_secs(300));
-        loop {
-            every.tick().await;
-            let Some(state) = state.upgrade() else { return };
+/// Deletes idle carts and week-old idempotency keys at start and every five minutes, through
+/// the writer.
+fn spawn_cart_sweeper(state: std::sync::Weak<AppState>, background: &crate::background::Background) {
+    background.every_from_now("cart and key sweeps", std::time::Duration::from_secs(300), move || {
+        let state = state.upgrade();
+        async move {
+            let Some(state) = state else { return };
             let clock = state.shop.clock();
             sweep_in_runs(&state, "idle and checked-out carts", move |tx| {
                 cart::ops::sweep(tx, clock, SWEEP_RUN)

@@ -27,9 +27,11 @@
 //! * `web`: turns requests into use-case calls and renders the answers.
 //! * `maintenance`: backup (online through the server's control socket), restore, verify.
 //! * `telemetry`: logs and Prometheus metrics.
+//! * `background`: the periodic tasks and service loops, started by name and stopped together.
 //! * `app`: builds the shared state once, serves, and shuts down in order; `cli` drives it all.
 
 pub mod app;
+pub mod background;
 pub mod cart;
 pub mod catalog;
 pub mod cli;

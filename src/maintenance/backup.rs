@@ -120,8 +120,12 @@ fn ask_server(mut stream: UnixStream, dest_dir: &Path) -> anyhow::Result<BackupR
     })
 }
 
-/// Serves backup requests on the data dir's control socket until the process ends.
-pub fn serve_control_socket(data_dir: &Path, store: Store) -> anyhow::Result<()> {
+/// Serves backup requests on the data dir's control socket until shutdown.
+pub fn serve_control_socket(
+    data_dir: &Path,
+    store: Store,
+    background: &crate::background::Background,
+) -> anyhow::Result<()> {
     use std::os::unix::fs::PermissionsExt;
     let path = data_dir.join(SOCKET);
     // We hold the store, so no other server is using this socket: a file here is stale.
@@ -129,9 +133,15 @@ pub fn serve_control_socket(data_dir: &Path, store: Store) -> anyhow::Result<()>
     let listener =
         tokio::net::UnixListener::bind(&path).with_context(|| format!("cannot listen on {}", path.display()))?;
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
-    tokio::spawn(async move {
+    let stopped = background.stopped();
+    background.spawn("control socket", async move {
+        tokio::pin!(stopped);
         loop {
-            let Ok((stream, _)) = listener.accept().await else {
+            let accepted = tokio::select! {
+                () = &mut stopped => return,
+                accepted = listener.accept() => accepted,
+            };
+            let Ok((stream, _)) = accepted else {
                 continue;
             };
             let store = store.clone();
@@ -236,13 +246,10 @@ pub fn restore(src: &Path, data_dir: &Path, options: &StoreOptions) -> anyhow::R
 }
 
 /// Scheduled backups: every `every`, into `dir/backup-<UTC time>/`, keeping the newest `keep`.
-pub fn schedule(store: Store, dir: PathBuf, every: Duration, keep: usize) {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(every);
-        tick.tick().await; // the first tick is immediate; the first backup comes after `every`
-        loop {
-            tick.tick().await;
-            let (store, dir) = (store.clone(), dir.clone());
+pub fn schedule(store: Store, dir: PathBuf, every: Duration, keep: usize, background: &crate::background::Background) {
+    background.every("scheduled backups", every, move || {
+        let (store, dir) = (store.clone(), dir.clone());
+        async move {
             let outcome = tokio::task::spawn_blocking(move || scheduled_backup(&store, &dir, keep)).await;
             match outcome {
                 Ok(Ok(path)) => tracing::info!(path = %path.display(), "scheduled backup written"),

@@ -30,9 +30,9 @@ const REBUILD_ABOVE: usize = 50_000;
 const RETRY_FIRST: Duration = Duration::from_millis(500);
 const RETRY_MOST: Duration = Duration::from_secs(4);
 
-/// Starts the indexer thread and connects it to the store's commits. It stops when the store's
-/// listener is replaced or the process ends.
-pub fn start(search: Arc<SearchIndex>, store: Store) {
+/// Starts the indexer thread and connects it to the store's commits. It stops when the store
+/// stops notifying (`Store::stop_notifying`); join the handle to wait for its last update.
+pub fn start(search: Arc<SearchIndex>, store: Store) -> Option<std::thread::JoinHandle<()>> {
     let (send, receive): (Sender<CatalogChange>, Receiver<CatalogChange>) = channel();
     store.on_catalog_change(move |change| {
         let _ = send.send(change);
@@ -43,9 +43,13 @@ pub fn start(search: Arc<SearchIndex>, store: Store) {
     let spawned = std::thread::Builder::new()
         .name("search-indexer".into())
         .spawn(move || supervise(&thread_search, &store, &receive, behind));
-    if let Err(e) = spawned {
-        search.set_working(false);
-        tracing::error!(error = %e, "cannot start the search indexer; search will lag until restart");
+    match spawned {
+        Ok(handle) => Some(handle),
+        Err(e) => {
+            search.set_working(false);
+            tracing::error!(error = %e, "cannot start the search indexer; search will lag until restart");
+            None
+        }
     }
 }
 

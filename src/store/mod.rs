@@ -50,7 +50,7 @@ struct Inner {
     dir: PathBuf,
     path: PathBuf,
     options: StoreOptions,
-    listener: RwLock<Option<Listener>>,
+    listeners: RwLock<Vec<Listener>>,
     /// A commit failed: redb refuses writes until the database is reopened.
     broken: AtomicBool,
     /// The last write found free space under `min_free_bytes` (logged once per change).
@@ -150,7 +150,7 @@ impl Store {
                 dir: dir.to_owned(),
                 path,
                 options: options.clone(),
-                listener: Default::default(),
+                listeners: Default::default(),
                 broken: AtomicBool::new(false),
                 low_on_space: AtomicBool::new(false),
                 last_reopen: Mutex::new(None),
@@ -262,8 +262,19 @@ impl Store {
 
     /// Calls `listener` after every commit that changed the catalog, on the committing thread
     /// (keep it quick: hand the change to a channel).
+    /// Every listener added hears every change (the search index, and later a cache purge or a
+    /// webhook feed).
     pub fn on_catalog_change(&self, listener: impl Fn(CatalogChange) + Send + Sync + 'static) {
-        *self.inner.listener.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(listener));
+        self.inner
+            .listeners
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(Arc::new(listener));
+    }
+
+    /// Drops every listener (shutdown: a listener's thread then sees its channel close).
+    pub fn stop_notifying(&self) {
+        self.inner.listeners.write().unwrap_or_else(|e| e.into_inner()).clear();
     }
 
     pub fn path(&self) -> &Path {
@@ -414,9 +425,10 @@ impl Store {
     }
 
     fn notify(&self, change: CatalogChange) {
-        let listener = self.inner.listener.read().unwrap_or_else(|e| e.into_inner()).clone();
-        if let Some(listener) = listener {
-            listener(change);
+        let listeners = self.inner.listeners.read().unwrap_or_else(|e| e.into_inner()).clone();
+        if let Some((last, others)) = listeners.split_last() {
+            others.iter().for_each(|listener| listener(change.clone()));
+            last(change);
         }
     }
 }
@@ -493,3 +505,38 @@ via_storage_error!(
     redb::TableError,
     redb::CommitError
 );
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+
+    #[test]
+    fn every_listener_hears_every_catalog_change_until_the_store_stops_notifying() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), &Default::default()).unwrap();
+        let heard: Arc<Mutex<Vec<(&str, u64)>>> = Arc::default();
+        for name in ["search index", "cache purges"] {
+            let heard = heard.clone();
+            store.on_catalog_change(move |change| heard.lock().unwrap().push((name, change.version)));
+        }
+        store
+            .write(|tx| {
+                tx.catalog_changed("SKU-1");
+                Ok::<_, StoreError>(())
+            })
+            .unwrap();
+        let first = heard.lock().unwrap().clone();
+        assert_eq!(first.len(), 2, "{first:?}");
+        assert_eq!(first[0].1, first[1].1, "both heard the same version");
+        store.stop_notifying();
+        store
+            .write(|tx| {
+                tx.catalog_changed("SKU-2");
+                Ok::<_, StoreError>(())
+            })
+            .unwrap();
+        assert_eq!(heard.lock().unwrap().len(), 2, "no one is told after stop_notifying");
+    }
+}

@@ -172,22 +172,16 @@ impl Connections {
         stalled.len()
     }
 
-    /// Runs the watchdog for as long as the registry exists.
-    pub fn spawn_watchdog(self: &Arc<Self>) {
+    /// Runs the watchdog until shutdown.
+    pub fn spawn_watchdog(self: &Arc<Self>, background: &crate::background::Background) {
         let weak = Arc::downgrade(self);
         let every = (self.stall_limit / 4).clamp(Duration::from_millis(100), Duration::from_secs(1));
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(every);
-            loop {
-                tick.tick().await;
-                match weak.upgrade() {
-                    Some(connections) => {
-                        connections.cut_stalled();
-                        metrics::gauge!(CONNECTIONS_OPEN).set(connections.count() as f64);
-                    }
-                    None => return,
-                }
+        background.every_from_now("connection watchdog", every, move || {
+            if let Some(connections) = weak.upgrade() {
+                connections.cut_stalled();
+                metrics::gauge!(CONNECTIONS_OPEN).set(connections.count() as f64);
             }
+            std::future::ready(())
         });
     }
 }

@@ -186,17 +186,13 @@ pub fn too_many_requests(api: bool, wait: u64, message: String) -> actix_web::Ht
     res
 }
 
-/// Runs `forget_idle` every minute for as long as the limiters exist.
-pub fn spawn_janitor(limiters: web::Data<Limiters>) {
+/// Runs `forget_idle` every minute until shutdown.
+pub fn spawn_janitor(limiters: web::Data<Limiters>, background: &crate::background::Background) {
     let weak = std::sync::Arc::downgrade(&limiters.into_inner());
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(60));
-        loop {
-            tick.tick().await;
-            match weak.upgrade() {
-                Some(l) => l.forget_idle(),
-                None => return,
-            }
+    background.every("rate-limit janitor", Duration::from_secs(60), move || {
+        if let Some(limiters) = weak.upgrade() {
+            limiters.forget_idle();
         }
+        std::future::ready(())
     });
 }
