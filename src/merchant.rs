@@ -349,6 +349,26 @@ pub fn create_account(
     Ok(Ok(()))
 }
 
+/// Imports a catalog (JSON Lines or CSV) beside checkouts, in the importer's own batches; its
+/// audit entry is written in the commit that makes the import durable. The one import of the
+/// back office's page and of the merchant API.
+pub fn import_catalog(
+    store: &crate::store::Store,
+    who: &Staff<Catalog>,
+    source: &[u8],
+    format: crate::catalog::import::Format,
+) -> Result<catalog::ImportReport, catalog::ImportError> {
+    catalog::import_then(store, source, format, who.actor(), &mut |_| {}, |report, tx| {
+        let summary = serde_json::json!({
+            "created": report.created,
+            "updated": report.updated,
+            "unchanged": report.unchanged,
+            "rejected": report.rejected.len(),
+        });
+        staff::record(tx, who.actor(), "catalog.import", "catalog", "", &summary.to_string())
+    })
+}
+
 /// Sets a product's photo (the file is already stored); returns the photo it replaced (empty if
 /// none), or `None` when there is no such product.
 pub fn set_image(

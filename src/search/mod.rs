@@ -352,9 +352,9 @@ fn create_fresh(dir: &Path) -> Result<Index, SearchError> {
     Ok(Index::create_in_dir(dir, schema)?)
 }
 
-/// Records a search that found nothing. The count is a hint, not a promise, so it is written
-/// without waiting for the disk, and a failure only logs.
-pub fn record_zero_results(store: &Store, query: &str) {
+/// Records a search that found nothing, through the writer's next group commit (never a write
+/// of its own on the request path); the search does not wait for it, and a failure only logs.
+pub fn record_zero_results(writer: &std::sync::Arc<crate::store::Writer>, query: &str) {
     metrics::counter!(crate::telemetry::metrics::SEARCH_ZERO_RESULTS).increment(1);
     let normalized: String = query
         .split_whitespace()
@@ -367,7 +367,13 @@ pub fn record_zero_results(store: &Store, query: &str) {
     if normalized.is_empty() {
         return;
     }
-    if let Err(e) = store.write_unsynced(|tx| tx.count_zero_result_search(&normalized)) {
-        tracing::warn!(error = %e, "could not record a zero-result search");
-    }
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+        return;
+    };
+    let writer = writer.clone();
+    runtime.spawn(async move {
+        if let Err(e) = writer.run(move |tx| tx.count_zero_result_search(&normalized)).await {
+            tracing::warn!(error = %e, "could not record a zero-result search");
+        }
+    });
 }

@@ -718,3 +718,49 @@ async fn a_made_up_http_method_does_not_make_a_metrics_series_of_its_own() {
     assert!(!text.contains("BREWCOFFEE"), "the method became a label value");
     assert!(text.contains("method=\"other\""), "{text}");
 }
+
+#[tokio::test]
+async fn an_import_by_page_or_api_is_audited_alike_with_what_it_changed() {
+    let app = spawn_app_with_catalog(SHOP.as_bytes()).await;
+    let line = r#"{"sku":"AUD-1","title":"Audited","price_cents":100,"stock":1}"#;
+    let res = app
+        .client
+        .post(app.url("/api/v1/admin/import"))
+        .bearer_auth(&app.admin_token)
+        .header("Content-Type", "application/x-ndjson")
+        .body(format!("{line}\n{line}\n"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let (sid, csrf) = staff_session(&app).await;
+    let res = app
+        .client
+        .post(app.url("/admin/import"))
+        .header("Cookie", &sid)
+        .form(&[("csrf", csrf.as_str()), ("format", "jsonl"), ("catalog", line)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let audit: Value = app
+        .client
+        .get(app.url("/api/v1/admin/audit?subject=catalog"))
+        .bearer_auth(&app.admin_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let entries: Vec<Value> = audit["entries"].as_array().unwrap().clone();
+    assert_eq!(entries.len(), 2, "{audit}");
+    for entry in &entries {
+        assert_eq!(entry["action"], "catalog.import");
+        let after: Value = serde_json::from_str(entry["after"].as_str().unwrap()).unwrap();
+        assert!(
+            after.get("unchanged").is_some(),
+            "both record the same figures: {after}"
+        );
+    }
+}

@@ -47,6 +47,19 @@ pub fn import<R: BufRead + Send>(
     actor: &str,
     progress: &mut dyn FnMut(&ImportReport),
 ) -> Result<ImportReport, ImportError> {
+    import_then(store, source, format, actor, progress, |_, _| Ok(()))
+}
+
+/// `import`, with `last` run in the durable commit that ends it (the one that makes every batch
+/// durable), given the report: an import's audit entry is written with it.
+pub fn import_then<R: BufRead + Send>(
+    store: &Store,
+    source: R,
+    format: Format,
+    actor: &str,
+    progress: &mut dyn FnMut(&ImportReport),
+    last: impl FnOnce(&ImportReport, &mut crate::store::WriteTx<'_>) -> Result<(), StoreError>,
+) -> Result<ImportReport, ImportError> {
     std::thread::scope(|scope| {
         let batches = match format {
             Format::JsonLines => parse_json_in_parallel(scope, source),
@@ -73,7 +86,7 @@ pub fn import<R: BufRead + Send>(
             let _ = written.send(batch);
         }
         let sync_started = Instant::now();
-        store.sync()?;
+        store.write(|tx| last(&report, tx))?;
         tracing::debug!(
             total = ?started.elapsed(),
             writing = ?writing,

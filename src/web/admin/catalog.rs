@@ -153,22 +153,12 @@ pub(super) async fn run_import(
     } else {
         crate::catalog::import::Format::JsonLines
     };
-    let store = state.store.clone();
-    let actor = who.actor().to_owned();
+    let (store, who) = (state.store.clone(), who.clone());
     let report = blocking(move || {
-        crate::catalog::ops::import(&store, &bytes[..], format, &actor, &mut |_| {})
+        crate::merchant::import_catalog(&store, &who, &bytes, format)
             .map_err(|e| AppError::new(ErrorCode::InvalidInput, e.to_string()))
     })
     .await?;
-    let summary =
-        serde_json::json!({"created": report.created, "updated": report.updated, "rejected": report.rejected.len()})
-            .to_string();
-    let actor = who.actor().to_owned();
-    state
-        .writer
-        .run(move |tx| ops::record(tx, &actor, "catalog.import", "catalog", "", &summary))
-        .await
-        .map_err(AppError::from)?;
     Ok(report)
 }
 

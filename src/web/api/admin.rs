@@ -272,19 +272,11 @@ pub(crate) async fn import(
     let format = import_format(&req)?;
     let body = crate::web::guard::read_body(payload, IMPORT_LIMIT).await?;
     let store = state.store.clone();
-    let actor = who.actor().to_owned();
     let report = blocking(move || {
-        catalog::import(&store, &body[..], format, &actor, &mut |_| {})
+        merchant::import_catalog(&store, &who, &body, format)
             .map_err(|e| AppError::new(ErrorCode::InvalidInput, e.to_string()))
     })
     .await?;
-    let summary = json!({"created": report.created, "updated": report.updated, "unchanged": report.unchanged,
-        "rejected": report.rejected.len()});
-    let actor = who.actor().to_owned();
-    state
-        .writer
-        .run(move |tx| crate::staff::ops::record(tx, &actor, "catalog.import", "catalog", "", &summary.to_string()))
-        .await?;
     Ok(ok(json!({
         "created": report.created,
         "updated": report.updated,

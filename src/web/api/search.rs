@@ -194,7 +194,7 @@ pub(crate) async fn search(
             AppError::new(ErrorCode::Internal, "search failed")
         })?;
         if results.total == 0 {
-            crate::search::record_zero_results(&shared.store, &request.q);
+            crate::search::record_zero_results(&shared.writer, &request.q);
         }
         // A hit whose product vanished since the index was built is skipped, not an error.
         let hits: Vec<Hit> = ops::items(&shared.store, &results.skus)?

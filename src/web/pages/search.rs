@@ -38,7 +38,7 @@ pub async fn search(
             .search(&request)
             .map_err(|e| AppError::new(ErrorCode::Internal, format!("search failed: {e}")))?;
         if results.total == 0 {
-            crate::search::record_zero_results(&shared.store, &request.q);
+            crate::search::record_zero_results(&shared.writer, &request.q);
         }
         let tx = shared.store.read()?;
         let items = ops::items(&shared.store, &results.skus)?;
