@@ -126,9 +126,6 @@ fn stock_changed(
     after: u64,
     reason: &str,
 ) -> Result<(), StoreError> {
-    if (before == 0) != (after == 0) {
-        tx.catalog_changed(sku);
-    }
     staff::record(
         tx,
         actor,

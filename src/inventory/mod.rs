@@ -85,6 +85,8 @@ pub fn clear(tx: &mut WriteTx<'_>, sku: &str, why: &Change<'_>) -> Result<(), St
     set(tx, sku, 0, why).map(drop)
 }
 
+/// The one place stock changes. Listings and search show whether a SKU is in stock, so stock
+/// crossing zero either way is a catalog change (the search index and caches hear of it).
 fn record(
     tx: &mut WriteTx<'_>,
     sku: &str,
@@ -92,6 +94,10 @@ fn record(
     balance: u64,
     why: &Change<'_>,
 ) -> Result<LedgerEntry, StoreError> {
+    let before = balance.checked_add_signed(-delta);
+    if before.is_some_and(|before| (before == 0) != (balance == 0)) {
+        tx.catalog_changed(sku);
+    }
     let entry = entry(now_ms(), delta, balance, why);
     tx.set_stock(sku, balance)?;
     tx.append_ledger(sku, &entry)?;

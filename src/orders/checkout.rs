@@ -259,9 +259,8 @@ pub fn place(
     for (sku, units) in units_by_sku(&quote) {
         let delta = -i64::try_from(units).map_err(|_| StoreError::Corrupt("quantity overflow".into()))?;
         match inventory::adjust(tx, &sku, delta, &why)? {
-            // Listings and search show in-stock status, so a sell-out is a catalog change.
+            // A sell-out (inventory tells search of it).
             Ok(entry) if entry.balance == 0 => {
-                tx.catalog_changed(&sku);
                 metrics::counter!(crate::telemetry::metrics::STOCKOUTS).increment(1);
             }
             Ok(_) => {}

@@ -79,11 +79,8 @@ fn restock(tx: &mut WriteTx<'_>, order: &Order, actor: &str, why: Status) -> Res
         if tx.product(&line.sku)?.is_none() {
             continue;
         }
-        let entry = inventory::adjust(tx, &line.sku, i64::from(line.quantity), &change)?
+        inventory::adjust(tx, &line.sku, i64::from(line.quantity), &change)?
             .map_err(|e| StoreError::Corrupt(format!("restock overflowed: {e}")))?;
-        if entry.balance == u64::from(line.quantity) {
-            tx.catalog_changed(&line.sku);
-        }
     }
     Ok(())
 }
