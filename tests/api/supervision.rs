@@ -7,11 +7,11 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Server, storefront, temp_path};
+use crate::helpers::{Server, eventually, storefront, temp_path};
 
 const PRODUCT: &str = r#"{"sku":"SUP-1","title":"Supervised sauce","price_cents":500,"stock":50}"#;
 
@@ -81,23 +81,6 @@ async fn readyz(client: &reqwest::Client, addr: &str) -> (u16, Value) {
     (res.status().as_u16(), res.json().await.unwrap_or(Value::Null))
 }
 
-/// Polls `check` every 100 ms for up to `within`; true once it holds.
-async fn eventually<F, Fut>(within: Duration, mut check: F) -> bool
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = Instant::now() + within;
-    loop {
-        if check().await {
-            return true;
-        }
-        if Instant::now() > deadline {
-            return false;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
 
 fn import(data: &Path, config: Option<&Path>, lines: &str) {
     let file = data.with_extension("jsonl");
