@@ -1,5 +1,7 @@
 //! The process lifecycle: build the shared state once, serve, and shut down in order.
 
+mod outside;
+
 use std::future::Future;
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -29,6 +31,10 @@ pub struct AppState {
     pub shop: crate::shop::Shop,
     /// Product page views since the last flush into the funnel table (once a minute).
     pub product_views: std::sync::atomic::AtomicU64,
+    /// The job workers (mail, webhooks), for the back office's job list.
+    pub jobs: Arc<crate::jobs::Runner>,
+    /// Sends mail and delivers webhooks; knows the receivers' breakers.
+    pub notifier: Arc<crate::notify::Notifier>,
 }
 
 /// A bound, ready-to-run server.
@@ -79,7 +85,10 @@ impl Application {
             Arc::new(config.rules.clone()),
             config.checkout.cart_ttl.as_millis() as u64,
         );
+        let outside = outside::start(&config, port, &store, &writer, &background).await?;
         let state = aweb::Data::new(AppState {
+            jobs: outside.jobs,
+            notifier: outside.notifier,
             listings: Default::default(),
             search,
             writer,

@@ -2,6 +2,10 @@
 //! flags, each overriding the one before), validated into a `Config` with final types and defaults.
 //! Nothing outside this file reads the environment.
 
+mod outside;
+
+pub use outside::{FeedConfig, MailConfig};
+
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
@@ -80,6 +84,14 @@ pub struct Settings {
     pub shipping: Option<Vec<crate::cart::rules::ShippingSettings>>,
     pub tax: Option<Vec<crate::cart::rules::TaxSettings>>,
     pub promo: Option<Vec<crate::cart::rules::PromoSettings>>,
+    #[serde(default)]
+    pub mail: outside::MailSettings,
+    #[serde(default)]
+    pub jobs: outside::JobsSettings,
+    #[serde(default)]
+    pub webhooks: Vec<outside::WebhookSettings>,
+    #[serde(default)]
+    pub supplier_feeds: Vec<outside::FeedSettings>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -208,6 +220,8 @@ pub struct ShopSettings {
     pub name: Option<String>,
     pub tagline: Option<String>,
     pub low_stock: Option<u64>,
+    /// The shop's public address, for links in mail (`https://shop.example.com`).
+    pub url: Option<String>,
 }
 
 /// Validated configuration.
@@ -226,6 +240,10 @@ pub struct Config {
     pub backup: Option<BackupSchedule>,
     pub limits: LimitsConfig,
     pub payments: PaymentsConfig,
+    pub mail: outside::MailConfig,
+    pub jobs: crate::jobs::RunnerOptions,
+    pub webhooks: Vec<crate::webhooks::Endpoint>,
+    pub supplier_feeds: Vec<outside::FeedConfig>,
 }
 
 #[derive(Clone, Debug)]
@@ -278,6 +296,9 @@ pub struct ShopConfig {
     pub tagline: String,
     /// The back office flags SKUs at or below this many units, unless a SKU has its own threshold.
     pub low_stock: u64,
+    /// Links in mail start with this, without a trailing slash; `None`: the address the server
+    /// listens on (see `Config::public_url`).
+    pub url: Option<String>,
 }
 
 pub const DEFAULT_DATA_DIR: &str = "./storefront-data";
@@ -289,7 +310,7 @@ pub const EXAMPLE: &str = include_str!("../storefront.example.toml");
 /// Sections whose settings `STOREFRONT_<SECTION>_<KEY>` overrides, nested ones dotted; the
 /// longest that prefixes a variable's name wins.
 const ENV_SECTIONS: &[&str] = &[
-    "shop", "http", "store", "limits", "log", "checkout", "payments", "backup",
+    "shop", "http", "store", "limits", "log", "checkout", "payments", "backup", "mail", "jobs",
 ];
 
 /// Variables that belong to command-line flags (clap reads them), not to the file's sections.
@@ -435,7 +456,18 @@ impl Config {
             login_failures_per_account: l.login_failures_per_account.unwrap_or(20).max(1),
             login_lockout: Duration::from_secs(l.login_lockout_minutes.unwrap_or(15).clamp(1, 24 * 60) * 60),
         };
+        let bind = parse_bind(&bind_text)?;
+        let shop_name = settings.shop.name.unwrap_or_else(|| "Redline & Ember".to_owned());
+        let mail = outside::mail_config(settings.mail, &shop_name)?;
+        let jobs = outside::jobs_config(&settings.jobs)?;
+        let webhooks = outside::webhooks_config(settings.webhooks)?;
+        let supplier_feeds = outside::feeds_config(settings.supplier_feeds)?;
+        let url = settings.shop.url.map(outside::shop_url).transpose()?;
         Ok(Config {
+            mail,
+            jobs,
+            webhooks,
+            supplier_feeds,
             checkout,
             rules,
             backup,
@@ -448,7 +480,7 @@ impl Config {
                 .clone()
                 .or(settings.data_dir)
                 .unwrap_or_else(|| DEFAULT_DATA_DIR.into()),
-            bind: parse_bind(&bind_text)?,
+            bind,
             demo: !serve.no_demo && settings.demo.unwrap_or(true),
             log: LogConfig {
                 format: args.log_format.or(settings.log.format).unwrap_or_default(),
@@ -478,12 +510,13 @@ impl Config {
                 faults: None,
             },
             shop: ShopConfig {
-                name: settings.shop.name.unwrap_or_else(|| "Redline & Ember".to_owned()),
+                name: shop_name,
                 tagline: settings
                     .shop
                     .tagline
                     .unwrap_or_else(|| "Auto parts that fit. Hot sauce that bites.".to_owned()),
-                low_stock: settings.shop.low_stock.unwrap_or(5),
+                low_stock: settings.shop.low_stock.unwrap_or(crate::inventory::DEFAULT_LOW_STOCK),
+                url,
             },
         })
     }
@@ -538,6 +571,14 @@ impl Config {
     /// `127.0.0.1:8080` with the port actually bound (which differs when 0 was asked for).
     pub fn bind_display(&self, port: u16) -> String {
         std::net::SocketAddr::new(self.bind.ip(), port).to_string()
+    }
+
+    /// The shop's address for links in mail: `shop.url`, else where it listens.
+    pub fn public_url(&self, port: u16) -> String {
+        self.shop.url.clone().unwrap_or_else(|| {
+            let ip = if self.bind.ip().is_unspecified() { "127.0.0.1".parse().expect("an address") } else { self.bind.ip() };
+            format!("http://{}", std::net::SocketAddr::new(ip, port))
+        })
     }
 }
 

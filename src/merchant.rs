@@ -31,6 +31,7 @@ pub fn put_product(tx: &mut WriteTx<'_>, who: &Staff<Catalog>, record: ProductRe
             "product.update"
         };
         staff::record(tx, who.actor(), action, &format!("product:{sku}"), &before, &after)?;
+        crate::jobs::record_event(tx, crate::jobs::EventKind::ProductUpdated, &sku, crate::domain::now_ms())?;
     }
     Ok(outcome)
 }
@@ -47,6 +48,7 @@ pub fn delete_product(tx: &mut WriteTx<'_>, who: &Staff<Catalog>, sku: &str) -> 
             &before,
             "",
         )?;
+        crate::jobs::record_event(tx, crate::jobs::EventKind::ProductUpdated, sku, crate::domain::now_ms())?;
     }
     Ok(removed)
 }
@@ -180,6 +182,55 @@ pub fn create_token(
 
 pub fn revoke_token(tx: &mut WriteTx<'_>, who: &Staff<Admin>, id: &str) -> Result<bool, StoreError> {
     staff::revoke_token(tx, id, who.actor())
+}
+
+/// Runs a dead or waiting job again now, with a fresh count of tries.
+pub fn retry_job(tx: &mut WriteTx<'_>, who: &Staff<Admin>, id: u64) -> Result<bool, StoreError> {
+    let retried = tx.retry_job(id, crate::domain::now_ms())?;
+    if retried {
+        staff::record(tx, who.actor(), "job.retry", &format!("job:{id}"), "", "")?;
+    }
+    Ok(retried)
+}
+
+/// Deletes a job, waiting or dead: it will not run.
+pub fn discard_job(tx: &mut WriteTx<'_>, who: &Staff<Admin>, id: u64) -> Result<bool, StoreError> {
+    let job = tx.live_job(id)?;
+    let discarded = tx.discard_job(id)?;
+    if discarded {
+        let what = job.map(|j| j.task.describe()).unwrap_or_default();
+        staff::record(tx, who.actor(), "job.discard", &format!("job:{id}"), &what, "")?;
+    }
+    Ok(discarded)
+}
+
+/// Adds a webhook endpoint (checked by `webhooks::check_endpoint`); returns it with its id.
+pub fn add_webhook(
+    tx: &mut WriteTx<'_>,
+    who: &Staff<Admin>,
+    url: &str,
+    secret: &str,
+    events: Vec<String>,
+) -> Result<crate::webhooks::Endpoint, StoreError> {
+    let endpoint = crate::webhooks::Endpoint {
+        id: format!("wh_{}", crate::domain::random_token(8)),
+        url: url.to_owned(),
+        secret: secret.to_owned(),
+        events,
+        created_ms: crate::domain::now_ms(),
+    };
+    tx.put_endpoint(&endpoint)?;
+    let after = serde_json::json!({"url": endpoint.url, "events": endpoint.events}).to_string();
+    staff::record(tx, who.actor(), "webhook.create", &format!("webhook:{}", endpoint.id), "", &after)?;
+    Ok(endpoint)
+}
+
+pub fn remove_webhook(tx: &mut WriteTx<'_>, who: &Staff<Admin>, id: &str) -> Result<bool, StoreError> {
+    let removed = tx.remove_endpoint(id)?;
+    if removed {
+        staff::record(tx, who.actor(), "webhook.delete", &format!("webhook:{id}"), "", "")?;
+    }
+    Ok(removed)
 }
 
 /// The product as an import line (JSON), or empty when there is none.

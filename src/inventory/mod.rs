@@ -98,10 +98,34 @@ fn record(
     if before.is_some_and(|before| (before == 0) != (balance == 0)) {
         tx.catalog_changed(sku);
     }
-    let entry = entry(now_ms(), delta, balance, why);
+    let now = now_ms();
+    if let Some(before) = before.filter(|_| delta < 0) {
+        alert_if_low(tx, sku, before, balance, now)?;
+    }
+    let entry = entry(now, delta, balance, why);
     tx.set_stock(sku, balance)?;
     tx.append_ledger(sku, &entry)?;
     Ok(entry)
+}
+
+/// The shop's low-stock threshold when the store has not been told one (`shop.low_stock`).
+pub const DEFAULT_LOW_STOCK: u64 = 5;
+
+/// Tells the merchant (mail, `stock.low` webhook) once when stock falls to its threshold or
+/// below, not on every sale after: only the sale that crosses it raises the alert.
+fn alert_if_low(tx: &mut WriteTx<'_>, sku: &str, before: u64, after: u64, now_ms: u64) -> Result<(), StoreError> {
+    let threshold = match tx.low_stock_threshold(sku)? {
+        Some(own) => own,
+        None => tx.default_low_stock()?.unwrap_or(DEFAULT_LOW_STOCK),
+    };
+    if crosses_threshold(before, after, threshold) {
+        crate::jobs::record_event(tx, crate::jobs::EventKind::StockLow, sku, now_ms)?;
+    }
+    Ok(())
+}
+
+pub fn crosses_threshold(before: u64, after: u64, threshold: u64) -> bool {
+    before > threshold && after <= threshold
 }
 
 fn entry(at_ms: u64, delta: i64, balance: u64, why: &Change<'_>) -> LedgerEntry {

@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 
 use crate::cart::{self, Clock, Destination, PricingError, Quote, Rules};
 use crate::domain::{Money, now_ms, random_token};
+use crate::jobs::EventKind;
 use crate::inventory::{self, Change, Shortfall};
 use crate::store::{StoreError, View, WriteTx};
 
@@ -285,6 +286,11 @@ pub fn place(
         },
     )?;
     tx.mark_cart_used(&cart, clock.now_ms)?;
+    // The outbox: the order's mail and webhooks commit with it or not at all.
+    crate::jobs::record_event(tx, EventKind::OrderCreated, &order.number, clock.now_ms)?;
+    if order.status == Status::Paid {
+        crate::jobs::record_event(tx, EventKind::OrderPaid, &order.number, clock.now_ms)?;
+    }
     Ok(Ok(Placed::Created(order)))
 }
 

@@ -2,6 +2,7 @@
 //! a cancellation or refund before shipping returns the units to stock, exactly once.
 
 use crate::inventory::{self, Change};
+use crate::jobs::EventKind;
 use crate::store::{StoreError, WriteTx};
 
 use super::Status;
@@ -63,7 +64,21 @@ pub fn transition(
         note: t.note,
     });
     tx.put_order(&order)?;
+    if let Some(kind) = event_of(t.to) {
+        crate::jobs::record_event(tx, kind, &order.number, now_ms)?;
+    }
     Ok(Ok(order))
+}
+
+/// What the merchant's systems and the shopper hear of a move to `to`.
+fn event_of(to: Status) -> Option<EventKind> {
+    match to {
+        Status::Paid => Some(EventKind::OrderPaid),
+        Status::Shipped => Some(EventKind::OrderShipped),
+        Status::Cancelled => Some(EventKind::OrderCancelled),
+        Status::Refunded => Some(EventKind::OrderRefunded),
+        _ => None,
+    }
 }
 
 /// Whether money was taken at some point (so a cancelled order can still be refunded).

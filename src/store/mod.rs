@@ -7,6 +7,7 @@
 mod backup;
 mod codec;
 mod fault;
+mod jobs;
 mod mirror;
 mod read;
 mod records;
@@ -25,6 +26,7 @@ use redb::{Database, ReadableDatabase};
 pub use backup::{BackupReport, table_names};
 pub use codec::Encoded;
 pub use fault::FaultSwitch;
+pub use jobs::{DELIVERIES_KEPT, JobCounts, MAIL_KEPT};
 pub use read::{LowStock, ReadTx, View};
 pub use schema::SCHEMA_VERSION;
 #[doc(hidden)]
@@ -65,6 +67,8 @@ struct Inner {
     quick_repair: bool,
     /// How order numbers map to the sequences orders are filed under.
     numbering: crate::domain::OrderNumbering,
+    /// Told after every commit that queued a job; the job runner waits on it.
+    jobs_waiting: Arc<tokio::sync::Notify>,
 }
 
 /// After a failed reopen, writes are refused at once for this long before trying again.
@@ -158,6 +162,7 @@ impl Store {
                 writing: Mutex::new(()),
                 quick_repair,
                 numbering,
+                jobs_waiting: Default::default(),
             }),
         };
         store.inner.mirrors.load(&*store.db()?)?;
@@ -277,6 +282,11 @@ impl Store {
         self.inner.listeners.write().unwrap_or_else(|e| e.into_inner()).clear();
     }
 
+    /// Wakes whoever waits on it after each commit that queued a job.
+    pub fn jobs_waiting(&self) -> Arc<tokio::sync::Notify> {
+        self.inner.jobs_waiting.clone()
+    }
+
     pub fn path(&self) -> &Path {
         &self.inner.path
     }
@@ -340,12 +350,15 @@ impl Store {
         match result {
             Ok(value) => {
                 txn.commit().map_err(|e| self.failed(e.into()))?;
-                if let Some((change, mirrored)) = finished {
-                    self.inner.mirrors.apply(mirrored);
+                if let Some(finished) = finished {
+                    self.inner.mirrors.apply(finished.mirrored);
                     // The server commits from one thread (the writer), so the listener hears of
                     // changes in commit order.
-                    if let Some(change) = change {
+                    if let Some(change) = finished.change {
                         self.notify(change);
+                    }
+                    if finished.jobs_added {
+                        self.inner.jobs_waiting.notify_one();
                     }
                 }
                 Ok(value)

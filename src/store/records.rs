@@ -37,6 +37,11 @@ first_layout!(
     Session,
     ApiToken,
     AuditEntry,
+    crate::jobs::Job,
+    crate::mail::MailRecord,
+    crate::webhooks::Endpoint,
+    crate::webhooks::DeliveryRecord,
+    crate::feeds::FeedRun,
 );
 
 #[cfg(test)]

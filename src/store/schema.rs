@@ -87,6 +87,15 @@ pub(super) fn prepare(db: &Database, path: &Path) -> Result<OrderNumbering, Stor
     txn.open_table(AUDIT)?;
     txn.open_table(AUDIT_BY_SUBJECT)?;
     txn.open_table(FUNNEL)?;
+    txn.open_table(JOBS)?;
+    txn.open_table(JOBS_DUE)?;
+    txn.open_table(JOBS_ORDERED)?;
+    txn.open_table(JOBS_DEAD)?;
+    txn.open_table(MAILS)?;
+    txn.open_table(WEBHOOK_ENDPOINTS)?;
+    txn.open_table(WEBHOOK_DELIVERIES)?;
+    txn.open_table(FEED_RUNS)?;
+    txn.open_table(FEED_KEYS)?;
     txn.commit()?;
     Ok(numbering)
 }

@@ -89,3 +89,34 @@ pub(crate) const AUDIT_BY_SUBJECT: TableDefinition<(&str, u64, u64), ()> = Table
 /// Hour (ms since the epoch, floored) -> (product page views, carts created): the top of the
 /// sales funnel; orders come from `orders_by_time`.
 pub(crate) const FUNNEL: TableDefinition<u64, (u64, u64)> = TableDefinition::new("funnel");
+
+/// job id -> `jobs::Job`: jobs waiting for their first or next try. Ids rise, so a new job is
+/// appended.
+pub(crate) const JOBS: TableDefinition<u64, &[u8]> = TableDefinition::new("jobs");
+
+/// (priority, not before ms, job id) -> (): the queue, read one priority at a time.
+pub(crate) const JOBS_DUE: TableDefinition<(u8, u64, u64), ()> = TableDefinition::new("jobs_due");
+
+/// (ordering key, job id) -> (): jobs that must run one at a time in id order (a webhook
+/// endpoint's deliveries about one order). Only the first of a key may run.
+pub(crate) const JOBS_ORDERED: TableDefinition<(&str, u64), ()> = TableDefinition::new("jobs_ordered");
+
+/// job id -> `jobs::Job`: jobs given up after their last try, for a person to retry or discard.
+pub(crate) const JOBS_DEAD: TableDefinition<u64, &[u8]> = TableDefinition::new("jobs_dead");
+
+/// mail id -> `mail::MailRecord`: every mail sent, or held as the outbox without SMTP. The
+/// oldest are dropped past `MAIL_KEPT`.
+pub(crate) const MAILS: TableDefinition<u64, &[u8]> = TableDefinition::new("mails");
+
+/// endpoint id -> `webhooks::Endpoint`, for endpoints made through the API or back office.
+pub(crate) const WEBHOOK_ENDPOINTS: TableDefinition<&str, &[u8]> = TableDefinition::new("webhook_endpoints");
+
+/// sequence -> `webhooks::DeliveryRecord`: every try of every delivery, the oldest dropped past
+/// `DELIVERIES_KEPT`.
+pub(crate) const WEBHOOK_DELIVERIES: TableDefinition<u64, &[u8]> = TableDefinition::new("webhook_deliveries");
+
+/// feed name -> `feeds::FeedRun`: each supplier feed's last run.
+pub(crate) const FEED_RUNS: TableDefinition<&str, &[u8]> = TableDefinition::new("feed_runs");
+
+/// (feed name, Idempotency-Key) -> when it was applied (ms): a repeated push applies once.
+pub(crate) const FEED_KEYS: TableDefinition<(&str, &str), u64> = TableDefinition::new("feed_keys");

@@ -20,6 +20,13 @@ use crate::inventory::LedgerEntry;
 use crate::orders::{IdempotencyRecord, Order};
 use crate::staff::{Account, ApiToken, AuditEntry, Session};
 
+/// What a transaction leaves for after its commit.
+pub(super) struct Finished {
+    pub change: Option<CatalogChange>,
+    pub mirrored: MirrorChanges,
+    pub jobs_added: bool,
+}
+
 /// The tables of one write transaction, opened once. Obtain one through `Store::write`.
 pub struct WriteTx<'t> {
     txn: &'t WriteTransaction,
@@ -53,6 +60,8 @@ pub struct WriteTx<'t> {
     ledger_seq: Option<u64>,
     /// The last order sequence handed out, cached like `ledger_seq`.
     order_seq: Option<u64>,
+    /// A job was queued: the job runner is woken after the commit.
+    pub(super) jobs_added: bool,
 }
 
 impl<'t> WriteTx<'t> {
@@ -86,12 +95,13 @@ impl<'t> WriteTx<'t> {
             ledger_seq: None,
             order_seq: None,
             changed: Default::default(),
+            jobs_added: false,
         })
     }
 
     /// Writes back cached counters and the catalog version; `Store::write` calls it before
     /// committing, and hands the changes it returns on once the commit is durable.
-    pub(super) fn finish(mut self) -> Result<(Option<CatalogChange>, MirrorChanges), StoreError> {
+    pub(super) fn finish(mut self) -> Result<Finished, StoreError> {
         if let Some(seq) = self.ledger_seq {
             self.meta.insert(LEDGER_SEQ, seq)?;
         }
@@ -99,7 +109,31 @@ impl<'t> WriteTx<'t> {
             self.meta.insert(ORDER_SEQ, seq)?;
         }
         let change = self.bump_catalog_version()?;
-        Ok((change, std::mem::take(&mut self.pending)))
+        Ok(Finished {
+            change,
+            mirrored: std::mem::take(&mut self.pending),
+            jobs_added: self.jobs_added,
+        })
+    }
+
+    pub(super) fn txn(&self) -> &'t WriteTransaction {
+        self.txn
+    }
+
+    /// The next number of the counter `key` in `meta` (1 first).
+    pub(super) fn next_in_sequence(&mut self, key: &str) -> Result<u64, StoreError> {
+        let next = self.meta.get(key)?.map_or(0, |v| v.value()) + 1;
+        self.meta.insert(key, next)?;
+        Ok(next)
+    }
+
+    pub(super) fn meta_value(&self, key: &str) -> Result<Option<u64>, StoreError> {
+        Ok(self.meta.get(key)?.map(|v| v.value()))
+    }
+
+    pub(super) fn set_meta_value(&mut self, key: &str, value: u64) -> Result<(), StoreError> {
+        self.meta.insert(key, value)?;
+        Ok(())
     }
 
     /// Records that a SKU's product or its in-stock state changed: the catalog version is bumped

@@ -28,6 +28,12 @@ pub const MIRROR_ENTRIES: &str = "storefront_store_mirror_entries";
 pub const LOG_LINES_DROPPED: &str = "storefront_log_lines_dropped_total";
 pub const WORKER_RESTARTS: &str = "storefront_worker_restarts_total";
 pub const WORKER_UP: &str = "storefront_worker_up";
+pub const JOBS: &str = "storefront_jobs";
+pub const JOB_OLDEST: &str = "storefront_job_oldest_seconds";
+pub const JOB_RUNS: &str = "storefront_job_runs_total";
+pub const MAILS_SENT: &str = "storefront_mails_total";
+pub const WEBHOOK_DELIVERIES: &str = "storefront_webhook_deliveries_total";
+pub const WEBHOOK_BREAKER_OPEN: &str = "storefront_webhook_breaker_open";
 
 const LATENCY_BUCKETS: [f64; 14] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
@@ -67,6 +73,12 @@ pub fn install() -> &'static PrometheusHandle {
 
 fn describe() {
     use metrics::{Unit, describe_counter, describe_gauge, describe_histogram};
+    describe_gauge!(JOBS, "Jobs by kind and state (queued, running, failed, dead)");
+    describe_gauge!(JOB_OLDEST, Unit::Seconds, "Age of the oldest waiting job, by kind");
+    describe_counter!(JOB_RUNS, "Job runs by kind and outcome (done, retry, dead)");
+    describe_counter!(MAILS_SENT, "Mails by kind and where they went (smtp, outbox)");
+    describe_counter!(WEBHOOK_DELIVERIES, "Webhook delivery tries by outcome");
+    describe_gauge!(WEBHOOK_BREAKER_OPEN, "1 while a webhook endpoint's circuit breaker is open");
     describe_counter!(
         HTTP_REQUESTS,
         "HTTP requests answered, by route pattern, method and status"

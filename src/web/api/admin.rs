@@ -21,7 +21,7 @@ use crate::web::{ApiError, AppError, ErrorCode, blocking};
 const IMPORT_LIMIT: usize = 64 << 20;
 
 /// A merchant API resource: its credential is checked before its body is read.
-fn resource(
+pub(crate) fn staff_resource(
     path: &str,
 ) -> actix_web::Resource<
     impl actix_web::dev::ServiceFactory<
@@ -36,6 +36,8 @@ fn resource(
         crate::web::staff_auth::credentials_first,
     ))
 }
+
+use staff_resource as resource;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(

@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`.
 
 pub(crate) mod admin;
+pub(crate) mod outside;
 pub(crate) mod carts;
 pub(crate) mod checkout;
 pub(crate) mod products;
@@ -46,6 +47,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(search::configure)
             .configure(suggest::configure)
             .configure(vehicles::configure)
+            .configure(outside::configure)
             .configure(admin::configure),
     );
 }

@@ -65,5 +65,6 @@ fn default_shop() -> crate::config::ShopConfig {
         name: "storefront".into(),
         tagline: String::new(),
         low_stock: 5,
+        url: None,
     }
 }

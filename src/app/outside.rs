@@ -1,0 +1,90 @@
+//! Starting the work that talks to the outside world: the job workers (mail, webhooks), their
+//! metrics, and the supplier feed pulls.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::background::Background;
+use crate::config::Config;
+use crate::jobs::Runner;
+use crate::mail::Mailer;
+use crate::notify::{Notifier, NotifySettings};
+use crate::store::{Store, Writer};
+
+/// The job runner and the notifier it runs jobs with.
+pub struct Outside {
+    pub jobs: Arc<Runner>,
+    pub notifier: Arc<Notifier>,
+}
+
+pub async fn start(
+    config: &Config,
+    port: u16,
+    store: &Store,
+    writer: &Arc<Writer>,
+    background: &Background,
+) -> anyhow::Result<Outside> {
+    tell_store_the_low_stock_threshold(config, writer).await;
+    let mailer = Mailer::new(config.mail.smtp_url.as_deref(), &config.mail.from)?;
+    if let Some(url) = &config.mail.smtp_url {
+        tracing::info!(smtp = %crate::mail::redact(url), "mail goes to the SMTP server");
+    } else {
+        tracing::info!("no [mail] smtp_url: mail is kept in the outbox (/admin/mail)");
+    }
+    let settings = NotifySettings {
+        shop_name: config.shop.name.clone(),
+        base_url: config.public_url(port),
+        merchant_to: config.mail.merchant_to.clone(),
+        endpoints: config.webhooks.clone(),
+        low_stock: config.shop.low_stock,
+    };
+    let notifier = Notifier::new(store.clone(), mailer, settings)?;
+    let jobs = Runner::new(store.clone(), writer.clone(), Arc::new(notifier.clone()), config.jobs);
+    background.spawn("job workers", jobs.clone().serve(background.stopped()));
+    let metrics_of = jobs.clone();
+    background.every_from_now("job metrics", Duration::from_secs(5), move || {
+        let jobs = metrics_of.clone();
+        async move {
+            let published = tokio::task::spawn_blocking(move || jobs.publish_metrics()).await;
+            if let Ok(Err(e)) = published {
+                tracing::warn!(error = %e, "cannot count the jobs");
+            }
+        }
+    });
+    let http = reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(10))
+        .user_agent(concat!("storefront/", env!("CARGO_PKG_VERSION")))
+        .build()?;
+    schedule_feed_pulls(config, &http, writer, background);
+    Ok(Outside { jobs, notifier })
+}
+
+/// A sale tells the merchant when stock crosses the shop's threshold; the store keeps the
+/// threshold so the transaction of the sale can see it.
+async fn tell_store_the_low_stock_threshold(config: &Config, writer: &Arc<Writer>) {
+    let units = config.shop.low_stock;
+    let told = writer
+        .run(move |tx| {
+            if tx.default_low_stock()? != Some(units) {
+                tx.set_default_low_stock(units)?;
+            }
+            Ok(())
+        })
+        .await;
+    if let Err(e) = told {
+        tracing::warn!(error = %e, "cannot record the shop's low-stock threshold; alerts use the last one recorded");
+    }
+}
+
+fn schedule_feed_pulls(config: &Config, http: &reqwest::Client, writer: &Arc<Writer>, background: &Background) {
+    for feed in config.supplier_feeds.iter().filter(|f| f.url.is_some()) {
+        let (feed, http, writer) = (feed.clone(), http.clone(), writer.clone());
+        background.every_from_now("supplier feed pull", feed.every, move || {
+            let (feed, http, writer) = (feed.clone(), http.clone(), writer.clone());
+            async move {
+                let run = crate::feeds::pull(&feed, &http, &writer).await;
+                tracing::info!(feed = %feed.name, applied = run.applied, unknown = run.unknown_count, bad = run.bad_count, error = ?run.error, "supplier feed pulled");
+            }
+        });
+    }
+}

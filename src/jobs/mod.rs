@@ -1,0 +1,24 @@
+//! Durable jobs: everything that talks to the outside world after a change (mail, webhooks,
+//! later refunds and cache purges) is a job written in the transaction of the change that
+//! caused it (a transactional outbox), so a crash loses none and a refused change sends none.
+//! `runner` runs them by priority inside the server, with retries and backoff; what each kind
+//! does is given to it as a [`Handler`] (see `notify`).
+
+mod model;
+pub mod runner;
+
+pub use model::{Backoff, Delivery, Event, EventKind, Job, MailKind, MailTask, Priority, State, Task};
+pub use runner::{Effects, Handler, Outcome, Runner, RunnerOptions, Running};
+
+use crate::store::{StoreError, WriteTx};
+
+/// Records that `kind` happened to `subject` (an order number or SKU), in the caller's
+/// transaction: the mails and webhooks it causes follow once it commits.
+pub fn record_event(tx: &mut WriteTx<'_>, kind: EventKind, subject: &str, now_ms: u64) -> Result<(), StoreError> {
+    let event = Event {
+        kind,
+        subject: subject.to_owned(),
+        at_ms: now_ms,
+    };
+    tx.enqueue(Task::Event(event), now_ms).map(drop)
+}

@@ -1,0 +1,209 @@
+//! The workers: a loop that wakes when a commit queues a job (or a retry comes due), takes the
+//! due jobs by priority, and runs each on its own task, at most `concurrency` at a time. Each
+//! outcome is written through the store writer; a job running at a crash is simply run again,
+//! so every handler is written to be safe to repeat.
+
+use std::collections::HashSet;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::{Notify, Semaphore};
+
+use super::model::{Backoff, Job, State};
+use crate::domain::now_ms;
+use crate::store::{Store, StoreError, WriteTx, Writer};
+use crate::telemetry::metrics as m;
+
+/// Changes a finished job makes, written in the transaction that takes it off the queue.
+pub type Effects = Box<dyn FnOnce(&mut WriteTx<'_>) -> Result<(), StoreError> + Send>;
+
+/// How a run ended.
+pub enum Outcome {
+    /// Done; the effects are written as the job leaves the queue.
+    Done(Effects),
+    /// Failed; retried after its backoff (or given up after its last try). The effects (a
+    /// delivery log line) are written either way.
+    Failed(String, Effects),
+    /// Not tried (a receiver's breaker is open): tried again at this time, not counted.
+    NotNow(u64),
+}
+
+pub type Running = Pin<Box<dyn Future<Output = Outcome> + Send>>;
+
+/// What the jobs do, by kind.
+pub trait Handler: Send + Sync + 'static {
+    fn run(&self, job: Job) -> Running;
+}
+
+/// Settings of the workers.
+#[derive(Clone, Copy, Debug)]
+pub struct RunnerOptions {
+    /// Jobs running at once.
+    pub concurrency: usize,
+    pub backoff: Backoff,
+    /// How often the queue is looked at without a wake-up (retries coming due).
+    pub poll: Duration,
+}
+
+impl Default for RunnerOptions {
+    fn default() -> Self {
+        RunnerOptions {
+            concurrency: 16,
+            backoff: Backoff::default(),
+            poll: Duration::from_millis(500),
+        }
+    }
+}
+
+/// The job workers of one server.
+pub struct Runner {
+    store: Store,
+    writer: Arc<Writer>,
+    handler: Arc<dyn Handler>,
+    options: RunnerOptions,
+    running: Mutex<HashSet<u64>>,
+    slots: Arc<Semaphore>,
+    wake: Arc<Notify>,
+}
+
+impl Runner {
+    pub fn new(store: Store, writer: Arc<Writer>, handler: Arc<dyn Handler>, options: RunnerOptions) -> Arc<Runner> {
+        Arc::new(Runner {
+            wake: store.jobs_waiting(),
+            store,
+            writer,
+            handler,
+            slots: Arc::new(Semaphore::new(options.concurrency.max(1))),
+            options,
+            running: Mutex::new(HashSet::new()),
+        })
+    }
+
+    /// The loop; ends when `stopped` resolves (jobs then running are left to finish or, if the
+    /// process ends first, to run again at the next start).
+    pub async fn serve(self: Arc<Self>, stopped: impl Future<Output = ()>) {
+        tokio::pin!(stopped);
+        loop {
+            self.start_due().await;
+            tokio::select! {
+                _ = &mut stopped => return,
+                _ = self.wake.notified() => {}
+                _ = tokio::time::sleep(self.options.poll) => {}
+            }
+        }
+    }
+
+    /// Whether a worker holds job `id` now.
+    pub fn is_running(&self, id: u64) -> bool {
+        self.running.lock().unwrap_or_else(|e| e.into_inner()).contains(&id)
+    }
+
+    pub fn state_of(&self, job: &Job) -> State {
+        job.state(self.is_running(job.id))
+    }
+
+    /// Starts every due job a free slot allows.
+    async fn start_due(self: &Arc<Self>) {
+        let free = self.slots.available_permits();
+        if free == 0 {
+            return;
+        }
+        let running = self.running.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let store = self.store.clone();
+        let due = tokio::task::spawn_blocking(move || store.read()?.due_jobs(now_ms(), free, &running)).await;
+        let due = match due {
+            Ok(Ok(due)) => due,
+            Ok(Err(e)) => return tracing::warn!(error = %e, "cannot read the job queue"),
+            Err(e) => return tracing::error!(error = %e, "reading the job queue panicked"),
+        };
+        for job in due {
+            let Ok(slot) = self.slots.clone().try_acquire_owned() else { break };
+            self.running.lock().unwrap_or_else(|e| e.into_inner()).insert(job.id);
+            let this = self.clone();
+            tokio::spawn(async move {
+                this.run_one(job).await;
+                drop(slot);
+                this.wake.notify_one();
+            });
+        }
+    }
+
+    async fn run_one(&self, job: Job) {
+        let id = job.id;
+        let kind = job.task.kind();
+        let outcome = tokio::spawn(self.handler.run(job.clone()))
+            .await
+            .unwrap_or_else(|_| Outcome::Failed("the job panicked".into(), Box::new(|_| Ok(()))));
+        let label = match &outcome {
+            Outcome::Done(_) => "done",
+            Outcome::Failed(..) => "failed",
+            Outcome::NotNow(_) => "deferred",
+        };
+        metrics::counter!(m::JOB_RUNS, "kind" => kind, "outcome" => label).increment(1);
+        let backoff = self.options.backoff;
+        let jitter = rand::random::<f64>();
+        let written = self
+            .writer
+            .run(move |tx| settle(tx, job, outcome, &backoff, jitter))
+            .await;
+        if let Err(e) = written {
+            // The job stays queued as it was and runs again: every job is safe to repeat.
+            tracing::warn!(job = id, error = %e, "cannot record a job's outcome; it will run again");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        self.running.lock().unwrap_or_else(|e| e.into_inner()).remove(&id);
+    }
+
+    /// Publishes `storefront_jobs{kind,state}` and `storefront_job_oldest_seconds{kind}`.
+    pub fn publish_metrics(&self) -> Result<(), StoreError> {
+        let counts = self.store.read()?.job_counts()?;
+        let running = self.running.lock().unwrap_or_else(|e| e.into_inner()).len() as f64;
+        let now = now_ms();
+        for kind in ["event", "mail", "webhook"] {
+            let (queued, failed, oldest) = counts.live.get(kind).copied().unwrap_or((0, 0, now));
+            let dead = counts.dead.get(kind).copied().unwrap_or(0);
+            for (state, n) in [("queued", queued), ("failed", failed), ("dead", dead)] {
+                metrics::gauge!(m::JOBS, "kind" => kind, "state" => state).set(n as f64);
+            }
+            let age = now.saturating_sub(oldest.min(now)) as f64 / 1000.0;
+            metrics::gauge!(m::JOB_OLDEST, "kind" => kind).set(age);
+        }
+        metrics::gauge!(m::JOBS, "kind" => "all", "state" => "running").set(running);
+        Ok(())
+    }
+}
+
+/// Writes a run's outcome: off the queue when done; else its next try, or dead after the last.
+fn settle(tx: &mut WriteTx<'_>, mut job: Job, outcome: Outcome, backoff: &Backoff, jitter: f64) -> Result<(), StoreError> {
+    let now = now_ms();
+    match outcome {
+        Outcome::Done(effects) => {
+            if tx.finish_job(job.id)? {
+                effects(tx)?;
+            }
+        }
+        Outcome::Failed(error, effects) => {
+            if tx.live_job(job.id)?.is_none() {
+                return Ok(()); // discarded while it ran
+            }
+            effects(tx)?;
+            job.attempts += 1;
+            job.last_error = Some(error);
+            match job.next_try(now, backoff, jitter) {
+                Some(at) => job.run_at_ms = at,
+                None => {
+                    tracing::warn!(job = job.id, what = %job.task.describe(), error = ?job.last_error, "a job was given up after its last try");
+                    job.dead_ms = Some(now);
+                }
+            }
+            tx.refile_job(&job)?;
+        }
+        Outcome::NotNow(at) => {
+            job.run_at_ms = at;
+            tx.refile_job(&job)?;
+        }
+    }
+    Ok(())
+}
