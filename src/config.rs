@@ -576,7 +576,11 @@ impl Config {
     /// The shop's address for links in mail: `shop.url`, else where it listens.
     pub fn public_url(&self, port: u16) -> String {
         self.shop.url.clone().unwrap_or_else(|| {
-            let ip = if self.bind.ip().is_unspecified() { "127.0.0.1".parse().expect("an address") } else { self.bind.ip() };
+            let ip = if self.bind.ip().is_unspecified() {
+                "127.0.0.1".parse().expect("an address")
+            } else {
+                self.bind.ip()
+            };
             format!("http://{}", std::net::SocketAddr::new(ip, port))
         })
     }

@@ -31,7 +31,12 @@ pub fn put_product(tx: &mut WriteTx<'_>, who: &Staff<Catalog>, record: ProductRe
             "product.update"
         };
         staff::record(tx, who.actor(), action, &format!("product:{sku}"), &before, &after)?;
-        crate::jobs::record_event(tx, crate::jobs::EventKind::ProductUpdated, &sku, crate::domain::now_ms())?;
+        crate::jobs::record_event(
+            tx,
+            crate::jobs::EventKind::ProductUpdated,
+            &sku,
+            crate::domain::now_ms(),
+        )?;
     }
     Ok(outcome)
 }
@@ -221,7 +226,14 @@ pub fn add_webhook(
     };
     tx.put_endpoint(&endpoint)?;
     let after = serde_json::json!({"url": endpoint.url, "events": endpoint.events}).to_string();
-    staff::record(tx, who.actor(), "webhook.create", &format!("webhook:{}", endpoint.id), "", &after)?;
+    staff::record(
+        tx,
+        who.actor(),
+        "webhook.create",
+        &format!("webhook:{}", endpoint.id),
+        "",
+        &after,
+    )?;
     Ok(endpoint)
 }
 

@@ -143,10 +143,13 @@ fn mails_for(event: &Event, data: &Value, settings: &NotifySettings) -> Vec<Mail
         })
     };
     match event.kind {
-        EventKind::OrderCreated => [Some(to_shopper(MailKind::OrderConfirmation)), to_merchant(MailKind::NewOrder)]
-            .into_iter()
-            .flatten()
-            .collect(),
+        EventKind::OrderCreated => [
+            Some(to_shopper(MailKind::OrderConfirmation)),
+            to_merchant(MailKind::NewOrder),
+        ]
+        .into_iter()
+        .flatten()
+        .collect(),
         EventKind::OrderShipped => vec![to_shopper(MailKind::OrderShipped)],
         EventKind::OrderCancelled => vec![to_shopper(MailKind::OrderCancelled)],
         EventKind::OrderRefunded => vec![to_shopper(MailKind::OrderRefunded)],
@@ -201,7 +204,12 @@ impl Notifier {
             Ok(None) => return Outcome::Done(Box::new(|_| Ok(()))), // its order or product is gone
             Err(e) => return Outcome::Failed(e.to_string(), Box::new(|_| Ok(()))),
         };
-        let message_id = format!("<{}.{}.{}@storefront>", task.kind.name(), sanitize(&task.subject), job.id);
+        let message_id = format!(
+            "<{}.{}.{}@storefront>",
+            task.kind.name(),
+            sanitize(&task.subject),
+            job.id
+        );
         let outbox = self.mailer.is_outbox();
         if let Err(e) = self.mailer.send(&task.to, &rendered, &message_id).await {
             metrics::counter!(m::MAILS_SENT, "kind" => task.kind.name(), "to" => "failed").increment(1);
@@ -238,12 +246,22 @@ impl Notifier {
                 base_url: &settings.base_url,
             };
             if kind == MailKind::LowStock {
-                let Some(product) = read.product(&subject)? else { return Ok(None) };
+                let Some(product) = read.product(&subject)? else {
+                    return Ok(None);
+                };
                 let threshold = read.low_stock_threshold(&subject)?.unwrap_or(settings.low_stock);
                 let units = read.stock(&subject)?;
-                return Ok(Some(templates::low_stock(&ctx, &subject, &product.title, units, threshold)));
+                return Ok(Some(templates::low_stock(
+                    &ctx,
+                    &subject,
+                    &product.title,
+                    units,
+                    threshold,
+                )));
             }
-            let Some(order) = read.order(&subject)? else { return Ok(None) };
+            let Some(order) = read.order(&subject)? else {
+                return Ok(None);
+            };
             Ok(Some(match kind {
                 MailKind::OrderConfirmation => templates::confirmation(&ctx, &order),
                 MailKind::OrderShipped => templates::shipped(&ctx, &order),
@@ -280,7 +298,10 @@ impl Notifier {
             .await;
         let (status, error) = match answer {
             Ok(r) if r.status().is_success() => (Some(r.status().as_u16()), None),
-            Ok(r) => (Some(r.status().as_u16()), Some(format!("the receiver answered {}", r.status()))),
+            Ok(r) => (
+                Some(r.status().as_u16()),
+                Some(format!("the receiver answered {}", r.status())),
+            ),
             Err(e) => (None, Some(describe_http_error(&e))),
         };
         let ok = error.is_none();
@@ -308,7 +329,10 @@ impl Notifier {
 
     fn open_breaker(&self, endpoint: &str, now: u64) -> Option<u64> {
         let breakers = self.breakers.lock().unwrap_or_else(|e| e.into_inner());
-        breakers.get(endpoint).filter(|b| b.is_open(now)).map(|b| b.open_until_ms)
+        breakers
+            .get(endpoint)
+            .filter(|b| b.is_open(now))
+            .map(|b| b.open_until_ms)
     }
 
     fn record_breaker(&self, endpoint: &str, ok: bool, now: u64) {
@@ -324,7 +348,10 @@ impl Notifier {
         if open != was_open {
             metrics::gauge!(m::WEBHOOK_BREAKER_OPEN, "endpoint" => endpoint.to_owned()).set(f64::from(u8::from(open)));
             if open {
-                tracing::warn!(endpoint, "a webhook receiver keeps failing; its deliveries pause and retry later");
+                tracing::warn!(
+                    endpoint,
+                    "a webhook receiver keeps failing; its deliveries pause and retry later"
+                );
             }
         }
     }

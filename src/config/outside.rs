@@ -62,7 +62,9 @@ pub struct FeedConfig {
 }
 
 pub fn mail_config(s: MailSettings, shop_name: &str) -> anyhow::Result<MailConfig> {
-    let from = s.from.unwrap_or_else(|| format!("{} <orders@localhost>", shop_name.replace(['<', '>', '"'], "")));
+    let from = s
+        .from
+        .unwrap_or_else(|| format!("{} <orders@localhost>", shop_name.replace(['<', '>', '"'], "")));
     let smtp_url = s.smtp_url.filter(|u| !u.trim().is_empty());
     // Checked now, so a typo stops the start rather than every mail.
     crate::mail::Mailer::check(smtp_url.as_deref(), &from).context("the [mail] settings are not valid")?;
@@ -83,8 +85,14 @@ pub fn jobs_config(s: &JobsSettings) -> anyhow::Result<RunnerOptions> {
     if !(1..=256).contains(&workers) {
         bail!("jobs workers must be 1 to 256, got {workers}");
     }
-    let first = s.first_retry_seconds.unwrap_or(defaults.backoff.first.as_secs()).clamp(1, 3600);
-    let max = s.max_backoff_seconds.unwrap_or(defaults.backoff.max.as_secs()).clamp(first, 24 * 3600);
+    let first = s
+        .first_retry_seconds
+        .unwrap_or(defaults.backoff.first.as_secs())
+        .clamp(1, 3600);
+    let max = s
+        .max_backoff_seconds
+        .unwrap_or(defaults.backoff.max.as_secs())
+        .clamp(first, 24 * 3600);
     Ok(RunnerOptions {
         concurrency: workers,
         backoff: Backoff {
@@ -119,15 +127,23 @@ pub fn feeds_config(feeds: Vec<FeedSettings>) -> anyhow::Result<Vec<FeedConfig>>
     for f in feeds {
         let valid_name = !f.name.is_empty()
             && f.name.len() <= 64
-            && f.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+            && f.name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
         if !valid_name {
-            bail!("supplier feed name {:?} must be 1 to 64 letters, digits, - or _", f.name);
+            bail!(
+                "supplier feed name {:?} must be 1 to 64 letters, digits, - or _",
+                f.name
+            );
         }
         if out.iter().any(|o| o.name == f.name) {
             bail!("supplier feed {:?} is named twice", f.name);
         }
         if f.secret.is_none() && f.url.is_none() {
-            bail!("supplier feed {:?} needs a secret (for pushes) or a url (to pull), or both", f.name);
+            bail!(
+                "supplier feed {:?} needs a secret (for pushes) or a url (to pull), or both",
+                f.name
+            );
         }
         if f.secret.as_ref().is_some_and(|s| s.len() < 16) {
             bail!("supplier feed {:?}: secret must be at least 16 characters", f.name);

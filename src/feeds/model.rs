@@ -67,7 +67,10 @@ fn parse_json(text: &str, run: &mut FeedRun) -> Vec<Item> {
     let body: Body = match serde_json::from_str(text) {
         Ok(body) => body,
         Err(e) => {
-            run.bad_line(e.line(), &format!("the body is not {{\"items\":[{{\"sku\",\"quantity\"}}]}}: {e}"));
+            run.bad_line(
+                e.line(),
+                &format!("the body is not {{\"items\":[{{\"sku\",\"quantity\"}}]}}: {e}"),
+            );
             return Vec::new();
         }
     };
@@ -77,7 +80,10 @@ fn parse_json(text: &str, run: &mut FeedRun) -> Vec<Item> {
         let quantity = value.get("quantity").and_then(|q| q.as_u64());
         match (sku, quantity) {
             (Some(sku), Some(quantity)) => push(&mut items, sku, quantity, i + 1, run),
-            _ => run.bad_line(i + 1, "an item needs a sku (text) and a quantity (a whole number, 0 or more)"),
+            _ => run.bad_line(
+                i + 1,
+                "an item needs a sku (text) and a quantity (a whole number, 0 or more)",
+            ),
         }
     }
     items
@@ -127,12 +133,21 @@ mod tests {
     #[test]
     fn json_and_csv_feeds_read_alike_and_bad_lines_are_reported_not_fatal() {
         let mut run = FeedRun::default();
-        let json = parse(br#"{"items":[{"sku":"A","quantity":3},{"sku":"B"},{"sku":"C","quantity":-1},{"sku":"D","quantity":0}]}"#, &mut run);
-        assert_eq!(json.iter().map(|i| (i.sku.as_str(), i.quantity)).collect::<Vec<_>>(), [("A", 3), ("D", 0)]);
+        let json = parse(
+            br#"{"items":[{"sku":"A","quantity":3},{"sku":"B"},{"sku":"C","quantity":-1},{"sku":"D","quantity":0}]}"#,
+            &mut run,
+        );
+        assert_eq!(
+            json.iter().map(|i| (i.sku.as_str(), i.quantity)).collect::<Vec<_>>(),
+            [("A", 3), ("D", 0)]
+        );
         assert_eq!(run.bad_count, 2);
         let mut run = FeedRun::default();
         let csv = parse(b"sku,quantity\nA,3\nB,many\n\nD, 0\nnocomma\n", &mut run);
-        assert_eq!(csv.iter().map(|i| (i.sku.as_str(), i.quantity)).collect::<Vec<_>>(), [("A", 3), ("D", 0)]);
+        assert_eq!(
+            csv.iter().map(|i| (i.sku.as_str(), i.quantity)).collect::<Vec<_>>(),
+            [("A", 3), ("D", 0)]
+        );
         assert_eq!(run.bad_count, 2);
         assert!(run.bad_lines[0].starts_with("line 3:"), "{:?}", run.bad_lines);
     }

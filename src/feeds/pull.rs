@@ -33,7 +33,10 @@ pub async fn pull(feed: &FeedConfig, http: &reqwest::Client, writer: &Arc<Writer
     let items = parse(&body, &mut run);
     let name = feed.name.clone();
     let started = run.clone();
-    match writer.run(move |tx| super::apply(tx, &name, &items, started, None)).await {
+    match writer
+        .run(move |tx| super::apply(tx, &name, &items, started, None))
+        .await
+    {
         Ok(done) => done,
         Err(e) => {
             run.error = Some(format!("the store did not take the levels: {e}"));
@@ -44,7 +47,9 @@ pub async fn pull(feed: &FeedConfig, http: &reqwest::Client, writer: &Arc<Writer
 
 async fn fetch(url: &str, http: &reqwest::Client) -> Result<Vec<u8>, String> {
     if let Some(path) = url.strip_prefix("file://") {
-        let bytes = tokio::fs::read(path).await.map_err(|e| format!("cannot read {path}: {e}"))?;
+        let bytes = tokio::fs::read(path)
+            .await
+            .map_err(|e| format!("cannot read {path}: {e}"))?;
         return within_limit(bytes);
     }
     let answer = http

@@ -119,7 +119,9 @@ impl Runner {
             Err(e) => return tracing::error!(error = %e, "reading the job queue panicked"),
         };
         for job in due {
-            let Ok(slot) = self.slots.clone().try_acquire_owned() else { break };
+            let Ok(slot) = self.slots.clone().try_acquire_owned() else {
+                break;
+            };
             self.running.lock().unwrap_or_else(|e| e.into_inner()).insert(job.id);
             let this = self.clone();
             tokio::spawn(async move {
@@ -176,7 +178,13 @@ impl Runner {
 }
 
 /// Writes a run's outcome: off the queue when done; else its next try, or dead after the last.
-fn settle(tx: &mut WriteTx<'_>, mut job: Job, outcome: Outcome, backoff: &Backoff, jitter: f64) -> Result<(), StoreError> {
+fn settle(
+    tx: &mut WriteTx<'_>,
+    mut job: Job,
+    outcome: Outcome,
+    backoff: &Backoff,
+    jitter: f64,
+) -> Result<(), StoreError> {
     let now = now_ms();
     match outcome {
         Outcome::Done(effects) => {

@@ -125,10 +125,16 @@ mod tests {
 
     #[tokio::test]
     async fn plain_smtp_upgrades_when_offered_and_passwords_stay_out_of_messages() {
-        assert_eq!(opportunistic("smtp://127.0.0.1:2525"), "smtp://127.0.0.1:2525?tls=opportunistic");
+        assert_eq!(
+            opportunistic("smtp://127.0.0.1:2525"),
+            "smtp://127.0.0.1:2525?tls=opportunistic"
+        );
         assert_eq!(opportunistic("smtp://h?tls=required"), "smtp://h?tls=required");
         assert_eq!(opportunistic("smtps://h"), "smtps://h");
-        assert_eq!(redact("smtps://user:secret@mail.example.com:465"), "smtps://…@mail.example.com:465");
+        assert_eq!(
+            redact("smtps://user:secret@mail.example.com:465"),
+            "smtps://…@mail.example.com:465"
+        );
         assert!(Mailer::new(Some("smtp://127.0.0.1:2525"), "Shop <orders@example.com>").is_ok());
         assert!(Mailer::new(Some("smtp://127.0.0.1:2525"), "not an address").is_err());
     }

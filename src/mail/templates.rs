@@ -39,7 +39,10 @@ fn page(ctx: &Context<'_>, body: Markup) -> String {
 fn lines_text(order: &Order) -> String {
     let mut out = String::new();
     for line in &order.lines {
-        out.push_str(&format!("  {} × {} ({})  {}\n", line.quantity, line.title, line.sku, line.line_total));
+        out.push_str(&format!(
+            "  {} × {} ({})  {}\n",
+            line.quantity, line.title, line.sku, line.line_total
+        ));
     }
     out.push_str(&format!("\n  Subtotal  {}\n", order.subtotal));
     if order.discount.minor() != 0 {
@@ -47,7 +50,11 @@ fn lines_text(order: &Order) -> String {
     }
     out.push_str(&format!("  Shipping ({})  {}\n", order.shipping_name, order.shipping));
     if order.tax.minor() != 0 {
-        out.push_str(&format!("  {}  {}\n", order.tax_name.as_deref().unwrap_or("Tax"), order.tax));
+        out.push_str(&format!(
+            "  {}  {}\n",
+            order.tax_name.as_deref().unwrap_or("Tax"),
+            order.tax
+        ));
     }
     out.push_str(&format!("  Total  {}\n", order.total));
     out
@@ -78,13 +85,16 @@ pub fn confirmation(ctx: &Context<'_>, order: &Order) -> Rendered {
         city = order.address.city,
         shop = ctx.shop,
     );
-    let html = page(ctx, html! {
-        p { "Thank you for your order." }
-        h1 style="font-size: 1.1rem" { "Order " (order.number) }
-        (lines_html(order))
-        p { "Shipping to " (order.address.name) ", " (order.address.city) "." }
-        p { a href=(link) { "See your order" } }
-    });
+    let html = page(
+        ctx,
+        html! {
+            p { "Thank you for your order." }
+            h1 style="font-size: 1.1rem" { "Order " (order.number) }
+            (lines_html(order))
+            p { "Shipping to " (order.address.name) ", " (order.address.city) "." }
+            p { a href=(link) { "See your order" } }
+        },
+    );
     Rendered {
         subject: format!("Your order {} at {}", order.number, ctx.shop),
         text,
@@ -103,11 +113,14 @@ pub fn shipped(ctx: &Context<'_>, order: &Order) -> Rendered {
         number = order.number,
         shop = ctx.shop
     );
-    let html = page(ctx, html! {
-        p { "Your order " strong { (order.number) } " is on its way." }
-        p { "Carrier: " (carrier) br; "Tracking number: " strong { (tracking) } }
-        p { a href=(link) { "See your order" } }
-    });
+    let html = page(
+        ctx,
+        html! {
+            p { "Your order " strong { (order.number) } " is on its way." }
+            p { "Carrier: " (carrier) br; "Tracking number: " strong { (tracking) } }
+            p { a href=(link) { "See your order" } }
+        },
+    );
     Rendered {
         subject: format!("Your order {} has shipped", order.number),
         text,
@@ -122,10 +135,13 @@ pub fn cancelled(ctx: &Context<'_>, order: &Order) -> Rendered {
         number = order.number,
         shop = ctx.shop
     );
-    let html = page(ctx, html! {
-        p { "Your order " strong { (order.number) } " has been cancelled. Nothing more will be charged for it." }
-        p { a href=(link) { "See your order" } }
-    });
+    let html = page(
+        ctx,
+        html! {
+            p { "Your order " strong { (order.number) } " has been cancelled. Nothing more will be charged for it." }
+            p { a href=(link) { "See your order" } }
+        },
+    );
     Rendered {
         subject: format!("Your order {} was cancelled", order.number),
         text,
@@ -141,10 +157,13 @@ pub fn refunded(ctx: &Context<'_>, order: &Order) -> Rendered {
         total = order.total,
         shop = ctx.shop
     );
-    let html = page(ctx, html! {
-        p { "Your order " strong { (order.number) } " has been refunded: " strong { (order.total) } " goes back to you." }
-        p { a href=(link) { "See your order" } }
-    });
+    let html = page(
+        ctx,
+        html! {
+            p { "Your order " strong { (order.number) } " has been refunded: " strong { (order.total) } " goes back to you." }
+            p { a href=(link) { "See your order" } }
+        },
+    );
     Rendered {
         subject: format!("Your order {} was refunded", order.number),
         text,
@@ -162,11 +181,14 @@ pub fn new_order(ctx: &Context<'_>, order: &Order) -> Rendered {
         status = order.status,
         lines = lines_text(order),
     );
-    let html = page(ctx, html! {
-        p { "New order " strong { (order.number) } " from " (order.email) ": " strong { (order.total) } ", " (order.status.to_string()) "." }
-        (lines_html(order))
-        p { a href=(link) { "Open it in the back office" } }
-    });
+    let html = page(
+        ctx,
+        html! {
+            p { "New order " strong { (order.number) } " from " (order.email) ": " strong { (order.total) } ", " (order.status.to_string()) "." }
+            (lines_html(order))
+            p { a href=(link) { "Open it in the back office" } }
+        },
+    );
     Rendered {
         subject: format!("New order {} ({})", order.number, order.total),
         text,
@@ -177,10 +199,13 @@ pub fn new_order(ctx: &Context<'_>, order: &Order) -> Rendered {
 pub fn low_stock(ctx: &Context<'_>, sku: &str, title: &str, units: u64, threshold: u64) -> Rendered {
     let link = format!("{}/admin/stock?sku={}", ctx.base_url, sku);
     let text = format!("{title} ({sku}) is down to {units} (low-stock threshold {threshold}).\n\n{link}\n");
-    let html = page(ctx, html! {
-        p { strong { (title) } " (" (sku) ") is down to " strong { (units) } " (low-stock threshold " (threshold) ")." }
-        p { a href=(link) { "Restock it" } }
-    });
+    let html = page(
+        ctx,
+        html! {
+            p { strong { (title) } " (" (sku) ") is down to " strong { (units) } " (low-stock threshold " (threshold) ")." }
+            p { a href=(link) { "Restock it" } }
+        },
+    );
     Rendered {
         subject: format!("Low stock: {title} ({units} left)"),
         text,

@@ -12,8 +12,8 @@ use std::collections::BTreeMap;
 
 use crate::cart::{self, Clock, Destination, PricingError, Quote, Rules};
 use crate::domain::{Money, now_ms, random_token};
-use crate::jobs::EventKind;
 use crate::inventory::{self, Change, Shortfall};
+use crate::jobs::EventKind;
 use crate::store::{StoreError, View, WriteTx};
 
 use super::Status;

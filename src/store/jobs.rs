@@ -54,7 +54,12 @@ impl WriteTx<'_> {
     /// Takes a live job out of the queue (done, given up or discarded); returns it.
     fn unfile_job(&mut self, id: u64) -> Result<Option<Job>, StoreError> {
         let txn = self.txn();
-        let Some(job) = txn.open_table(JOBS)?.remove(id)?.map(|v| decode::<Job>(v.value())).transpose()? else {
+        let Some(job) = txn
+            .open_table(JOBS)?
+            .remove(id)?
+            .map(|v| decode::<Job>(v.value()))
+            .transpose()?
+        else {
             return Ok(None);
         };
         txn.open_table(JOBS_DUE)?
@@ -66,7 +71,11 @@ impl WriteTx<'_> {
     }
 
     pub fn live_job(&self, id: u64) -> Result<Option<Job>, StoreError> {
-        self.txn().open_table(JOBS)?.get(id)?.map(|v| decode(v.value())).transpose()
+        self.txn()
+            .open_table(JOBS)?
+            .get(id)?
+            .map(|v| decode(v.value()))
+            .transpose()
     }
 
     /// The job is done: it leaves the queue. `false` if it was already gone (discarded).
@@ -80,7 +89,9 @@ impl WriteTx<'_> {
             return Ok(()); // discarded meanwhile
         }
         if job.dead_ms.is_some() {
-            self.txn().open_table(JOBS_DEAD)?.insert(job.id, encode(job)?.as_slice())?;
+            self.txn()
+                .open_table(JOBS_DEAD)?
+                .insert(job.id, encode(job)?.as_slice())?;
             return Ok(());
         }
         self.file_job(job)
@@ -197,7 +208,10 @@ impl ReadTx {
                     continue;
                 };
                 if let Some(key) = job.task.ordering_key() {
-                    let first = ordered.range((key.as_str(), 0)..=(key.as_str(), u64::MAX))?.next().transpose()?;
+                    let first = ordered
+                        .range((key.as_str(), 0)..=(key.as_str(), u64::MAX))?
+                        .next()
+                        .transpose()?;
                     if first.is_some_and(|(k, _)| k.value().1 != id) {
                         continue;
                     }

@@ -78,7 +78,10 @@ fn describe() {
     describe_counter!(JOB_RUNS, "Job runs by kind and outcome (done, retry, dead)");
     describe_counter!(MAILS_SENT, "Mails by kind and where they went (smtp, outbox)");
     describe_counter!(WEBHOOK_DELIVERIES, "Webhook delivery tries by outcome");
-    describe_gauge!(WEBHOOK_BREAKER_OPEN, "1 while a webhook endpoint's circuit breaker is open");
+    describe_gauge!(
+        WEBHOOK_BREAKER_OPEN,
+        "1 while a webhook endpoint's circuit breaker is open"
+    );
     describe_counter!(
         HTTP_REQUESTS,
         "HTTP requests answered, by route pattern, method and status"

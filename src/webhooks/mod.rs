@@ -3,7 +3,9 @@
 
 mod model;
 
-pub use model::{BREAKER_OPENS_AFTER, Breaker, DeliveryRecord, Endpoint, SignatureError, TOLERANCE_SECONDS, signature, verify};
+pub use model::{
+    BREAKER_OPENS_AFTER, Breaker, DeliveryRecord, Endpoint, SignatureError, TOLERANCE_SECONDS, signature, verify,
+};
 
 /// Checks an endpoint a merchant gives: an absolute http(s) URL and a secret long enough to
 /// sign with.

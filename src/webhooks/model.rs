@@ -136,11 +136,23 @@ mod tests {
         let header = signature("whsec", 1_000_000, body);
         assert!(header.starts_with("t=1000000,v1="));
         assert_eq!(verify("whsec", Some(&header), body, 1_000_100), Ok(()));
-        assert_eq!(verify("other", Some(&header), body, 1_000_100), Err(SignatureError::Mismatch));
-        assert_eq!(verify("whsec", Some(&header), b"{}", 1_000_100), Err(SignatureError::Mismatch));
-        assert_eq!(verify("whsec", Some(&header), body, 1_000_301), Err(SignatureError::Stale));
+        assert_eq!(
+            verify("other", Some(&header), body, 1_000_100),
+            Err(SignatureError::Mismatch)
+        );
+        assert_eq!(
+            verify("whsec", Some(&header), b"{}", 1_000_100),
+            Err(SignatureError::Mismatch)
+        );
+        assert_eq!(
+            verify("whsec", Some(&header), body, 1_000_301),
+            Err(SignatureError::Stale)
+        );
         assert_eq!(verify("whsec", None, body, 1_000_000), Err(SignatureError::Missing));
-        assert_eq!(verify("whsec", Some("v1=zz"), body, 1_000_000), Err(SignatureError::Malformed));
+        assert_eq!(
+            verify("whsec", Some("v1=zz"), body, 1_000_000),
+            Err(SignatureError::Malformed)
+        );
         let rotated = format!("{header},v1={}", "00".repeat(32));
         assert_eq!(verify("whsec", Some(&rotated), body, 1_000_000), Ok(()));
     }

@@ -65,6 +65,19 @@ fn routes() -> Vec<(Method, &'static str, &'static str, Option<Value>)> {
         (Method::GET, "/api/v1/admin/orders", "orders", None),
         (Method::GET, "/api/v1/admin/tokens", "admin", None),
         (Method::GET, "/api/v1/admin/audit", "admin", None),
+        (Method::GET, "/api/v1/admin/jobs?state=dead", "admin", None),
+        (Method::GET, "/api/v1/admin/mail", "admin", None),
+        (Method::GET, "/api/v1/admin/webhooks", "admin", None),
+        (
+            Method::POST,
+            "/api/v1/admin/webhooks",
+            "admin",
+            Some(
+                json!({"url": "http://127.0.0.1:9/hooks", "secret": "a-secret-of-16-chars", "events": ["order.created"]}),
+            ),
+        ),
+        (Method::GET, "/api/v1/admin/webhooks/deliveries", "admin", None),
+        (Method::GET, "/api/v1/admin/feeds", "admin", None),
     ]
 }
 

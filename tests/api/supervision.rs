@@ -81,7 +81,6 @@ async fn readyz(client: &reqwest::Client, addr: &str) -> (u16, Value) {
     (res.status().as_u16(), res.json().await.unwrap_or(Value::Null))
 }
 
-
 fn import(data: &Path, config: Option<&Path>, lines: &str) {
     let file = data.with_extension("jsonl");
     std::fs::write(&file, lines).unwrap();

@@ -1,7 +1,8 @@
 //! The back office in HTML, usable without JavaScript. This module holds what every page shares
 //! (the signed-in staff member, the page frame, routes); each area is a submodule: `session`
 //! (sign-in, password), `orders` (dashboard, orders, slips), `products`, `stock`, `catalog`
-//! (import, export), `people` (tokens, staff, audit log) and `reports`. Every form carries the session's CSRF token; sign-in
+//! (import, export), `people` (tokens, staff, audit log), `outside` (jobs, mail, webhooks,
+//! supplier feeds) and `reports`. Every form carries the session's CSRF token; sign-in
 //! carries a token tied to a short-lived cookie. Sign-in attempts are rate limited per client and
 //! password checks run on the blocking pool behind a semaphore, so a login flood cannot starve
 //! shoppers.
@@ -27,6 +28,7 @@ use crate::web::assets;
 
 pub(crate) mod catalog;
 mod orders;
+mod outside;
 mod people;
 pub mod products;
 mod reports;
@@ -56,6 +58,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/admin/stock/adjust").route(web::post().to(stock::adjust_stock)))
         .service(web::resource("/admin/stock/threshold").route(web::post().to(stock::set_threshold)))
         .service(web::resource("/admin/audit").route(crate::web::read().to(people::audit)))
+        .service(web::resource("/admin/jobs").route(crate::web::read().to(outside::jobs)))
+        .service(web::resource("/admin/jobs/{id}/{action:retry|discard}").route(web::post().to(outside::job_action)))
+        .service(web::resource("/admin/mail").route(crate::web::read().to(outside::mails)))
+        .service(web::resource("/admin/mail/{id}").route(crate::web::read().to(outside::mail)))
+        .service(
+            web::resource("/admin/webhooks")
+                .route(crate::web::read().to(outside::webhooks))
+                .route(web::post().to(outside::add_webhook)),
+        )
+        .service(web::resource("/admin/webhooks/delete").route(web::post().to(outside::delete_webhook)))
         .service(
             web::resource("/admin/tokens")
                 .route(crate::web::read().to(people::tokens))
@@ -221,6 +233,9 @@ pub(super) fn page(title: &str, who: Option<&SignedIn>, body: Markup) -> HttpRes
                                 a href="/admin/import" { "Import / export" }
                                 a href="/admin/tokens" { "API tokens" }
                                 a href="/admin/audit" { "Audit log" }
+                                a href="/admin/jobs" { "Jobs" }
+                                a href="/admin/mail" { "Mail" }
+                                a href="/admin/webhooks" { "Webhooks" }
                                 a href="/admin/staff" { "Staff" }
                                 a href="/" { "Shop" }
                             }

@@ -1,9 +1,9 @@
 //! The JSON API under `/api/v1`.
 
 pub(crate) mod admin;
-pub(crate) mod outside;
 pub(crate) mod carts;
 pub(crate) mod checkout;
+pub(crate) mod outside;
 pub(crate) mod products;
 pub mod search;
 pub(crate) mod suggest;

@@ -35,7 +35,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 fn ok(body: Value) -> HttpResponse {
-    HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(body)
+    HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(body)
 }
 
 fn not_found(what: impl Into<String>) -> ApiError {
@@ -82,9 +84,10 @@ pub(crate) async fn jobs(
 ) -> Result<HttpResponse, ApiError> {
     let wanted = match q.state.as_deref() {
         None => None,
-        Some(s) => Some(State::parse(s).ok_or_else(|| {
-            AppError::new(ErrorCode::BadRequest, "state is queued, running, failed or dead")
-        })?),
+        Some(s) => Some(
+            State::parse(s)
+                .ok_or_else(|| AppError::new(ErrorCode::BadRequest, "state is queued, running, failed or dead"))?,
+        ),
     };
     let limit = q.limit.unwrap_or(100);
     if !(1..=500).contains(&limit) {
@@ -100,8 +103,16 @@ pub(crate) async fn list_jobs(state: &AppState, wanted: Option<State>, limit: us
     let (want_live, want_dead) = (wanted != Some(State::Dead), wanted.is_none_or(|w| w == State::Dead));
     let (live, dead) = blocking(move || {
         let read = store.read()?;
-        let live = if want_live { read.jobs(false, 0, 5_000)? } else { Vec::new() };
-        let dead = if want_dead { read.jobs(true, 0, limit)? } else { Vec::new() };
+        let live = if want_live {
+            read.jobs(false, 0, 5_000)?
+        } else {
+            Vec::new()
+        };
+        let dead = if want_dead {
+            read.jobs(true, 0, limit)?
+        } else {
+            Vec::new()
+        };
         Ok((live, dead))
     })
     .await?;
@@ -197,7 +208,9 @@ pub(crate) async fn mails(
                 "message_id": m.message_id, "sent": m.sent, "text": m.text, "html": m.html})
         })
         .collect();
-    Ok(ok(json!({ "smtp": state.config.mail.smtp_url.is_some(), "items": items })))
+    Ok(ok(
+        json!({ "smtp": state.config.mail.smtp_url.is_some(), "items": items }),
+    ))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -231,7 +244,11 @@ pub(crate) async fn webhooks(_who: Staff<Admin>, state: web::Data<AppState>) -> 
         .config_endpoints()
         .iter()
         .map(|e| endpoint_json(e, "config", notifier.breaker_open(&e.id)))
-        .chain(stored.iter().map(|e| endpoint_json(e, "api", notifier.breaker_open(&e.id))))
+        .chain(
+            stored
+                .iter()
+                .map(|e| endpoint_json(e, "api", notifier.breaker_open(&e.id))),
+        )
         .collect();
     let events: Vec<&str> = crate::jobs::EventKind::ALL.iter().map(|k| k.name()).collect();
     Ok(ok(json!({ "events": events, "items": items })))
@@ -252,8 +269,7 @@ pub(crate) async fn add_webhook(
     body: web::Json<NewWebhook>,
 ) -> Result<HttpResponse, ApiError> {
     let NewWebhook { url, secret, events } = body.into_inner();
-    crate::webhooks::check_endpoint(&url, &secret, &events)
-        .map_err(|e| AppError::new(ErrorCode::InvalidInput, e))?;
+    crate::webhooks::check_endpoint(&url, &secret, &events).map_err(|e| AppError::new(ErrorCode::InvalidInput, e))?;
     let endpoint = state
         .writer
         .run(move |tx| merchant::add_webhook(tx, &who, &url, &secret, events))
@@ -278,8 +294,14 @@ pub(crate) async fn remove_webhook(
 ) -> Result<HttpResponse, ApiError> {
     let key = id.into_inner();
     let target = key.clone();
-    if !state.writer.run(move |tx| merchant::remove_webhook(tx, &who, &target)).await? {
-        return Err(not_found(format!("no webhook endpoint {key:?} (those of the config file are changed there)")));
+    if !state
+        .writer
+        .run(move |tx| merchant::remove_webhook(tx, &who, &target))
+        .await?
+    {
+        return Err(not_found(format!(
+            "no webhook endpoint {key:?} (those of the config file are changed there)"
+        )));
     }
     Ok(ok(json!({ "removed": key })))
 }
@@ -299,7 +321,9 @@ pub(crate) fn delivery_json(d: &crate::webhooks::DeliveryRecord) -> Value {
 pub(crate) async fn deliveries(_who: Staff<Admin>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let store = state.store.clone();
     let list = blocking(move || Ok(store.read()?.deliveries(500)?)).await?;
-    Ok(ok(json!({ "items": list.iter().map(delivery_json).collect::<Vec<_>>() })))
+    Ok(ok(
+        json!({ "items": list.iter().map(delivery_json).collect::<Vec<_>>() }),
+    ))
 }
 
 /// Supplier feeds and each one's last run.
@@ -316,7 +340,10 @@ pub(crate) async fn feeds(_who: Staff<Admin>, state: web::Data<AppState>) -> Res
         .supplier_feeds
         .iter()
         .map(|f| {
-            let last = runs.iter().find(|(name, _)| *name == f.name).map(|(_, run)| run_json(run));
+            let last = runs
+                .iter()
+                .find(|(name, _)| *name == f.name)
+                .map(|(_, run)| run_json(run));
             json!({"name": f.name, "push": f.secret.is_some(), "pull": f.url.as_deref().map(crate::mail::redact),
                 "every_minutes": f.every.as_secs() / 60, "last_run": last})
         })
