@@ -26,3 +26,4 @@ mod proxies;
 mod search;
 mod supervision;
 mod upgrade;
+mod webhooks;
