@@ -1,8 +1,9 @@
 //! SIGKILL during a storm of concurrent checkouts, with the built binary: after a restart every
 //! order that was answered 201 is there, retrying the unanswered ones resolves each exactly once,
-//! and for every SKU the stock plus the units sold equals the starting stock.
+//! for every SKU the stock plus the units sold equals the starting stock, and every order's
+//! confirmation reaches the (real) SMTP server as one mail.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -10,7 +11,8 @@ use serde_json::{Value, json};
 use storefront::store::Store;
 
 use crate::checkout::address;
-use crate::helpers::{Server, storefront, temp_path};
+use crate::helpers::{Server, eventually, storefront, temp_path};
+use crate::peers::{SmtpSink, free_port};
 
 const SKUS: usize = 8;
 const UNITS: u64 = 400;
@@ -55,13 +57,15 @@ async fn sigkill_during_a_checkout_storm_loses_no_acknowledged_order_and_no_unit
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 
+    let sink = SmtpSink::start(free_port(), &temp_path(&dir, "mails.jsonl"));
+    let mail_config = format!("[mail]\nsmtp_url = \"{}\"\n[jobs]\nfirst_retry_seconds = 1\nmax_backoff_seconds = 2\n", sink.url());
     let ledger = Arc::new(Mutex::new(Ledger::default()));
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
         .build()
         .unwrap();
     for round in 0..3u64 {
-        let server = Server::start_unlimited(&data, &["--no-demo"]);
+        let server = Server::start_unlimited_with(&data, &mail_config, &["--no-demo"]);
         resolve_unknowns(&client, &server.addr, &ledger).await;
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let buyers: Vec<_> = (0..BUYERS)
@@ -77,9 +81,17 @@ async fn sigkill_during_a_checkout_storm_loses_no_acknowledged_order_and_no_unit
             buyer.await.unwrap();
         }
     }
-    let server = Server::start_unlimited(&data, &["--no-demo"]);
+    let server = Server::start_unlimited_with(&data, &mail_config, &["--no-demo"]);
     resolve_unknowns(&client, &server.addr, &ledger).await;
-    let ledger = ledger.lock().unwrap();
+    let ledger = std::mem::take(&mut *ledger.lock().unwrap());
+    let acked: HashSet<String> = ledger.acked.values().map(|(number, _, _)| number.clone()).collect();
+    let confirmed = |mails: &[Value]| -> HashSet<String> {
+        mails.iter().filter_map(|m| order_in(m["subject"].as_str()?, &acked)).collect()
+    };
+    let all_there = eventually(Duration::from_secs(60), || async { confirmed(&sink.mails()).len() == acked.len() }).await;
+    let mails = sink.mails();
+    assert!(all_there, "{} of {} orders have their confirmation", confirmed(&mails).len(), acked.len());
+    assert_every_order_has_one_confirmation(&mails, &acked);
     eprintln!(
         "crash test: {} orders acknowledged over 3 kills, {} unanswered checkouts resolved by retry",
         ledger.acked.len(),
@@ -131,6 +143,29 @@ async fn sigkill_during_a_checkout_storm_loses_no_acknowledged_order_and_no_unit
         let ledger_sum: i64 = read.ledger(&sku).unwrap().iter().map(|e| e.delta).sum();
         assert_eq!(ledger_sum, left as i64, "{sku}: the ledger sums to the stock");
     }
+}
+
+/// The order number a confirmation's subject names.
+fn order_in(subject: &str, numbers: &HashSet<String>) -> Option<String> {
+    numbers.iter().find(|n| subject.contains(n.as_str())).cloned()
+}
+
+/// One confirmation per order, by Message-ID: a job cut short by the kill after the SMTP server
+/// took its mail but before the store recorded it sends again with the same Message-ID, which
+/// mail servers and clients collapse; two different mails for one order would be a bug.
+fn assert_every_order_has_one_confirmation(mails: &[Value], acked: &HashSet<String>) {
+    let mut ids: HashMap<String, HashSet<String>> = HashMap::new();
+    for mail in mails {
+        let subject = mail["subject"].as_str().unwrap();
+        let number = order_in(subject, acked).unwrap_or_else(|| panic!("a mail for no acknowledged order: {subject}"));
+        ids.entry(number).or_default().insert(mail["message_id"].as_str().unwrap().to_owned());
+    }
+    let repeats = mails.len() - ids.len();
+    eprintln!("crash test: {} confirmations for {} orders ({repeats} resent after a kill with the same Message-ID)", mails.len(), acked.len());
+    for (number, ids) in &ids {
+        assert_eq!(ids.len(), 1, "order {number} got different mails: {ids:?}");
+    }
+    assert!(repeats <= 3 * 16, "at most the jobs in flight at each of the three kills are resent ({repeats})");
 }
 
 async fn buy_until_stopped(

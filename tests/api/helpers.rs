@@ -181,8 +181,13 @@ pub struct Server {
 impl Server {
     /// A server whose per-client rate limits are off: load tests send everything from 127.0.0.1.
     pub fn start_unlimited(data_dir: &std::path::Path, extra: &[&str]) -> Server {
+        Server::start_unlimited_with(data_dir, "", extra)
+    }
+
+    /// `start_unlimited` with more of the config file (`[mail]`, say).
+    pub fn start_unlimited_with(data_dir: &std::path::Path, toml: &str, extra: &[&str]) -> Server {
         let config = data_dir.with_extension("unlimited.toml");
-        std::fs::write(&config, "[limits]\nenabled = false\n").expect("config written");
+        std::fs::write(&config, format!("[limits]\nenabled = false\n{toml}")).expect("config written");
         let mut args = vec!["--config", config.to_str().expect("utf-8 path")];
         args.extend_from_slice(extra);
         Server::start(data_dir, &args)
