@@ -1,12 +1,14 @@
 //! Checkout load benchmark: this process is the client, the built `storefront` binary the server,
 //! over loopback. Carts are created first; then only `POST /api/v1/checkout` is timed.
 //!
-//! Four runs against fresh data dirs in one go, so their ratios are comparable on a noisy box:
-//!   1. group commit, 256 concurrent buyers
-//!   2. the same with redb's quick repair forced on (`store.quick_repair = true`; unset, it is
-//!      off below 1 GB, as here)
-//!   3. one commit per order (`group_commit = false`), 256 concurrent buyers
-//!   4. group commit, a single buyer (latency)
+//! Five runs against fresh data dirs in one go, so their ratios are comparable on a noisy box:
+//!   1. group commit, 256 concurrent buyers (each order writes its event job, and the job
+//!      workers fan it out and keep its mails in the outbox while the storm goes on)
+//!   2. the same with `[jobs] record_events = false`: no event jobs, no mail (as before jobs)
+//!   3. the same as 1 with redb's quick repair forced on (`store.quick_repair = true`; unset, it
+//!      is off below 1 GB, as here)
+//!   4. one commit per order (`group_commit = false`), 256 concurrent buyers
+//!   5. group commit, a single buyer (latency)
 //!
 //! `cargo bench --bench checkout` (set CHECKOUT_SECS, default 6, for the length of each run, and
 //! CHECKOUT_ROWS=1,4 to run only some of them).
@@ -36,11 +38,18 @@ fn main() {
     let rows: Option<Vec<usize>> = std::env::var("CHECKOUT_ROWS")
         .ok()
         .map(|r| r.split(',').filter_map(|n| n.trim().parse().ok()).collect());
-    for (row, (label, group_commit, quick_repair, buyers)) in [
-        ("group commit, 256 buyers", true, None, 256),
-        ("group commit, 256 buyers, quick repair on", true, Some(true), 256),
-        ("one commit per order, 256 buyers", false, None, 256),
-        ("group commit, 1 buyer", true, None, 1),
+    for (row, (label, group_commit, quick_repair, events, buyers)) in [
+        ("group commit, 256 buyers", true, None, true, 256),
+        (
+            "group commit, 256 buyers, no event jobs (no mail)",
+            true,
+            None,
+            false,
+            256,
+        ),
+        ("group commit, 256 buyers, quick repair on", true, Some(true), true, 256),
+        ("one commit per order, 256 buyers", false, None, true, 256),
+        ("group commit, 1 buyer", true, None, true, 1),
     ]
     .into_iter()
     .enumerate()
@@ -51,6 +60,7 @@ fn main() {
         let setup = Setup {
             group_commit,
             quick_repair,
+            events,
         };
         let report = runtime.block_on(run(setup, buyers, Duration::from_secs(secs)));
         println!("\n== {label}\n{report}");
@@ -63,6 +73,8 @@ struct Setup {
     /// redb's quick repair: a second fsync and the allocator state saved at every commit, in
     /// exchange for opening in milliseconds after a crash. `None` leaves the server's default.
     quick_repair: Option<bool>,
+    /// `[jobs] record_events`: off, an order writes no event job (and sends no mail).
+    events: bool,
 }
 
 struct Server {
@@ -92,11 +104,13 @@ fn start_server(dir: &Path, setup: Setup) -> Server {
     let Setup {
         group_commit,
         quick_repair,
+        events,
     } = setup;
     std::fs::write(
         &config,
         format!(
-            "[checkout]\ngroup_commit = {group_commit}\n\n[store]\n{}\n\
+            "[checkout]\ngroup_commit = {group_commit}\n\n[jobs]\nrecord_events = {events}\n\n\
+             # The buyers pay with the test card.\n[payments]\ntest_cards = true\n\n[store]\n{}\n\
              # One client address sends everything here.\n[limits]\nenabled = false\n",
             quick_repair.map_or(String::new(), |on| format!("quick_repair = {on}\n"))
         ),
@@ -237,6 +251,10 @@ async fn run(setup: Setup, buyers: usize, length: Duration) -> String {
     latencies.sort();
     let pct = |p: f64| latencies[((latencies.len() as f64 - 1.0) * p) as usize].as_secs_f64() * 1000.0;
     let ok = ok.load(Ordering::Relaxed);
+    assert!(
+        ok > 0,
+        "no checkout was placed (every answer was an error): the bench measures nothing"
+    );
     format!(
         "orders placed: {ok} in {elapsed:.1} s = {:.0} orders/s (not 201: {}, retried after a closed connection: {})\nlatency ms: p50 {:.2}  p90 {:.2}  p99 {:.2}  max {:.2}\ncommits while timed: {during}, writer busy {:.0} % of the time, {:.1} KB written to disk per order\ncarts created beforehand: {} in {create_secs:.1} s\nwriter, whole run: {writer}",
         ok as f64 / elapsed,

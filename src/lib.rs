@@ -23,6 +23,10 @@
 //!   `merchant`: the back office's changes, each taking its scope's proof and audited.
 //! * `shop`: selling (cart changes and quotes, checkout, finding orders) over the store, the
 //!   writer and the payment providers, without HTTP: the API, the pages and jobs call it alike.
+//! * `jobs`: the durable job queue (an outbox: a change and the jobs it causes commit together)
+//!   and its workers; `notify` is what the jobs do: fan events out into `mail` (SMTP with
+//!   lettre, or the outbox) and `webhooks` (signed deliveries with a breaker per receiver).
+//!   `feeds`: supplier stock levels, pushed or pulled, through the ledger.
 //! * `reports`: sales, funnel, top products and stock-outs for a period.
 //! * `web`: turns requests into use-case calls and renders the answers.
 //! * `maintenance`: backup (online through the server's control socket), restore, verify.

@@ -13,7 +13,7 @@ use crate::domain::{format_utc, now_ms};
 use crate::jobs::{Delivery, Event, EventKind, Handler, Job, MailKind, MailTask, Outcome, Running, Task};
 use crate::mail::{MailRecord, Mailer, Rendered, templates};
 use crate::orders::Order;
-use crate::store::{Store, StoreError, WriteTx};
+use crate::store::{ReadTx, Store, StoreError};
 use crate::telemetry::metrics as m;
 use crate::webhooks::{Breaker, DeliveryRecord, Endpoint};
 
@@ -78,71 +78,97 @@ impl Handler for Arc<Notifier> {
         let this = self.clone();
         Box::pin(async move {
             match job.task.clone() {
-                Task::Event(event) => {
-                    let settings = this.settings.clone();
-                    Outcome::Done(Box::new(move |tx| fan_out(tx, job.id, &event, &settings)))
-                }
                 Task::Mail(mail) => this.send_mail(&job, mail).await,
                 Task::Webhook(delivery) => this.deliver(&job, delivery).await,
+                Task::Event(_) => Outcome::Failed("an event runs with the local jobs".into(), Box::new(|_| Ok(()))),
             }
         })
     }
+
+    /// Fans events out from one read snapshot; the writer then only files the jobs made.
+    fn run_local(&self, jobs: Vec<Job>) -> Result<Vec<(Job, Outcome)>, StoreError> {
+        let read = self.store.read()?;
+        let mut endpoints = self.settings.endpoints.clone();
+        endpoints.extend(read.endpoints()?);
+        let mut out = Vec::with_capacity(jobs.len());
+        for job in jobs {
+            let Task::Event(event) = &job.task else { continue };
+            let tasks = fan_out(&read, job.id, event, &self.settings, &endpoints)?;
+            let now = now_ms();
+            let file: crate::jobs::Effects = Box::new(move |tx| {
+                for task in tasks {
+                    tx.enqueue(task, now)?;
+                }
+                Ok(())
+            });
+            out.push((job, Outcome::Done(file)));
+        }
+        Ok(out)
+    }
 }
 
-/// Turns an event into its mails and webhook deliveries, written with the event's removal from
-/// the queue: all of them or (after a crash) none, and the event runs again.
-fn fan_out(tx: &mut WriteTx<'_>, event_job: u64, event: &Event, settings: &NotifySettings) -> Result<(), StoreError> {
-    let now = now_ms();
-    let data = match event.kind.is_about_an_order() {
-        true => match tx.order(&event.subject)? {
+/// The mails and webhook deliveries an event causes. They are filed in the transaction that
+/// takes the event off the queue: all of them or (after a crash) none, and the event runs again.
+fn fan_out(
+    read: &ReadTx,
+    event_job: u64,
+    event: &Event,
+    settings: &NotifySettings,
+    endpoints: &[Endpoint],
+) -> Result<Vec<Task>, StoreError> {
+    let about_an_order = event.kinds.first().is_some_and(|k| k.is_about_an_order());
+    let data = match about_an_order {
+        true => match read.order(&event.subject)? {
             Some(order) => order_data(&order),
-            None => return Ok(()), // gone (never in practice: orders are kept)
+            None => return Ok(Vec::new()), // gone (never in practice: orders are kept)
         },
-        false => product_data(tx, &event.subject, settings.low_stock)?,
+        false => product_data(read, &event.subject, settings.low_stock)?,
     };
-    for mail in mails_for(event, &data, settings) {
-        tx.enqueue(Task::Mail(mail), now)?;
+    let mut tasks = Vec::new();
+    for (n, kind) in event.kinds.iter().enumerate() {
+        tasks.extend(
+            mails_for(*kind, &event.subject, &data, settings)
+                .into_iter()
+                .map(Task::Mail),
+        );
+        let name = kind.name();
+        let event_id = format!("evt_{event_job}_{n}");
+        let body = json!({
+            "id": event_id,
+            "type": name,
+            "created": event.at_ms / 1000,
+            "data": data,
+        })
+        .to_string();
+        for endpoint in endpoints.iter().filter(|e| e.wants(name)) {
+            tasks.push(Task::Webhook(Delivery {
+                endpoint: endpoint.id.clone(),
+                url: endpoint.url.clone(),
+                event_id: event_id.clone(),
+                event_type: name.to_owned(),
+                subject: event.subject.clone(),
+                body: body.clone(),
+            }));
+        }
     }
-    let mut endpoints = settings.endpoints.clone();
-    endpoints.extend(tx.endpoints()?);
-    let name = event.kind.name();
-    let event_id = format!("evt_{event_job}");
-    let body = json!({
-        "id": event_id,
-        "type": name,
-        "created": event.at_ms / 1000,
-        "data": data,
-    })
-    .to_string();
-    for endpoint in endpoints.iter().filter(|e| e.wants(name)) {
-        let delivery = Delivery {
-            endpoint: endpoint.id.clone(),
-            url: endpoint.url.clone(),
-            event_id: event_id.clone(),
-            event_type: name.to_owned(),
-            subject: event.subject.clone(),
-            body: body.clone(),
-        };
-        tx.enqueue(Task::Webhook(delivery), now)?;
-    }
-    Ok(())
+    Ok(tasks)
 }
 
-fn mails_for(event: &Event, data: &Value, settings: &NotifySettings) -> Vec<MailTask> {
+fn mails_for(event: EventKind, subject: &str, data: &Value, settings: &NotifySettings) -> Vec<MailTask> {
     let shopper = data.get("email").and_then(Value::as_str).unwrap_or_default().to_owned();
     let to_shopper = |kind| MailTask {
         kind,
         to: shopper.clone(),
-        subject: event.subject.clone(),
+        subject: subject.to_owned(),
     };
     let to_merchant = |kind| {
         settings.merchant_to.clone().map(|to| MailTask {
             kind,
             to,
-            subject: event.subject.clone(),
+            subject: subject.to_owned(),
         })
     };
-    match event.kind {
+    match event {
         EventKind::OrderCreated => [
             Some(to_shopper(MailKind::OrderConfirmation)),
             to_merchant(MailKind::NewOrder),
@@ -184,14 +210,14 @@ fn order_data(o: &Order) -> Value {
     })
 }
 
-fn product_data(tx: &WriteTx<'_>, sku: &str, default_low_stock: u64) -> Result<Value, StoreError> {
-    let product = tx.product(sku)?;
-    let threshold = tx.low_stock_threshold(sku)?.unwrap_or(default_low_stock);
+fn product_data(read: &ReadTx, sku: &str, default_low_stock: u64) -> Result<Value, StoreError> {
+    let product = read.product(sku)?;
+    let threshold = read.low_stock_threshold(sku)?.unwrap_or(default_low_stock);
     Ok(json!({
         "sku": sku,
         "title": product.as_ref().map(|p| p.title.clone()),
         "price_cents": product.as_ref().map(|p| p.price.minor()),
-        "stock": tx.stock(sku)?,
+        "stock": read.stock(sku)?,
         "low_stock": threshold,
         "deleted": product.is_none(),
     }))

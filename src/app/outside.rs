@@ -24,7 +24,7 @@ pub async fn start(
     writer: &Arc<Writer>,
     background: &Background,
 ) -> anyhow::Result<Outside> {
-    tell_store_the_low_stock_threshold(config, writer).await;
+    tell_store_its_settings(config, writer).await;
     let mailer = Mailer::new(config.mail.smtp_url.as_deref(), &config.mail.from)?;
     if let Some(url) = &config.mail.smtp_url {
         tracing::info!(smtp = %crate::mail::redact(url), "mail goes to the SMTP server");
@@ -59,14 +59,20 @@ pub async fn start(
     Ok(Outside { jobs, notifier })
 }
 
-/// A sale tells the merchant when stock crosses the shop's threshold; the store keeps the
-/// threshold so the transaction of the sale can see it.
-async fn tell_store_the_low_stock_threshold(config: &Config, writer: &Arc<Writer>) {
-    let units = config.shop.low_stock;
+/// A sale tells the merchant when stock crosses the shop's threshold, and records its events
+/// unless told not to; the store keeps both settings so the transaction of the sale sees them.
+async fn tell_store_its_settings(config: &Config, writer: &Arc<Writer>) {
+    let (units, events) = (config.shop.low_stock, config.jobs.record_events);
+    if !events {
+        tracing::warn!("[jobs] record_events = false: no mail and no webhooks for anything that happens now");
+    }
     let told = writer
         .run(move |tx| {
             if tx.default_low_stock()? != Some(units) {
                 tx.set_default_low_stock(units)?;
+            }
+            if tx.events_recorded()? != events {
+                tx.set_events_recorded(events)?;
             }
             Ok(())
         })

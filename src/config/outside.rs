@@ -32,6 +32,7 @@ pub struct JobsSettings {
     pub first_retry_seconds: Option<u64>,
     pub max_backoff_seconds: Option<u64>,
     pub max_attempts: Option<u32>,
+    pub record_events: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -100,6 +101,7 @@ pub fn jobs_config(s: &JobsSettings) -> anyhow::Result<RunnerOptions> {
             max: Duration::from_secs(max),
             max_attempts: s.max_attempts.unwrap_or(defaults.backoff.max_attempts).max(1),
         },
+        record_events: s.record_events.unwrap_or(true),
         ..defaults
     })
 }
@@ -175,4 +177,94 @@ pub fn shop_url(url: String) -> anyhow::Result<String> {
         bail!("shop url {url:?} must start with http:// or https://");
     }
     Ok(url.trim_end_matches('/').to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Config, ConfigArgs, EXAMPLE, ServeArgs, Settings, overlay_env};
+
+    fn config_from(text: &str) -> anyhow::Result<Config> {
+        let settings: Settings = toml::from_str(text)?;
+        Config::from_parts(settings, &ConfigArgs::default(), &ServeArgs::default())
+    }
+
+    #[test]
+    fn the_examples_commented_webhooks_and_feeds_are_valid_when_uncommented() {
+        let uncommented: String = EXAMPLE
+            .lines()
+            .map(|l| match l.strip_prefix("# ") {
+                Some(rest)
+                    if [
+                        "[[webhooks]]",
+                        "[[supplier_feeds]]",
+                        "url",
+                        "secret",
+                        "events",
+                        "name",
+                        "every_minutes",
+                        "smtp_url",
+                        "from",
+                        "merchant_to",
+                    ]
+                    .iter()
+                    .any(|k| rest.starts_with(k)) =>
+                {
+                    rest
+                }
+                _ => l,
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        let config = config_from(&uncommented).unwrap();
+        assert_eq!(config.webhooks.len(), 1);
+        assert_eq!(config.webhooks[0].id, "config:0");
+        assert_eq!(config.supplier_feeds[0].every.as_secs(), 15 * 60);
+        assert_eq!(config.mail.merchant_to.as_deref(), Some("owner@example.com"));
+        assert!(config.mail.smtp_url.is_some());
+    }
+
+    #[test]
+    fn a_bad_webhook_feed_or_mail_setting_stops_the_start_with_its_reason() {
+        let bad = [
+            (
+                "[[webhooks]]\nurl = \"ftp://x\"\nsecret = \"0123456789abcdef\"\n",
+                "http",
+            ),
+            ("[[webhooks]]\nurl = \"https://x.example\"\nsecret = \"short\"\n", "16"),
+            (
+                "[[webhooks]]\nurl = \"https://x.example\"\nsecret = \"0123456789abcdef\"\nevents = [\"order.eaten\"]\n",
+                "order.eaten",
+            ),
+            (
+                "[[supplier_feeds]]\nname = \"a b\"\nsecret = \"0123456789abcdef\"\n",
+                "letters",
+            ),
+            ("[[supplier_feeds]]\nname = \"acme\"\n", "secret"),
+            (
+                "[mail]\nsmtp_url = \"smtp://h\"\nfrom = \"not an address\"\n",
+                "not a mail address",
+            ),
+            ("[mail]\nmerchant_to = \"nobody\"\n", "merchant_to"),
+        ];
+        for (text, why) in bad {
+            let err = format!("{:#}", config_from(text).unwrap_err());
+            assert!(err.contains(why), "{text}: {err}");
+        }
+    }
+
+    #[test]
+    fn mail_settings_come_from_the_environment_too() {
+        let mut table = toml::Table::new();
+        let vars = [
+            (
+                "STOREFRONT_MAIL_SMTP_URL".to_owned(),
+                "smtps://u:p@mail.example.com".to_owned(),
+            ),
+            ("STOREFRONT_JOBS_WORKERS".to_owned(), "4".to_owned()),
+        ];
+        overlay_env(&mut table, vars.into_iter());
+        let config = config_from(&toml::to_string(&table).unwrap()).unwrap();
+        assert_eq!(config.mail.smtp_url.as_deref(), Some("smtps://u:p@mail.example.com"));
+        assert_eq!(config.jobs.concurrency, 4);
+    }
 }

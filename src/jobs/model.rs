@@ -47,11 +47,13 @@ impl EventKind {
     }
 }
 
-/// An event as written in the transaction of the change that caused it. Running it fans it out
-/// into mails and webhook deliveries, in one transaction.
+/// What happened to one order or product in one transaction (an order placed and paid is two
+/// kinds, one job), written in that transaction. Running it fans it out into mails and webhook
+/// deliveries, in one transaction.
 #[derive(Clone, Debug, PartialEq, Eq, bincode::Encode, bincode::Decode)]
 pub struct Event {
-    pub kind: EventKind,
+    /// In the order they happened.
+    pub kinds: Vec<EventKind>,
     /// The order number or the SKU.
     pub subject: String,
     pub at_ms: u64,
@@ -134,6 +136,11 @@ impl Task {
         }
     }
 
+    /// Runs inside a store transaction only (no I/O), so the runner batches such jobs.
+    pub fn is_local(&self) -> bool {
+        matches!(self, Task::Event(_))
+    }
+
     pub fn priority(&self) -> Priority {
         match self {
             Task::Event(_) => Priority::Event,
@@ -143,11 +150,11 @@ impl Task {
     }
 
     /// Jobs with the same key run one at a time in the order they were written: a webhook
-    /// receiver hears of an order's events in the order they happened.
+    /// receiver hears of an order's events in the order they happened. (Events need no key:
+    /// the runner fans out every due event in one transaction, in the order they were written.)
     pub fn ordering_key(&self) -> Option<String> {
         match self {
-            Task::Event(e) => Some(format!("event:{}", e.subject)),
-            Task::Mail(_) => None,
+            Task::Event(_) | Task::Mail(_) => None,
             Task::Webhook(d) => Some(format!("hook:{}:{}", d.endpoint, d.subject)),
         }
     }
@@ -173,7 +180,11 @@ impl Task {
 
     pub fn describe(&self) -> String {
         match self {
-            Task::Event(e) => format!("{} {}", e.kind.name(), e.subject),
+            Task::Event(e) => format!(
+                "{} {}",
+                e.kinds.iter().map(|k| k.name()).collect::<Vec<_>>().join(" + "),
+                e.subject
+            ),
             Task::Mail(m) => format!("{} mail for {} to {}", m.kind.name(), m.subject, m.to),
             Task::Webhook(d) => format!("{} {} to {}", d.event_type, d.subject, d.url),
         }

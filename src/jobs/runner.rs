@@ -16,6 +16,15 @@ use crate::domain::now_ms;
 use crate::store::{Store, StoreError, WriteTx, Writer};
 use crate::telemetry::metrics as m;
 
+/// Most events fanned out in one transaction.
+const LOCAL_BATCH: usize = 512;
+
+/// While more writes than this wait for the store, no mail or webhook job starts.
+const SHOPPERS_FIRST: u64 = 32;
+
+/// How long a wake-up waits for more commits before reading the queue.
+const GATHER: Duration = Duration::from_millis(20);
+
 /// Changes a finished job makes, written in the transaction that takes it off the queue.
 pub type Effects = Box<dyn FnOnce(&mut WriteTx<'_>) -> Result<(), StoreError> + Send>;
 
@@ -34,7 +43,12 @@ pub type Running = Pin<Box<dyn Future<Output = Outcome> + Send>>;
 
 /// What the jobs do, by kind.
 pub trait Handler: Send + Sync + 'static {
+    /// Runs a job that talks to the outside world.
     fn run(&self, job: Job) -> Running;
+
+    /// Runs jobs that only read and write the store (`Task::is_local`), on a blocking thread;
+    /// each outcome's effects are written together, in the order given.
+    fn run_local(&self, jobs: Vec<Job>) -> Result<Vec<(Job, Outcome)>, StoreError>;
 }
 
 /// Settings of the workers.
@@ -45,6 +59,9 @@ pub struct RunnerOptions {
     pub backoff: Backoff,
     /// How often the queue is looked at without a wake-up (retries coming due).
     pub poll: Duration,
+    /// Changes record their events (and so send mail and webhooks). Off only for benchmarks and
+    /// rehearsals on a copy of a live store, where mail would reach real customers.
+    pub record_events: bool,
 }
 
 impl Default for RunnerOptions {
@@ -53,6 +70,7 @@ impl Default for RunnerOptions {
             concurrency: 16,
             backoff: Backoff::default(),
             poll: Duration::from_millis(500),
+            record_events: true,
         }
     }
 }
@@ -66,6 +84,8 @@ pub struct Runner {
     running: Mutex<HashSet<u64>>,
     slots: Arc<Semaphore>,
     wake: Arc<Notify>,
+    /// When events were last fanned out.
+    last_local: Mutex<std::time::Instant>,
 }
 
 impl Runner {
@@ -78,6 +98,7 @@ impl Runner {
             slots: Arc::new(Semaphore::new(options.concurrency.max(1))),
             options,
             running: Mutex::new(HashSet::new()),
+            last_local: Mutex::new(std::time::Instant::now()),
         })
     }
 
@@ -89,7 +110,10 @@ impl Runner {
             self.start_due().await;
             tokio::select! {
                 _ = &mut stopped => return,
-                _ = self.wake.notified() => {}
+                _ = self.wake.notified() => {
+                    // A storm's commits wake this a thousand times a second: gather them.
+                    tokio::time::sleep(GATHER).await;
+                }
                 _ = tokio::time::sleep(self.options.poll) => {}
             }
         }
@@ -104,31 +128,96 @@ impl Runner {
         job.state(self.is_running(job.id))
     }
 
-    /// Starts every due job a free slot allows.
+    /// Starts every due job a free slot allows, after fanning out the due events together.
+    /// While shoppers' writes queue up for the store, mail and webhooks wait for a lull (their
+    /// outcomes are writes too) and events fan out at most once a second.
     async fn start_due(self: &Arc<Self>) {
-        let free = self.slots.available_permits();
-        if free == 0 {
+        let busy = self.writer.waiting() > SHOPPERS_FIRST;
+        let fan_out =
+            !busy || self.last_local.lock().unwrap_or_else(|e| e.into_inner()).elapsed() >= Duration::from_secs(1);
+        if !fan_out {
             return;
         }
+        let free = if busy { 0 } else { self.slots.available_permits() };
         let running = self.running.lock().unwrap_or_else(|e| e.into_inner()).clone();
         let store = self.store.clone();
-        let due = tokio::task::spawn_blocking(move || store.read()?.due_jobs(now_ms(), free, &running)).await;
+        let due =
+            tokio::task::spawn_blocking(move || store.read()?.due_jobs(now_ms(), LOCAL_BATCH + free, &running)).await;
         let due = match due {
             Ok(Ok(due)) => due,
             Ok(Err(e)) => return tracing::warn!(error = %e, "cannot read the job queue"),
             Err(e) => return tracing::error!(error = %e, "reading the job queue panicked"),
         };
-        for job in due {
+        let (local, remote): (Vec<Job>, Vec<Job>) = due.into_iter().partition(|job| job.task.is_local());
+        if !local.is_empty() {
+            *self.last_local.lock().unwrap_or_else(|e| e.into_inner()) = std::time::Instant::now();
+            self.mark_running(&local);
+            let this = self.clone();
+            tokio::spawn(async move {
+                this.run_local(local).await;
+                this.wake.notify_one();
+            });
+        }
+        for job in remote.into_iter().take(free) {
             let Ok(slot) = self.slots.clone().try_acquire_owned() else {
                 break;
             };
-            self.running.lock().unwrap_or_else(|e| e.into_inner()).insert(job.id);
+            self.mark_running(std::slice::from_ref(&job));
             let this = self.clone();
             tokio::spawn(async move {
                 this.run_one(job).await;
                 drop(slot);
                 this.wake.notify_one();
             });
+        }
+    }
+
+    fn mark_running(&self, jobs: &[Job]) {
+        let mut running = self.running.lock().unwrap_or_else(|e| e.into_inner());
+        running.extend(jobs.iter().map(|j| j.id));
+    }
+
+    /// Jobs that only write to the store (fanning out events) run together, in the order they
+    /// were written, in one transaction: an order's events fan out in order, and a storm's worth
+    /// costs one writer job.
+    async fn run_local(&self, jobs: Vec<Job>) {
+        let ids: Vec<u64> = jobs.iter().map(|j| j.id).collect();
+        let handler = self.handler.clone();
+        let outcomes = match tokio::task::spawn_blocking(move || handler.run_local(jobs)).await {
+            Ok(Ok(outcomes)) => outcomes,
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "cannot fan out events now; they run again");
+                return self.release(&ids);
+            }
+            Err(_) => {
+                tracing::error!("fanning out events panicked; they run again");
+                return self.release(&ids);
+            }
+        };
+        for (job, _) in &outcomes {
+            metrics::counter!(m::JOB_RUNS, "kind" => job.task.kind(), "outcome" => "done").increment(1);
+        }
+        let backoff = self.options.backoff;
+        let written = self
+            .writer
+            .run(move |tx| {
+                for (job, outcome) in outcomes {
+                    settle(tx, job, outcome, &backoff, rand::random::<f64>())?;
+                }
+                Ok(())
+            })
+            .await;
+        if let Err(e) = written {
+            tracing::warn!(jobs = ids.len(), error = %e, "cannot fan out events now; they run again");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        self.release(&ids);
+    }
+
+    fn release(&self, ids: &[u64]) {
+        let mut running = self.running.lock().unwrap_or_else(|e| e.into_inner());
+        for id in ids {
+            running.remove(id);
         }
     }
 

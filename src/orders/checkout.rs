@@ -287,10 +287,12 @@ pub fn place(
     )?;
     tx.mark_cart_used(&cart, clock.now_ms)?;
     // The outbox: the order's mail and webhooks commit with it or not at all.
-    crate::jobs::record_event(tx, EventKind::OrderCreated, &order.number, clock.now_ms)?;
-    if order.status == Status::Paid {
-        crate::jobs::record_event(tx, EventKind::OrderPaid, &order.number, clock.now_ms)?;
-    }
+    let happened: &[EventKind] = if order.status == Status::Paid {
+        &[EventKind::OrderCreated, EventKind::OrderPaid]
+    } else {
+        &[EventKind::OrderCreated]
+    };
+    crate::jobs::record_events(tx, happened, &order.number, clock.now_ms)?;
     Ok(Ok(Placed::Created(order)))
 }
 

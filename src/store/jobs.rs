@@ -12,10 +12,11 @@ use crate::jobs::{Job, Task};
 use crate::mail::MailRecord;
 use crate::webhooks::{DeliveryRecord, Endpoint};
 
-const JOB_SEQ: &str = "job_seq";
+pub(super) const JOB_SEQ: &str = "job_seq";
 const MAIL_SEQ: &str = "mail_seq";
 const DELIVERY_SEQ: &str = "delivery_seq";
 const DEFAULT_LOW_STOCK: &str = "default_low_stock";
+const EVENTS_OFF: &str = "events_off";
 
 /// Mails kept for the back office; older ones are dropped as new ones come.
 pub const MAIL_KEPT: u64 = 10_000;
@@ -34,18 +35,23 @@ impl WriteTx<'_> {
     /// Queues `task` to run as soon as a worker is free; it commits with the caller's changes
     /// or not at all.
     pub fn enqueue(&mut self, task: Task, now_ms: u64) -> Result<u64, StoreError> {
-        let id = self.next_in_sequence(JOB_SEQ)?;
+        let id = match self.job_seq {
+            Some(seq) => seq,
+            None => self.meta_value(JOB_SEQ)?.unwrap_or(0),
+        } + 1;
+        self.job_seq = Some(id);
         self.file_job(&Job::new(id, task, now_ms))?;
         Ok(id)
     }
 
     fn file_job(&mut self, job: &Job) -> Result<(), StoreError> {
-        let txn = self.txn();
-        txn.open_table(JOBS)?.insert(job.id, encode(job)?.as_slice())?;
-        txn.open_table(JOBS_DUE)?
+        self.jobs.insert(job.id, encode(job)?.as_slice())?;
+        self.jobs_due
             .insert((job.task.priority() as u8, job.run_at_ms, job.id), ())?;
         if let Some(key) = job.task.ordering_key() {
-            txn.open_table(JOBS_ORDERED)?.insert((key.as_str(), job.id), ())?;
+            self.txn()
+                .open_table(JOBS_ORDERED)?
+                .insert((key.as_str(), job.id), ())?;
         }
         self.jobs_added = true;
         Ok(())
@@ -53,29 +59,18 @@ impl WriteTx<'_> {
 
     /// Takes a live job out of the queue (done, given up or discarded); returns it.
     fn unfile_job(&mut self, id: u64) -> Result<Option<Job>, StoreError> {
-        let txn = self.txn();
-        let Some(job) = txn
-            .open_table(JOBS)?
-            .remove(id)?
-            .map(|v| decode::<Job>(v.value()))
-            .transpose()?
-        else {
+        let Some(job) = self.jobs.remove(id)?.map(|v| decode::<Job>(v.value())).transpose()? else {
             return Ok(None);
         };
-        txn.open_table(JOBS_DUE)?
-            .remove((job.task.priority() as u8, job.run_at_ms, id))?;
+        self.jobs_due.remove((job.task.priority() as u8, job.run_at_ms, id))?;
         if let Some(key) = job.task.ordering_key() {
-            txn.open_table(JOBS_ORDERED)?.remove((key.as_str(), id))?;
+            self.txn().open_table(JOBS_ORDERED)?.remove((key.as_str(), id))?;
         }
         Ok(Some(job))
     }
 
     pub fn live_job(&self, id: u64) -> Result<Option<Job>, StoreError> {
-        self.txn()
-            .open_table(JOBS)?
-            .get(id)?
-            .map(|v| decode(v.value()))
-            .transpose()
+        self.jobs.get(id)?.map(|v| decode(v.value())).transpose()
     }
 
     /// The job is done: it leaves the queue. `false` if it was already gone (discarded).
@@ -180,12 +175,36 @@ impl WriteTx<'_> {
 
     /// The shop's low-stock threshold (`shop.low_stock`), kept in the store so a sale can tell
     /// when it crosses it.
-    pub fn default_low_stock(&self) -> Result<Option<u64>, StoreError> {
-        self.meta_value(DEFAULT_LOW_STOCK)
+    pub fn default_low_stock(&mut self) -> Result<Option<u64>, StoreError> {
+        Ok(self.job_settings()?.1)
     }
 
     pub fn set_default_low_stock(&mut self, units: u64) -> Result<(), StoreError> {
+        self.settings = None;
         self.set_meta_value(DEFAULT_LOW_STOCK, units)
+    }
+
+    /// Whether changes record their events (mail, webhooks); off only by `[jobs] record_events`.
+    pub fn events_recorded(&mut self) -> Result<bool, StoreError> {
+        Ok(self.job_settings()?.0)
+    }
+
+    pub fn set_events_recorded(&mut self, on: bool) -> Result<(), StoreError> {
+        self.settings = None;
+        self.set_meta_value(EVENTS_OFF, u64::from(!on))
+    }
+
+    /// Read once per transaction: every order in a batch asks.
+    fn job_settings(&mut self) -> Result<(bool, Option<u64>), StoreError> {
+        if let Some(settings) = self.settings {
+            return Ok(settings);
+        }
+        let settings = (
+            self.meta_value(EVENTS_OFF)? != Some(1),
+            self.meta_value(DEFAULT_LOW_STOCK)?,
+        );
+        self.settings = Some(settings);
+        Ok(settings)
     }
 }
 

@@ -52,6 +52,11 @@ pub struct WriteTx<'t> {
     orders_by_status: Table<'t, (&'static str, u64, &'static str), ()>,
     idempotency_log: Table<'t, (u64, &'static str), &'static [u8]>,
     promo_uses: Table<'t, &'static str, u64>,
+    /// Held open like the tables above: a checkout queues its event job and reads its SKUs'
+    /// thresholds, and opening a table costs about as much as the write itself.
+    pub(super) jobs: Table<'t, u64, &'static [u8]>,
+    pub(super) jobs_due: Table<'t, (u8, u64, u64), ()>,
+    low_stock: Table<'t, &'static str, u64>,
     /// SKUs whose catalog view changed in this transaction, as told (sorted and deduplicated
     /// when the transaction ends).
     changed: Vec<String>,
@@ -62,6 +67,12 @@ pub struct WriteTx<'t> {
     order_seq: Option<u64>,
     /// A job was queued: the job runner is woken after the commit.
     pub(super) jobs_added: bool,
+    /// The last job id handed out, cached like `ledger_seq` (a flash sale's batch queues a job
+    /// per order).
+    pub(super) job_seq: Option<u64>,
+    /// `meta` settings read once per transaction: whether events are recorded, and the shop's
+    /// low-stock threshold.
+    pub(super) settings: Option<(bool, Option<u64>)>,
 }
 
 impl<'t> WriteTx<'t> {
@@ -92,10 +103,15 @@ impl<'t> WriteTx<'t> {
             orders_by_status: txn.open_table(ORDERS_BY_STATUS)?,
             idempotency_log: txn.open_table(IDEMPOTENCY_LOG)?,
             promo_uses: txn.open_table(PROMO_USES)?,
+            jobs: txn.open_table(JOBS)?,
+            jobs_due: txn.open_table(JOBS_DUE)?,
+            low_stock: txn.open_table(LOW_STOCK)?,
             ledger_seq: None,
             order_seq: None,
             changed: Default::default(),
             jobs_added: false,
+            job_seq: None,
+            settings: None,
         })
     }
 
@@ -107,6 +123,9 @@ impl<'t> WriteTx<'t> {
         }
         if let Some(seq) = self.order_seq {
             self.meta.insert(ORDER_SEQ, seq)?;
+        }
+        if let Some(seq) = self.job_seq {
+            self.meta.insert(super::jobs::JOB_SEQ, seq)?;
         }
         let change = self.bump_catalog_version()?;
         Ok(Finished {
@@ -204,15 +223,14 @@ impl<'t> WriteTx<'t> {
     }
 
     pub fn low_stock_threshold(&self, sku: &str) -> Result<Option<u64>, StoreError> {
-        Ok(self.txn.open_table(LOW_STOCK)?.get(sku)?.map(|v| v.value()))
+        Ok(self.low_stock.get(sku)?.map(|v| v.value()))
     }
 
     /// Sets a SKU's own low-stock threshold, or with `None` returns it to the shop's default.
     pub fn set_low_stock_threshold(&mut self, sku: &str, units: Option<u64>) -> Result<(), StoreError> {
-        let mut table = self.txn.open_table(LOW_STOCK)?;
         match units {
-            Some(units) => drop(table.insert(sku, units)?),
-            None => drop(table.remove(sku)?),
+            Some(units) => drop(self.low_stock.insert(sku, units)?),
+            None => drop(self.low_stock.remove(sku)?),
         }
         Ok(())
     }

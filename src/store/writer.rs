@@ -72,6 +72,8 @@ pub struct WriterStats {
     pub apply_micros_total: AtomicU64,
     /// Panics the writer loop recovered from.
     pub restarts: AtomicU64,
+    /// Jobs queued and not yet taken into a batch.
+    pub waiting: AtomicU64,
 }
 
 pub const BATCH_BUCKETS: usize = 12;
@@ -138,6 +140,11 @@ impl Writer {
         &self.stats
     }
 
+    /// Jobs waiting for the next commit: how busy the store is with shoppers' writes right now.
+    pub fn waiting(&self) -> u64 {
+        self.stats.waiting.load(Ordering::Relaxed)
+    }
+
     /// Whether the writer thread is there to take jobs (it is gone only after shutdown, or if
     /// it could not be kept alive).
     pub fn is_running(&self) -> bool {
@@ -183,7 +190,13 @@ impl Writer {
         let Some(queue) = queue.as_ref() else {
             return Err(StoreError::Unavailable("the store is shutting down".into()).into());
         };
-        match queue.try_send(job) {
+        // Counted before it can be taken, so the count never wraps below zero.
+        self.stats.waiting.fetch_add(1, Ordering::Relaxed);
+        let sent = queue.try_send(job);
+        if sent.is_err() {
+            self.stats.waiting.fetch_sub(1, Ordering::Relaxed);
+        }
+        match sent {
             Ok(()) => Ok(()),
             Err(TrySendError::Full(_)) => {
                 self.stats.refused_busy.fetch_add(1, Ordering::Relaxed);
@@ -240,6 +253,7 @@ fn serve(store: &Store, queue: &Receiver<Job>, max_batch: usize, stats: &WriterS
                 Err(_) => break,
             }
         }
+        stats.waiting.fetch_sub(jobs.len() as u64, Ordering::Relaxed);
         commit_batch(store, jobs, stats);
     }
 }

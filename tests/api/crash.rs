@@ -58,7 +58,10 @@ async fn sigkill_during_a_checkout_storm_loses_no_acknowledged_order_and_no_unit
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 
     let sink = SmtpSink::start(free_port(), &temp_path(&dir, "mails.jsonl"));
-    let mail_config = format!("[mail]\nsmtp_url = \"{}\"\n[jobs]\nfirst_retry_seconds = 1\nmax_backoff_seconds = 2\n", sink.url());
+    let mail_config = format!(
+        "[mail]\nsmtp_url = \"{}\"\n[jobs]\nfirst_retry_seconds = 1\nmax_backoff_seconds = 2\n",
+        sink.url()
+    );
     let ledger = Arc::new(Mutex::new(Ledger::default()));
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
@@ -86,11 +89,22 @@ async fn sigkill_during_a_checkout_storm_loses_no_acknowledged_order_and_no_unit
     let ledger = std::mem::take(&mut *ledger.lock().unwrap());
     let acked: HashSet<String> = ledger.acked.values().map(|(number, _, _)| number.clone()).collect();
     let confirmed = |mails: &[Value]| -> HashSet<String> {
-        mails.iter().filter_map(|m| order_in(m["subject"].as_str()?, &acked)).collect()
+        mails
+            .iter()
+            .filter_map(|m| order_in(m["subject"].as_str()?, &acked))
+            .collect()
     };
-    let all_there = eventually(Duration::from_secs(60), || async { confirmed(&sink.mails()).len() == acked.len() }).await;
+    let all_there = eventually(Duration::from_secs(60), || async {
+        confirmed(&sink.mails()).len() == acked.len()
+    })
+    .await;
     let mails = sink.mails();
-    assert!(all_there, "{} of {} orders have their confirmation", confirmed(&mails).len(), acked.len());
+    assert!(
+        all_there,
+        "{} of {} orders have their confirmation",
+        confirmed(&mails).len(),
+        acked.len()
+    );
     assert_every_order_has_one_confirmation(&mails, &acked);
     eprintln!(
         "crash test: {} orders acknowledged over 3 kills, {} unanswered checkouts resolved by retry",
@@ -158,14 +172,23 @@ fn assert_every_order_has_one_confirmation(mails: &[Value], acked: &HashSet<Stri
     for mail in mails {
         let subject = mail["subject"].as_str().unwrap();
         let number = order_in(subject, acked).unwrap_or_else(|| panic!("a mail for no acknowledged order: {subject}"));
-        ids.entry(number).or_default().insert(mail["message_id"].as_str().unwrap().to_owned());
+        ids.entry(number)
+            .or_default()
+            .insert(mail["message_id"].as_str().unwrap().to_owned());
     }
     let repeats = mails.len() - ids.len();
-    eprintln!("crash test: {} confirmations for {} orders ({repeats} resent after a kill with the same Message-ID)", mails.len(), acked.len());
+    eprintln!(
+        "crash test: {} confirmations for {} orders ({repeats} resent after a kill with the same Message-ID)",
+        mails.len(),
+        acked.len()
+    );
     for (number, ids) in &ids {
         assert_eq!(ids.len(), 1, "order {number} got different mails: {ids:?}");
     }
-    assert!(repeats <= 3 * 16, "at most the jobs in flight at each of the three kills are resent ({repeats})");
+    assert!(
+        repeats <= 3 * 16,
+        "at most the jobs in flight at each of the three kills are resent ({repeats})"
+    );
 }
 
 async fn buy_until_stopped(
