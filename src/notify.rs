@@ -10,9 +10,9 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use crate::domain::{format_utc, now_ms};
-use crate::jobs::{Delivery, Event, EventKind, Handler, Job, MailKind, MailTask, Outcome, Running, Task};
+use crate::jobs::{Delivery, Event, EventKind, Handler, Job, LocalRound, MailKind, MailTask, Outcome, Running, Task};
 use crate::mail::{MailRecord, Mailer, Rendered, templates};
-use crate::orders::Order;
+use crate::orders::{Order, Status};
 use crate::store::{ReadTx, Store, StoreError};
 use crate::telemetry::metrics as m;
 use crate::webhooks::{Breaker, DeliveryRecord, Endpoint};
@@ -85,15 +85,59 @@ impl Handler for Arc<Notifier> {
         })
     }
 
-    /// Fans events out from one read snapshot; the writer then only files the jobs made.
-    fn run_local(&self, jobs: Vec<Job>) -> Result<Vec<(Job, Outcome)>, StoreError> {
+    /// Fans out, from one read snapshot, the orders placed since the last round (the orders
+    /// table is the outbox of `order.created`) and the due events; the writer then only files
+    /// the jobs made, and moves the log's mark only if no other round moved it meanwhile.
+    fn run_local(&self, jobs: Vec<Job>) -> Result<LocalRound, StoreError> {
         let read = self.store.read()?;
         let mut endpoints = self.settings.endpoints.clone();
         endpoints.extend(read.endpoints()?);
-        let mut out = Vec::with_capacity(jobs.len());
+        let told = read.orders_told()?;
+        let placed = match told {
+            Some(told) => read.orders_after(told, ORDER_LOG_BATCH)?,
+            None => Vec::new(),
+        };
+        let told_now = placed.last().map(|(seq, _)| *seq).or(told);
+        let mut from_log = Vec::new();
+        for (seq, order) in &placed {
+            let mut kinds = vec![EventKind::OrderCreated];
+            if order.history.first().is_some_and(|h| h.to == Status::Paid) {
+                kinds.push(EventKind::OrderPaid);
+            }
+            let event = Event {
+                kinds,
+                subject: order.number.clone(),
+                at_ms: order.created_ms,
+            };
+            from_log.extend(fan_out(
+                &format!("evt_o{seq}"),
+                &event,
+                order_data(order),
+                &self.settings,
+                &endpoints,
+            ));
+        }
+        let first = match (told, told_now) {
+            (Some(before), Some(after)) if after > before => Some(file_from_log(before, after, from_log)),
+            _ => None,
+        };
+        let mut outcomes = Vec::with_capacity(jobs.len());
         for job in jobs {
             let Task::Event(event) = &job.task else { continue };
-            let tasks = fan_out(&read, job.id, event, &self.settings, &endpoints)?;
+            let about_an_order = event.kinds.first().is_some_and(|k| k.is_about_an_order());
+            if about_an_order && told_now.is_none_or(|t| read.order_sequence(&event.subject).is_ok_and(|s| s > t)) {
+                // Its order's placement is not told yet: this event waits, to come after it.
+                outcomes.push((job, Outcome::NotNow(now_ms() + 200)));
+                continue;
+            }
+            let data = match about_an_order {
+                true => match read.order(&event.subject)? {
+                    Some(order) => order_data(&order),
+                    None => continue,
+                },
+                false => product_data(&read, &event.subject, self.settings.low_stock)?,
+            };
+            let tasks = fan_out(&format!("evt_{}", job.id), event, data, &self.settings, &endpoints);
             let now = now_ms();
             let file: crate::jobs::Effects = Box::new(move |tx| {
                 for task in tasks {
@@ -101,29 +145,35 @@ impl Handler for Arc<Notifier> {
                 }
                 Ok(())
             });
-            out.push((job, Outcome::Done(file)));
+            outcomes.push((job, Outcome::Done(file)));
         }
-        Ok(out)
+        Ok(LocalRound { first, outcomes })
     }
 }
 
-/// The mails and webhook deliveries an event causes. They are filed in the transaction that
-/// takes the event off the queue: all of them or (after a crash) none, and the event runs again.
-fn fan_out(
-    read: &ReadTx,
-    event_job: u64,
-    event: &Event,
-    settings: &NotifySettings,
-    endpoints: &[Endpoint],
-) -> Result<Vec<Task>, StoreError> {
-    let about_an_order = event.kinds.first().is_some_and(|k| k.is_about_an_order());
-    let data = match about_an_order {
-        true => match read.order(&event.subject)? {
-            Some(order) => order_data(&order),
-            None => return Ok(Vec::new()), // gone (never in practice: orders are kept)
-        },
-        false => product_data(read, &event.subject, settings.low_stock)?,
-    };
+/// Orders told per round.
+const ORDER_LOG_BATCH: usize = 2_000;
+
+/// Files the jobs of the orders placed after `before` up to `after`, and moves the mark; a
+/// round that finds the mark moved (by another round) files nothing. With events off
+/// (`[jobs] record_events = false`) the mark moves and nothing is filed.
+fn file_from_log(before: u64, after: u64, tasks: Vec<Task>) -> crate::jobs::Effects {
+    Box::new(move |tx| {
+        if tx.orders_told()? != Some(before) {
+            return Ok(());
+        }
+        if tx.events_recorded()? {
+            let now = now_ms();
+            for task in tasks {
+                tx.enqueue(task, now)?;
+            }
+        }
+        tx.set_orders_told(after)
+    })
+}
+
+/// The mails and webhook deliveries an event causes (each kind's event id is `{id}_{n}`).
+fn fan_out(id: &str, event: &Event, data: Value, settings: &NotifySettings, endpoints: &[Endpoint]) -> Vec<Task> {
     let mut tasks = Vec::new();
     for (n, kind) in event.kinds.iter().enumerate() {
         tasks.extend(
@@ -132,7 +182,7 @@ fn fan_out(
                 .map(Task::Mail),
         );
         let name = kind.name();
-        let event_id = format!("evt_{event_job}_{n}");
+        let event_id = format!("{id}_{n}");
         let body = json!({
             "id": event_id,
             "type": name,
@@ -151,7 +201,7 @@ fn fan_out(
             }));
         }
     }
-    Ok(tasks)
+    tasks
 }
 
 fn mails_for(event: EventKind, subject: &str, data: &Value, settings: &NotifySettings) -> Vec<MailTask> {

@@ -74,6 +74,11 @@ async fn tell_store_its_settings(config: &Config, writer: &Arc<Writer>) {
             if tx.events_recorded()? != events {
                 tx.set_events_recorded(events)?;
             }
+            if tx.orders_told()?.is_none() {
+                // The first start with jobs: orders from before are not mailed again.
+                let last = tx.last_order_sequence()?;
+                tx.set_orders_told(last)?;
+            }
             Ok(())
         })
         .await;

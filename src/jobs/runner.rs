@@ -46,9 +46,16 @@ pub trait Handler: Send + Sync + 'static {
     /// Runs a job that talks to the outside world.
     fn run(&self, job: Job) -> Running;
 
-    /// Runs jobs that only read and write the store (`Task::is_local`), on a blocking thread;
-    /// each outcome's effects are written together, in the order given.
-    fn run_local(&self, jobs: Vec<Job>) -> Result<Vec<(Job, Outcome)>, StoreError>;
+    /// Runs jobs that only read and write the store (`Task::is_local`), on a blocking thread,
+    /// every round (with no jobs too: the handler may have a log of its own to follow). What
+    /// it returns is written in one transaction: `first`, then each outcome in order.
+    fn run_local(&self, jobs: Vec<Job>) -> Result<LocalRound, StoreError>;
+}
+
+/// The writes of one round of local jobs.
+pub struct LocalRound {
+    pub first: Option<Effects>,
+    pub outcomes: Vec<(Job, Outcome)>,
 }
 
 /// Settings of the workers.
@@ -86,6 +93,8 @@ pub struct Runner {
     wake: Arc<Notify>,
     /// When events were last fanned out.
     last_local: Mutex<std::time::Instant>,
+    /// A round of local jobs is under way (one at a time, so the order log is read once).
+    local_running: std::sync::atomic::AtomicBool,
 }
 
 impl Runner {
@@ -99,6 +108,7 @@ impl Runner {
             options,
             running: Mutex::new(HashSet::new()),
             last_local: Mutex::new(std::time::Instant::now()),
+            local_running: Default::default(),
         })
     }
 
@@ -149,12 +159,13 @@ impl Runner {
             Err(e) => return tracing::error!(error = %e, "reading the job queue panicked"),
         };
         let (local, remote): (Vec<Job>, Vec<Job>) = due.into_iter().partition(|job| job.task.is_local());
-        if !local.is_empty() {
+        if !self.local_running.swap(true, std::sync::atomic::Ordering::SeqCst) {
             *self.last_local.lock().unwrap_or_else(|e| e.into_inner()) = std::time::Instant::now();
             self.mark_running(&local);
             let this = self.clone();
             tokio::spawn(async move {
                 this.run_local(local).await;
+                this.local_running.store(false, std::sync::atomic::Ordering::SeqCst);
                 this.wake.notify_one();
             });
         }
@@ -183,8 +194,8 @@ impl Runner {
     async fn run_local(&self, jobs: Vec<Job>) {
         let ids: Vec<u64> = jobs.iter().map(|j| j.id).collect();
         let handler = self.handler.clone();
-        let outcomes = match tokio::task::spawn_blocking(move || handler.run_local(jobs)).await {
-            Ok(Ok(outcomes)) => outcomes,
+        let LocalRound { first, outcomes } = match tokio::task::spawn_blocking(move || handler.run_local(jobs)).await {
+            Ok(Ok(round)) => round,
             Ok(Err(e)) => {
                 tracing::warn!(error = %e, "cannot fan out events now; they run again");
                 return self.release(&ids);
@@ -194,6 +205,9 @@ impl Runner {
                 return self.release(&ids);
             }
         };
+        if first.is_none() && outcomes.is_empty() {
+            return self.release(&ids);
+        }
         for (job, _) in &outcomes {
             metrics::counter!(m::JOB_RUNS, "kind" => job.task.kind(), "outcome" => "done").increment(1);
         }
@@ -201,6 +215,9 @@ impl Runner {
         let written = self
             .writer
             .run(move |tx| {
+                if let Some(first) = first {
+                    first(tx)?;
+                }
                 for (job, outcome) in outcomes {
                     settle(tx, job, outcome, &backoff, rand::random::<f64>())?;
                 }

@@ -17,6 +17,8 @@ const MAIL_SEQ: &str = "mail_seq";
 const DELIVERY_SEQ: &str = "delivery_seq";
 const DEFAULT_LOW_STOCK: &str = "default_low_stock";
 const EVENTS_OFF: &str = "events_off";
+/// The sequence of the last order whose placement was fanned out into mail and webhooks.
+const ORDERS_TOLD: &str = "orders_told";
 
 /// Mails kept for the back office; older ones are dropped as new ones come.
 pub const MAIL_KEPT: u64 = 10_000;
@@ -194,6 +196,17 @@ impl WriteTx<'_> {
         self.set_meta_value(EVENTS_OFF, u64::from(!on))
     }
 
+    /// The last order (by sequence) whose placement has been told, if the store has started
+    /// telling: orders are numbered in commit order, so the orders table is itself the outbox of
+    /// `order.created` and a checkout writes no job row.
+    pub fn orders_told(&self) -> Result<Option<u64>, StoreError> {
+        self.meta_value(ORDERS_TOLD)
+    }
+
+    pub fn set_orders_told(&mut self, sequence: u64) -> Result<(), StoreError> {
+        self.set_meta_value(ORDERS_TOLD, sequence)
+    }
+
     /// Read once per transaction: every order in a batch asks.
     fn job_settings(&mut self) -> Result<(bool, Option<u64>), StoreError> {
         if let Some(settings) = self.settings {
@@ -209,6 +222,25 @@ impl WriteTx<'_> {
 }
 
 impl ReadTx {
+    pub fn orders_told(&self) -> Result<Option<u64>, StoreError> {
+        Ok(self.table(META)?.get(ORDERS_TOLD)?.map(|v| v.value()))
+    }
+
+    /// Up to `limit` orders placed after the one at `sequence`, with their sequences, in order.
+    pub fn orders_after(&self, sequence: u64, limit: usize) -> Result<Vec<(u64, crate::orders::Order)>, StoreError> {
+        let mut out = Vec::new();
+        for row in self.table(ORDERS)?.range(sequence.saturating_add(1)..)?.take(limit) {
+            let (key, value) = row?;
+            out.push((key.value(), decode(value.value())?));
+        }
+        Ok(out)
+    }
+
+    /// The sequence an order number is filed under.
+    pub fn order_sequence(&self, number: &str) -> Result<u64, StoreError> {
+        super::read::order_sequence(self.numbering(), number)
+    }
+
     /// Up to `limit` jobs whose time has come, highest priority first, skipping those in
     /// `running` and those waiting behind an earlier job of their ordering key.
     pub fn due_jobs(&self, now_ms: u64, limit: usize, running: &HashSet<u64>) -> Result<Vec<Job>, StoreError> {

@@ -47,6 +47,10 @@ impl ReadTx {
         Ok(self.txn.open_table(def)?)
     }
 
+    pub(super) fn numbering(&self) -> OrderNumbering {
+        self.numbering
+    }
+
     /// Changes whenever a product is created, changed or removed.
     pub fn catalog_version(&self) -> Result<u64, StoreError> {
         Ok(self

@@ -457,6 +457,11 @@ impl<'t> WriteTx<'t> {
         Ok(self.numbering.number(sequence))
     }
 
+    /// The sequence of the newest order (0 without orders).
+    pub fn last_order_sequence(&self) -> Result<u64, StoreError> {
+        Ok(self.orders.last()?.map_or(0, |(k, _)| k.value()))
+    }
+
     /// Inserts or updates an order; orders are also filed by time and by status.
     pub fn put_order(&mut self, order: &Order) -> Result<(), StoreError> {
         let sequence = super::read::order_sequence(self.numbering, &order.number)?;
@@ -466,6 +471,8 @@ impl<'t> WriteTx<'t> {
         match was {
             None => {
                 self.orders_by_time.insert((order.created_ms, number), ())?;
+                // A new order is news for the job runner (see `orders_told`).
+                self.jobs_added = true;
             }
             Some(was) if was.status == order.status => return Ok(()),
             Some(was) => {
