@@ -194,6 +194,68 @@ async fn without_smtp_every_mail_is_kept_in_the_outbox_and_a_refused_checkout_se
         html.contains("Outbox") && html.contains(&number),
         "the back office shows the outbox"
     );
+    for page in ["/admin/jobs", "/admin/jobs?state=dead", "/admin/webhooks"] {
+        assert_eq!(get(&app, page, &sid).await.status(), 200, "{page}");
+    }
+}
+
+#[tokio::test]
+async fn shipping_cancelling_and_refunding_each_mail_the_shopper_once() {
+    let app = shop(None, |c| c.mail.merchant_to = None).await;
+    let (shipped, _) = place(&app, "SAUCE-5", 1, "life-1").await;
+    let (cancelled, _) = place(&app, "SAUCE-5", 1, "life-2").await;
+    let (refunded, _) = place(&app, "SAUCE-5", 1, "life-3").await;
+    let path = |n: &str| format!("/api/v1/admin/orders/{n}/transition");
+    let moves = [
+        (&shipped, json!({"to": "fulfilled"})),
+        (
+            &shipped,
+            json!({"to": "shipped", "carrier": "UPS", "tracking_number": "1Z999AA10123456784"}),
+        ),
+        (&cancelled, json!({"to": "cancelled"})),
+        (&refunded, json!({"to": "refunded"})),
+    ];
+    for (number, body) in moves {
+        let (status, answer) = admin(&app, Method::POST, &path(number), Some(body)).await;
+        assert_eq!(status, 200, "{answer}");
+    }
+    let kinds = || async {
+        let (_, mail) = admin(&app, Method::GET, "/api/v1/admin/mail?limit=200", None).await;
+        mail["items"].as_array().unwrap().clone()
+    };
+    assert!(eventually(Duration::from_secs(10), || async { kinds().await.len() >= 6 }).await);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mails = kinds().await;
+    let of = |kind: &str| -> Vec<Value> { mails.iter().filter(|m| m["kind"] == kind).cloned().collect() };
+    assert_eq!(of("order-confirmation").len(), 3);
+    let ship = of("order-shipped");
+    assert_eq!(ship.len(), 1);
+    assert!(ship[0]["subject"].as_str().unwrap().contains(shipped.as_str()));
+    assert!(
+        ship[0]["text"].as_str().unwrap().contains("1Z999AA10123456784")
+            && ship[0]["text"].as_str().unwrap().contains("UPS")
+    );
+    assert!(
+        of("order-cancelled")[0]["subject"]
+            .as_str()
+            .unwrap()
+            .contains(cancelled.as_str())
+    );
+    assert!(
+        of("order-refunded")[0]["subject"]
+            .as_str()
+            .unwrap()
+            .contains(refunded.as_str())
+    );
+    assert_eq!(mails.len(), 6, "no mail for fulfilled, none twice");
+    let metrics = app.get("/metrics").await.text().await.unwrap();
+    for name in [
+        "storefront_jobs{",
+        "storefront_job_oldest_seconds{",
+        "storefront_mails_total{",
+    ] {
+        assert!(metrics.contains(name), "/metrics has {name}");
+    }
 }
 
 #[tokio::test]

@@ -400,3 +400,34 @@ async fn a_pulled_feed_file_is_applied_on_its_schedule() {
         (Some("pull"), Some(2), json!(["GONE-9"]))
     );
 }
+
+#[tokio::test]
+async fn a_sale_that_crosses_the_low_stock_threshold_sends_one_stock_low_webhook() {
+    let receiver = Receiver::start(SECRET, Mode::Accept);
+    let url = receiver.url.clone();
+    let app = shop(None, move |c| c.webhooks = vec![endpoint(&url, &["stock.low"])]).await;
+    let (status, _) = admin(
+        &app,
+        Method::PUT,
+        "/api/v1/admin/stock/BRK-1",
+        Some(json!({"quantity": 7, "reason": "count"})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    for i in 0..4 {
+        place(&app, "BRK-1", 1, &format!("low-hook-{i}")).await; // 6, 5 (crosses), 4, 3
+    }
+    assert!(eventually(Duration::from_secs(10), || async { !receiver.received().is_empty() }).await);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let got = receiver.received();
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0].body["type"], "stock.low");
+    assert_eq!(
+        (
+            got[0].body["data"]["sku"].as_str(),
+            got[0].body["data"]["low_stock"].as_u64()
+        ),
+        (Some("BRK-1"), Some(5))
+    );
+    assert!(got[0].signature_ok);
+}
