@@ -247,3 +247,25 @@ pub fn sign(secret: &str, body: &[u8]) -> String {
     mac.update(body);
     format!("t={now},v1={}", hex::encode(mac.finalize().into_bytes()))
 }
+
+/// An HTTP server answering every GET with `body` (a supplier's stock file); returns its URL.
+pub fn serve_text(body: &'static str) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/stock.csv", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut line = String::new();
+            while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                line.clear();
+            }
+            let mut out = &stream;
+            let _ = write!(
+                out,
+                "HTTP/1.1 200 OK\r\ncontent-type: text/csv\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    url
+}

@@ -371,6 +371,27 @@ async fn a_signed_stock_push_sets_stock_through_the_ledger_once_per_key_and_repo
 }
 
 #[tokio::test]
+async fn a_feed_pulled_over_http_is_applied_at_start() {
+    let url = crate::peers::serve_text("sku,quantity\nSAUCE-5,21\n");
+    let app = shop(None, move |c| {
+        c.supplier_feeds = vec![storefront::config::FeedConfig {
+            name: "acme".into(),
+            secret: None,
+            url: Some(url),
+            every: Duration::from_secs(60),
+        }]
+    })
+    .await;
+    assert!(
+        eventually(Duration::from_secs(10), || async {
+            app.get_json("/api/v1/products/SAUCE-5").await.1["stock"] == 21
+        })
+        .await,
+        "the pulled level is applied"
+    );
+}
+
+#[tokio::test]
 async fn a_pulled_feed_file_is_applied_on_its_schedule() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("acme.csv");
