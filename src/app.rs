@@ -2,6 +2,8 @@
 
 mod outside;
 
+pub use crate::state::AppState;
+
 use std::future::Future;
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -17,25 +19,6 @@ use crate::orders::Payments;
 use crate::search::SearchIndex;
 use crate::store::{Store, Writer};
 use crate::web::connections::Connections;
-
-/// Everything a request handler may need; built once and shared by every worker.
-pub struct AppState {
-    pub store: Store,
-    pub config: Arc<Config>,
-    pub listings: catalog::ListingCache,
-    pub search: Arc<SearchIndex>,
-    /// The only path by which the server writes: group-committed, durable before it answers.
-    pub writer: Arc<Writer>,
-    pub payments: Arc<Payments>,
-    /// Selling (carts, checkout, orders), over the same store, writer and payments.
-    pub shop: crate::shop::Shop,
-    /// Product page views since the last flush into the funnel table (once a minute).
-    pub product_views: std::sync::atomic::AtomicU64,
-    /// The job workers (mail, webhooks), for the back office's job list.
-    pub jobs: Arc<crate::jobs::Runner>,
-    /// Sends mail and delivers webhooks; knows the receivers' breakers.
-    pub notifier: Arc<crate::notify::Notifier>,
-}
 
 /// A bound, ready-to-run server.
 pub struct Application {
@@ -182,7 +165,7 @@ impl Application {
         // may still hold the state for a moment after a forced stop; the writer is stopped here
         // regardless, so no write is in flight when the process exits.
         self.background.shutdown().await;
-        flush_views(&self.state).await;
+        self.state.flush_views().await;
         self.state.writer.shutdown();
         self.state.store.stop_notifying();
         if let Some(indexer) = self.indexer {
@@ -272,22 +255,10 @@ fn spawn_view_flusher(state: std::sync::Weak<AppState>, background: &crate::back
         let state = state.upgrade();
         async move {
             if let Some(state) = state {
-                flush_views(&state).await;
+                state.flush_views().await;
             }
         }
     });
-}
-
-/// Records the product views counted since the last flush (reports call it to be current).
-pub async fn flush_views(state: &AppState) {
-    let views = state.product_views.swap(0, std::sync::atomic::Ordering::Relaxed);
-    if views == 0 {
-        return;
-    }
-    let now = crate::domain::now_ms();
-    if let Err(e) = state.writer.run(move |tx| tx.count_funnel(now, views, 0)).await {
-        tracing::warn!(error = %e, views, "could not record product views");
-    }
 }
 
 /// Rows one sweep job deletes; a sweep runs job after job until one comes back short.

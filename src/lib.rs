@@ -32,6 +32,8 @@
 //! * `maintenance`: backup (online through the server's control socket), restore, verify.
 //! * `telemetry`: logs and Prometheus metrics.
 //! * `background`: the periodic tasks and service loops, started by name and stopped together.
+//! * `state`: what every request handler shares (`AppState`), apart from `app` so that `web`
+//!   does not import `app`.
 //! * `app`: builds the shared state once, serves, and shuts down in order; `cli` drives it all.
 
 pub mod app;
@@ -53,6 +55,7 @@ pub mod reports;
 pub mod search;
 pub mod shop;
 pub mod staff;
+pub mod state;
 pub mod store;
 pub mod telemetry;
 pub mod web;

@@ -9,7 +9,7 @@ use actix_web::http::Method;
 use actix_web::middleware::Next;
 
 use super::{ApiError, AppError, ErrorCode, PageError};
-use crate::app::AppState;
+use crate::state::AppState;
 
 /// Largest JSON body the public API accepts.
 pub const JSON_LIMIT: usize = 64 << 10;

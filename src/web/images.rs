@@ -7,7 +7,7 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::{AppError, ErrorCode, PageError};
-use crate::app::AppState;
+use crate::state::AppState;
 
 /// The photo directory inside the data dir.
 pub const IMAGE_DIR: &str = "images";

@@ -206,7 +206,7 @@ pub fn allowed_methods(path: &str) -> Option<&'static str> {
     allowed.get(path).map(String::as_str)
 }
 
-async fn document(state: web::Data<crate::app::AppState>) -> HttpResponse {
+async fn document(state: web::Data<crate::state::AppState>) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header(("Cache-Control", "public, max-age=300"))
         .json(spec(state.payments.offers("test")))

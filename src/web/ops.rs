@@ -8,7 +8,7 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::telemetry::metrics as m;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {

@@ -11,9 +11,9 @@ use std::pin::Pin;
 use actix_web::{FromRequest, HttpRequest, web};
 
 use super::{ApiError, AppError, ErrorCode, blocking};
-use crate::app::AppState;
 use crate::domain::now_ms;
 use crate::staff::{Scope, Staff, grant, ops};
+use crate::state::AppState;
 
 /// The session cookie's name. `__Host-` pins it to this host and path `/` (and needs Secure).
 pub fn session_cookie_name(secure: bool) -> &'static str {

@@ -19,11 +19,11 @@ use serde::Deserialize;
 
 use super::staff_auth::session_cookie_name;
 use super::{AppError, ErrorCode, PageError, blocking};
-use crate::app::AppState;
 use crate::domain::{format_day, format_utc, now_ms, random_token};
 use crate::merchant;
 use crate::orders::{Order, Shipment, Status};
 use crate::staff::{Account, Orders, Session, Staff, grant, ops, secrets};
+use crate::state::AppState;
 use crate::web::assets;
 
 pub(crate) mod catalog;

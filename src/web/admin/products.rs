@@ -10,13 +10,13 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::{SignedIn, page, see_other};
-use crate::app::AppState;
 use crate::catalog::export::Line;
 use crate::catalog::ops as catalog;
 use crate::catalog::{Item, PageRequest};
 use crate::domain::now_ms;
 use crate::merchant;
 use crate::staff::Catalog;
+use crate::state::AppState;
 use crate::web::{AppError, ErrorCode, PageError, blocking};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {

@@ -27,7 +27,7 @@ impl ReportQuery {
 }
 
 pub(super) async fn report_for(state: &AppState, q: &ReportQuery) -> Result<crate::reports::SalesReport, PageError> {
-    crate::app::flush_views(state).await;
+    state.flush_views().await;
     let (from, to, bucket) = q.range();
     let store = state.store.clone();
     Ok(blocking(move || Ok(crate::reports::sales(&store.read()?, from, to, bucket)?)).await?)

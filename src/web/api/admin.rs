@@ -6,7 +6,6 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::checkout::OrderJson;
-use crate::app::AppState;
 use crate::catalog::export::Line;
 use crate::catalog::import::Format;
 use crate::catalog::ops::{self as catalog, Upserted};
@@ -14,6 +13,7 @@ use crate::domain::{format_utc, now_ms};
 use crate::merchant::{self, StockRefusal};
 use crate::orders::{Shipment, Status, TransitionError};
 use crate::staff::{Admin, Catalog, Orders, Scopes, Staff, Stock};
+use crate::state::AppState;
 use crate::web::error::ErrorBody;
 use crate::web::{ApiError, AppError, ErrorCode, blocking};
 

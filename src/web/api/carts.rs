@@ -3,9 +3,9 @@
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
-use crate::app::AppState;
 use crate::cart::{self, Cart, CartLine, Destination, Quote};
 use crate::domain::format_utc;
+use crate::state::AppState;
 use crate::web::error::ErrorBody;
 use crate::web::{ApiError, AppError, ErrorCode};
 

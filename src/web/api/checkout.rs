@@ -3,9 +3,9 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
-use crate::app::AppState;
 use crate::domain::format_utc;
 use crate::orders::{Address, CheckoutRequest, Order, PaymentInput};
+use crate::state::AppState;
 use crate::web::error::ErrorBody;
 use crate::web::{ApiError, AppError, ErrorCode};
 

@@ -5,12 +5,12 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::app::AppState;
 use crate::domain::{format_utc, now_ms};
 use crate::feeds::FeedRun;
 use crate::jobs::{Job, State};
 use crate::merchant;
 use crate::staff::{Admin, Staff};
+use crate::state::AppState;
 use crate::web::error::ErrorBody;
 use crate::web::{ApiError, AppError, ErrorCode, blocking};
 

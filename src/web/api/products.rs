@@ -3,9 +3,9 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
-use crate::app::AppState;
 use crate::catalog::export::Line;
 use crate::catalog::{Item, PageRequest, ops};
+use crate::state::AppState;
 use crate::web::caching::cacheable;
 use crate::web::error::ErrorBody;
 use crate::web::{ApiError, AppError, blocking};

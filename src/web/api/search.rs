@@ -4,9 +4,9 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::app::AppState;
 use crate::catalog::{PageRequest, ops};
 use crate::search::{FacetValue, SearchRequest, SearchSort, VehicleFilter};
+use crate::state::AppState;
 use crate::web::caching::cacheable;
 use crate::web::error::ErrorBody;
 use crate::web::{ApiError, AppError, ErrorCode, blocking};

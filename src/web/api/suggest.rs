@@ -3,8 +3,8 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
-use crate::app::AppState;
 use crate::catalog::ops;
+use crate::state::AppState;
 use crate::web::caching::cacheable;
 use crate::web::{ApiError, AppError, ErrorCode, blocking};
 

@@ -4,8 +4,8 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
-use crate::app::AppState;
 use crate::search::Level;
+use crate::state::AppState;
 use crate::web::caching::cacheable;
 use crate::web::error::ErrorBody;
 use crate::web::{ApiError, AppError, ErrorCode};

@@ -6,9 +6,9 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
 use super::chrome;
-use crate::app::AppState;
 use crate::cart::{self, Cart, CartError, CartLine};
 use crate::shop::Failed;
+use crate::state::AppState;
 use crate::web::views::cart::Notice;
 use crate::web::visitor::{Visitor, cart_cookie};
 use crate::web::{AppError, PageError, blocking, views};

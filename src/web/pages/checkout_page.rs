@@ -11,11 +11,11 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
 use super::chrome;
-use crate::app::AppState;
 use crate::cart::{Destination, Quote};
 use crate::domain::random_token;
 use crate::orders::{Address, CheckoutRequest, FieldError, PaymentInput, Refusal};
 use crate::shop::Failed;
+use crate::state::AppState;
 use crate::web::views::cart::Notice;
 use crate::web::views::checkout::CheckoutForm;
 use crate::web::visitor::{Visitor, cart_removal};

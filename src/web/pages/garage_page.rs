@@ -7,8 +7,8 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::chrome;
-use crate::app::AppState;
 use crate::search::{Level, VehicleFilter};
+use crate::state::AppState;
 use crate::web::views::layout::page;
 use crate::web::{AppError, ErrorCode, PageError, blocking, garage};
 

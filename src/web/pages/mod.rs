@@ -15,8 +15,8 @@ use super::caching::html_page;
 use super::views::{self, Chrome};
 use super::visitor::Visitor;
 use super::{AppError, ErrorCode, PageError, blocking};
-use crate::app::AppState;
 use crate::catalog::{PageRequest, Sort, ops};
+use crate::state::AppState;
 use crate::store::ReadTx;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {

@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::chrome;
-use crate::app::AppState;
 use crate::catalog::ops;
+use crate::state::AppState;
 use crate::web::api::search::parse_request;
 use crate::web::caching::html_page;
 use crate::web::views::search::SearchPage;
