@@ -48,9 +48,11 @@ fn not_found(what: impl Into<String>) -> ApiError {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub(crate) struct JobsQuery {
-    /// queued, running, failed or dead; all when absent.
+    /// queued, running, failed or dead; all when absent or empty.
+    #[param(pattern = "^(queued|running|failed|dead)?$")]
     state: Option<String>,
     /// At most this many (1 to 500, default 100).
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<u64>,
 }
 
@@ -82,7 +84,7 @@ pub(crate) async fn jobs(
     state: web::Data<AppState>,
     q: web::Query<JobsQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let wanted = match q.state.as_deref() {
+    let wanted = match q.state.as_deref().filter(|s| !s.is_empty()) {
         None => None,
         Some(s) => Some(
             State::parse(s)
@@ -177,8 +179,10 @@ pub(crate) async fn discard_job(
 #[into_params(parameter_in = Query)]
 pub(crate) struct MailQuery {
     /// Mails older than this id (paging back); the newest when absent.
+    #[param(minimum = 0, maximum = 1_000_000_000_000_000_u64)]
     before: Option<u64>,
     /// At most this many (1 to 200, default 50).
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<u64>,
 }
 
@@ -199,7 +203,11 @@ pub(crate) async fn mails(
     if !(1..=200).contains(&limit) {
         return Err(AppError::new(ErrorCode::BadRequest, "limit is 1 to 200").into());
     }
-    let (store, before) = (state.store.clone(), q.before.unwrap_or(0));
+    let before = q.before.unwrap_or(0);
+    if before > 1_000_000_000_000_000 {
+        return Err(AppError::new(ErrorCode::BadRequest, "before is a mail id").into());
+    }
+    let store = state.store.clone();
     let mails = blocking(move || Ok(store.read()?.mails(before, limit as usize)?)).await?;
     let items: Vec<Value> = mails
         .iter()
