@@ -11,7 +11,7 @@ pub use checkout::{CheckoutRequest, FieldError, Placed, Prepared, Refusal};
 pub use model::{Address, IdempotencyRecord, Order, OrderLine, PaymentRecord, Shipment, StatusChange};
 pub use payment::{Authorization, PaymentError, PaymentInput, Payments};
 pub use status::{Revenue, Status, UnknownStatus};
-pub use transition::{Transition, TransitionError, transition};
+pub use transition::{NOTE_MAX_CHARS, Transition, TransitionError, clip_note, transition};
 
 /// How long a checkout's Idempotency-Key is remembered. Retries come within minutes; after a
 /// week the record only takes space (and its cart is long gone, so a late retry cannot place a

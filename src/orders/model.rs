@@ -82,6 +82,26 @@ pub struct Shipment {
     pub tracking_number: String,
 }
 
+impl Shipment {
+    /// Longest carrier name or tracking number kept.
+    pub const MAX_CHARS: usize = 100;
+
+    /// A shipment from what the merchant typed (form or API): both parts trimmed and cut to
+    /// `MAX_CHARS`; `None` unless both are there.
+    pub fn from_parts(carrier: Option<&str>, tracking_number: Option<&str>) -> Option<Shipment> {
+        let clip = |text: &str| text.trim().chars().take(Shipment::MAX_CHARS).collect::<String>();
+        match (carrier.map(clip), tracking_number.map(clip)) {
+            (Some(carrier), Some(tracking_number)) if !carrier.is_empty() && !tracking_number.is_empty() => {
+                Some(Shipment {
+                    carrier,
+                    tracking_number,
+                })
+            }
+            _ => None,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, bincode::Encode, bincode::Decode)]
 pub struct StatusChange {
     pub at_ms: u64,

@@ -29,6 +29,14 @@ pub enum TransitionError {
     ShipmentRequired,
 }
 
+/// Longest note kept with a status change.
+pub const NOTE_MAX_CHARS: usize = 500;
+
+/// A merchant's note as kept: cut to `NOTE_MAX_CHARS`.
+pub fn clip_note(note: &str) -> String {
+    note.trim().chars().take(NOTE_MAX_CHARS).collect()
+}
+
 /// Applies `t` to order `number` in the caller's transaction.
 pub fn transition(
     tx: &mut WriteTx<'_>,
@@ -98,4 +106,26 @@ fn restock(tx: &mut WriteTx<'_>, order: &Order, actor: &str, why: Status) -> Res
             .map_err(|e| StoreError::Corrupt(format!("restock overflowed: {e}")))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod shaping_tests {
+    use super::*;
+
+    #[test]
+    fn a_shipment_needs_both_parts_and_keeps_them_trimmed_and_short() {
+        assert_eq!(
+            Shipment::from_parts(Some(" UPS "), Some(" 1Z9 ")).unwrap().carrier,
+            "UPS"
+        );
+        assert_eq!(Shipment::from_parts(Some("UPS"), Some("  ")), None);
+        assert_eq!(Shipment::from_parts(None, Some("1Z9")), None);
+        let long = "x".repeat(300);
+        let s = Shipment::from_parts(Some(&long), Some(&long)).unwrap();
+        assert_eq!(
+            (s.carrier.chars().count(), s.tracking_number.chars().count()),
+            (100, 100)
+        );
+        assert_eq!(clip_note(&"é".repeat(900)).chars().count(), NOTE_MAX_CHARS);
+    }
 }

@@ -150,6 +150,19 @@ impl From<crate::search::SearchError> for AppError {
     }
 }
 
+/// The one mapping of a refused status change, for the API and the back office alike.
+impl From<crate::orders::TransitionError> for AppError {
+    fn from(e: crate::orders::TransitionError) -> Self {
+        use crate::orders::TransitionError;
+        let code = match &e {
+            TransitionError::NotFound(_) => ErrorCode::OrderNotFound,
+            TransitionError::NotAllowed { .. } => ErrorCode::Conflict,
+            TransitionError::ShipmentRequired => ErrorCode::InvalidInput,
+        };
+        AppError::new(code, e.to_string())
+    }
+}
+
 impl From<StoreError> for AppError {
     fn from(err: StoreError) -> AppError {
         match err {

@@ -183,8 +183,8 @@ async fn staff_mark_an_order_shipped_from_its_page() {
     assert_eq!(post("fulfilled", vec![]).await.unwrap().status(), 303);
     assert_eq!(
         post("shipped", vec![]).await.unwrap().status(),
-        409,
-        "shipping needs a tracking number"
+        422,
+        "shipping needs a tracking number (as in the API)"
     );
     let res = post("shipped", vec![("carrier", "UPS"), ("tracking_number", "1Z999")])
         .await

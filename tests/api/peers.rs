@@ -75,9 +75,11 @@ impl SmtpSink {
 }
 
 pub fn read_mails(file: &Path) -> Vec<Value> {
+    // The sink may be halfway through a line: only whole lines count.
     std::fs::read_to_string(file)
         .unwrap_or_default()
-        .lines()
+        .split_inclusive('\n')
+        .filter(|l| l.ends_with('\n'))
         .map(|l| serde_json::from_str(l).expect("a JSON line"))
         .collect()
 }

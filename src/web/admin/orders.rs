@@ -222,24 +222,16 @@ pub(super) async fn transition(
             format!("tick the box to confirm: marking an order {to} cannot be undone"),
         )));
     }
-    let shipment = match (form.carrier, form.tracking_number) {
-        (Some(c), Some(t)) if !c.trim().is_empty() && !t.trim().is_empty() => Some(Shipment {
-            carrier: c.trim().chars().take(100).collect(),
-            tracking_number: t.trim().chars().take(100).collect(),
-        }),
-        _ => None,
-    };
-    let note: String = form.note.chars().take(500).collect();
+    let shipment = Shipment::from_parts(form.carrier.as_deref(), form.tracking_number.as_deref());
+    let note = crate::orders::clip_note(&form.note);
     let target = key.clone();
     let outcome = state
         .writer
         .run(move |tx| merchant::transition_order(tx, &staff, &target, to, shipment, &note))
         .await
         .map_err(AppError::from)?;
-    match outcome {
-        Ok(_) => Ok(see_other(&format!("/admin/orders/{key}"))),
-        Err(e) => Err(PageError(AppError::new(ErrorCode::Conflict, e.to_string()))),
-    }
+    outcome.map_err(|e| PageError(AppError::from(e)))?;
+    Ok(see_other(&format!("/admin/orders/{key}")))
 }
 
 /// A printable packing slip (no prices) or invoice, one page, no navigation.

@@ -11,7 +11,7 @@ use crate::catalog::import::Format;
 use crate::catalog::ops::{self as catalog, Upserted};
 use crate::domain::{format_utc, now_ms};
 use crate::merchant::{self, StockRefusal};
-use crate::orders::{Shipment, Status, TransitionError};
+use crate::orders::{Shipment, Status};
 use crate::staff::{Admin, Catalog, Orders, Scopes, Staff, Stock};
 use crate::state::AppState;
 use crate::web::error::ErrorBody;
@@ -623,26 +623,14 @@ pub(crate) async fn transition(
     let body = body.into_inner();
     let to = body.to.status();
     let key = find_order(&state, &number).await?.number;
-    let shipment = match (body.carrier, body.tracking_number) {
-        (Some(carrier), Some(tracking_number)) => Some(Shipment {
-            carrier: carrier.chars().take(100).collect(),
-            tracking_number: tracking_number.chars().take(100).collect(),
-        }),
-        _ => None,
-    };
-    let note: String = body.note.chars().take(500).collect();
-    let outcome = state
+    let shipment = Shipment::from_parts(body.carrier.as_deref(), body.tracking_number.as_deref());
+    let note = crate::orders::clip_note(&body.note);
+    let order = state
         .writer
         .run(move |tx| merchant::transition_order(tx, &who, &key, to, shipment, &note))
-        .await?;
-    match outcome {
-        Ok(order) => Ok(ok(serde_json::to_value(OrderJson::new(&order)).unwrap_or_default())),
-        Err(TransitionError::NotFound(n)) => {
-            Err(AppError::new(ErrorCode::OrderNotFound, format!("no order {n}")).into())
-        }
-        Err(e @ TransitionError::NotAllowed { .. }) => Err(AppError::new(ErrorCode::Conflict, e.to_string()).into()),
-        Err(e @ TransitionError::ShipmentRequired) => Err(invalid(e.to_string())),
-    }
+        .await?
+        .map_err(AppError::from)?;
+    Ok(ok(serde_json::to_value(OrderJson::new(&order)).unwrap_or_default()))
 }
 
 /// API tokens (never their secrets).
