@@ -69,6 +69,34 @@ impl FitmentRef<'_> {
     }
 }
 
+/// A shopper's vehicle. Make and model match case-insensitively; without a submodel or engine,
+/// a part fits when it fits at least one configuration.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct VehicleFilter {
+    pub year: u16,
+    pub make: String,
+    pub model: String,
+    pub submodel: Option<String>,
+    pub engine: Option<String>,
+}
+
+impl VehicleFilter {
+    /// Whether a part fits this vehicle: the one rule. The search filter answers the same (its
+    /// index terms come from `search::vehicles`; the search tests compare both over a generated
+    /// catalog), and product cards and pages ask this.
+    pub fn is_fitted_by<'a>(&self, universal: bool, mut fitments: impl Iterator<Item = FitmentRef<'a>>) -> bool {
+        let open = |have: Option<&str>, want: &Option<String>| {
+            want.as_deref().is_none_or(|w| have.is_none_or(|h| same_name(h, w)))
+        };
+        universal
+            || fitments.any(|f| {
+                f.fits(self.year, &self.make, &self.model)
+                    && open(f.submodel, &self.submodel)
+                    && open(f.engine, &self.engine)
+            })
+    }
+}
+
 /// A part's fitments, stored compactly: each distinct name once, each fitment as a year range and
 /// name indices. A part with 200 fitments over a handful of models costs a few hundred bytes and
 /// a few allocations instead of hundreds.

@@ -33,16 +33,7 @@ pub struct SearchRequest {
     pub page: PageRequest,
 }
 
-/// A shopper's vehicle. Make and model match case-insensitively; without a submodel or engine,
-/// a part fits when it fits at least one configuration.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct VehicleFilter {
-    pub year: u16,
-    pub make: String,
-    pub model: String,
-    pub submodel: Option<String>,
-    pub engine: Option<String>,
-}
+pub use crate::domain::VehicleFilter;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum SearchSort {

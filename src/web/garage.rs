@@ -4,7 +4,6 @@
 use actix_web::HttpRequest;
 use actix_web::cookie::{Cookie, SameSite, time::Duration};
 
-use crate::domain::FitmentRef;
 use crate::search::VehicleFilter;
 
 pub const COOKIE: &str = "garage";
@@ -69,17 +68,6 @@ pub fn describe(v: &VehicleFilter) -> String {
     .flatten()
     .collect::<Vec<_>>()
     .join(" ")
-}
-
-/// Whether a part's fitments cover the vehicle (the same rule as the search filter).
-pub fn fits<'a>(v: &VehicleFilter, universal: bool, mut fitments: impl Iterator<Item = FitmentRef<'a>>) -> bool {
-    let open = |have: Option<&str>, want: &Option<String>| {
-        want.as_deref()
-            .is_none_or(|w| have.is_none_or(|h| crate::domain::same_name(h, w)))
-    };
-    universal
-        || fitments
-            .any(|f| f.fits(v.year, &v.make, &v.model) && open(f.submodel, &v.submodel) && open(f.engine, &v.engine))
 }
 
 /// The search query string for parts that fit the vehicle.

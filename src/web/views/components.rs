@@ -90,7 +90,7 @@ pub fn grid(items: &[Item], vehicle: Option<&VehicleFilter>) -> Markup {
 pub fn fit_badge(vehicle: &VehicleFilter, p: &Product) -> Markup {
     let name = garage::describe(vehicle);
     html! {
-        @if garage::fits(vehicle, p.universal, p.fitments.iter()) {
+        @if vehicle.is_fitted_by(p.universal, p.fitments.iter()) {
             p.fit.yes { "✓ Fits your " (name) }
         } @else {
             p.fit.no { "✗ Does not fit your " (name) }
