@@ -23,6 +23,16 @@ pub async fn admin(app: &TestApp, method: Method, path: &str, body: Option<Value
     (status, res.json().await.unwrap_or(Value::Null))
 }
 
+/// Waits until no job is left (queued, running or failed): whatever the store was going to send
+/// has been sent, so a test can assert nothing more comes.
+pub async fn drained(app: &TestApp) {
+    let empty = || async {
+        let (_, jobs) = admin(app, Method::GET, "/api/v1/admin/jobs", None).await;
+        jobs["items"].as_array().is_some_and(|items| items.is_empty())
+    };
+    assert!(eventually(Duration::from_secs(20), empty).await, "the job queue drains");
+}
+
 /// A shop over `SHOP` whose mail goes to `smtp_url` (the outbox when `None`), with retries
 /// quick enough for a test.
 pub async fn shop(smtp_url: Option<String>, configure: impl FnOnce(&mut Config)) -> TestApp {
@@ -143,7 +153,7 @@ async fn with_smtp_down_during_a_storm_of_200_checkouts_every_confirmation_arriv
         "all 200 arrive once SMTP is back (got {})",
         sink.mails().len()
     );
-    tokio::time::sleep(Duration::from_secs(3)).await; // any straggling repeat would land now
+    drained(&app).await; // no job left that could send a repeat
     let mails = sink.mails();
     let mut per_order: HashMap<String, usize> = HashMap::new();
     for mail in &mails {
@@ -224,7 +234,7 @@ async fn shipping_cancelling_and_refunding_each_mail_the_shopper_once() {
         mail["items"].as_array().unwrap().clone()
     };
     assert!(eventually(Duration::from_secs(10), || async { kinds().await.len() >= 6 }).await);
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    drained(&app).await;
     let mails = kinds().await;
     let of = |kind: &str| -> Vec<Value> { mails.iter().filter(|m| m["kind"] == kind).cloned().collect() };
     assert_eq!(of("order-confirmation").len(), 3);
@@ -284,7 +294,7 @@ async fn low_stock_alerts_the_merchant_once_per_crossing_not_per_sale() {
             .collect::<Vec<_>>()
     };
     assert!(eventually(Duration::from_secs(10), || async { alerts().await.len() == 1 }).await);
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    drained(&app).await;
     let first = alerts().await;
     assert_eq!(first.len(), 1, "one alert for one crossing: {first:?}");
     assert_eq!(first[0]["to"], "owner@example.com");

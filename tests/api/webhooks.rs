@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use storefront::webhooks::Endpoint;
 
 use crate::helpers::eventually;
-use crate::mail::{admin, place, shop};
+use crate::mail::{admin, drained, place, shop};
 use crate::peers::{Mode, Receiver, sign};
 
 const SECRET: &str = "whsec-test-secret-0123";
@@ -238,7 +238,7 @@ async fn webhook_endpoints_added_through_the_api_hear_the_events_they_chose() {
     let (number, _) = place(&app, "SAUCE-5", 1, "api-hook").await;
     ship(&app, &number).await;
     assert!(eventually(Duration::from_secs(10), || async { !receiver.received().is_empty() }).await);
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    drained(&app).await;
     assert_eq!(
         types_for(&receiver.received(), &number),
         ["order.shipped"],
@@ -450,7 +450,7 @@ async fn a_sale_that_crosses_the_low_stock_threshold_sends_one_stock_low_webhook
         place(&app, "BRK-1", 1, &format!("low-hook-{i}")).await; // 6, 5 (crosses), 4, 3
     }
     assert!(eventually(Duration::from_secs(10), || async { !receiver.received().is_empty() }).await);
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    drained(&app).await;
     let got = receiver.received();
     assert_eq!(got.len(), 1, "{got:?}");
     assert_eq!(got[0].body["type"], "stock.low");
