@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use crate::cart::{self, Cart, CartError, Clock, Destination, Quote, Rules};
-use crate::orders::checkout::{self, CheckoutRequest, Placed, Prepared, Refusal};
+use crate::orders::checkout::{self, CheckoutInput, CheckoutRequest, Placed, Prepared, Refusal};
 use crate::orders::{Order, Payments};
 use crate::store::{Store, StoreError, WriteError, WriteTx, Writer};
 use crate::telemetry::metrics as m;
@@ -108,6 +108,15 @@ impl Shop {
         .map_err(Failed::Refused)
     }
 
+    /// Checks a submitted checkout once; a refusal (every bad field at once) is counted as a
+    /// checkout outcome like any other.
+    pub fn parse_checkout(&self, input: CheckoutInput) -> Result<CheckoutRequest, Failed<Refusal>> {
+        CheckoutRequest::parse(input).map_err(|refusal| {
+            metrics::counter!(m::CHECKOUTS, "outcome" => refusal.kind()).increment(1);
+            Failed::Refused(refusal)
+        })
+    }
+
     /// Places an order exactly once per idempotency key (see `place`), counting the outcome.
     pub async fn checkout(&self, request: CheckoutRequest, key: String) -> Result<CheckedOut, Failed<Refusal>> {
         let started = std::time::Instant::now();
@@ -129,7 +138,6 @@ impl Shop {
     /// Replays a known key, authorizes the quoted total, then places the order in the writer's
     /// next durable group commit. Every refusal after the authorization voids it.
     async fn place(&self, request: CheckoutRequest, key: String) -> Result<CheckedOut, Failed<Refusal>> {
-        request.validate().map_err(Failed::Refused)?;
         let (store, rules, clock) = (self.store.clone(), self.rules.clone(), self.clock());
         let (req, k) = (request.clone(), key.clone());
         let prepared =

@@ -19,9 +19,9 @@ use super::Status;
 use super::model::{Address, IdempotencyRecord, Order, OrderLine, PaymentRecord, StatusChange};
 use super::payment::{Authorization, PaymentError, PaymentInput};
 
-/// A checkout as the shopper submits it.
+/// A checkout as the shopper submits it, not yet checked.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CheckoutRequest {
+pub struct CheckoutInput {
     pub cart_id: String,
     pub email: String,
     pub address: Address,
@@ -99,9 +99,29 @@ pub enum Placed {
 
 type Outcome<T> = Result<Result<T, Refusal>, StoreError>;
 
+/// A checkout whose every field was checked: parse, don't validate. The only way to make one is
+/// `parse`, so the steps that take it (prepare, place) need not check again.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CheckoutRequest(CheckoutInput);
+
 impl CheckoutRequest {
-    /// Checks every field and reports all problems at once.
-    pub fn validate(&self) -> Result<(), Refusal> {
+    /// Checks every field, reporting all problems at once.
+    pub fn parse(input: CheckoutInput) -> Result<CheckoutRequest, Refusal> {
+        input.check()?;
+        Ok(CheckoutRequest(input))
+    }
+}
+
+impl std::ops::Deref for CheckoutRequest {
+    type Target = CheckoutInput;
+
+    fn deref(&self) -> &CheckoutInput {
+        &self.0
+    }
+}
+
+impl CheckoutInput {
+    fn check(&self) -> Result<(), Refusal> {
         let mut errors = Vec::new();
         let mut check = |ok: bool, field: &'static str, message: &str| {
             if !ok {
@@ -511,8 +531,8 @@ pub fn clock(ttl_ms: u64) -> Clock {
 mod tests {
     use super::*;
 
-    fn request() -> CheckoutRequest {
-        CheckoutRequest {
+    fn request() -> CheckoutInput {
+        CheckoutInput {
             cart_id: "c".into(),
             email: "ana@example.com".into(),
             address: Address {
@@ -535,12 +555,12 @@ mod tests {
 
     #[test]
     fn a_good_address_passes_and_bad_fields_are_all_named() {
-        assert_eq!(request().validate(), Ok(()));
+        assert!(CheckoutRequest::parse(request()).is_ok());
         let mut bad = request();
         bad.email = "not an email".into();
         bad.address.postal_code = "ABC".into();
         bad.address.region = "ZZ".into();
-        let Err(Refusal::Invalid(errors)) = bad.validate() else {
+        let Err(Refusal::Invalid(errors)) = CheckoutRequest::parse(bad) else {
             panic!("expected field errors")
         };
         let fields: Vec<_> = errors.iter().map(|e| e.field).collect();

@@ -7,7 +7,7 @@ pub mod payment;
 mod status;
 pub mod transition;
 
-pub use checkout::{CheckoutRequest, FieldError, Placed, Prepared, Refusal};
+pub use checkout::{CheckoutInput, CheckoutRequest, FieldError, Placed, Prepared, Refusal};
 pub use model::{Address, IdempotencyRecord, Order, OrderLine, PaymentRecord, Shipment, StatusChange};
 pub use payment::{Authorization, PaymentError, PaymentInput, Payments};
 pub use status::{Revenue, Status, UnknownStatus};

@@ -134,7 +134,7 @@ fn schema(value: serde_json::Value) -> utoipa::openapi::RefOr<utoipa::openapi::S
 }
 
 /// Text checkout takes for a name, street or city: something besides spaces, no control
-/// characters (see `CheckoutRequest::validate`).
+/// characters (see `CheckoutRequest::parse`).
 fn line_of_text(max: usize) -> serde_json::Value {
     serde_json::json!({ "type": "string", "maxLength": max, "pattern": r"\S", "description": "No control characters" })
 }

@@ -501,7 +501,7 @@ async fn idempotency_keys_are_forgotten_after_a_week_without_a_late_retry_making
 #[tokio::test]
 async fn a_job_places_an_order_through_the_shop_without_any_http() {
     use std::sync::Arc;
-    use storefront::orders::{Address, CheckoutRequest, PaymentInput, Payments};
+    use storefront::orders::{Address, CheckoutInput, CheckoutRequest, PaymentInput, Payments};
     use storefront::shop::Shop;
     use storefront::store::{Store, Writer};
     let dir = tempfile::tempdir().unwrap();
@@ -524,7 +524,7 @@ async fn a_job_places_an_order_through_the_shop_without_any_http() {
         .change_cart(move |tx, rules, clock| storefront::cart::ops::create(tx, rules, &lines, clock))
         .await
         .unwrap();
-    let request = CheckoutRequest {
+    let input = CheckoutInput {
         cart_id: cart.id,
         email: "job@example.com".into(),
         address: Address {
@@ -543,6 +543,7 @@ async fn a_job_places_an_order_through_the_shop_without_any_http() {
         },
         vehicle: None,
     };
+    let request = CheckoutRequest::parse(input).expect("every field is good");
     let placed = shop.checkout(request, "job-1".into()).await.unwrap();
     assert!(!placed.replayed);
     assert_eq!(store.read().unwrap().stock("SAUCE-5").unwrap(), 48);

@@ -4,7 +4,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::format_utc;
-use crate::orders::{Address, CheckoutRequest, Order, PaymentInput};
+use crate::orders::{Address, CheckoutInput, Order, PaymentInput};
 use crate::state::AppState;
 use crate::web::error::ErrorBody;
 use crate::web::{ApiError, AppError, ErrorCode};
@@ -67,7 +67,7 @@ pub(crate) async fn checkout(
 ) -> Result<HttpResponse, ApiError> {
     let key = idempotency_key(&req)?;
     let body = body.into_inner();
-    let request = CheckoutRequest {
+    let input = CheckoutInput {
         cart_id: body.cart_id,
         email: body.email,
         address: body.shipping_address,
@@ -78,6 +78,7 @@ pub(crate) async fn checkout(
         },
         vehicle: body.vehicle,
     };
+    let request = state.shop.parse_checkout(input)?;
     let done = state.shop.checkout(request, format!("api:{key}")).await?;
     let order = &done.order;
     let mut res = HttpResponse::Created();

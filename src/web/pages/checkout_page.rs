@@ -13,7 +13,7 @@ use serde::Deserialize;
 use super::chrome;
 use crate::cart::{Destination, Quote};
 use crate::domain::random_token;
-use crate::orders::{Address, CheckoutRequest, FieldError, PaymentInput, Refusal};
+use crate::orders::{Address, CheckoutInput, FieldError, PaymentInput, Refusal};
 use crate::shop::Failed;
 use crate::state::AppState;
 use crate::web::views::cart::Notice;
@@ -60,19 +60,22 @@ async fn submit(
     if form.action != "place" {
         return render(&req, &state, &quote, &form, &[], None, StatusCode::OK).await;
     }
-    let request = checkout_request(&req, &form);
-    if let Err(Refusal::Invalid(errors)) = request.validate() {
-        return render(
-            &req,
-            &state,
-            &quote,
-            &form,
-            &errors,
-            None,
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
-    }
+    let request = match state.shop.parse_checkout(checkout_input(&req, &form)) {
+        Ok(request) => request,
+        Err(crate::shop::Failed::Refused(Refusal::Invalid(errors))) => {
+            return render(
+                &req,
+                &state,
+                &quote,
+                &form,
+                &errors,
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
+        }
+        Err(other) => return Err(PageError(AppError::from(other))),
+    };
     if form.shown_total_cents.trim() != quote.total.minor().to_string() {
         let notice = Notice {
             text: format!(
@@ -144,7 +147,7 @@ async fn already_placed(
     .collect();
     let fingerprints: Vec<u64> = carts
         .iter()
-        .map(|cart| checkout_request_for(req, form, cart.clone()).fingerprint())
+        .map(|cart| checkout_input_for(req, form, cart.clone()).fingerprint())
         .collect();
     if fingerprints.is_empty() {
         return Ok(None);
@@ -184,16 +187,16 @@ async fn quote_for(req: &HttpRequest, state: &AppState, form: &CheckoutForm) -> 
     }
 }
 
-fn checkout_request(req: &HttpRequest, form: &CheckoutForm) -> CheckoutRequest {
-    checkout_request_for(req, form, Visitor::of(req).cart.unwrap_or_default())
+fn checkout_input(req: &HttpRequest, form: &CheckoutForm) -> CheckoutInput {
+    checkout_input_for(req, form, Visitor::of(req).cart.unwrap_or_default())
 }
 
-fn checkout_request_for(req: &HttpRequest, form: &CheckoutForm, cart_id: String) -> CheckoutRequest {
+fn checkout_input_for(req: &HttpRequest, form: &CheckoutForm, cart_id: String) -> CheckoutInput {
     let (method, token) = match form.payment.as_str() {
         "invoice" => ("invoice", None),
         token => ("test", Some(token.to_owned())),
     };
-    CheckoutRequest {
+    CheckoutInput {
         cart_id,
         email: form.email.clone(),
         address: Address {
