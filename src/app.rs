@@ -281,6 +281,10 @@ fn spawn_cart_sweeper(state: std::sync::Weak<AppState>, background: &crate::back
                 crate::orders::sweep_idempotency(tx, now, SWEEP_RUN)
             })
             .await;
+            sweep_in_runs(&state, "week-old supplier push keys", move |tx| {
+                tx.sweep_feed_keys(now.saturating_sub(7 * 24 * 3_600_000), SWEEP_RUN)
+            })
+            .await;
         }
     });
 }

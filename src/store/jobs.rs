@@ -175,6 +175,27 @@ impl WriteTx<'_> {
         Ok(true)
     }
 
+    /// Forgets up to `limit` push keys recorded before `cutoff_ms` (a supplier retries within
+    /// minutes, not weeks); returns how many. The table is small: one row per push.
+    pub fn sweep_feed_keys(&mut self, cutoff_ms: u64, limit: usize) -> Result<usize, StoreError> {
+        let mut table = self.txn().open_table(FEED_KEYS)?;
+        let mut old = Vec::new();
+        for row in table.iter()? {
+            let (key, at) = row?;
+            if at.value() < cutoff_ms {
+                let (feed, k) = key.value();
+                old.push((feed.to_owned(), k.to_owned()));
+                if old.len() >= limit {
+                    break;
+                }
+            }
+        }
+        for (feed, k) in &old {
+            table.remove((feed.as_str(), k.as_str()))?;
+        }
+        Ok(old.len())
+    }
+
     /// The shop's low-stock threshold (`shop.low_stock`), kept in the store so a sale can tell
     /// when it crosses it.
     pub fn default_low_stock(&mut self) -> Result<Option<u64>, StoreError> {
@@ -369,5 +390,80 @@ impl ReadTx {
             out.push((name.value().to_owned(), decode(run.value())?));
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::super::Store;
+    use super::*;
+    use crate::jobs::{MailKind, MailTask};
+
+    fn mail(subject: &str) -> Task {
+        Task::Mail(MailTask {
+            kind: MailKind::OrderConfirmation,
+            to: "a@example.com".into(),
+            subject: subject.into(),
+        })
+    }
+
+    #[test]
+    fn a_job_is_due_until_finished_waits_out_its_retry_and_dead_jobs_come_back_only_by_retry() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), &Default::default()).unwrap();
+        let (a, b) = store
+            .write(|tx| Ok::<_, StoreError>((tx.enqueue(mail("A"), 1_000)?, tx.enqueue(mail("B"), 1_000)?)))
+            .unwrap();
+        let due = |now| -> Vec<u64> {
+            let jobs = store.read().unwrap().due_jobs(now, 10, &HashSet::new()).unwrap();
+            jobs.iter().map(|j| j.id).collect()
+        };
+        assert_eq!(due(1_000), [a, b]);
+        store
+            .write(|tx| {
+                let mut job = tx.live_job(a)?.unwrap();
+                job.attempts = 1;
+                job.run_at_ms = 5_000;
+                tx.refile_job(&job)?;
+                let mut dead = tx.live_job(b)?.unwrap();
+                dead.dead_ms = Some(2_000);
+                tx.refile_job(&dead)
+            })
+            .unwrap();
+        assert_eq!(due(4_999), Vec::<u64>::new(), "a retry waits; a dead job is not due");
+        assert_eq!(due(5_000), [a]);
+        assert!(store.write(|tx| tx.retry_job(b, 6_000)).unwrap());
+        assert_eq!(due(6_000), [a, b]);
+        assert!(store.write(|tx| tx.finish_job(a)).unwrap());
+        assert!(store.write(|tx| tx.discard_job(b)).unwrap());
+        assert!(!store.write(|tx| tx.discard_job(b)).unwrap());
+        assert_eq!(due(u64::MAX), Vec::<u64>::new());
+    }
+
+    #[test]
+    fn supplier_push_keys_apply_once_and_old_ones_are_swept() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), &Default::default()).unwrap();
+        assert!(store.write(|tx| tx.first_use_of_feed_key("acme", "k1", 1_000)).unwrap());
+        assert!(!store.write(|tx| tx.first_use_of_feed_key("acme", "k1", 2_000)).unwrap());
+        assert!(
+            store
+                .write(|tx| tx.first_use_of_feed_key("other", "k1", 2_000))
+                .unwrap()
+        );
+        assert!(store.write(|tx| tx.first_use_of_feed_key("acme", "k2", 9_000)).unwrap());
+        assert_eq!(store.write(|tx| tx.sweep_feed_keys(5_000, 100)).unwrap(), 2);
+        assert!(
+            store
+                .write(|tx| tx.first_use_of_feed_key("acme", "k1", 10_000))
+                .unwrap()
+        );
+        assert!(
+            !store
+                .write(|tx| tx.first_use_of_feed_key("acme", "k2", 10_000))
+                .unwrap()
+        );
     }
 }
