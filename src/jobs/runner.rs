@@ -22,6 +22,11 @@ const LOCAL_BATCH: usize = 512;
 /// While more writes than this wait for the store, no mail or webhook job starts.
 const SHOPPERS_FIRST: u64 = 32;
 
+/// While the store is busy, this many mail or webhook jobs still start this often, so a sale day
+/// that never eases delays mail by seconds, not until it ends.
+const TRICKLE: usize = 8;
+const TRICKLE_EVERY: Duration = Duration::from_secs(1);
+
 /// How long a wake-up waits for more commits before reading the queue.
 const GATHER: Duration = Duration::from_millis(20);
 
@@ -93,6 +98,8 @@ pub struct Runner {
     wake: Arc<Notify>,
     /// When events were last fanned out.
     last_local: Mutex<std::time::Instant>,
+    /// When jobs were last let out while the store was busy.
+    last_trickle: Mutex<std::time::Instant>,
     /// A round of local jobs is under way (one at a time, so the order log is read once).
     local_running: std::sync::atomic::AtomicBool,
 }
@@ -109,6 +116,7 @@ impl Runner {
             running: Mutex::new(HashSet::new()),
             last_local: Mutex::new(std::time::Instant::now()),
             local_running: Default::default(),
+            last_trickle: Mutex::new(std::time::Instant::now()),
         })
     }
 
@@ -140,7 +148,7 @@ impl Runner {
 
     /// Starts every due job a free slot allows, after fanning out the due events together.
     /// While shoppers' writes queue up for the store, mail and webhooks wait for a lull (their
-    /// outcomes are writes too) and events fan out at most once a second.
+    /// outcomes are writes too) but for a trickle, and events fan out at most once a second.
     async fn start_due(self: &Arc<Self>) {
         let busy = self.writer.waiting() > SHOPPERS_FIRST;
         let fan_out =
@@ -148,7 +156,15 @@ impl Runner {
         if !fan_out {
             return;
         }
-        let free = if busy { 0 } else { self.slots.available_permits() };
+        // A storm that never eases still lets a trickle of mail and webhooks out.
+        let free = if !busy {
+            self.slots.available_permits()
+        } else if self.last_trickle.lock().unwrap_or_else(|e| e.into_inner()).elapsed() >= TRICKLE_EVERY {
+            *self.last_trickle.lock().unwrap_or_else(|e| e.into_inner()) = std::time::Instant::now();
+            self.slots.available_permits().min(TRICKLE)
+        } else {
+            0
+        };
         let running = self.running.lock().unwrap_or_else(|e| e.into_inner()).clone();
         let store = self.store.clone();
         let due =
