@@ -15,16 +15,11 @@ use crate::store::{StoreError, WriteTx};
 /// Records that `kind` happened to `subject` (an order number or SKU), in the caller's
 /// transaction: the mails and webhooks it causes follow once it commits.
 pub fn record_event(tx: &mut WriteTx<'_>, kind: EventKind, subject: &str, now_ms: u64) -> Result<(), StoreError> {
-    record_events(tx, &[kind], subject, now_ms)
-}
-
-/// `record_event` for several things that happened at once (an order placed and paid), as one job.
-pub fn record_events(tx: &mut WriteTx<'_>, kinds: &[EventKind], subject: &str, now_ms: u64) -> Result<(), StoreError> {
     if !tx.events_recorded()? {
         return Ok(());
     }
     let event = Event {
-        kinds: kinds.to_vec(),
+        kinds: vec![kind],
         subject: subject.to_owned(),
         at_ms: now_ms,
     };

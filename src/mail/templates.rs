@@ -102,73 +102,66 @@ pub fn confirmation(ctx: &Context<'_>, order: &Order) -> Rendered {
     }
 }
 
-pub fn shipped(ctx: &Context<'_>, order: &Order) -> Rendered {
+/// A mail telling the shopper what happened to an order: the news, then the order's link.
+fn order_news(ctx: &Context<'_>, order: &Order, subject: String, text: String, html_news: Markup) -> Rendered {
     let link = ctx.order_link(order);
+    Rendered {
+        subject,
+        text: format!("{text}\n\n{link}\n\n{}\n", ctx.shop),
+        html: page(
+            ctx,
+            html! {
+                (html_news)
+                p { a href=(link) { "See your order" } }
+            },
+        ),
+    }
+}
+
+pub fn shipped(ctx: &Context<'_>, order: &Order) -> Rendered {
     let (carrier, tracking) = order
         .shipment
         .as_ref()
         .map_or(("", ""), |s| (s.carrier.as_str(), s.tracking_number.as_str()));
-    let text = format!(
-        "Your order {number} is on its way.\n\nCarrier: {carrier}\nTracking number: {tracking}\n\n{link}\n\n{shop}\n",
-        number = order.number,
-        shop = ctx.shop
-    );
-    let html = page(
+    order_news(
         ctx,
+        order,
+        format!("Your order {} has shipped", order.number),
+        format!(
+            "Your order {} is on its way.\n\nCarrier: {carrier}\nTracking number: {tracking}",
+            order.number
+        ),
         html! {
             p { "Your order " strong { (order.number) } " is on its way." }
             p { "Carrier: " (carrier) br; "Tracking number: " strong { (tracking) } }
-            p { a href=(link) { "See your order" } }
         },
-    );
-    Rendered {
-        subject: format!("Your order {} has shipped", order.number),
-        text,
-        html,
-    }
+    )
 }
 
 pub fn cancelled(ctx: &Context<'_>, order: &Order) -> Rendered {
-    let link = ctx.order_link(order);
-    let text = format!(
-        "Your order {number} has been cancelled. Nothing more will be charged for it.\n\n{link}\n\n{shop}\n",
-        number = order.number,
-        shop = ctx.shop
-    );
-    let html = page(
+    order_news(
         ctx,
-        html! {
-            p { "Your order " strong { (order.number) } " has been cancelled. Nothing more will be charged for it." }
-            p { a href=(link) { "See your order" } }
-        },
-    );
-    Rendered {
-        subject: format!("Your order {} was cancelled", order.number),
-        text,
-        html,
-    }
+        order,
+        format!("Your order {} was cancelled", order.number),
+        format!(
+            "Your order {} has been cancelled. Nothing more will be charged for it.",
+            order.number
+        ),
+        html! { p { "Your order " strong { (order.number) } " has been cancelled. Nothing more will be charged for it." } },
+    )
 }
 
 pub fn refunded(ctx: &Context<'_>, order: &Order) -> Rendered {
-    let link = ctx.order_link(order);
-    let text = format!(
-        "Your order {number} has been refunded: {total} goes back to you.\n\n{link}\n\n{shop}\n",
-        number = order.number,
-        total = order.total,
-        shop = ctx.shop
-    );
-    let html = page(
+    order_news(
         ctx,
-        html! {
-            p { "Your order " strong { (order.number) } " has been refunded: " strong { (order.total) } " goes back to you." }
-            p { a href=(link) { "See your order" } }
-        },
-    );
-    Rendered {
-        subject: format!("Your order {} was refunded", order.number),
-        text,
-        html,
-    }
+        order,
+        format!("Your order {} was refunded", order.number),
+        format!(
+            "Your order {} has been refunded: {} goes back to you.",
+            order.number, order.total
+        ),
+        html! { p { "Your order " strong { (order.number) } " has been refunded: " strong { (order.total) } " goes back to you." } },
+    )
 }
 
 pub fn new_order(ctx: &Context<'_>, order: &Order) -> Rendered {

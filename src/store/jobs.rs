@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use redb::{ReadableTable, ReadableTableMetadata};
+use redb::ReadableTable;
 
 use super::codec::{decode, encode};
 use super::tables::*;
@@ -338,10 +338,6 @@ impl ReadTx {
         Ok(counts)
     }
 
-    pub fn live_job_count(&self) -> Result<u64, StoreError> {
-        Ok(self.table(JOBS)?.len()?)
-    }
-
     /// The newest mails first, before `before_id` (0: from the newest).
     pub fn mails(&self, before_id: u64, limit: usize) -> Result<Vec<MailRecord>, StoreError> {
         let table = self.table(MAILS)?;
@@ -355,15 +351,6 @@ impl ReadTx {
 
     pub fn mail(&self, id: u64) -> Result<Option<MailRecord>, StoreError> {
         self.table(MAILS)?.get(id)?.map(|v| decode(v.value())).transpose()
-    }
-
-    /// Every mail kept, oldest first (tests and exports).
-    pub fn all_mails(&self) -> Result<Vec<MailRecord>, StoreError> {
-        let mut out = Vec::new();
-        for row in self.table(MAILS)?.iter()? {
-            out.push(decode(row?.1.value())?);
-        }
-        Ok(out)
     }
 
     pub fn endpoints(&self) -> Result<Vec<Endpoint>, StoreError> {

@@ -64,7 +64,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(resource("/admin/audit").route(crate::web::read().to(audit)));
 }
 
-fn ok(body: serde_json::Value) -> HttpResponse {
+pub(crate) fn ok(body: serde_json::Value) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
         .json(body)

@@ -14,6 +14,8 @@ use crate::state::AppState;
 use crate::web::error::ErrorBody;
 use crate::web::{ApiError, AppError, ErrorCode, blocking};
 
+use super::admin::ok;
+
 /// The largest stock push taken in one request.
 const PUSH_LIMIT: usize = 16 << 20;
 
@@ -32,12 +34,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/admin/webhooks/{id}").route(web::delete().to(remove_webhook)))
         .service(resource("/admin/feeds").route(crate::web::read().to(feeds)))
         .service(super::resource("/supplier/{name}/stock").route(web::post().to(push_stock)));
-}
-
-fn ok(body: Value) -> HttpResponse {
-    HttpResponse::Ok()
-        .insert_header(("Cache-Control", "no-store"))
-        .json(body)
 }
 
 fn not_found(what: impl Into<String>) -> ApiError {
