@@ -66,7 +66,9 @@ async fn metrics_count_checkouts_commits_and_requests_and_pass_promtool() {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("promtool is missing: install Debian's prometheus package (`apt-get install prometheus`), as .ci/run does");
+        .expect(
+            "promtool is missing: install Debian's prometheus package (`apt-get install prometheus`), as .ci/run does",
+        );
     promtool.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
     let out = promtool.wait_with_output().unwrap();
     assert!(
