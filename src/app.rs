@@ -15,7 +15,9 @@ use anyhow::Context;
 use crate::cart;
 use crate::catalog::{demo, ops as catalog};
 use crate::config::Config;
-use crate::orders::Payments;
+use crate::orders::payment::{OnInvoice, TestCards};
+use crate::orders::{PaymentProvider, Payments};
+use crate::payments::{Stripe, StripeCards};
 use crate::search::SearchIndex;
 use crate::store::{Store, Writer};
 use crate::web::connections::Connections;
@@ -42,7 +44,8 @@ impl Application {
         crate::telemetry::metrics::install();
         let (store, search) = open_store(&config).await?;
         let first_start = bootstrap_accounts(&store).await?;
-        let payments = payments_for(&config, &store).await?;
+        let stripe = stripe_client(&config)?;
+        let payments = payments_for(&config, &store, stripe.as_ref()).await?;
         let search = Arc::new(search);
         let background = crate::background::Background::default();
         let indexer = crate::search::live::start(search.clone(), store.clone());
@@ -68,7 +71,7 @@ impl Application {
             Arc::new(config.rules.clone()),
             config.checkout.cart_ttl.as_millis() as u64,
         );
-        let outside = outside::start(&config, port, &store, &writer, &background).await?;
+        let outside = outside::start(&config, port, &store, &writer, &background, stripe).await?;
         let state = aweb::Data::new(AppState {
             jobs: outside.jobs,
             notifier: outside.notifier,
@@ -224,7 +227,7 @@ fn watch_connections(config: &Config, background: &crate::background::Background
 
 /// The payment methods offered: the test cards only when configured, or in a store that was
 /// seeded with the demo catalog.
-async fn payments_for(config: &Config, store: &Store) -> anyhow::Result<Payments> {
+async fn payments_for(config: &Config, store: &Store, stripe: Option<&Stripe>) -> anyhow::Result<Payments> {
     let test_cards = match config.payments.test_cards {
         Some(on) => on,
         None => {
@@ -232,7 +235,27 @@ async fn payments_for(config: &Config, store: &Store) -> anyhow::Result<Payments
             tokio::task::spawn_blocking(move || store.read()?.is_demo_catalog()).await??
         }
     };
-    Ok(Payments::new(test_cards))
+    let mut providers: Vec<Box<dyn PaymentProvider>> = Vec::new();
+    if test_cards {
+        providers.push(Box::new(TestCards));
+    }
+    for method in &config.payments.methods {
+        match (method.as_str(), stripe) {
+            ("stripe", Some(stripe)) => providers.push(Box::new(StripeCards::new(stripe.clone()))),
+            ("invoice", _) => providers.push(Box::new(OnInvoice)),
+            _ => anyhow::bail!("payment method {method:?} is not set up"),
+        }
+    }
+    Ok(Payments::of(providers))
+}
+
+/// The Stripe client, when `[payments.stripe]` has keys.
+fn stripe_client(config: &Config) -> anyhow::Result<Option<Stripe>> {
+    let Some(s) = &config.payments.stripe else {
+        return Ok(None);
+    };
+    tracing::info!(api = %s.api_base, live = s.secret_key.starts_with("sk_live_"), "card payments through Stripe");
+    Ok(Some(Stripe::new(&s.api_base, &s.secret_key, s.timeout)?))
 }
 
 /// Creates the first admin account and token in a store that has none.

@@ -3,6 +3,10 @@
 //! Nothing outside this file reads the environment.
 
 mod outside;
+mod payments;
+
+use payments::PaymentsSettings;
+pub use payments::{PaymentsConfig, StripeConfig};
 
 pub use outside::{FeedConfig, MailConfig};
 
@@ -92,20 +96,6 @@ pub struct Settings {
     pub webhooks: Vec<outside::WebhookSettings>,
     #[serde(default)]
     pub supplier_feeds: Vec<outside::FeedSettings>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PaymentsSettings {
-    pub test_cards: Option<bool>,
-}
-
-/// How shoppers pay.
-#[derive(Clone, Debug, Default)]
-pub struct PaymentsConfig {
-    /// The built-in test card method (`tok_visa` approves): `None` leaves it to the store, which
-    /// offers it only when it was seeded with the demo catalog (or runs as `storefront demo`).
-    pub test_cards: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -310,7 +300,17 @@ pub const EXAMPLE: &str = include_str!("../storefront.example.toml");
 /// Sections whose settings `STOREFRONT_<SECTION>_<KEY>` overrides, nested ones dotted; the
 /// longest that prefixes a variable's name wins.
 const ENV_SECTIONS: &[&str] = &[
-    "shop", "http", "store", "limits", "log", "checkout", "payments", "backup", "mail", "jobs",
+    "shop",
+    "http",
+    "store",
+    "limits",
+    "log",
+    "checkout",
+    "payments",
+    "payments.stripe",
+    "backup",
+    "mail",
+    "jobs",
 ];
 
 /// Variables that belong to command-line flags (clap reads them), not to the file's sections.
@@ -463,6 +463,7 @@ impl Config {
         let webhooks = outside::webhooks_config(settings.webhooks)?;
         let supplier_feeds = outside::feeds_config(settings.supplier_feeds)?;
         let url = settings.shop.url.map(outside::shop_url).transpose()?;
+        let payments = payments::payments_config(settings.payments)?;
         Ok(Config {
             mail,
             jobs,
@@ -472,9 +473,7 @@ impl Config {
             rules,
             backup,
             limits,
-            payments: PaymentsConfig {
-                test_cards: settings.payments.test_cards,
-            },
+            payments,
             data_dir: args
                 .data_dir
                 .clone()

@@ -176,6 +176,30 @@ pub fn transition_order(
     Ok(outcome)
 }
 
+/// A refund of part (or all) of an order without a change of status; through the gateway when
+/// the order was paid through one.
+pub fn refund_order(
+    tx: &mut WriteTx<'_>,
+    who: &Staff<Orders>,
+    number: &str,
+    amount: crate::domain::Money,
+    note: &str,
+) -> Result<Result<Order, crate::orders::RefundError>, StoreError> {
+    let outcome = crate::orders::refund(tx, number, amount, who.actor(), note, now_ms())?;
+    if let Ok(order) = &outcome {
+        staff::record(
+            tx,
+            who.actor(),
+            "order.refund",
+            &format!("order:{number}"),
+            "",
+            &serde_json::json!({"amount_cents": amount.minor(), "refunded_cents": order.refunded().minor(), "note": note})
+                .to_string(),
+        )?;
+    }
+    Ok(outcome)
+}
+
 pub fn create_token(
     tx: &mut WriteTx<'_>,
     who: &Staff<Admin>,

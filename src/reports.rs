@@ -30,7 +30,7 @@ pub struct Totals {
     /// Orders placed and not cancelled or refunded, paid or not.
     pub orders: u64,
     pub units: u64,
-    /// Money received: paid orders only (see `Status::revenue`).
+    /// Money received: paid orders only (see `Status::revenue`), less part refunds.
     pub revenue_minor: i64,
     /// Orders awaiting payment, and what they owe.
     pub unpaid_orders: u64,
@@ -47,7 +47,9 @@ impl Totals {
         self.orders += 1;
         self.units = self.units.saturating_add(order.units());
         if revenue == Revenue::Paid {
-            self.revenue_minor = self.revenue_minor.saturating_add(order.total.minor());
+            // A part refund keeps the order but not all of its money.
+            let kept = order.total.minor() - order.refunded().minor();
+            self.revenue_minor = self.revenue_minor.saturating_add(kept);
         } else {
             self.unpaid_orders += 1;
             self.unpaid_minor = self.unpaid_minor.saturating_add(order.total.minor());
@@ -287,11 +289,13 @@ mod tests {
             payment: crate::orders::PaymentRecord {
                 method: "invoice".into(),
                 reference: None,
+                captured_ms: None,
             },
             vehicle: None,
             shipment: None,
             restocked: false,
             history: Vec::new(),
+            refunds: Vec::new(),
         }
     }
 

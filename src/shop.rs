@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use crate::cart::{self, Cart, CartError, Clock, Destination, Quote, Rules};
 use crate::orders::checkout::{self, CheckoutInput, CheckoutRequest, Placed, Prepared, Refusal};
-use crate::orders::{Order, Payments};
+use crate::orders::{AuthorizeRequest, Order, PaymentError, Payments, Settlement};
 use crate::store::{Store, StoreError, WriteError, WriteTx, Writer};
 use crate::telemetry::metrics as m;
 
@@ -31,6 +31,9 @@ impl<R> From<StoreError> for Failed<R> {
 pub struct CheckedOut {
     pub order: Order,
     pub replayed: bool,
+    /// The card's bank wants the shopper to confirm (3-D Secure): the browser finishes the
+    /// payment with this secret (Stripe.js `handleCardAction`), and the order becomes paid.
+    pub client_secret: Option<String>,
 }
 
 /// The shop's selling parts, cheap to clone into a request or a job.
@@ -147,6 +150,7 @@ impl Shop {
                 return Ok(CheckedOut {
                     order: *order,
                     replayed: true,
+                    client_secret: None,
                 });
             }
             Prepared::Ready(quote) => quote,
@@ -154,18 +158,40 @@ impl Shop {
         let refused = |e| Failed::Refused(Refusal::from(e));
         let provider = self.payments.provider(&request.payment.method).map_err(refused)?;
         let authorization = provider
-            .authorize(quote.total, request.payment.token.as_deref(), &key)
-            .map_err(refused)?;
+            .authorize(AuthorizeRequest {
+                amount: quote.total,
+                token: request.payment.token.as_deref(),
+                key: &key,
+                email: request.email.trim(),
+            })
+            .await
+            .map_err(|e| refused(self.with_fallbacks(e)))?;
         let (rules, auth, total) = (self.rules.clone(), authorization.clone(), quote.total);
         let placed = self
             .writer
             .run(move |tx| checkout::place(tx, &rules, &request, &key, &auth, total, clock))
             .await;
+        crate::telemetry::crash_point("checkout.after_write");
         match placed {
-            Ok(Ok(Placed::Created(order))) => Ok(CheckedOut { order, replayed: false }),
+            Ok(Ok(Placed::Created(order))) => Ok(CheckedOut {
+                order,
+                replayed: false,
+                client_secret: match authorization.settlement {
+                    Settlement::NeedsAction { client_secret } => Some(client_secret),
+                    _ => None,
+                },
+            }),
             Ok(Ok(Placed::Replayed(order))) => {
-                provider.void(&authorization);
-                Ok(CheckedOut { order, replayed: true })
+                // Another request with this key placed it; its hold is the order's (the gateway
+                // answered both with the same one) unless it differs.
+                if authorization.reference != order.payment.reference {
+                    provider.void(&authorization);
+                }
+                Ok(CheckedOut {
+                    order,
+                    replayed: true,
+                    client_secret: None,
+                })
             }
             Ok(Err(refusal)) => {
                 provider.void(&authorization);
@@ -176,6 +202,18 @@ impl Shop {
                 provider.void(&authorization);
                 Err(err.into())
             }
+        }
+    }
+
+    /// Names the methods a shopper can use instead of one that is unavailable.
+    fn with_fallbacks(&self, e: PaymentError) -> PaymentError {
+        match e {
+            PaymentError::Unavailable { method, reason, .. } => PaymentError::Unavailable {
+                fallback_methods: self.payments.fallbacks(&method),
+                method,
+                reason,
+            },
+            other => other,
         }
     }
 

@@ -6,15 +6,43 @@ use std::time::Duration;
 
 use crate::background::Background;
 use crate::config::Config;
-use crate::jobs::Runner;
+use crate::jobs::{Handler, Job, LocalRound, Outcome, Runner, Running, Task};
 use crate::mail::Mailer;
 use crate::notify::{Notifier, NotifySettings};
-use crate::store::{Store, Writer};
+use crate::payments::{Reconciler, Settler, Stripe};
+use crate::store::{Store, StoreError, Writer};
 
 /// The job runner and the notifier it runs jobs with.
 pub struct Outside {
     pub jobs: Arc<Runner>,
     pub notifier: Arc<Notifier>,
+}
+
+/// What each kind of job is run by.
+struct Workers {
+    notifier: Arc<Notifier>,
+    settler: Option<Arc<Settler>>,
+}
+
+impl Handler for Workers {
+    fn run(&self, job: Job) -> Running {
+        match (&job.task, &self.settler) {
+            (Task::Payment(p), Some(settler)) => {
+                let (settler, order) = (settler.clone(), p.order.clone());
+                Box::pin(async move { settler.settle(&order).await })
+            }
+            // A store whose Stripe keys were removed: the job waits for them to come back.
+            (Task::Payment(_), None) => Box::pin(std::future::ready(Outcome::Failed(
+                "no [payments.stripe] keys: cannot reach the gateway this order was paid through".into(),
+                Box::new(|_| Ok(())),
+            ))),
+            _ => self.notifier.run(job),
+        }
+    }
+
+    fn run_local(&self, jobs: Vec<Job>) -> Result<LocalRound, StoreError> {
+        self.notifier.run_local(jobs)
+    }
 }
 
 pub async fn start(
@@ -23,6 +51,7 @@ pub async fn start(
     store: &Store,
     writer: &Arc<Writer>,
     background: &Background,
+    stripe: Option<Stripe>,
 ) -> anyhow::Result<Outside> {
     tell_store_its_settings(config, writer).await;
     let mailer = Mailer::new(config.mail.smtp_url.as_deref(), &config.mail.from)?;
@@ -39,7 +68,18 @@ pub async fn start(
         low_stock: config.shop.low_stock,
     };
     let notifier = Notifier::new(store.clone(), mailer, settings)?;
-    let jobs = Runner::new(store.clone(), writer.clone(), Arc::new(notifier.clone()), config.jobs);
+    let settler = stripe.clone().map(|s| Settler::new(s, store.clone()));
+    let workers = Workers {
+        notifier: notifier.clone(),
+        settler,
+    };
+    let jobs = Runner::new(store.clone(), writer.clone(), Arc::new(workers), config.jobs);
+    if let (Some(stripe), Some(s)) = (stripe, &config.payments.stripe) {
+        reconcile_payments(
+            Reconciler::new(stripe, store.clone(), writer.clone(), s.timeout),
+            background,
+        );
+    }
     background.spawn("job workers", jobs.clone().serve(background.stopped()));
     let metrics_of = jobs.clone();
     background.every_from_now("job metrics", Duration::from_secs(5), move || {
@@ -85,6 +125,29 @@ async fn tell_store_its_settings(config: &Config, writer: &Arc<Writer>) {
     if let Err(e) = told {
         tracing::warn!(error = %e, "cannot record the shop's low-stock threshold; alerts use the last one recorded");
     }
+}
+
+/// Every 15 seconds, from the start: a crash between a card hold and its order is put right
+/// within a minute of the restart.
+fn reconcile_payments(reconciler: Arc<Reconciler>, background: &Background) {
+    background.every_from_now("payment reconciliation", Duration::from_secs(15), move || {
+        let reconciler = reconciler.clone();
+        async move {
+            match reconciler.pass().await {
+                Ok(pass) if pass.released + pass.refunded + pass.settling > 0 => {
+                    tracing::info!(
+                        seen = pass.seen,
+                        released = pass.released,
+                        refunded = pass.refunded,
+                        settling = pass.settling,
+                        "payments reconciled with Stripe"
+                    );
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "cannot reconcile payments with Stripe now; trying again shortly"),
+            }
+        }
+    });
 }
 
 fn schedule_feed_pulls(config: &Config, http: &reqwest::Client, writer: &Arc<Writer>, background: &Background) {

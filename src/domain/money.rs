@@ -93,6 +93,30 @@ impl Money {
         Ok(Money { minor, ..self })
     }
 
+    /// An amount as a person types it (`12`, `12.5`, `$1,234.50`) in `currency`; `None` when it
+    /// is not a plain non-negative amount with at most the currency's decimals.
+    pub fn parse_typed(text: &str, currency: Currency) -> Option<Money> {
+        let cleaned: String = text
+            .trim()
+            .trim_start_matches(currency.symbol().unwrap_or(""))
+            .chars()
+            .filter(|c| *c != ',')
+            .collect();
+        let (whole, frac) = cleaned.split_once('.').unwrap_or((&cleaned, ""));
+        let exp = currency.exponent() as usize;
+        let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+        if whole.is_empty() || whole.len() > 12 || !digits(whole) || frac.len() > exp || !digits(frac) {
+            return None;
+        }
+        let unit = 10i64.pow(exp as u32);
+        let frac_minor = if frac.is_empty() {
+            0
+        } else {
+            frac.parse::<i64>().ok()? * 10i64.pow((exp - frac.len()) as u32)
+        };
+        Some(Money::new(whole.parse::<i64>().ok()? * unit + frac_minor, currency))
+    }
+
     pub fn checked_mul(self, qty: u32) -> Result<Money, MoneyError> {
         let minor = self.minor.checked_mul(i64::from(qty)).ok_or(MoneyError::Overflow)?;
         Ok(Money { minor, ..self })
@@ -136,6 +160,20 @@ pub fn group_thousands(n: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn typed_amounts_read_in_the_currency_minor_unit() {
+        let usd = Currency::USD;
+        assert_eq!(Money::parse_typed("12", usd), Some(Money::new(1200, usd)));
+        assert_eq!(Money::parse_typed(" $1,234.5 ", usd), Some(Money::new(123_450, usd)));
+        assert_eq!(Money::parse_typed("0.07", usd), Some(Money::new(7, usd)));
+        let jpy = Currency::parse("JPY").unwrap();
+        assert_eq!(Money::parse_typed("1200", jpy), Some(Money::new(1200, jpy)));
+        for bad in ["", "-1", "1.234", "abc", "1.2.3", ".5"] {
+            assert_eq!(Money::parse_typed(bad, usd), None, "{bad}");
+        }
+        assert_eq!(Money::parse_typed("1.5", jpy), None);
+    }
 
     fn usd(minor: i64) -> Money {
         Money::new(minor, Currency::USD)

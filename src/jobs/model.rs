@@ -108,12 +108,21 @@ pub struct Delivery {
     pub body: String,
 }
 
+/// Bring the gateway in step with an order: take held money once the order is placed, release
+/// it when the order is cancelled first, make the refunds asked for, expire a card
+/// confirmation the shopper never finished. Reads both sides each time, so it is safe to repeat.
+#[derive(Clone, Debug, PartialEq, Eq, bincode::Encode, bincode::Decode)]
+pub struct PaymentTask {
+    pub order: String,
+}
+
 /// What a job does.
 #[derive(Clone, Debug, PartialEq, Eq, bincode::Encode, bincode::Decode)]
 pub enum Task {
     Event(Event),
     Mail(MailTask),
     Webhook(Delivery),
+    Payment(PaymentTask),
 }
 
 /// Runs before lower priorities: payments before mail before webhooks before reports. Fanning
@@ -133,8 +142,11 @@ impl Task {
             Task::Event(_) => "event",
             Task::Mail(_) => "mail",
             Task::Webhook(_) => "webhook",
+            Task::Payment(_) => "payment",
         }
     }
+
+    pub const KINDS: [&'static str; 4] = ["event", "mail", "webhook", "payment"];
 
     /// Runs inside a store transaction only (no I/O), so the runner batches such jobs.
     pub fn is_local(&self) -> bool {
@@ -146,6 +158,7 @@ impl Task {
             Task::Event(_) => Priority::Event,
             Task::Mail(_) => Priority::Mail,
             Task::Webhook(_) => Priority::Webhook,
+            Task::Payment(_) => Priority::Payment,
         }
     }
 
@@ -156,6 +169,7 @@ impl Task {
         match self {
             Task::Event(_) | Task::Mail(_) => None,
             Task::Webhook(d) => Some(format!("hook:{}:{}", d.endpoint, d.subject)),
+            Task::Payment(p) => Some(format!("pay:{}", p.order)),
         }
     }
 
@@ -165,6 +179,7 @@ impl Task {
             Task::Event(e) => &e.subject,
             Task::Mail(m) => &m.subject,
             Task::Webhook(d) => &d.subject,
+            Task::Payment(p) => &p.order,
         }
     }
 
@@ -175,6 +190,8 @@ impl Task {
             Task::Event(_) => Duration::from_secs(6 * 3600),
             Task::Mail(_) => Duration::from_secs(2 * 24 * 3600),
             Task::Webhook(_) => Duration::from_secs(3 * 24 * 3600),
+            // A card hold lasts seven days; after that a person must look anyway.
+            Task::Payment(_) => Duration::from_secs(7 * 24 * 3600),
         }
     }
 
@@ -187,6 +204,7 @@ impl Task {
             ),
             Task::Mail(m) => format!("{} mail for {} to {}", m.kind.name(), m.subject, m.to),
             Task::Webhook(d) => format!("{} {} to {}", d.event_type, d.subject, d.url),
+            Task::Payment(p) => format!("settle the payment of order {} with the gateway", p.order),
         }
     }
 }

@@ -285,7 +285,7 @@ impl Runner {
         let counts = self.store.read()?.job_counts()?;
         let running = self.running.lock().unwrap_or_else(|e| e.into_inner()).len() as f64;
         let now = now_ms();
-        for kind in ["event", "mail", "webhook"] {
+        for kind in crate::jobs::Task::KINDS {
             let (queued, failed, oldest) = counts.live.get(kind).copied().unwrap_or((0, 0, now));
             let dead = counts.dead.get(kind).copied().unwrap_or(0);
             for (state, n) in [("queued", queued), ("failed", failed), ("dead", dead)] {

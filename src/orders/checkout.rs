@@ -17,7 +17,8 @@ use crate::store::{StoreError, View, WriteTx};
 
 use super::Status;
 use super::model::{Address, IdempotencyRecord, Order, OrderLine, PaymentRecord, StatusChange};
-use super::payment::{Authorization, PaymentError, PaymentInput};
+use super::payment::{Authorization, PaymentError, PaymentInput, Settlement};
+use crate::jobs::{PaymentTask, Task};
 
 /// A checkout as the shopper submits it, not yet checked.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -76,6 +77,7 @@ impl Refusal {
             Refusal::ShippingUnavailable(_) => "shipping_unavailable",
             Refusal::TotalChanged { .. } => "cart_changed",
             Refusal::Payment(PaymentError::Declined(_)) => "payment_declined",
+            Refusal::Payment(PaymentError::Unavailable { .. }) => "payment_unavailable",
         }
     }
 }
@@ -300,11 +302,16 @@ pub fn place(
         key,
         &IdempotencyRecord {
             fingerprint: req.fingerprint(),
-            order: number,
+            order: number.clone(),
             at_ms: clock.now_ms,
         },
     )?;
     tx.mark_cart_used(&cart, clock.now_ms)?;
+    if authorization.settlement == Settlement::Held {
+        // The money is only held: this job takes it, and exists exactly when the order does.
+        let task = Task::Payment(PaymentTask { order: number });
+        tx.enqueue(task, clock.now_ms)?;
+    }
     // No job row: the orders table is the outbox of `order.created` (numbered in commit order),
     // and the job runner fans each new order out into its mail and webhooks (see `notify`).
     Ok(Ok(Placed::Created(order)))
@@ -405,7 +412,7 @@ fn build_order(
     auth: &Authorization,
     now: u64,
 ) -> Order {
-    let status = if auth.captured { Status::Paid } else { Status::Pending };
+    let status = if auth.pays() { Status::Paid } else { Status::Pending };
     let lines = quote
         .lines
         .iter()
@@ -453,6 +460,7 @@ fn build_order(
         payment: PaymentRecord {
             method: auth.method.to_owned(),
             reference: auth.reference.clone(),
+            captured_ms: (auth.settlement == Settlement::Captured).then_some(now),
         },
         vehicle: req.vehicle.clone().filter(|v| !v.trim().is_empty()),
         shipment: None,
@@ -464,6 +472,7 @@ fn build_order(
             actor: "shopper".into(),
             note: String::new(),
         }],
+        refunds: Vec::new(),
     }
 }
 

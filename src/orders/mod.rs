@@ -4,12 +4,18 @@
 pub mod checkout;
 mod model;
 pub mod payment;
+pub mod refund;
 mod status;
 pub mod transition;
 
 pub use checkout::{CheckoutInput, CheckoutRequest, FieldError, Placed, Prepared, Refusal};
-pub use model::{Address, IdempotencyRecord, Order, OrderLine, PaymentRecord, Shipment, StatusChange};
-pub use payment::{Authorization, PaymentError, PaymentInput, Payments};
+pub use model::{
+    Address, IdempotencyRecord, Order, OrderLine, PaymentRecord, Refund, RefundState, Shipment, StatusChange,
+};
+pub use payment::{
+    Authorization, AuthorizeRequest, Authorizing, PaymentError, PaymentInput, PaymentProvider, Payments, Settlement,
+};
+pub use refund::{RefundError, refund};
 pub use status::{Revenue, Status, UnknownStatus};
 pub use transition::{NOTE_MAX_CHARS, Transition, TransitionError, clip_note, transition};
 

@@ -30,6 +30,8 @@ pub struct Order {
     /// Whether the units have gone back to stock (a cancellation or refund before shipping).
     pub restocked: bool,
     pub history: Vec<StatusChange>,
+    /// Money given back, in the order it was asked for (layout 2).
+    pub refunds: Vec<Refund>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, bincode::Encode, bincode::Decode)]
@@ -70,10 +72,58 @@ pub struct Address {
 
 #[derive(Clone, Debug, PartialEq, Eq, bincode::Encode, bincode::Decode)]
 pub struct PaymentRecord {
-    /// `test` or `invoice`.
+    /// `stripe`, `test` or `invoice`.
     pub method: String,
-    /// The provider's reference for the authorization, if it gave one.
+    /// The provider's reference for the authorization (a Stripe PaymentIntent id), if any.
     pub reference: Option<String>,
+    /// When the money was taken: at checkout for the test cards, when the capture job ran for a
+    /// card held at checkout, never for an invoice (layout 2).
+    pub captured_ms: Option<u64>,
+}
+
+impl PaymentRecord {
+    /// Whether money moves through a gateway that the store must keep in step with the order
+    /// (capture, release, refund).
+    pub fn by_gateway(&self) -> bool {
+        self.method == "stripe" && self.reference.is_some()
+    }
+}
+
+/// Money given back to the shopper, whole or in part.
+#[derive(Clone, Debug, PartialEq, Eq, bincode::Encode, bincode::Decode)]
+pub struct Refund {
+    /// 1, 2, … within the order; with the order number, the gateway's idempotency key.
+    pub id: u32,
+    pub amount: Money,
+    pub state: RefundState,
+    /// The gateway's refund id (`re_…`), once it has one.
+    pub reference: Option<String>,
+    pub requested_ms: u64,
+    pub settled_ms: Option<u64>,
+    /// Who asked for it: `admin:alice`, `api:…`, `stripe` (made in Stripe's dashboard).
+    pub actor: String,
+    pub note: String,
+    /// Why the gateway refused it, when it did.
+    pub failure: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, bincode::Encode, bincode::Decode)]
+pub enum RefundState {
+    /// Asked for; a job is taking it to the gateway.
+    Requested,
+    Done,
+    /// The gateway refused it; a person must look.
+    Failed,
+}
+
+impl RefundState {
+    pub fn name(self) -> &'static str {
+        match self {
+            RefundState::Requested => "requested",
+            RefundState::Done => "done",
+            RefundState::Failed => "failed",
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, bincode::Encode, bincode::Decode, serde::Serialize, utoipa::ToSchema)]
@@ -124,5 +174,21 @@ pub struct IdempotencyRecord {
 impl Order {
     pub fn units(&self) -> u64 {
         self.lines.iter().map(|l| u64::from(l.quantity)).sum()
+    }
+
+    /// Money given back or on its way back (a failed refund does not count).
+    pub fn refunded(&self) -> Money {
+        let minor = self
+            .refunds
+            .iter()
+            .filter(|r| r.state != RefundState::Failed)
+            .map(|r| r.amount.minor())
+            .sum();
+        Money::new(minor, self.currency)
+    }
+
+    /// What can still be refunded.
+    pub fn refundable(&self) -> Money {
+        Money::new((self.total.minor() - self.refunded().minor()).max(0), self.currency)
     }
 }

@@ -2,7 +2,7 @@
 //! a cancellation or refund before shipping returns the units to stock, exactly once.
 
 use crate::inventory::{self, Change};
-use crate::jobs::EventKind;
+use crate::jobs::{EventKind, PaymentTask, Task};
 use crate::store::{StoreError, WriteTx};
 
 use super::Status;
@@ -63,6 +63,12 @@ pub fn transition(
         restock(tx, &order, &t.actor, t.to)?;
         order.restocked = true;
     }
+    let settle = order.payment.by_gateway() && matches!(t.to, Status::Cancelled | Status::Refunded);
+    if settle && was_paid(&order) {
+        // A cancelled or refunded order keeps no money: the rest goes back through the gateway.
+        let rest = order.refundable();
+        super::refund::ask(&mut order, rest, &t.actor, &t.note, now_ms);
+    }
     order.status = t.to;
     order.history.push(StatusChange {
         at_ms: now_ms,
@@ -72,6 +78,12 @@ pub fn transition(
         note: t.note,
     });
     tx.put_order(&order)?;
+    if settle {
+        let task = Task::Payment(PaymentTask {
+            order: order.number.clone(),
+        });
+        tx.enqueue(task, now_ms)?;
+    }
     if let Some(kind) = event_of(t.to) {
         crate::jobs::record_event(tx, kind, &order.number, now_ms)?;
     }

@@ -37,12 +37,19 @@ impl WriteTx<'_> {
     /// Queues `task` to run as soon as a worker is free; it commits with the caller's changes
     /// or not at all.
     pub fn enqueue(&mut self, task: Task, now_ms: u64) -> Result<u64, StoreError> {
+        self.enqueue_at(task, now_ms, now_ms)
+    }
+
+    /// Queues `task` to run not before `run_at_ms`.
+    pub fn enqueue_at(&mut self, task: Task, now_ms: u64, run_at_ms: u64) -> Result<u64, StoreError> {
         let id = match self.job_seq {
             Some(seq) => seq,
             None => self.meta_value(JOB_SEQ)?.unwrap_or(0),
         } + 1;
         self.job_seq = Some(id);
-        self.file_job(&Job::new(id, task, now_ms))?;
+        let mut job = Job::new(id, task, now_ms);
+        job.run_at_ms = run_at_ms.max(now_ms);
+        self.file_job(&job)?;
         Ok(id)
     }
 

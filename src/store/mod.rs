@@ -9,6 +9,7 @@ mod codec;
 mod fault;
 mod jobs;
 mod mirror;
+mod payments;
 mod read;
 mod records;
 mod schema;

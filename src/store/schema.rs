@@ -96,6 +96,8 @@ pub(super) fn prepare(db: &Database, path: &Path) -> Result<OrderNumbering, Stor
     txn.open_table(WEBHOOK_DELIVERIES)?;
     txn.open_table(FEED_RUNS)?;
     txn.open_table(FEED_KEYS)?;
+    txn.open_table(PAYMENT_REFS)?;
+    txn.open_table(GATEWAY_EVENTS)?;
     txn.commit()?;
     Ok(numbering)
 }

@@ -120,3 +120,9 @@ pub(crate) const FEED_RUNS: TableDefinition<&str, &[u8]> = TableDefinition::new(
 
 /// (feed name, Idempotency-Key) -> when it was applied (ms): a repeated push applies once.
 pub(crate) const FEED_KEYS: TableDefinition<(&str, &str), u64> = TableDefinition::new("feed_keys");
+
+/// A gateway's payment reference (a Stripe PaymentIntent id) -> the order number it paid for.
+pub(crate) const PAYMENT_REFS: TableDefinition<&str, &str> = TableDefinition::new("payment_refs");
+
+/// Gateway event ids already applied (a Stripe `evt_…`) -> when. Each event is applied once.
+pub(crate) const GATEWAY_EVENTS: TableDefinition<&str, u64> = TableDefinition::new("gateway_events");

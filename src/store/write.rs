@@ -471,6 +471,7 @@ impl<'t> WriteTx<'t> {
         match was {
             None => {
                 self.orders_by_time.insert((order.created_ms, number), ())?;
+                self.index_payment(order)?;
                 // A new order is news for the job runner (see `orders_told`).
                 self.jobs_added = true;
             }

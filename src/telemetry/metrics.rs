@@ -34,6 +34,10 @@ pub const JOB_RUNS: &str = "storefront_job_runs_total";
 pub const MAILS_SENT: &str = "storefront_mails_total";
 pub const WEBHOOK_DELIVERIES: &str = "storefront_webhook_deliveries_total";
 pub const WEBHOOK_BREAKER_OPEN: &str = "storefront_webhook_breaker_open";
+pub const PAYMENT_BREAKER_OPEN: &str = "storefront_payment_breaker_open";
+pub const PAYMENT_CALLS: &str = "storefront_payment_calls_total";
+pub const PAYMENT_RECONCILED: &str = "storefront_payment_reconciled_total";
+pub const GATEWAY_EVENTS: &str = "storefront_payment_gateway_events_total";
 
 const LATENCY_BUCKETS: [f64; 14] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
@@ -78,6 +82,19 @@ fn describe() {
     describe_counter!(JOB_RUNS, "Job runs by kind and outcome (done, retry, dead)");
     describe_counter!(MAILS_SENT, "Mails by kind and where they went (smtp, outbox)");
     describe_counter!(WEBHOOK_DELIVERIES, "Webhook delivery tries by outcome");
+    describe_gauge!(
+        PAYMENT_BREAKER_OPEN,
+        "1 while a payment provider's circuit breaker is open (its checkouts answer 503 at once)"
+    );
+    describe_counter!(PAYMENT_CALLS, "Checkout calls to a payment provider by outcome");
+    describe_counter!(
+        PAYMENT_RECONCILED,
+        "Gateway payments without an order that reconciliation released or refunded, and orders it set to settle"
+    );
+    describe_counter!(
+        GATEWAY_EVENTS,
+        "Events from a payment gateway by outcome (applied, repeated, refused)"
+    );
     describe_gauge!(
         WEBHOOK_BREAKER_OPEN,
         "1 while a webhook endpoint's circuit breaker is open"

@@ -3,6 +3,33 @@
 
 pub mod metrics;
 
+/// A named point where a test may have the process die (`STOREFRONT_CRASH_POINTS=name:0.01,…`:
+/// abort with that probability), as a SIGKILL there would. The crash tests use it to stop the
+/// server between a payment and its order, many times, at each step; without the variable it
+/// costs one load of a static.
+pub fn crash_point(name: &str) {
+    static POINTS: std::sync::OnceLock<Vec<(String, f64)>> = std::sync::OnceLock::new();
+    let points = POINTS.get_or_init(|| {
+        std::env::var("STOREFRONT_CRASH_POINTS")
+            .unwrap_or_default()
+            .split(',')
+            .filter_map(|p| {
+                let (n, odds) = p.split_once(':')?;
+                Some((n.trim().to_owned(), odds.trim().parse().ok()?))
+            })
+            .collect()
+    });
+    if points.is_empty() {
+        return;
+    }
+    if let Some((_, odds)) = points.iter().find(|(n, _)| n == name)
+        && rand::random::<f64>() < *odds
+    {
+        eprintln!("crash point {name}: aborting as told by STOREFRONT_CRASH_POINTS");
+        std::process::abort();
+    }
+}
+
 use std::io::Write;
 
 use tracing_subscriber::EnvFilter;

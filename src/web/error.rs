@@ -29,6 +29,7 @@ pub enum ErrorCode {
     IdempotencyKeyRequired,
     IdempotencyKeyReused,
     PaymentDeclined,
+    PaymentUnavailable,
     Busy,
     Forbidden,
     Unauthorized,
@@ -58,6 +59,7 @@ impl ErrorCode {
             ErrorCode::IdempotencyKeyRequired => StatusCode::BAD_REQUEST,
             ErrorCode::IdempotencyKeyReused | ErrorCode::UnknownProduct => StatusCode::UNPROCESSABLE_ENTITY,
             ErrorCode::PaymentDeclined => StatusCode::PAYMENT_REQUIRED,
+            ErrorCode::PaymentUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             ErrorCode::Busy => StatusCode::SERVICE_UNAVAILABLE,
             ErrorCode::Forbidden => StatusCode::FORBIDDEN,
             ErrorCode::Unauthorized => StatusCode::UNAUTHORIZED,
@@ -90,6 +92,7 @@ impl ErrorCode {
             ErrorCode::IdempotencyKeyRequired => "idempotency_key_required",
             ErrorCode::IdempotencyKeyReused => "idempotency_key_reused",
             ErrorCode::PaymentDeclined => "payment_declined",
+            ErrorCode::PaymentUnavailable => "payment_unavailable",
             ErrorCode::Busy => "busy",
             ErrorCode::Forbidden => "forbidden",
             ErrorCode::Unauthorized => "unauthorized",
@@ -158,6 +161,18 @@ impl From<crate::orders::TransitionError> for AppError {
             TransitionError::NotFound(_) => ErrorCode::OrderNotFound,
             TransitionError::NotAllowed { .. } => ErrorCode::Conflict,
             TransitionError::ShipmentRequired => ErrorCode::InvalidInput,
+        };
+        AppError::new(code, e.to_string())
+    }
+}
+
+impl From<crate::orders::RefundError> for AppError {
+    fn from(e: crate::orders::RefundError) -> Self {
+        use crate::orders::RefundError;
+        let code = match &e {
+            RefundError::NotFound(_) => ErrorCode::OrderNotFound,
+            RefundError::NotPaid(_) | RefundError::TooMuch { .. } => ErrorCode::Conflict,
+            RefundError::Zero | RefundError::Currency { .. } => ErrorCode::InvalidInput,
         };
         AppError::new(code, e.to_string())
     }
@@ -239,6 +254,10 @@ impl From<Refusal> for AppError {
             Refusal::TotalChanged { .. } => AppError::new(ErrorCode::CartChanged, message),
             Refusal::Payment(PaymentError::Declined(_)) => AppError::new(ErrorCode::PaymentDeclined, message),
             Refusal::Payment(PaymentError::Invalid(_)) => AppError::new(ErrorCode::InvalidInput, message),
+            Refusal::Payment(PaymentError::Unavailable { fallback_methods, .. }) => {
+                AppError::new(ErrorCode::PaymentUnavailable, message)
+                    .with_details(json!({ "fallback_methods": fallback_methods }))
+            }
         }
     }
 }

@@ -67,6 +67,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         api::outside::remove_webhook,
         api::outside::feeds,
         api::outside::push_stock,
+        api::payments::stripe_webhook,
+        api::payments::check_payment,
+        api::payments::refund,
         super::ops::healthz,
         super::ops::readyz,
         super::ops::metrics,
@@ -79,6 +82,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         (name = "checkout", description = "Checkout and the shopper's order"),
         (name = "merchant", description = "The merchant API: a bearer token whose scope the operation names"),
         (name = "supplier", description = "Stock levels pushed by suppliers, signed with the feed's secret"),
+        (name = "payments", description = "Events from the card gateway (Stripe), signed with the webhook secret"),
         (name = "operations", description = "Health, readiness and metrics"),
     )
 )]
@@ -101,12 +105,12 @@ impl utoipa::Modify for BearerToken {
     }
 }
 
-/// The document, built once for each of the two ways a shop can be set up: with the test cards
-/// offered or not (the checkout's payment methods are part of the contract).
-pub fn spec(test_cards: bool) -> &'static utoipa::openapi::OpenApi {
-    static WITH: OnceLock<utoipa::openapi::OpenApi> = OnceLock::new();
-    static WITHOUT: OnceLock<utoipa::openapi::OpenApi> = OnceLock::new();
-    let slot = if test_cards { &WITH } else { &WITHOUT };
+/// The document, built once for each way a shop can be set up: with the test cards offered or
+/// not, with cards through Stripe or not (the checkout's payment methods are part of the
+/// contract).
+pub fn spec(test_cards: bool, stripe: bool) -> &'static utoipa::openapi::OpenApi {
+    static SLOTS: [OnceLock<utoipa::openapi::OpenApi>; 4] = [const { OnceLock::new() }; 4];
+    let slot = &SLOTS[usize::from(test_cards) * 2 + usize::from(stripe)];
     slot.get_or_init(|| {
         let mut doc = ApiDoc::openapi();
         doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
@@ -114,7 +118,7 @@ pub fn spec(test_cards: bool) -> &'static utoipa::openapi::OpenApi {
         components.schemas.insert("Address".into(), schema(address_schema()));
         components
             .schemas
-            .insert("PaymentBody".into(), schema(payment_schema(test_cards)));
+            .insert("PaymentBody".into(), schema(payment_schema(test_cards, stripe)));
         // An import with no body imports nothing; the body is optional.
         if let Some(body) = doc
             .paths
@@ -170,12 +174,19 @@ fn address_schema() -> serde_json::Value {
     ]})
 }
 
-/// The payment methods the shop offers: pay on invoice, and the test cards where they are on.
-fn payment_schema(test_cards: bool) -> serde_json::Value {
+/// The payment methods the shop offers: pay on invoice, cards through Stripe where set up, and
+/// the test cards where they are on.
+fn payment_schema(test_cards: bool, stripe: bool) -> serde_json::Value {
     let invoice = serde_json::json!({ "type": "object", "title": "Pay on invoice", "required": ["method"],
         "additionalProperties": false,
         "properties": { "method": { "type": "string", "enum": ["invoice"] }, "token": { "type": ["string", "null"] } } });
     let mut methods = vec![invoice];
+    if stripe {
+        methods.push(serde_json::json!({ "type": "object", "title": "Card through Stripe", "required": ["method", "payment_method"], "additionalProperties": false,
+            "properties": { "method": { "type": "string", "enum": ["stripe"] },
+                "payment_method": { "type": "string", "pattern": "^pm_[A-Za-z0-9_]{1,250}$",
+                    "description": "A Stripe PaymentMethod id made by Stripe.js (pm_card_visa in test mode)" } } }));
+    }
     if test_cards {
         methods.push(serde_json::json!({ "type": "object", "title": "Test card", "required": ["method", "token"], "additionalProperties": false,
             "properties": { "method": { "type": "string", "enum": ["test"] },
@@ -188,7 +199,7 @@ fn payment_schema(test_cards: bool) -> serde_json::Value {
 pub fn allowed_methods(path: &str) -> Option<&'static str> {
     static ALLOWED: OnceLock<BTreeMap<String, String>> = OnceLock::new();
     let allowed = ALLOWED.get_or_init(|| {
-        let doc = serde_json::to_value(spec(false)).unwrap_or_default();
+        let doc = serde_json::to_value(spec(false, false)).unwrap_or_default();
         let mut out = BTreeMap::new();
         for (path, item) in doc["paths"].as_object().into_iter().flatten() {
             let mut methods: Vec<String> = ["get", "put", "post", "delete", "patch"]
@@ -209,5 +220,5 @@ pub fn allowed_methods(path: &str) -> Option<&'static str> {
 async fn document(state: web::Data<crate::state::AppState>) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header(("Cache-Control", "public, max-age=300"))
-        .json(spec(state.payments.offers("test")))
+        .json(spec(state.payments.offers("test"), state.payments.offers("stripe")))
 }

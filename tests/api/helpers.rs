@@ -194,8 +194,14 @@ impl Server {
     }
 
     pub fn start(data_dir: &std::path::Path, extra: &[&str]) -> Server {
+        Server::start_with_env(data_dir, extra, &[])
+    }
+
+    /// `start` with more environment (`STOREFRONT_CRASH_POINTS`, say).
+    pub fn start_with_env(data_dir: &std::path::Path, extra: &[&str], env: &[(&str, &str)]) -> Server {
         use std::io::{BufRead, BufReader};
         let mut child = storefront()
+            .envs(env.iter().copied())
             .arg("--data-dir")
             .arg(data_dir)
             .args(["--bind", "127.0.0.1:0"])

@@ -20,6 +20,8 @@ mod maintenance;
 mod metrics;
 mod orders;
 mod pages;
+mod payment_crash;
+mod payments;
 mod peers;
 mod protection;
 mod proxies;

@@ -18,7 +18,8 @@ pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-/// The Python with aiosmtpd: `STOREFRONT_TEST_PYTHON`, else the venv `.ci/run` makes.
+/// The Python with aiosmtpd and localstripe: `STOREFRONT_TEST_PYTHON`, else the venv `.ci/run`
+/// makes.
 fn python() -> PathBuf {
     let python = std::env::var_os("STOREFRONT_TEST_PYTHON")
         .map(PathBuf::from)
@@ -30,9 +31,128 @@ fn python() -> PathBuf {
         .is_ok_and(|s| s.success());
     assert!(
         has_aiosmtpd,
-        "the mail tests need aiosmtpd (a real SMTP server, from PyPI): run\n  python3 -m venv target/ci-venv && target/ci-venv/bin/pip install aiosmtpd==1.4.6\nor set STOREFRONT_TEST_PYTHON to a Python that has it (.ci/run does both)"
+        "the mail tests need aiosmtpd (a real SMTP server, from PyPI): run\n  python3 -m venv target/ci-venv && target/ci-venv/bin/pip install aiosmtpd==1.4.6 localstripe==1.15.10\nor set STOREFRONT_TEST_PYTHON to a Python that has it (.ci/run does both)"
     );
     python
+}
+
+/// localstripe, a Stripe-compatible server from PyPI, on a free loopback port.
+pub struct LocalStripe {
+    child: Child,
+    pub port: u16,
+}
+
+impl LocalStripe {
+    pub fn start() -> LocalStripe {
+        LocalStripe::start_on(free_port())
+    }
+
+    pub fn start_on(port: u16) -> LocalStripe {
+        let python = python();
+        let has_it = Command::new(&python)
+            .args(["-c", "import localstripe"])
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(
+            has_it,
+            "the payment tests need localstripe (a Stripe-compatible server, from PyPI): run\n  python3 -m venv target/ci-venv && target/ci-venv/bin/pip install localstripe==1.15.10\nor set STOREFRONT_TEST_PYTHON to a Python that has it (.ci/run does both)"
+        );
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/stripe_server.py");
+        let child = Command::new(python)
+            .arg(script)
+            .arg(port.to_string())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("localstripe starts");
+        let stripe = LocalStripe { child, port };
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "localstripe did not start on port {port}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        stripe
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Stops it (an outage); `start_on(port)` brings an empty one back.
+    pub fn stop(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    fn client() -> reqwest::blocking::Client {
+        reqwest::blocking::Client::new()
+    }
+
+    /// A GET of the Stripe API, as the merchant's dashboard would see it.
+    pub fn get(&self, path: &str) -> Value {
+        let url = format!("{}{path}", self.url());
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                LocalStripe::client()
+                    .get(url)
+                    .bearer_auth("sk_test_storefront")
+                    .send()
+                    .and_then(|r| r.json())
+                    .expect("localstripe answers")
+            })
+            .join()
+            .unwrap()
+        })
+    }
+
+    /// A POST of the Stripe API (form-encoded).
+    pub fn post(&self, path: &str, form: &[(&str, &str)]) -> Value {
+        let url = format!("{}{path}", self.url());
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                let text = LocalStripe::client()
+                    .post(url)
+                    .bearer_auth("sk_test_storefront")
+                    .form(form)
+                    .send()
+                    .and_then(|r| r.text())
+                    .expect("localstripe answers");
+                serde_json::from_str(&text).unwrap_or(Value::Null)
+            })
+            .join()
+            .unwrap()
+        })
+    }
+
+    /// Every PaymentIntent it holds.
+    pub fn intents(&self) -> Vec<Value> {
+        let mut all = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let path = match &after {
+                Some(a) => format!("/v1/payment_intents?limit=100&starting_after={a}"),
+                None => "/v1/payment_intents?limit=100".to_owned(),
+            };
+            let page = self.get(&path);
+            let data = page["data"].as_array().cloned().unwrap_or_default();
+            after = data.last().and_then(|i| i["id"].as_str()).map(str::to_owned);
+            all.extend(data);
+            if page["has_more"] != true || after.is_none() {
+                return all;
+            }
+        }
+    }
+}
+
+impl Drop for LocalStripe {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 /// aiosmtpd on `port`, appending each mail it accepts to a JSON Lines file.

@@ -45,7 +45,13 @@ async fn a_store_written_by_the_round_one_release_reads_back_unchanged_and_verif
     );
     for (number, order) in expected["orders"].as_object().unwrap() {
         let (status, now) = get(&client, format!("{base}/api/v1/admin/orders/{number}"), Some(admin)).await;
-        assert_eq!((status, &now), (200, order), "order {number}");
+        assert_eq!(status, 200, "order {number}");
+        // Later builds answer with more fields (payments, refunds); every field the round-1
+        // release answered is unchanged.
+        let mut as_then = now.clone();
+        as_then.as_object_mut().unwrap().retain(|k, _| order.get(k).is_some());
+        assert_eq!(&as_then, order, "order {number}");
+        assert_eq!(now["refunds"], json!([]), "order {number} upgraded without refunds");
         let token = expected["order_tokens"][number].as_str().unwrap();
         let (status, _) = get(&client, format!("{base}/api/v1/orders/{number}?token={token}"), None).await;
         assert_eq!(status, 200, "its shopper still sees order {number}");

@@ -37,10 +37,12 @@ pub(crate) struct CheckoutBody {
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PaymentBody {
-    /// `invoice`, or `test` where the shop offers the test cards.
+    /// `stripe`, `invoice`, or `test` where the shop offers the test cards.
     method: String,
     /// The test card: `tok_visa` approves, `tok_declined` is declined.
     token: Option<String>,
+    /// A Stripe PaymentMethod id (`pm_…`, made by Stripe.js in the shopper's browser).
+    payment_method: Option<String>,
 }
 
 /// The longest Idempotency-Key accepted; UUIDs and ULIDs fit easily.
@@ -59,7 +61,7 @@ const MAX_KEY_LEN: usize = 255;
         (status = 413, description = "Over 64 KiB", body = ErrorBody),
         (status = 422, description = "Invalid fields (details: field and message), or the key was used for another checkout", body = ErrorBody),
         (status = 429, description = "Too many checkouts from this client", body = ErrorBody),
-        (status = 503, description = "Busy or storage unavailable; retry with the same key", body = ErrorBody)))]
+        (status = 503, description = "Busy or storage unavailable (retry with the same key), or `payment_unavailable`: the card gateway is down (details.fallback_methods lists the methods that work now)", body = ErrorBody)))]
 pub(crate) async fn checkout(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -74,7 +76,7 @@ pub(crate) async fn checkout(
         shipping_method: body.shipping_method,
         payment: PaymentInput {
             method: body.payment.method,
-            token: body.payment.token,
+            token: body.payment.payment_method.or(body.payment.token),
         },
         vehicle: body.vehicle,
     };
@@ -98,6 +100,10 @@ pub(crate) async fn checkout(
         currency: order.currency.to_string(),
         token: &order.token,
         status_url: format!("/orders/{}?token={}", order.number, order.token),
+        next_action: done.client_secret.map(|client_secret| NextAction {
+            kind: "use_stripe_sdk",
+            client_secret,
+        }),
     }))
 }
 
@@ -132,6 +138,18 @@ pub(crate) struct Placed<'a> {
     #[schema(value_type = String)]
     token: &'a str,
     status_url: String,
+    /// Present when the card's bank wants the shopper to confirm the payment (3-D Secure): the
+    /// order is `pending` until Stripe.js finishes it with this secret.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_action: Option<NextAction>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct NextAction {
+    #[serde(rename = "type")]
+    #[schema(value_type = String, example = "use_stripe_sdk")]
+    kind: &'static str,
+    client_secret: String,
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -139,7 +157,7 @@ pub(crate) struct Placed<'a> {
 pub(crate) struct TokenQuery {
     /// The order's token, from the checkout's answer.
     #[serde(default)]
-    token: String,
+    pub(crate) token: String,
 }
 
 /// An order, for the shopper holding its token.
@@ -196,6 +214,14 @@ pub struct OrderJson<'a> {
     total_cents: i64,
     #[schema(value_type = String)]
     payment_method: &'a str,
+    /// The gateway's reference (a Stripe PaymentIntent id), if any.
+    #[schema(value_type = Option<String>)]
+    payment_reference: Option<&'a str>,
+    /// When the money was taken; absent while it is only held, or owed.
+    captured_at: Option<String>,
+    /// Money given back or on its way, in cents.
+    refunded_cents: i64,
+    refunds: Vec<RefundJson<'a>>,
     #[schema(value_type = Option<String>)]
     vehicle: Option<&'a str>,
     #[schema(value_type = Option<crate::orders::Shipment>)]
@@ -216,6 +242,22 @@ struct OrderLineJson<'a> {
     unit_price_cents: i64,
     quantity: u32,
     line_total_cents: i64,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+struct RefundJson<'a> {
+    id: u32,
+    amount_cents: i64,
+    /// requested (on its way to the gateway), done, or failed (see failure).
+    #[schema(value_type = String)]
+    state: &'a str,
+    #[schema(value_type = Option<String>)]
+    reference: Option<&'a str>,
+    requested_at: String,
+    #[schema(value_type = String)]
+    note: &'a str,
+    #[schema(value_type = Option<String>)]
+    failure: Option<&'a str>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -260,6 +302,22 @@ impl<'a> OrderJson<'a> {
             tax_cents: o.tax.minor(),
             total_cents: o.total.minor(),
             payment_method: &o.payment.method,
+            payment_reference: o.payment.reference.as_deref(),
+            captured_at: o.payment.captured_ms.map(format_utc),
+            refunded_cents: o.refunded().minor(),
+            refunds: o
+                .refunds
+                .iter()
+                .map(|r| RefundJson {
+                    id: r.id,
+                    amount_cents: r.amount.minor(),
+                    state: r.state.name(),
+                    reference: r.reference.as_deref(),
+                    requested_at: format_utc(r.requested_ms),
+                    note: &r.note,
+                    failure: r.failure.as_deref(),
+                })
+                .collect(),
             vehicle: o.vehicle.as_deref(),
             shipment: o.shipment.as_ref(),
             history: o

@@ -4,6 +4,7 @@ pub(crate) mod admin;
 pub(crate) mod carts;
 pub(crate) mod checkout;
 pub(crate) mod outside;
+pub(crate) mod payments;
 pub(crate) mod products;
 pub mod search;
 pub(crate) mod suggest;
@@ -48,6 +49,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(suggest::configure)
             .configure(vehicles::configure)
             .configure(outside::configure)
+            .configure(payments::configure)
             .configure(admin::configure),
     );
 }
