@@ -3,7 +3,12 @@
 use crate::checkout::SHOP;
 use crate::helpers::{TestApp, spawn_app_with_catalog};
 
-async fn post_form(app: &TestApp, path: &str, cookie: Option<&str>, form: &[(&str, &str)]) -> reqwest::Response {
+pub(crate) async fn post_form(
+    app: &TestApp,
+    path: &str,
+    cookie: Option<&str>,
+    form: &[(&str, &str)],
+) -> reqwest::Response {
     let mut req = app.client.post(app.url(path)).form(form);
     if let Some(c) = cookie {
         req = req.header("Cookie", c);
@@ -11,7 +16,7 @@ async fn post_form(app: &TestApp, path: &str, cookie: Option<&str>, form: &[(&st
     req.send().await.expect("answered")
 }
 
-async fn get_with_cookie(app: &TestApp, path: &str, cookie: &str) -> (u16, String) {
+pub(crate) async fn get_with_cookie(app: &TestApp, path: &str, cookie: &str) -> (u16, String) {
     let res = app
         .client
         .get(app.url(path))
@@ -22,11 +27,11 @@ async fn get_with_cookie(app: &TestApp, path: &str, cookie: &str) -> (u16, Strin
     (res.status().as_u16(), res.text().await.unwrap())
 }
 
-fn location(res: &reqwest::Response) -> String {
+pub(crate) fn location(res: &reqwest::Response) -> String {
     res.headers()["location"].to_str().unwrap().to_owned()
 }
 
-fn cart_cookie(res: &reqwest::Response) -> String {
+pub(crate) fn cart_cookie(res: &reqwest::Response) -> String {
     let set = res
         .headers()
         .get_all("set-cookie")
@@ -39,7 +44,7 @@ fn cart_cookie(res: &reqwest::Response) -> String {
 }
 
 /// The value of `name="…" value="…"` in a page.
-fn field_value(html: &str, name: &str) -> String {
+pub(crate) fn field_value(html: &str, name: &str) -> String {
     let at = html
         .find(&format!("name=\"{name}\" value=\""))
         .unwrap_or_else(|| panic!("no field {name}"));

@@ -522,3 +522,157 @@ async fn holds_and_charges_that_no_order_owns_are_released_or_refunded_by_reconc
         "another system's payment is left alone"
     );
 }
+
+#[tokio::test]
+async fn the_checkout_page_collects_the_card_with_stripe_js_and_offers_the_other_methods_while_stripe_is_down() {
+    use crate::checkout_pages::{cart_cookie, field_value, get_with_cookie, location, post_form};
+    let port = free_port();
+    let stripe = LocalStripe::start_on(port);
+    let app = card_shop(stripe.url(), |c| c.payments.test_cards = Some(false)).await;
+    let res = post_form(&app, "/cart/add", None, &[("sku", "SAUCE-5"), ("quantity", "1")]).await;
+    let cookie = cart_cookie(&res);
+    let page = app
+        .client
+        .get(app.url("/checkout"))
+        .header("Cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    let policy = page.headers()["content-security-policy"].to_str().unwrap().to_owned();
+    let html = page.text().await.unwrap();
+    assert!(
+        policy.contains(&format!("script-src 'self' {}", stripe.url())),
+        "{policy}"
+    );
+    assert!(
+        html.contains(&format!("<script src=\"{}/js.stripe.com/v3/\">", stripe.url())),
+        "Stripe.js is loaded"
+    );
+    assert!(html.contains("data-stripe-key=\"pk_test_storefront\""));
+    assert!(
+        html.contains("name=\"payment\" value=\"stripe\" checked"),
+        "the card is the first choice"
+    );
+    assert!(!html.contains("tok_visa"), "no test cards in a real shop");
+
+    // What card.js submits once Stripe.js has made the PaymentMethod.
+    let (token, total) = (
+        field_value(&html, "form_token"),
+        field_value(&html, "shown_total_cents"),
+    );
+    let form = [
+        ("email", "sam@example.com"),
+        ("name", "Sam Lee"),
+        ("line1", "9 Oak Ave"),
+        ("city", "Portland"),
+        ("region", "OR"),
+        ("postal_code", "97201"),
+        ("country", "US"),
+        ("shipping_method", "standard"),
+        ("payment", "stripe"),
+        ("payment_method", "pm_card_visa"),
+        ("form_token", token.as_str()),
+        ("shown_total_cents", total.as_str()),
+        ("action", "place"),
+    ];
+    let res = post_form(&app, "/checkout", Some(&cookie), &form).await;
+    assert_eq!(res.status(), 303, "{}", res.text().await.unwrap());
+    let (status, order_page) = get_with_cookie(&app, &location(&res), "").await;
+    assert_eq!(status, 200);
+    assert!(order_page.contains("Paid, being prepared"), "{order_page}");
+
+    stripe.stop();
+    for i in 0..5 {
+        let cart = new_cart(&app, json!([{"sku": "SAUCE-5", "quantity": 1}])).await;
+        assert_eq!(
+            checkout(&app, &format!("down-{i}"), &card_body(&cart, "pm_card_visa"))
+                .await
+                .0,
+            503
+        );
+    }
+    let res = post_form(&app, "/cart/add", None, &[("sku", "SAUCE-5"), ("quantity", "1")]).await;
+    let (_, html) = get_with_cookie(&app, "/checkout", &cart_cookie(&res)).await;
+    assert!(html.contains("Card payments are unavailable right now"), "{html}");
+    assert!(
+        html.contains("name=\"payment\" value=\"invoice\" checked"),
+        "pay on invoice is offered instead"
+    );
+}
+
+#[tokio::test]
+async fn the_back_office_refunds_part_of_a_card_order_and_shows_the_refund_and_the_payment() {
+    use crate::admin_pages::{get, staff_session};
+    let stripe = LocalStripe::start();
+    let app = card_shop(stripe.url(), |_| {}).await;
+    let cart = new_cart(&app, json!([{"sku": "SAUCE-5", "quantity": 2}])).await;
+    let (_, placed, _) = checkout(&app, "office-1", &card_body(&cart, "pm_card_visa")).await;
+    let number = placed["order_number"].as_str().unwrap().to_owned();
+    let pi = order(&app, &number).await["payment_reference"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        eventually(Duration::from_secs(10), || async {
+            intent(&stripe, &pi)["status"] == "succeeded"
+        })
+        .await
+    );
+    let (sid, csrf) = staff_session(&app).await;
+    let page = get(&app, &format!("/admin/orders/{number}"), &sid)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains(&pi) && page.contains("taken "),
+        "the payment and when it was taken"
+    );
+    assert!(page.contains("Refund this amount"));
+    let refund = |amount: &'static str| {
+        let (app, sid, csrf, number) = (&app, sid.clone(), csrf.clone(), number.clone());
+        async move {
+            app.client
+                .post(app.url(&format!("/admin/orders/{number}/refund")))
+                .header("Cookie", sid)
+                .form(&[("csrf", csrf.as_str()), ("amount", amount), ("note", "dented lid")])
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(refund("not money").await, 422);
+    assert_eq!(refund("2.50").await, 303);
+    let charge = || {
+        intent(&stripe, &pi)["charges"]["data"][0]["amount_refunded"]
+            .as_i64()
+            .unwrap_or(0)
+    };
+    assert!(eventually(Duration::from_secs(10), || async { charge() == 250 }).await);
+    assert!(
+        eventually(Duration::from_secs(5), || async {
+            order(&app, &number).await["refunds"][0]["state"] == "done"
+        })
+        .await
+    );
+    let page = get(&app, &format!("/admin/orders/{number}"), &sid)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("dented lid") && page.contains("$2.50"),
+        "the refund is listed"
+    );
+    let shopper = get(&app, placed["status_url"].as_str().unwrap(), "")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        shopper.contains("Refunds") && shopper.contains("$2.50"),
+        "the shopper sees it too"
+    );
+}

@@ -51,6 +51,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/admin/orders").route(crate::web::read().to(orders::orders)))
         .service(web::resource("/admin/orders/{number}").route(crate::web::read().to(orders::order)))
         .service(web::resource("/admin/orders/{number}/transition").route(web::post().to(orders::transition)))
+        .service(web::resource("/admin/orders/{number}/refund").route(web::post().to(orders::refund)))
         .service(
             web::resource("/admin/orders/{number}/{paper:slip|invoice}").route(crate::web::read().to(orders::paper)),
         )

@@ -148,7 +148,32 @@ pub(super) async fn order(
                 }
                 (crate::web::views::order::totals(&order))
                 p { "Payment: " (crate::web::views::order::payment_method(&order))
-                    @if let Some(reference) = &order.payment.reference { " · reference " code { (reference) } } }
+                    @if let Some(reference) = &order.payment.reference { " · reference " code { (reference) } }
+                    @if order.payment.by_gateway() {
+                        @match order.payment.captured_ms {
+                            Some(at) => { " · taken " (format_utc(at)) }
+                            None => { " · " span.muted { "held, not yet taken" } }
+                        }
+                    } }
+                @if !order.refunds.is_empty() {
+                    h2 { "Refunds" }
+                    table.order-lines {
+                        thead { tr { th { "#" } th { "Amount" } th { "State" } th { "Asked" } th { "By" } th { "Note" } } }
+                        tbody {
+                            @for r in &order.refunds {
+                                tr {
+                                    td { (r.id) }
+                                    td { (r.amount) }
+                                    td { (r.state.name()) @if let Some(reference) = &r.reference { div.small { code { (reference) } } }
+                                        @if let Some(f) = &r.failure { div.small.field-error { (f) } } }
+                                    td { (format_utc(r.requested_ms)) }
+                                    td { (r.actor) }
+                                    td { (r.note) }
+                                }
+                            }
+                        }
+                    }
+                }
                 @if let Some(v) = &order.vehicle { p { "Vehicle: " (v) } }
                 h2 { "History" }
                 ul { @for h in &order.history { li { (format_utc(h.at_ms)) ": " (h.to) " by " (h.actor) @if !h.note.is_empty() { " — " (h.note) } } } }
@@ -158,6 +183,17 @@ pub(super) async fn order(
                 address { (a.name) br; (a.line1) br; @if !a.line2.is_empty() { (a.line2) br; } (a.city) " " (a.region) " " (a.postal_code) br; (a.country) }
                 @if let Some(s) = &order.shipment { p { (s.carrier) " " (s.tracking_number) } }
                 p { a href={ "/admin/orders/" (order.number) "/slip" } { "Packing slip" } " · " a href={ "/admin/orders/" (order.number) "/invoice" } { "Invoice" } }
+                @if crate::orders::transition::was_paid(&order) && order.refundable().minor() > 0 {
+                    h2 { "Refund" }
+                    form method="post" action={ "/admin/orders/" (order.number) "/refund" } .refund-form {
+                        input type="hidden" name="csrf" value=(who.session.csrf);
+                        div.field { label for="refund-amount" { "Amount (up to " (order.refundable()) ")" }
+                            input #refund-amount name="amount" inputmode="decimal" required placeholder=(order.refundable()); }
+                        div.field { label for="refund-note" { "Note" span.muted { " (optional)" } } input #refund-note name="note"; }
+                        button.button.block.secondary type="submit" { "Refund this amount" }
+                        @if order.payment.by_gateway() { p.small { "Goes back to the shopper's card through Stripe; the order keeps its status." } }
+                    }
+                }
                 h2 { "Change status" }
                 @if next.is_empty() { p.muted { "This order is final." } }
                 @for to in &next {
@@ -232,6 +268,43 @@ pub(super) async fn transition(
         .map_err(AppError::from)?;
     outcome.map_err(|e| PageError(AppError::from(e)))?;
     Ok(see_other(&format!("/admin/orders/{key}")))
+}
+
+#[derive(Deserialize)]
+pub(super) struct RefundForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    amount: String,
+    #[serde(default)]
+    note: String,
+}
+
+/// A part refund from the order page (through the gateway when the order was paid through one).
+pub(super) async fn refund(
+    who: SignedIn,
+    state: web::Data<AppState>,
+    number: web::Path<String>,
+    form: web::Form<RefundForm>,
+) -> Result<HttpResponse, PageError> {
+    who.check_csrf(&form.csrf)?;
+    let staff = who.may::<Orders>()?;
+    let order = find_order(&state, &number).await?;
+    let amount = crate::domain::Money::parse_typed(&form.amount, order.currency).ok_or_else(|| {
+        PageError(AppError::new(
+            ErrorCode::InvalidInput,
+            format!("{:?} is not an amount such as 5.00", form.amount),
+        ))
+    })?;
+    let note = crate::orders::clip_note(&form.note);
+    let key = order.number.clone();
+    state
+        .writer
+        .run(move |tx| merchant::refund_order(tx, &staff, &key, amount, &note))
+        .await
+        .map_err(AppError::from)?
+        .map_err(|e| PageError(AppError::from(e)))?;
+    Ok(see_other(&format!("/admin/orders/{}", order.number)))
 }
 
 /// A printable packing slip (no prices) or invoice, one page, no navigation.

@@ -88,14 +88,17 @@ async fn submit(
     }
     let cart_id = request.cart_id.clone();
     match state.shop.checkout(request, key).await {
-        Ok(done) => Ok(HttpResponse::SeeOther()
-            .cookie(cart_removal())
-            .cookie(placed_cookie(&cart_id))
-            .insert_header((
-                header::LOCATION,
-                order_href(&done.order.number, &done.order.token, true),
-            ))
-            .finish()),
+        Ok(done) => {
+            // The card's bank wants the shopper to confirm: the order page does it with this
+            // secret, carried in the fragment (never sent to a server or kept in a log).
+            let confirm = done.client_secret.map(|s| format!("#confirm={s}")).unwrap_or_default();
+            let href = order_href(&done.order.number, &done.order.token, true);
+            Ok(HttpResponse::SeeOther()
+                .cookie(cart_removal())
+                .cookie(placed_cookie(&cart_id))
+                .insert_header((header::LOCATION, format!("{href}{confirm}")))
+                .finish())
+        }
         Err(Failed::Write(e)) => Err(AppError::from(e).into()),
         Err(Failed::Refused(refusal)) => {
             let status = AppError::from(refusal.clone()).code.status();
@@ -194,6 +197,10 @@ fn checkout_input(req: &HttpRequest, form: &CheckoutForm) -> CheckoutInput {
 fn checkout_input_for(req: &HttpRequest, form: &CheckoutForm, cart_id: String) -> CheckoutInput {
     let (method, token) = match form.payment.as_str() {
         "invoice" => ("invoice", None),
+        "stripe" => (
+            "stripe",
+            Some(form.payment_method.trim().to_owned()).filter(|t| !t.is_empty()),
+        ),
         token => ("test", Some(token.to_owned())),
     };
     CheckoutInput {
@@ -233,6 +240,12 @@ fn refusal_text(refusal: &Refusal) -> String {
         Refusal::Payment(crate::orders::PaymentError::Declined(_)) => {
             "Your card was declined and nothing was charged. Try another payment method.".to_owned()
         }
+        Refusal::Payment(crate::orders::PaymentError::Unavailable { .. }) => {
+            "Card payments are unavailable right now and nothing was charged. Choose another way to pay below, or try your card again in a minute.".to_owned()
+        }
+        Refusal::Payment(crate::orders::PaymentError::Invalid(_)) if form_card(refusal) => {
+            "Enter your card details (card payments need JavaScript in your browser).".to_owned()
+        }
         other => other.to_string(),
     }
 }
@@ -249,9 +262,10 @@ async fn render(
     let visitor = Visitor::of(req);
     let shared = state.clone();
     let chrome = blocking(move || chrome(&shared, &shared.store.read()?, &visitor)).await?;
-    let test_cards = state.payments.offers("test");
-    let markup = views::checkout::checkout(&chrome, quote, form, errors, notice, test_cards);
+    let pay = pay_options(state);
+    let markup = views::checkout::checkout(&chrome, quote, form, errors, notice, &pay);
     Ok(HttpResponse::build(status)
+        .insert_header(card_policy(state))
         .insert_header((header::CACHE_CONTROL, "private, no-store"))
         .content_type("text/html; charset=utf-8")
         .body(markup.into_string()))
@@ -278,12 +292,71 @@ async fn order(
     let visitor = Visitor::of(&req);
     let shared = state.clone();
     let chrome = blocking(move || chrome(&shared, &shared.store.read()?, &visitor)).await?;
-    let markup = views::order::order(&chrome, &order, query.placed.is_some());
+    let card =
+        card_setup(&state).filter(|_| order.payment.by_gateway() && order.status == crate::orders::Status::Pending);
+    let markup = views::order::order(&chrome, &order, query.placed.is_some(), card.as_ref());
     Ok(HttpResponse::Ok()
+        .insert_header(card_policy(&state))
         .insert_header((header::CACHE_CONTROL, "private, no-store"))
         .insert_header(("Referrer-Policy", "no-referrer"))
         .content_type("text/html; charset=utf-8")
         .body(markup.into_string()))
+}
+
+/// Whether a refusal is a card payment without its card (a browser without JavaScript).
+fn form_card(refusal: &Refusal) -> bool {
+    refusal.to_string().contains("payment.payment_method")
+}
+
+fn card_setup(state: &AppState) -> Option<views::checkout::CardSetup> {
+    let stripe = state.config.payments.stripe.as_ref()?;
+    state.payments.offers("stripe").then(|| views::checkout::CardSetup {
+        publishable_key: stripe.publishable_key.clone(),
+        js_url: stripe.js_url.clone(),
+    })
+}
+
+fn pay_options(state: &AppState) -> views::checkout::PayOptions {
+    views::checkout::PayOptions {
+        test_cards: state.payments.offers("test"),
+        invoice: state.payments.offers("invoice"),
+        card: card_setup(state),
+        card_available: state.payments.provider("stripe").is_ok_and(|p| p.available()),
+    }
+}
+
+/// The pages that collect or confirm a card load Stripe.js, which talks to Stripe's API and
+/// frames: the shop's policy, widened to those origins only.
+fn card_policy(state: &AppState) -> (&'static str, String) {
+    let origins = match &state.config.payments.stripe {
+        Some(s) => {
+            let mut list = vec![origin(&s.js_url), origin(&s.api_base)];
+            if s.js_url.starts_with("https://js.stripe.com") {
+                list.extend([
+                    "https://api.stripe.com".to_owned(),
+                    "https://hooks.stripe.com".to_owned(),
+                ]);
+            }
+            list.sort();
+            list.dedup();
+            list.join(" ")
+        }
+        None => String::new(),
+    };
+    (
+        "Content-Security-Policy",
+        format!(
+            "default-src 'self'; script-src 'self' {origins}; frame-src {frames}; connect-src 'self' {origins}; img-src 'self' data: https:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+            frames = if origins.is_empty() { "'none'" } else { origins.as_str() }
+        ),
+    )
+}
+
+/// `https://js.stripe.com` of `https://js.stripe.com/v3/`.
+fn origin(url: &str) -> String {
+    let after_scheme = url.find("://").map_or(0, |i| i + 3);
+    let end = url[after_scheme..].find('/').map_or(url.len(), |i| after_scheme + i);
+    url[..end].to_owned()
 }
 
 fn order_href(number: &str, token: &str, placed: bool) -> String {

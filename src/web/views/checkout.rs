@@ -18,8 +18,10 @@ pub struct CheckoutForm {
     pub postal_code: String,
     pub country: String,
     pub shipping_method: String,
-    /// `tok_visa`, `tok_declined` or `invoice`.
+    /// `stripe`, `invoice`, or a test card: `tok_visa`, `tok_declined`.
     pub payment: String,
+    /// The Stripe PaymentMethod id Stripe.js made in the browser (card data never reaches us).
+    pub payment_method: String,
     /// One-time token rendered into the form: it is the checkout's idempotency key, so a double
     /// click or a refreshed POST finds the order the first submit made.
     pub form_token: String,
@@ -44,13 +46,48 @@ const COUNTRIES: [(&str, &str); 12] = [
     ("NZ", "New Zealand"),
 ];
 
+/// Cards through Stripe, as the browser needs them.
+#[derive(Clone, Debug)]
+pub struct CardSetup {
+    pub publishable_key: String,
+    pub js_url: String,
+}
+
+/// The payment methods the form offers now.
+#[derive(Clone, Debug, Default)]
+pub struct PayOptions {
+    pub test_cards: bool,
+    pub invoice: bool,
+    pub card: Option<CardSetup>,
+    /// False while the gateway's circuit breaker is open: the card is offered as unavailable.
+    pub card_available: bool,
+}
+
+impl PayOptions {
+    fn default_choice(&self) -> &'static str {
+        match (&self.card, self.card_available, self.test_cards) {
+            (Some(_), true, _) => "stripe",
+            (_, _, true) => "tok_visa",
+            _ => "invoice",
+        }
+    }
+}
+
+/// Loads Stripe.js (first, as its elements need) and the script that collects the card with it.
+pub fn card_scripts(card: &CardSetup) -> Markup {
+    html! {
+        script src=(card.js_url) {}
+        script src=(crate::web::assets::url("js/card.js")) defer {}
+    }
+}
+
 pub fn checkout(
     chrome: &Chrome,
     quote: &Quote,
     form: &CheckoutForm,
     errors: &[FieldError],
     notice: Option<&Notice>,
-    test_cards: bool,
+    pay: &PayOptions,
 ) -> Markup {
     let error_for = |field: &str| errors.iter().find(|e| e.field == field).map(|e| e.message.clone());
     let input = |name: &str, label: &str, field: &str, value: &str, kind: &str, autocomplete: &str, required: bool| {
@@ -70,10 +107,11 @@ pub fn checkout(
         form.country.as_str()
     };
     let payment = if form.payment.is_empty() {
-        if test_cards { "tok_visa" } else { "invoice" }
+        pay.default_choice()
     } else {
         form.payment.as_str()
     };
+    let card_key = pay.card.as_ref().map(|c| c.publishable_key.as_str());
     let body = html! {
         h1 { "Checkout" }
         @if let Some(n) = notice { (notice_box(n)) }
@@ -83,8 +121,9 @@ pub fn checkout(
                 ul { @for e in errors { li { (e.message) } } }
             }
         }
-        form.checkout method="post" action="/checkout" novalidate {
+        form.checkout method="post" action="/checkout" novalidate data-stripe-key=[card_key] {
             input type="hidden" name="form_token" value=(form.form_token);
+            input type="hidden" name="payment_method" value="";
             input type="hidden" name="shown_total_cents" value=(quote.total.minor());
             div.cart-layout {
                 div {
@@ -124,11 +163,24 @@ pub fn checkout(
                     }
                     fieldset {
                         legend { "Payment" }
-                        @if test_cards {
+                        @if let Some(card) = &pay.card {
+                            @if pay.card_available {
+                                label.choice { input type="radio" name="payment" value="stripe" checked[payment == "stripe"]; span { "Card" } }
+                                div #card-element .card-element data-for="stripe" {}
+                                p #card-errors .field-error role="alert" {}
+                                noscript { p.small { "Paying by card needs JavaScript; without it, choose another method." } }
+                            } @else {
+                                p.notice role="status" { "Card payments are unavailable right now. Choose another method, or try again in a minute." }
+                            }
+                            (card_scripts(card))
+                        }
+                        @if pay.test_cards {
                             label.choice { input type="radio" name="payment" value="tok_visa" checked[payment == "tok_visa"]; span { "Test card that approves" } }
                             label.choice { input type="radio" name="payment" value="tok_declined" checked[payment == "tok_declined"]; span { "Test card that is declined" } }
                         }
-                        label.choice { input type="radio" name="payment" value="invoice" checked[payment == "invoice"]; span { "Pay on invoice / cash on delivery" } }
+                        @if pay.invoice {
+                            label.choice { input type="radio" name="payment" value="invoice" checked[payment == "invoice"]; span { "Pay on invoice / cash on delivery" } }
+                        }
                     }
                 }
                 aside.summary {

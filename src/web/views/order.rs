@@ -4,7 +4,7 @@ use super::layout::{Chrome, page};
 use crate::domain::{format_day, format_utc};
 use crate::orders::Order;
 
-pub fn order(chrome: &Chrome, order: &Order, just_placed: bool) -> Markup {
+pub fn order(chrome: &Chrome, order: &Order, just_placed: bool, card: Option<&super::checkout::CardSetup>) -> Markup {
     let a = &order.address;
     let body = html! {
         @if just_placed {
@@ -59,6 +59,23 @@ pub fn order(chrome: &Chrome, order: &Order, just_placed: bool) -> Markup {
                 }
                 h3 { "Payment" }
                 p { (payment_method(order)) }
+                @if let Some(card) = card {
+                    div.card-confirm data-stripe-key=(card.publishable_key)
+                        data-check={ "/api/v1/orders/" (order.number) "/payment/check?token=" (order.token) } {
+                        p.small { "Your bank asked you to confirm this payment. If no window opened, "
+                            button.button.secondary type="button" data-confirm-card { "confirm it now" } "." }
+                        p.field-error role="alert" {}
+                    }
+                    (super::checkout::card_scripts(card))
+                }
+                @if !order.refunds.is_empty() {
+                    h3 { "Refunds" }
+                    ul.small {
+                        @for r in &order.refunds {
+                            li { (r.amount) " · " (refund_state(r.state)) }
+                        }
+                    }
+                }
             }
         }
         p { a.button.secondary href="/" { "Continue shopping" } }
@@ -79,6 +96,14 @@ pub fn totals(order: &Order) -> Markup {
             @if let Some(name) = &order.tax_name { div { dt { (name) } dd { (order.tax) } } }
             div.grand { dt { "Total" } dd { (order.total) } }
         }
+    }
+}
+
+fn refund_state(state: crate::orders::RefundState) -> &'static str {
+    match state {
+        crate::orders::RefundState::Requested => "on its way back to you",
+        crate::orders::RefundState::Done => "refunded",
+        crate::orders::RefundState::Failed => "delayed; the shop will be in touch",
     }
 }
 
