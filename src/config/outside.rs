@@ -205,6 +205,13 @@ mod tests {
                         "smtp_url",
                         "from",
                         "merchant_to",
+                        "[payments.stripe]",
+                        "publishable_key",
+                        "webhook_secret",
+                        "api_base",
+                        "js_url",
+                        "timeout_ms",
+                        "test_cards",
                     ]
                     .iter()
                     .any(|k| rest.starts_with(k)) =>
@@ -221,6 +228,9 @@ mod tests {
         assert_eq!(config.supplier_feeds[0].every.as_secs(), 15 * 60);
         assert_eq!(config.mail.merchant_to.as_deref(), Some("owner@example.com"));
         assert!(config.mail.smtp_url.is_some());
+        let stripe = config.payments.stripe.expect("the Stripe section");
+        assert_eq!(stripe.timeout.as_millis(), 4000);
+        assert_eq!(config.payments.test_cards, Some(false));
     }
 
     #[test]

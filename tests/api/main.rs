@@ -3,6 +3,7 @@
 
 mod admin;
 mod admin_pages;
+mod browser;
 mod catalog;
 mod checkout;
 mod checkout_pages;

@@ -41,6 +41,11 @@ pub(crate) async fn stripe_webhook(
     state: web::Data<AppState>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
+    let header = req.headers().get("Stripe-Signature").and_then(|v| v.to_str().ok());
+    if header.is_none() {
+        metrics::counter!(m::GATEWAY_EVENTS, "outcome" => "refused").increment(1);
+        return Err(AppError::new(ErrorCode::BadRequest, "the Stripe-Signature header is missing").into());
+    }
     let secret = state
         .config
         .payments
@@ -54,7 +59,6 @@ pub(crate) async fn stripe_webhook(
             )
         })?;
     let body = crate::web::guard::read_body(payload, EVENT_LIMIT).await?;
-    let header = req.headers().get("Stripe-Signature").and_then(|v| v.to_str().ok());
     if let Err(e) = crate::webhooks::verify(&secret, header, &body, now_ms() / 1000) {
         metrics::counter!(m::GATEWAY_EVENTS, "outcome" => "refused").increment(1);
         let why = e.to_string().replace("Storefront-Signature", "Stripe-Signature");

@@ -1,0 +1,52 @@
+//! The shopper's card payment in a real browser: Debian's Chromium, driven by playwright-core
+//! (from npm, in tests/browser), on the store's own checkout page with localstripe's Stripe.js.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::payments::card_shop;
+use crate::peers::LocalStripe;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shopper_pays_by_card_in_a_real_browser_once_directly_and_once_through_3d_secure() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    assert!(
+        Path::new(&chromium).exists(),
+        "the browser test needs Chromium: apt-get install chromium (or set CHROMIUM to its path); .ci/run installs it"
+    );
+    assert!(
+        dir.join("node_modules/playwright-core").exists(),
+        "the browser test needs playwright-core: run `npm ci` in tests/browser (.ci/run does)"
+    );
+    let stripe = LocalStripe::start();
+    let app = card_shop(stripe.url(), |c| c.payments.test_cards = Some(false)).await;
+    let base = app.addr.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new("node")
+            .arg(dir.join("pay.mjs"))
+            .arg(base)
+            .env("CHROMIUM", chromium)
+            .output()
+            .expect("node runs (Node.js is on every machine CI uses)")
+    })
+    .await
+    .unwrap();
+    let said = format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "the journey failed:\n{said}");
+    assert!(
+        said.contains("ok: a card confirmed with the bank pays the order"),
+        "{said}"
+    );
+    eprintln!("{said}");
+    let paid = stripe
+        .intents()
+        .into_iter()
+        .filter(|i| i["status"] == "succeeded")
+        .count();
+    assert_eq!(paid, 2, "both payments were taken");
+}
