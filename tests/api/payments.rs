@@ -360,11 +360,20 @@ async fn a_card_needing_3ds_makes_a_pending_order_that_a_signed_stripe_event_mar
         .await,
         "the money is taken"
     );
+    // An old event arriving now (the payment failing, from before it went through) changes
+    // nothing: the store looks at the payment as it is.
+    let mut stale = intent(&stripe, &pi);
+    stale["status"] = json!("requires_payment_method");
+    let late =
+        json!({"id": "evt_late", "type": "payment_intent.payment_failed", "created": 1, "data": {"object": stale}})
+            .to_string();
+    let (status, _) = post_event(&app, &late, &stripe_signature(WEBHOOK_SECRET, now, &late)).await;
+    assert_eq!(status, 200);
     // localstripe's own signed payment_intent.succeeded reaches the store and changes nothing.
     let metrics_say = || async {
         let text = app.get("/metrics").await.text().await.unwrap();
         text.lines()
-            .any(|l| l.starts_with("storefront_payment_gateway_events_total{outcome=\"applied\"} 2"))
+            .any(|l| l.starts_with("storefront_payment_gateway_events_total{outcome=\"applied\"} 3"))
     };
     assert!(
         eventually(Duration::from_secs(10), metrics_say).await,

@@ -32,9 +32,13 @@ pub(super) async fn dashboard(
         Ok((today, recent, low, zero))
     })
     .await?;
+    let cards_paused = state.payments.provider("stripe").is_ok_and(|p| !p.available());
     let body = html! {
         @if q.notice.as_deref() == Some("password-changed") {
             p.notice.ok role="status" { "Password changed. Your other sessions were signed out." }
+        }
+        @if cards_paused {
+            p.notice.error role="alert" { "Card payments are paused: Stripe keeps failing or not answering. Shoppers are offered your other payment methods; cards resume by themselves once Stripe answers again." }
         }
         h1 { "Today" }
         @if let Some((totals, currency)) = today {
