@@ -11,6 +11,8 @@ use std::time::{Duration, Instant};
 const WORDS: [&str; 10] = [
     "brake", "ceramic", "front", "filter", "oil", "spark", "strut", "rear", "premium", "pads",
 ];
+/// One-word searches that match a large part of the catalog.
+const BROAD: [&str; 5] = ["sauce", "oz", "brake", "filter", "hot+sauce"];
 const VEHICLES: [(u16, &str, &str); 4] = [
     (2009, "Honda", "Civic"),
     (2015, "Toyota", "Camry"),
@@ -115,6 +117,10 @@ fn main() {
                     WORDS[(i / 3 + 1) % WORDS.len()]
                 )
             }),
+        ),
+        (
+            "search: one broad word (sauce, oz, brake…) + facets",
+            Box::new(|i| format!("/api/v1/search?q={}&per_page=20", BROAD[i % BROAD.len()])),
         ),
         (
             "search: a part number typed loosely",

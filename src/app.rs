@@ -72,9 +72,11 @@ impl Application {
             config.checkout.cart_ttl.as_millis() as u64,
         );
         let outside = outside::start(&config, port, &store, &writer, &background, stripe).await?;
+        let pages = page_cache_for(&config, &store).await?;
         let state = aweb::Data::new(AppState {
             jobs: outside.jobs,
             notifier: outside.notifier,
+            pages,
             listings: Default::default(),
             search,
             writer,
@@ -247,6 +249,20 @@ async fn payments_for(config: &Config, store: &Store, stripe: Option<&Stripe>) -
         }
     }
     Ok(Payments::of(providers))
+}
+
+/// The page cache, told of every catalog change as it commits (before its writer answers).
+async fn page_cache_for(config: &Config, store: &Store) -> anyhow::Result<Arc<crate::page_cache::PageCache>> {
+    let reader = store.clone();
+    let version = tokio::task::spawn_blocking(move || reader.read()?.catalog_version()).await??;
+    let pages = Arc::new(crate::page_cache::PageCache::new(
+        config.http.page_cache_bytes,
+        config.http.page_max_age,
+        version,
+    ));
+    let told = pages.clone();
+    store.on_catalog_change(move |change| told.catalog_changed(change.version));
+    Ok(pages)
 }
 
 /// The Stripe client, when `[payments.stripe]` has keys.

@@ -194,6 +194,7 @@ pub struct HttpSettings {
     pub secure_cookies: Option<bool>,
     pub keep_alive_secs: Option<u64>,
     pub max_connections: Option<usize>,
+    pub page_cache_mb: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -262,6 +263,8 @@ pub struct HttpConfig {
     pub workers: NonZeroUsize,
     /// How long browsers and shared caches may reuse a catalog page without asking again.
     pub page_max_age: Duration,
+    /// Memory for rendered catalog pages kept in the process (`0` turns the cache off).
+    pub page_cache_bytes: u64,
     /// How long in-flight requests get to finish at shutdown.
     pub shutdown_timeout: Duration,
     /// The most a request may take to arrive (body included) and be answered; then 408.
@@ -492,6 +495,7 @@ impl Config {
             http: HttpConfig {
                 workers: NonZeroUsize::new(workers).context("workers must be at least 1")?,
                 page_max_age: Duration::from_secs(settings.http.page_max_age_secs.unwrap_or(60)),
+                page_cache_bytes: settings.http.page_cache_mb.unwrap_or(64).min(64 * 1024) << 20,
                 shutdown_timeout: Duration::from_secs(settings.http.shutdown_timeout_secs.unwrap_or(30)),
                 request_timeout: Duration::from_secs(settings.http.request_timeout_secs.unwrap_or(15).clamp(1, 3600)),
                 metrics_token: settings.http.metrics_token.filter(|t| !t.is_empty()),

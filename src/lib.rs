@@ -51,6 +51,7 @@ pub mod maintenance;
 pub mod merchant;
 pub mod notify;
 pub mod orders;
+pub mod page_cache;
 pub mod payments;
 pub mod reports;
 pub mod search;

@@ -26,6 +26,8 @@ pub struct AppState {
     pub jobs: Arc<crate::jobs::Runner>,
     /// Sends mail and delivers webhooks; knows the receivers' breakers.
     pub notifier: Arc<crate::notify::Notifier>,
+    /// Rendered catalog pages for shoppers without personal cookies.
+    pub pages: Arc<crate::page_cache::PageCache>,
 }
 
 impl AppState {

@@ -6,7 +6,7 @@
 
 mod model;
 
-pub use model::{LedgerEntry, Shortfall};
+pub use model::{FEW_LEFT, LedgerEntry, Shortfall, shown};
 
 use crate::domain::now_ms;
 use crate::store::{StoreError, WriteTx};
@@ -85,8 +85,9 @@ pub fn clear(tx: &mut WriteTx<'_>, sku: &str, why: &Change<'_>) -> Result<(), St
     set(tx, sku, 0, why).map(drop)
 }
 
-/// The one place stock changes. Listings and search show whether a SKU is in stock, so stock
-/// crossing zero either way is a catalog change (the search index and caches hear of it).
+/// The one place stock changes. Listings, search and product pages show whether a SKU is in
+/// stock, and how many are left when few are, so a change in what they show (`shown`) is a
+/// catalog change: the search index and the page cache hear of it; other sales are not.
 fn record(
     tx: &mut WriteTx<'_>,
     sku: &str,
@@ -95,7 +96,7 @@ fn record(
     why: &Change<'_>,
 ) -> Result<LedgerEntry, StoreError> {
     let before = balance.checked_add_signed(-delta);
-    if before.is_some_and(|before| (before == 0) != (balance == 0)) {
+    if before.is_none_or(|before| shown(before) != shown(balance)) {
         tx.catalog_changed(sku);
     }
     let now = now_ms();

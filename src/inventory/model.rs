@@ -18,3 +18,13 @@ pub struct Shortfall {
     pub requested: u64,
     pub available: u64,
 }
+
+/// At or below this many units, pages say how many are left ("Only 3 left"); above it, only "In
+/// stock". Pages show nothing else of the stock level, so a rendered page stays right until the
+/// level crosses into or within this range (see `shown`).
+pub const FEW_LEFT: u64 = 5;
+
+/// The stock level as pages show it: exact up to `FEW_LEFT`, one value above it.
+pub fn shown(stock: u64) -> u64 {
+    stock.min(FEW_LEFT + 1)
+}

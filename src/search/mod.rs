@@ -12,7 +12,7 @@ mod schema;
 mod suggest;
 mod vehicles;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, RwLock};
 
@@ -33,6 +33,9 @@ pub const INDEX_DIR: &str = "index";
 /// Memory for the single writer, split between its threads (tantivy needs at least 15 MB each).
 /// It is a ceiling reached only while rebuilding; live updates use a few MB.
 const WRITER_MEMORY: usize = 128 << 20;
+
+/// Attributes with more distinct values than this are searchable text, not facets.
+pub const FACET_MAX_VALUES: usize = 50;
 
 /// Indexing threads: building documents is about a third of a rebuild's work and tantivy's
 /// indexing the rest, so two threads keep a 2-core machine busy; idle between rebuilds.
@@ -63,6 +66,10 @@ pub struct SearchIndex {
     fields: Fields,
     /// Attribute names present in the index; each becomes a facet.
     attr_names: RwLock<Vec<String>>,
+    /// Answers to recent searches at the current index generation.
+    recent: query::RecentSearches,
+    /// `FACET_MAX_VALUES`, or another limit a benchmark sets to compare.
+    facet_max_values: std::sync::atomic::AtomicUsize,
     /// Every fitted vehicle, for the cascade and the year selector on every page.
     vehicles: RwLock<vehicles::VehicleTree>,
     /// The last best sellers read, with the searcher generation and how many were asked for:
@@ -120,6 +127,8 @@ impl SearchIndex {
             writer: Mutex::new(writer),
             fields,
             attr_names: RwLock::new(Vec::new()),
+            facet_max_values: std::sync::atomic::AtomicUsize::new(FACET_MAX_VALUES),
+            recent: query::RecentSearches::new(),
             vehicles: RwLock::new(Default::default()),
             best_sellers: Mutex::new(None),
             working: std::sync::atomic::AtomicBool::new(false),
@@ -219,23 +228,59 @@ impl SearchIndex {
         count
     }
 
+    /// The attributes shown as facets: those with at most `FACET_MAX_VALUES` distinct values.
+    /// One with more (an ingredient list, a measurement) is no filter a shopper would use, and
+    /// counting it would cost every search time in proportion to its values; it stays
+    /// searchable as text.
     fn refresh_attr_names(&self) -> Result<(), SearchError> {
+        let limit = self.facet_max_values.load(std::sync::atomic::Ordering::Relaxed);
         let searcher = self.reader.searcher();
-        let mut names = BTreeSet::new();
+        let mut values: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
         for segment in searcher.segment_readers() {
             let facets = segment.facet_reader("attr")?;
             let mut facet = tantivy::schema::Facet::root();
             for ord in 0..facets.num_facets() {
                 facets.facet_from_ord(ord as u64, &mut facet)?;
-                if let Some(name) = facet.to_path().first() {
-                    names.insert((*name).to_owned());
+                let path = facet.to_path();
+                if let [name, value, ..] = path.as_slice() {
+                    let seen = values.entry((*name).to_owned()).or_default();
+                    // Past the limit the name is out; no need to remember more of its values.
+                    if seen.len() <= limit {
+                        seen.insert((*value).to_owned());
+                    }
                 }
             }
         }
+        let names = values
+            .into_iter()
+            .filter(|(_, seen)| seen.len() <= limit)
+            .map(|(name, _)| name)
+            .collect();
         *self
             .attr_names
             .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = names.into_iter().collect();
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = names;
+        Ok(())
+    }
+
+    /// Changes whenever searches may answer differently (each index commit or reload).
+    pub fn generation(&self) -> u64 {
+        self.reader.searcher().generation().generation_id()
+    }
+
+    /// Turns the memory of recent answers off or on (benchmarks measure the work itself).
+    #[doc(hidden)]
+    pub fn remember_answers(&self, on: bool) {
+        self.recent.on.store(on, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Sets the facet limit (benchmarks compare the rule with every attribute a facet).
+    #[doc(hidden)]
+    pub fn set_facet_max_values(&self, limit: usize) -> Result<(), SearchError> {
+        self.facet_max_values.store(limit, std::sync::atomic::Ordering::Relaxed);
+        self.refresh_attr_names()?;
+        // The answers remembered were counted under the old limit.
+        self.recent.clear();
         Ok(())
     }
 

@@ -85,6 +85,73 @@ pub struct SearchResults {
 
 const FACET_VALUES: usize = 20;
 
+/// The answers to recent searches, good while the index generation they were made at is the
+/// current one: during a rush every second shopper types "hot sauce", and a broad word costs
+/// milliseconds of facet counting that the second shopper need not pay again.
+pub(super) struct RecentSearches {
+    answers: std::sync::Mutex<std::collections::HashMap<String, (u64, u64, SearchResults)>>,
+    tick: std::sync::atomic::AtomicU64,
+    /// Off in benchmarks that measure the work itself.
+    pub(super) on: std::sync::atomic::AtomicBool,
+}
+
+/// Searches remembered (a search's answer is a few kilobytes).
+const RECENT_SEARCHES: usize = 2_048;
+
+impl RecentSearches {
+    pub(super) fn new() -> RecentSearches {
+        RecentSearches {
+            answers: Default::default(),
+            tick: Default::default(),
+            on: std::sync::atomic::AtomicBool::new(true),
+        }
+    }
+
+    pub(super) fn clear(&self) {
+        self.answers
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clear();
+    }
+
+    fn get(&self, key: &str, generation: u64) -> Option<SearchResults> {
+        use std::sync::atomic::Ordering::Relaxed;
+        if !self.on.load(Relaxed) {
+            return None;
+        }
+        let mut answers = self.answers.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let found = answers
+            .get_mut(key)
+            .filter(|(g, _, _)| *g == generation)
+            .map(|(_, used, results)| {
+                *used = self.tick.fetch_add(1, Relaxed);
+                results.clone()
+            });
+        let outcome = if found.is_some() { "hit" } else { "miss" };
+        metrics::counter!(crate::telemetry::metrics::SEARCH_CACHE, "outcome" => outcome).increment(1);
+        found
+    }
+
+    fn put(&self, key: String, generation: u64, results: &SearchResults) {
+        use std::sync::atomic::Ordering::Relaxed;
+        if !self.on.load(Relaxed) {
+            return;
+        }
+        let mut answers = self.answers.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if answers.len() >= RECENT_SEARCHES {
+            // Older generations first, then the least recently used half.
+            answers.retain(|_, (g, _, _)| *g == generation);
+            if answers.len() >= RECENT_SEARCHES {
+                let mut used: Vec<u64> = answers.values().map(|(_, u, _)| *u).collect();
+                used.sort_unstable();
+                let cut = used[used.len() / 2];
+                answers.retain(|_, (_, u, _)| *u > cut);
+            }
+        }
+        answers.insert(key, (generation, self.tick.fetch_add(1, Relaxed), results.clone()));
+    }
+}
+
 impl SearchIndex {
     /// Runs a search. No input is an error: unparsable text is searched leniently.
     pub fn search(&self, req: &SearchRequest) -> Result<SearchResults, SearchError> {
@@ -96,11 +163,17 @@ impl SearchIndex {
 
     fn search_unmeasured(&self, req: &SearchRequest) -> Result<SearchResults, SearchError> {
         let searcher = self.reader.searcher();
+        let generation = searcher.generation().generation_id();
+        let key = format!("{req:?}");
+        if let Some(hit) = self.recent.get(&key, generation) {
+            return Ok(hit);
+        }
         let mut results = self.run(&searcher, req, false)?;
         if results.total == 0 && req.q.split_whitespace().any(|w| w.chars().count() >= 4) {
             results = self.run(&searcher, req, true)?;
             results.corrected = results.total > 0;
         }
+        self.recent.put(key, generation, &results);
         Ok(results)
     }
 

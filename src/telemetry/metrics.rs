@@ -34,6 +34,10 @@ pub const JOB_RUNS: &str = "storefront_job_runs_total";
 pub const MAILS_SENT: &str = "storefront_mails_total";
 pub const WEBHOOK_DELIVERIES: &str = "storefront_webhook_deliveries_total";
 pub const WEBHOOK_BREAKER_OPEN: &str = "storefront_webhook_breaker_open";
+pub const SEARCH_CACHE: &str = "storefront_search_answers_total";
+pub const PAGE_CACHE: &str = "storefront_page_cache_requests_total";
+pub const PAGE_CACHE_BYTES: &str = "storefront_page_cache_bytes";
+pub const PAGE_CACHE_ENTRIES: &str = "storefront_page_cache_entries";
 pub const PAYMENT_BREAKER_OPEN: &str = "storefront_payment_breaker_open";
 pub const PAYMENT_CALLS: &str = "storefront_payment_calls_total";
 pub const PAYMENT_RECONCILED: &str = "storefront_payment_reconciled_total";
@@ -82,6 +86,20 @@ fn describe() {
     describe_counter!(JOB_RUNS, "Job runs by kind and outcome (done, retry, dead)");
     describe_counter!(MAILS_SENT, "Mails by kind and where they went (smtp, outbox)");
     describe_counter!(WEBHOOK_DELIVERIES, "Webhook delivery tries by outcome");
+    describe_counter!(
+        SEARCH_CACHE,
+        "Searches by outcome (hit: answered from the recent answers of the current index)"
+    );
+    describe_counter!(
+        PAGE_CACHE,
+        "Shared catalog page requests by outcome (hit, miss) of the in-process page cache"
+    );
+    describe_gauge!(
+        PAGE_CACHE_BYTES,
+        Unit::Bytes,
+        "Memory the page cache holds (every encoding)"
+    );
+    describe_gauge!(PAGE_CACHE_ENTRIES, "Pages the page cache holds");
     describe_gauge!(
         PAYMENT_BREAKER_OPEN,
         "1 while a payment provider's circuit breaker is open (its checkouts answer 503 at once)"

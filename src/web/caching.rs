@@ -6,11 +6,7 @@ use std::time::Duration;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse};
 
-/// A weak validator from the body's hash: equal bodies give equal tags in every process, and
-/// "weak" because compression changes the bytes but not the meaning.
-pub fn etag_of(body: &[u8]) -> String {
-    format!("W/\"{:016x}\"", xxhash_rust::xxh3::xxh3_64(body))
-}
+pub use crate::page_cache::etag_of;
 
 /// Whether the request's `If-None-Match` already names `etag`.
 pub fn is_fresh(req: &HttpRequest, etag: &str) -> bool {

@@ -16,6 +16,7 @@ pub mod limits;
 pub mod multipart;
 pub mod openapi;
 pub mod ops;
+pub mod page_cache;
 pub mod pages;
 pub mod staff_auth;
 pub mod views;

@@ -20,6 +20,7 @@ mod mail;
 mod maintenance;
 mod metrics;
 mod orders;
+mod page_cache;
 mod pages;
 mod payment_crash;
 mod payments;

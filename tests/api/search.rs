@@ -570,3 +570,66 @@ async fn a_vehicle_spelled_differently_by_two_products_finds_both_and_is_listed_
         assert_eq!(skus, expected, "{query}");
     }
 }
+
+#[tokio::test]
+async fn a_broad_search_shows_only_attributes_a_shopper_filters_by_with_counts_matching_a_brute_force_scan() {
+    let (app, lines) = catalog_app().await;
+    let mut names: HashMap<String, std::collections::HashSet<String>> = HashMap::new();
+    for l in &lines {
+        for (name, value) in l["attributes"].as_object().into_iter().flatten() {
+            let text = value.as_str().map(String::from).unwrap_or_else(|| value.to_string());
+            names.entry(name.clone()).or_default().insert(text);
+        }
+    }
+    let many = |name: &str| names[name].len() > storefront::search::FACET_MAX_VALUES;
+    assert!(
+        many("dimensions"),
+        "the catalog has attributes with a value per product"
+    );
+    for q in ["sauce", "brake", "filter", "oz"] {
+        let body = search(&app, &format!("q={q}")).await;
+        let matching: Vec<&Value> = lines.iter().filter(|l| matches_text(l, q)).collect();
+        assert_eq!(body["total"], matching.len() as u64, "q={q}");
+        assert!(!matching.is_empty(), "q={q}");
+        let facets = body["facets"].as_object().unwrap();
+        for name in names.keys() {
+            let mut counts: HashMap<String, u64> = HashMap::new();
+            for l in &matching {
+                if let Some(v) = l["attributes"].get(name) {
+                    let text = v.as_str().map(String::from).unwrap_or_else(|| v.to_string());
+                    *counts.entry(text).or_default() += 1;
+                }
+            }
+            let shown = facets.get(&format!("attr.{name}"));
+            if many(name) {
+                assert!(
+                    shown.is_none(),
+                    "q={q}: {name} has {} values, no facet",
+                    names[name].len()
+                );
+                continue;
+            }
+            if counts.is_empty() {
+                continue;
+            }
+            let shown = shown
+                .unwrap_or_else(|| panic!("q={q}: {name} is a facet"))
+                .as_array()
+                .unwrap();
+            for facet in shown {
+                assert_eq!(
+                    facet["count"],
+                    counts[facet["value"].as_str().unwrap()],
+                    "q={q}: {name} {}",
+                    facet["value"]
+                );
+            }
+        }
+    }
+    // Still searchable as text.
+    let tomatillo = search(&app, "q=tomatillo").await;
+    assert_eq!(
+        tomatillo["total"],
+        lines.iter().filter(|l| matches_text(l, "tomatillo")).count() as u64
+    );
+}

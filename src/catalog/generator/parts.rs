@@ -394,6 +394,16 @@ pub fn part(rng: &mut impl Rng, serial: u64) -> Value {
         attributes.insert("position".into(), json!(pos));
     }
     attributes.insert("warranty_years".into(), json!(pick(rng, &[1, 2, 3, 5])));
+    // A measured figure: nearly every part has its own, as in a real catalog.
+    attributes.insert(
+        "dimensions".into(),
+        json!(format!(
+            "{} x {} x {} mm",
+            rng.random_range(20..400),
+            rng.random_range(10..300),
+            rng.random_range(5..120)
+        )),
+    );
     let description = format!(
         "{brand} {line} {} built to meet or exceed the original equipment. Direct-fit replacement{}; \
          check the fitment table for your vehicle before ordering.",

@@ -47,6 +47,51 @@ const STYLES: &[&str] = &[
     "Peach",
     "Ginger",
 ];
+/// What goes in a bottle besides the pepper: a recipe's list draws three to six, so a catalog
+/// holds thousands of distinct lists, as real ones do (an attribute no shopper filters by).
+const INGREDIENTS: &[&str] = &[
+    "vinegar",
+    "water",
+    "salt",
+    "garlic",
+    "onion",
+    "carrot",
+    "lime juice",
+    "lemon juice",
+    "mango",
+    "pineapple",
+    "papaya",
+    "peach",
+    "apricot",
+    "tomato",
+    "tomatillo",
+    "cilantro",
+    "cumin",
+    "oregano",
+    "black pepper",
+    "mustard seed",
+    "ginger",
+    "turmeric",
+    "honey",
+    "cane sugar",
+    "brown sugar",
+    "molasses",
+    "smoked paprika",
+    "soy sauce",
+    "fish sauce",
+    "sesame oil",
+    "rice vinegar",
+    "apple cider vinegar",
+    "allspice",
+    "thyme",
+    "bay leaf",
+    "coriander",
+    "celery seed",
+    "xanthan gum",
+    "citric acid",
+    "roasted red pepper",
+];
+
 const SIZES: &[(&str, u32)] = &[("5 oz", 100), ("10 oz", 175), ("1 gal", 2600)];
 
 /// One recipe in one to three bottle sizes sharing a variant group.
@@ -59,6 +104,7 @@ pub fn sauce_family(rng: &mut impl Rng, serial: u64) -> Vec<Value> {
     let scoville = scoville / 10 * rng.random_range(5..15);
     let sizes = rng.random_range(1..=SIZES.len());
     let base: u32 = rng.random_range(6..14);
+    let ingredients = ingredients(rng, pepper);
     SIZES[..sizes]
         .iter()
         .map(|&(size, factor)| {
@@ -74,11 +120,28 @@ pub fn sauce_family(rng: &mut impl Rng, serial: u64) -> Vec<Value> {
                 "price_cents": price(rng, base * factor / 100, base * factor / 100 + 3),
                 "currency": "USD",
                 "stock": stock(rng),
-                "attributes": {"heat": heat, "scoville": scoville, "pepper": pepper, "size": size},
+                "attributes": {"heat": heat, "scoville": scoville, "pepper": pepper, "size": size, "ingredients": ingredients},
                 "group": group,
                 "options": {"size": size},
                 "popularity": rng.random_range(0..50),
             })
         })
         .collect()
+}
+
+/// `"habanero peppers, vinegar, mango, salt"`: the pepper, then three to six others in recipe order.
+fn ingredients(rng: &mut impl Rng, pepper: &str) -> String {
+    let mut list = vec![format!("{} peppers", pepper.to_lowercase())];
+    let count = rng.random_range(3..=6);
+    while list.len() <= count {
+        let next = (*pick(rng, INGREDIENTS)).to_owned();
+        if !list.contains(&next) {
+            list.push(next);
+        }
+    }
+    // An attribute value holds at most 100 characters.
+    while list.join(", ").len() > 100 {
+        list.pop();
+    }
+    list.join(", ")
 }

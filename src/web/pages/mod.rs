@@ -9,6 +9,7 @@ use actix_web::dev::ServiceResponse;
 use actix_web::http::header;
 use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
 use actix_web::{HttpRequest, HttpResponse, web};
+use maud::Markup;
 use serde::Deserialize;
 
 use super::caching::html_page;
@@ -62,16 +63,52 @@ fn cart_units(state: &AppState, tx: &ReadTx, visitor: &Visitor) -> Result<u64, A
     Ok(crate::cart::ops::load(tx, id, clock)?.map_or(0, |c| c.units()))
 }
 
-async fn home(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, PageError> {
-    let visitor = Visitor::of(&req);
+/// A catalog page: from the page cache when the shopper has no personal cookie and a copy is
+/// still right; else rendered on the blocking pool (and kept, when shared and `render` says the
+/// page may be: a search that found nothing is recorded each time, so it is not kept).
+pub(crate) async fn catalog_page<F>(
+    req: &HttpRequest,
+    state: &web::Data<AppState>,
+    render: F,
+) -> Result<HttpResponse, PageError>
+where
+    F: FnOnce(&AppState, Visitor) -> Result<(Markup, bool), AppError> + Send + 'static,
+{
+    let max_age = state.config.http.page_max_age;
+    let visitor = Visitor::of(req);
     let shared = state.clone();
-    let markup = blocking(move || {
-        let home = ops::home(&shared.store, 8, &shared.search.best_sellers(8)?)?;
-        let chrome = chrome(&shared, &shared.store.read()?, &visitor)?;
-        Ok(views::home::home(&chrome, &home))
+    let Some(key) = crate::web::page_cache::key(&state.pages, req) else {
+        let (markup, _) = blocking(move || render(&shared, visitor)).await?;
+        return Ok(html_page(req, markup, max_age));
+    };
+    // Taken before rendering: a change meanwhile leaves the copy stale, never wrongly fresh.
+    let stamp = state.pages.stamp(state.search.generation());
+    if let Some(hit) = state.pages.get(&key, stamp) {
+        return Ok(crate::web::page_cache::respond(req, &hit, max_age));
+    }
+    let entry = blocking(move || {
+        let (markup, keep) = render(&shared, visitor)?;
+        let html = markup.into_string().into_bytes();
+        Ok(if keep {
+            Ok(shared.pages.put(key, html, stamp))
+        } else {
+            Err(html)
+        })
     })
     .await?;
-    Ok(html_page(&req, markup, state.config.http.page_max_age))
+    Ok(match entry {
+        Ok(entry) => crate::web::page_cache::respond(req, &entry, max_age),
+        Err(html) => super::caching::cacheable(req, "text/html; charset=utf-8", html, max_age),
+    })
+}
+
+async fn home(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, PageError> {
+    catalog_page(&req, &state, |shared, visitor| {
+        let home = ops::home(&shared.store, 8, &shared.search.best_sellers(8)?)?;
+        let chrome = chrome(shared, &shared.store.read()?, &visitor)?;
+        Ok((views::home::home(&chrome, &home), true))
+    })
+    .await
 }
 
 /// Listing query parameters, parsed leniently: a bad value falls back to the default.
@@ -100,18 +137,15 @@ async fn category(
     slug: web::Path<String>,
     query: web::Query<ListingQuery>,
 ) -> Result<HttpResponse, PageError> {
-    let visitor = Visitor::of(&req);
     let slug = slug.into_inner().trim_end_matches('/').to_lowercase();
     let (sort, page) = (query.sort(), query.page());
-    let shared = state.clone();
-    let markup = blocking(move || {
+    catalog_page(&req, &state, move |shared, visitor| {
         let listing = ops::category_listing(&shared.store, &shared.listings, &slug, sort, page)?
             .ok_or_else(|| AppError::new(ErrorCode::NotFound, format!("there is no category {slug:?}")))?;
-        let chrome = chrome(&shared, &shared.store.read()?, &visitor)?;
-        Ok(views::category::category(&chrome, &listing, sort))
+        let chrome = chrome(shared, &shared.store.read()?, &visitor)?;
+        Ok((views::category::category(&chrome, &listing, sort), true))
     })
-    .await?;
-    Ok(html_page(&req, markup, state.config.http.page_max_age))
+    .await
 }
 
 async fn product(
@@ -119,17 +153,14 @@ async fn product(
     state: web::Data<AppState>,
     sku: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
-    let visitor = Visitor::of(&req);
     let sku = sku.into_inner();
     state.product_views.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let shared = state.clone();
-    let markup = blocking(move || {
+    catalog_page(&req, &state, move |shared, visitor| {
         let detail = ops::product_detail(&shared.store, &sku)?.ok_or_else(|| AppError::product_not_found(&sku))?;
-        let chrome = chrome(&shared, &shared.store.read()?, &visitor)?;
-        Ok(views::product::product(&chrome, &detail))
+        let chrome = chrome(shared, &shared.store.read()?, &visitor)?;
+        Ok((views::product::product(&chrome, &detail), true))
     })
-    .await?;
-    Ok(html_page(&req, markup, state.config.http.page_max_age))
+    .await
 }
 
 /// Dresses every HTML error response (ours, or actix's own such as a 404 route miss) in the full

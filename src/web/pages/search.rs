@@ -9,9 +9,8 @@ use super::chrome;
 use crate::catalog::ops;
 use crate::state::AppState;
 use crate::web::api::search::parse_request;
-use crate::web::caching::html_page;
 use crate::web::views::search::SearchPage;
-use crate::web::{AppError, ErrorCode, PageError, blocking, views};
+use crate::web::{AppError, ErrorCode, PageError, views};
 
 pub async fn search(
     req: HttpRequest,
@@ -23,16 +22,14 @@ pub async fn search(
         .into_iter()
         .filter(|(k, v)| !v.trim().is_empty() && valid(k, v))
         .collect();
-    let visitor = crate::web::visitor::Visitor::of(&req);
-    let vehicle = visitor.vehicle.clone();
+    let vehicle = crate::web::visitor::Visitor::of(&req).vehicle;
     let mut request = parse_request(&params)?;
     let everything = params.iter().any(|(k, _)| k == "all_vehicles");
     let garage_applied = request.vehicle.is_none() && !everything && vehicle.is_some();
     if garage_applied {
         request.vehicle = vehicle.clone();
     }
-    let shared = state.clone();
-    let markup = blocking(move || {
+    super::catalog_page(&req, &state, move |shared, visitor| {
         let results = shared
             .search
             .search(&request)
@@ -52,7 +49,8 @@ pub async fn search(
         } else {
             Vec::new()
         };
-        let chrome = chrome(&shared, &tx, &visitor)?;
+        let chrome = chrome(shared, &tx, &visitor)?;
+        let found = results.total > 0;
         let page_params = params.into_iter().filter(|(k, _)| k != "page").collect();
         let page = SearchPage {
             params: page_params,
@@ -63,10 +61,9 @@ pub async fn search(
             best_sellers,
             garage_applied,
         };
-        Ok(views::search::search(&chrome, &page))
+        Ok((views::search::search(&chrome, &page), found))
     })
-    .await?;
-    Ok(html_page(&req, markup, state.config.http.page_max_age))
+    .await
 }
 
 fn valid(key: &str, value: &str) -> bool {

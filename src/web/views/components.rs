@@ -51,7 +51,7 @@ pub fn stock_badge(stock: u64) -> Markup {
     html! {
         @match stock {
             0 => span.stock.out { "Out of stock" },
-            1..=5 => span.stock.low { "Only " (stock) " left" },
+            1..=crate::inventory::FEW_LEFT => span.stock.low { "Only " (stock) " left" },
             _ => span.stock.in { "In stock" },
         }
     }

@@ -59,7 +59,14 @@ pub fn product(chrome: &Chrome, detail: &ProductDetail) -> Markup {
 
 /// Works without JavaScript: a plain form to `/cart/add`, answered with a redirect to the cart.
 fn add_to_cart(chrome: &Chrome, item: &Item) -> Markup {
-    let most = item.stock.min(u64::from(crate::cart::ops::MAX_LINE_QUANTITY));
+    // Only what the page shows of the stock (see `inventory::shown`), so the page stays right
+    // through every sale that does not change that; the cart checks the real level.
+    let line_most = u64::from(crate::cart::ops::MAX_LINE_QUANTITY);
+    let most = if item.stock <= crate::inventory::FEW_LEFT {
+        item.stock
+    } else {
+        line_most
+    };
     html! {
         @if item.in_stock() {
             form.add-to-cart method="post" action="/cart/add" {

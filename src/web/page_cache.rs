@@ -1,0 +1,64 @@
+//! Serving catalog pages from the page cache (`crate::page_cache`): which requests it may answer
+//! and how an entry becomes a response.
+
+use std::time::Duration;
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse};
+
+use crate::page_cache::{Entry, PageCache};
+
+/// The cache key of a request a shared page may answer, or `None`: a shopper with a garage or
+/// cart cookie gets pages with personal parts ("fits your …", the mini-cart).
+pub fn key(cache: &PageCache, req: &HttpRequest) -> Option<String> {
+    let personal = req.cookie(super::garage::COOKIE).is_some() || req.cookie(super::visitor::CART_COOKIE).is_some();
+    (cache.enabled() && !personal).then(|| format!("{}?{}", req.path(), req.query_string()))
+}
+
+/// The answer to `req` from `entry`: 304 when the client's copy is current, else the page in the
+/// best encoding the client takes.
+pub fn respond(req: &HttpRequest, entry: &Entry, max_age: Duration) -> HttpResponse {
+    let cache_control = format!("public, max-age={}, stale-while-revalidate=30", max_age.as_secs());
+    if super::caching::is_fresh(req, entry.etag()) {
+        return HttpResponse::NotModified()
+            .insert_header((header::ETAG, entry.etag().to_owned()))
+            .insert_header((header::CACHE_CONTROL, cache_control))
+            .insert_header((header::VARY, "Accept-Encoding"))
+            .finish();
+    }
+    let accepts = req
+        .headers()
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let takes = |name: &str| {
+        accepts.split(',').any(|part| {
+            let mut bits = part.split(';');
+            let coding = bits.next().unwrap_or("").trim();
+            let refused = bits.any(|b| matches!(b.trim(), "q=0" | "q=0.0" | "q=0.00" | "q=0.000"));
+            coding.eq_ignore_ascii_case(name) && !refused
+        })
+    };
+    let encoding = if takes("br") {
+        Some("br")
+    } else if takes("gzip") {
+        Some("gzip")
+    } else {
+        None
+    };
+    let body = entry.body(encoding);
+    let mut res = HttpResponse::Ok();
+    res.insert_header((header::ETAG, entry.etag().to_owned()))
+        .insert_header((header::CACHE_CONTROL, cache_control))
+        .insert_header((header::VARY, "Accept-Encoding"))
+        .insert_header((
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/html; charset=utf-8"),
+        ));
+    // Encoded here, the compression middleware leaves it be; a client that takes neither gets
+    // the plain page (compressed by the middleware if it names another encoding).
+    if let Some(coding) = encoding {
+        res.insert_header((header::CONTENT_ENCODING, coding));
+    }
+    res.body(body)
+}
