@@ -84,10 +84,12 @@ fn main() {
     for line in metrics.lines().filter(|l| l.starts_with("storefront_page_cache")) {
         println!("{line}");
     }
-    for child in [&mut store, &mut nginx] {
-        let _ = child.kill();
-        let _ = child.wait();
-    }
+    let _ = store.kill();
+    let _ = store.wait();
+    // SIGTERM: killing nginx's master outright would leave its workers running.
+    // SAFETY: kill(2) on our own child process has no memory effects.
+    unsafe { libc::kill(nginx.id() as libc::pid_t, libc::SIGTERM) };
+    let _ = nginx.wait();
 }
 
 fn env_or(name: &str, default: u64) -> u64 {

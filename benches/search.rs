@@ -137,11 +137,6 @@ fn main() {
     // The work itself: the memory of recent answers is off but for the row that measures it.
     index.remember_answers(false);
     measure(&index, "one broad word (sauce, oz, brake…) + facets", broad);
-    index.set_facet_max_values(usize::MAX).expect("facets");
-    measure(&index, "the same, every attribute a facet (before)", broad);
-    index
-        .set_facet_max_values(storefront::search::FACET_MAX_VALUES)
-        .expect("facets");
     measure(&index, "text + price + in stock + facets, top 20", full);
     index.remember_answers(true);
     measure(&index, "the broad words again, answered from memory", broad);

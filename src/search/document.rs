@@ -4,10 +4,13 @@ use rustc_hash::FxHashMap;
 use tantivy::TantivyDocument;
 use tantivy::schema::Facet;
 
-use super::schema::{ANY, Fields, price_bucket, vehicle_key};
+use super::facets::AttrFacets;
+use super::schema::{ANY, Fields, attr_key, price_bucket, vehicle_key};
 use crate::catalog::Product;
 
-pub fn document(f: &Fields, p: &Product, stock: u64) -> TantivyDocument {
+/// The product's document; its attributes go into the facet field as `rule` admits them, and
+/// all of them into the exact-match field that filters use.
+pub fn document(f: &Fields, p: &Product, stock: u64, rule: &mut AttrFacets) -> TantivyDocument {
     let mut doc = TantivyDocument::default();
     doc.add_text(f.sku, p.sku.as_str());
     doc.add_text(f.title, &p.title);
@@ -23,7 +26,11 @@ pub fn document(f: &Fields, p: &Product, stock: u64) -> TantivyDocument {
         doc.add_facet(f.category, Facet::from_path(category.slug().split('/')));
     }
     for (name, value) in &p.attributes {
-        doc.add_facet(f.attr, Facet::from_path([name.clone(), value.to_string()]));
+        let value = value.to_string();
+        if rule.admit(name, &value) {
+            doc.add_facet(f.attr, Facet::from_path([name.as_str(), value.as_str()]));
+        }
+        doc.add_text(f.attr_value, attr_key(name, &value));
     }
     let price = u64::try_from(p.price.minor()).unwrap_or(0);
     doc.add_facet(f.price_bucket, Facet::from_path([price_bucket(price).to_string()]));

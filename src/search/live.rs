@@ -168,12 +168,17 @@ impl SearchIndex {
     pub fn replace(&self, store: &Store, skus: &BTreeSet<String>, version: u64) -> Result<(), SearchError> {
         let tx = store.read()?;
         let mut writer = self.writer.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut rule = self
+            .attr_facets
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
         let mut vehicles = Vec::new();
         for sku in skus {
             writer.delete_term(Term::from_field_text(self.fields.sku, sku));
             if let Some(product) = tx.product(sku)? {
                 let stock = tx.stock(sku)?;
-                let doc = document::document(&self.fields, &product, stock);
+                let doc = document::document(&self.fields, &product, stock, &mut rule);
                 // The cascade tree learns the product's vehicles from the terms just built.
                 vehicles.extend(
                     doc.get_all(self.fields.fit)

@@ -6,13 +6,13 @@
 //! One `IndexWriter` exists per index, owned here behind a mutex.
 
 mod document;
+mod facets;
 pub mod live;
 mod query;
 mod schema;
 mod suggest;
 mod vehicles;
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, RwLock};
 
@@ -34,8 +34,7 @@ pub const INDEX_DIR: &str = "index";
 /// It is a ceiling reached only while rebuilding; live updates use a few MB.
 const WRITER_MEMORY: usize = 128 << 20;
 
-/// Attributes with more distinct values than this are searchable text, not facets.
-pub const FACET_MAX_VALUES: usize = 50;
+pub use facets::FACET_MAX_VALUES;
 
 /// Indexing threads: building documents is about a third of a rebuild's work and tantivy's
 /// indexing the rest, so two threads keep a 2-core machine busy; idle between rebuilds.
@@ -64,12 +63,12 @@ pub struct SearchIndex {
     reader: IndexReader,
     writer: Mutex<IndexWriter<TantivyDocument>>,
     fields: Fields,
-    /// Attribute names present in the index; each becomes a facet.
+    /// Which attributes are facets (see `facets`); documents are indexed by its rule.
+    attr_facets: Mutex<facets::AttrFacets>,
+    /// The facet attributes, as searches read them.
     attr_names: RwLock<Vec<String>>,
     /// Answers to recent searches at the current index generation.
     recent: query::RecentSearches,
-    /// `FACET_MAX_VALUES`, or another limit a benchmark sets to compare.
-    facet_max_values: std::sync::atomic::AtomicUsize,
     /// Every fitted vehicle, for the cascade and the year selector on every page.
     vehicles: RwLock<vehicles::VehicleTree>,
     /// The last best sellers read, with the searcher generation and how many were asked for:
@@ -127,7 +126,7 @@ impl SearchIndex {
             writer: Mutex::new(writer),
             fields,
             attr_names: RwLock::new(Vec::new()),
-            facet_max_values: std::sync::atomic::AtomicUsize::new(FACET_MAX_VALUES),
+            attr_facets: Mutex::new(facets::AttrFacets::new(FACET_MAX_VALUES)),
             recent: query::RecentSearches::new(),
             vehicles: RwLock::new(Default::default()),
             best_sellers: Mutex::new(None),
@@ -228,38 +227,33 @@ impl SearchIndex {
         count
     }
 
-    /// The attributes shown as facets: those with at most `FACET_MAX_VALUES` distinct values.
-    /// One with more (an ingredient list, a measurement) is no filter a shopper would use, and
-    /// counting it would cost every search time in proportion to its values; it stays
-    /// searchable as text.
+    /// Reads which attributes are facets back from the index's facet dictionary (at open, and
+    /// after each commit). The dictionary holds at most `FACET_MAX_VALUES + 1` values of an
+    /// attribute, so this is cheap, and one with that many is "many" again.
     fn refresh_attr_names(&self) -> Result<(), SearchError> {
-        let limit = self.facet_max_values.load(std::sync::atomic::Ordering::Relaxed);
         let searcher = self.reader.searcher();
-        let mut values: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        let mut rule = facets::AttrFacets::new(FACET_MAX_VALUES);
         for segment in searcher.segment_readers() {
-            let facets = segment.facet_reader("attr")?;
+            let dictionary = segment.facet_reader("attr")?;
             let mut facet = tantivy::schema::Facet::root();
-            for ord in 0..facets.num_facets() {
-                facets.facet_from_ord(ord as u64, &mut facet)?;
-                let path = facet.to_path();
-                if let [name, value, ..] = path.as_slice() {
-                    let seen = values.entry((*name).to_owned()).or_default();
-                    // Past the limit the name is out; no need to remember more of its values.
-                    if seen.len() <= limit {
-                        seen.insert((*value).to_owned());
-                    }
+            for ord in 0..dictionary.num_facets() {
+                dictionary.facet_from_ord(ord as u64, &mut facet)?;
+                if let [name, value, ..] = facet.to_path().as_slice() {
+                    rule.admit(name, value);
                 }
             }
         }
-        let names = values
-            .into_iter()
-            .filter(|(_, seen)| seen.len() <= limit)
-            .map(|(name, _)| name)
-            .collect();
+        // Called with the index writer idle (after a commit, or at open): every admitted value
+        // is in the dictionary, so the rule read back is the rule.
+        let mut current = self
+            .attr_facets
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        *current = rule;
         *self
             .attr_names
             .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = names;
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = current.names();
         Ok(())
     }
 
@@ -272,16 +266,6 @@ impl SearchIndex {
     #[doc(hidden)]
     pub fn remember_answers(&self, on: bool) {
         self.recent.on.store(on, std::sync::atomic::Ordering::Relaxed);
-    }
-
-    /// Sets the facet limit (benchmarks compare the rule with every attribute a facet).
-    #[doc(hidden)]
-    pub fn set_facet_max_values(&self, limit: usize) -> Result<(), SearchError> {
-        self.facet_max_values.store(limit, std::sync::atomic::Ordering::Relaxed);
-        self.refresh_attr_names()?;
-        // The answers remembered were counted under the old limit.
-        self.recent.clear();
-        Ok(())
     }
 
     /// `Ok(documents)` when the index reflects the store's catalog version and holds one document
@@ -322,8 +306,9 @@ fn load_all(
 ) -> Result<u64, SearchError> {
     writer.delete_all_documents()?;
     let mut count = 0u64;
+    let mut rule = facets::AttrFacets::new(FACET_MAX_VALUES);
     tx.for_each_product(|product, stock| {
-        writer.add_document(document::document(fields, &product, stock))?;
+        writer.add_document(document::document(fields, &product, stock, &mut rule))?;
         count += 1;
         if count.is_multiple_of(10_000) {
             progress(count);

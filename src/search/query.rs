@@ -107,13 +107,6 @@ impl RecentSearches {
         }
     }
 
-    pub(super) fn clear(&self) {
-        self.answers
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clear();
-    }
-
     fn get(&self, key: &str, generation: u64) -> Option<SearchResults> {
         use std::sync::atomic::Ordering::Relaxed;
         if !self.on.load(Relaxed) {
@@ -319,9 +312,8 @@ impl SearchIndex {
             )));
         }
         for (name, value) in &req.attrs {
-            let facet = Facet::from_path([name.as_str(), value.as_str()]);
             filter(Box::new(TermQuery::new(
-                Term::from_facet(f.attr, &facet),
+                Term::from_field_text(f.attr_value, &super::schema::attr_key(name, value)),
                 IndexRecordOption::Basic,
             )));
         }

@@ -7,7 +7,7 @@ use tantivy::schema::{
 use tantivy::tokenizer::{AsciiFoldingFilter, LowerCaser, RemoveLongFilter, SimpleTokenizer, TextAnalyzer};
 
 /// Bump when fields or their analysis change: an index of another version is rebuilt at start.
-pub const INDEX_VERSION: u64 = 4;
+pub const INDEX_VERSION: u64 = 5;
 
 /// Words: split on non-alphanumerics, lower-cased, accents folded (`jalapeño` finds `Jalapeño`).
 pub const TEXT: &str = "sf_text";
@@ -23,7 +23,10 @@ pub struct Fields {
     pub brand: Field,
     pub brand_key: Field,
     pub category: Field,
+    /// Facets of the attributes with few values (see `facets`).
     pub attr: Field,
+    /// Every attribute as `name\u{1f}value`, one term each: what attribute filters match.
+    pub attr_value: Field,
     pub price_bucket: Field,
     pub price: Field,
     pub in_stock: Field,
@@ -62,6 +65,7 @@ pub fn build() -> (Schema, Fields) {
         brand_key: sb.add_text_field("brand_key", STRING),
         category: sb.add_facet_field("category", FacetOptions::default()),
         attr: sb.add_facet_field("attr", FacetOptions::default()),
+        attr_value: sb.add_text_field("attr_value", STRING),
         price_bucket: sb.add_facet_field("price_bucket", FacetOptions::default()),
         price: sb.add_u64_field("price_cents", INDEXED | FAST),
         in_stock: sb.add_bool_field("in_stock", INDEXED | FAST),
@@ -118,6 +122,11 @@ pub fn price_bucket_range(label: &str) -> Option<(Option<u64>, Option<u64>)> {
 pub const ANY: &str = "*";
 
 /// A vehicle name as a key: lower case, single spaces, no `|`.
+/// The `attr_value` term of one attribute.
+pub fn attr_key(name: &str, value: &str) -> String {
+    format!("{name}\u{1f}{value}")
+}
+
 pub fn vehicle_key(name: &str) -> String {
     name.split(|c: char| c.is_whitespace() || c == '|')
         .filter(|w| !w.is_empty())

@@ -48,6 +48,17 @@ fn matches_text(line: &Value, q: &str) -> bool {
     by_words || by_number
 }
 
+/// `value` as a query-string value.
+fn url_escape(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 async fn search(app: &TestApp, query: &str) -> Value {
     let (status, body) = app.get_json(&format!("/api/v1/search?{query}")).await;
     assert_eq!(status, 200, "{query}: {body}");
@@ -626,6 +637,15 @@ async fn a_broad_search_shows_only_attributes_a_shopper_filters_by_with_counts_m
             }
         }
     }
+    // Still a filter: the products with one exact measurement.
+    let value = lines
+        .iter()
+        .find_map(|l| l["attributes"]["dimensions"].as_str())
+        .unwrap();
+    let exact = lines.iter().filter(|l| l["attributes"]["dimensions"] == value).count() as u64;
+    let encoded: String = url_escape(value);
+    let filtered = search(&app, &format!("attr.dimensions={encoded}")).await;
+    assert_eq!(filtered["total"], exact, "attr.dimensions={value}");
     // Still searchable as text.
     let tomatillo = search(&app, "q=tomatillo").await;
     assert_eq!(
