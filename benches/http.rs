@@ -1,6 +1,8 @@
 //! Latency over HTTP for one client against the release binary and a `storefront gen` catalog:
 //! full searches (text + vehicle + filters + facets), part numbers, category pages, product
-//! pages, and the vehicle cascade. Each request asks for a fresh answer (no caching).
+//! pages, and the vehicle cascade. Every request asks for an answer not given before (a varying
+//! parameter), except the row that measures recent answers; the page cache is off
+//! (`page_max_age_secs = 0`).
 //!
 //! `cargo bench --bench http` (100k products; `HTTP_BENCH_PRODUCTS=N` for another size).
 
@@ -112,14 +114,20 @@ fn main() {
             Box::new(|i| {
                 let (y, mk, md) = VEHICLES[i % VEHICLES.len()];
                 format!(
-                    "/api/v1/search?q={}+{}&year={y}&make={mk}&model={md}&min_price=1000&max_price=50000&in_stock=true&per_page=20",
+                    "/api/v1/search?q={}+{}&year={y}&make={mk}&model={md}&min_price={}&max_price=50000&in_stock=true&per_page=20",
                     WORDS[i % WORDS.len()],
-                    WORDS[(i / 3 + 1) % WORDS.len()]
+                    WORDS[(i / 3 + 1) % WORDS.len()],
+                    1000 + i
                 )
             }),
         ),
         (
+            // A different price floor each time, so no answer is remembered from before.
             "search: one broad word (sauce, oz, brake…) + facets",
+            Box::new(|i| format!("/api/v1/search?q={}&per_page=20&min_price={i}", BROAD[i % BROAD.len()])),
+        ),
+        (
+            "search: the same five words again (recent answers)",
             Box::new(|i| format!("/api/v1/search?q={}&per_page=20", BROAD[i % BROAD.len()])),
         ),
         (
@@ -144,7 +152,7 @@ fn main() {
         ),
         (
             "search page with facets (HTML)",
-            Box::new(|i| format!("/search?q={}", WORDS[i % WORDS.len()])),
+            Box::new(|i| format!("/search?q={}&min_price={i}", WORDS[i % WORDS.len()])),
         ),
     ];
     for (label, path) in &classes {

@@ -20,7 +20,9 @@ pub use order_number::{ORDER_SEQUENCE_LIMIT, OrderNumbering, normalize_order_num
 pub use part_number::PartNumber;
 pub use sku::{InvalidSku, Sku};
 pub use token::{random_token, random_u64};
-pub use vehicle::{FitmentRef, Fitments, FitmentsBuilder, InvalidFitment, VehicleFilter, YearRange, same_name};
+pub use vehicle::{
+    Configuration, Fit, FitmentRef, Fitments, FitmentsBuilder, InvalidFitment, VehicleFilter, YearRange, same_name,
+};
 
 /// Trims and collapses runs of whitespace to one space, borrowing when nothing changes.
 pub(crate) fn collapse_spaces(raw: Cow<'_, str>) -> Cow<'_, str> {

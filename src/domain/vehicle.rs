@@ -97,6 +97,82 @@ impl VehicleFilter {
     }
 }
 
+/// A fitment's condition as the vehicle settles it: `None` when they conflict, `Some(None)` when
+/// the vehicle meets it (or there is none), `Some(Some(need))` when the vehicle has not said.
+fn unsettled<'a>(need: Option<&'a str>, have: &Option<String>) -> Option<Option<&'a str>> {
+    match (need, have) {
+        (Some(n), None) => Some(Some(n)),
+        (Some(n), Some(h)) if !same_name(n, h) => None,
+        _ => Some(None),
+    }
+}
+
+/// A submodel and/or engine that decides whether a part fits.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Configuration {
+    pub submodel: Option<String>,
+    pub engine: Option<String>,
+}
+
+impl Configuration {
+    /// "V6", "GT 4.6L V8".
+    pub fn label(&self) -> String {
+        [self.submodel.as_deref(), self.engine.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    /// The vehicle with this configuration settled (what it had stays).
+    pub fn applied_to(&self, v: &VehicleFilter) -> VehicleFilter {
+        VehicleFilter {
+            submodel: self.submodel.clone().or_else(|| v.submodel.clone()),
+            engine: self.engine.clone().or_else(|| v.engine.clone()),
+            ..v.clone()
+        }
+    }
+}
+
+/// How certainly a part fits a shopper's vehicle.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Fit {
+    /// Certain: a universal part, or a fitment that covers the vehicle as far as it is known.
+    Yes,
+    /// Only some configurations of the vehicle (its submodel or engine decides, and the shopper
+    /// has not said which): these.
+    Only(Vec<Configuration>),
+    No,
+}
+
+impl VehicleFilter {
+    /// Whether a part fits, and how certainly: "fits" only when it is certain. The search filter
+    /// (`is_fitted_by`) keeps every part that is `Yes` or `Only` (the tests check both agree).
+    pub fn fit<'a>(&self, universal: bool, fitments: impl Iterator<Item = FitmentRef<'a>>) -> Fit {
+        if universal {
+            return Fit::Yes;
+        }
+        let mut only = Vec::new();
+        for f in fitments.filter(|f| f.fits(self.year, &self.make, &self.model)) {
+            let (Some(sub), Some(engine)) = (unsettled(f.submodel, &self.submodel), unsettled(f.engine, &self.engine))
+            else {
+                continue; // conflicts with what the shopper said
+            };
+            if sub.is_none() && engine.is_none() {
+                return Fit::Yes;
+            }
+            let which = Configuration {
+                submodel: sub.map(str::to_owned),
+                engine: engine.map(str::to_owned),
+            };
+            if !only.contains(&which) {
+                only.push(which);
+            }
+        }
+        if only.is_empty() { Fit::No } else { Fit::Only(only) }
+    }
+}
+
 /// A part's fitments, stored compactly: each distinct name once, each fitment as a year range and
 /// name indices. A part with 200 fitments over a handful of models costs a few hundred bytes and
 /// a few allocations instead of hundreds.
@@ -445,6 +521,74 @@ mod tests {
         );
         assert_eq!(YearRange::new(1200, 2003), Err(InvalidFitment::YearOutOfRange(1200)));
         assert!(YearRange::new(2003, 2003).unwrap().contains(2003));
+    }
+
+    fn mustang_strut() -> Fitments {
+        let mut fits = Fitments::builder();
+        let y = YearRange::new(2005, 2010).unwrap();
+        fits.push(y, "Ford".into(), "Mustang".into(), Some("V6".into()), None)
+            .unwrap();
+        fits.push(
+            y,
+            "Ford".into(),
+            "Mustang".into(),
+            Some("GT".into()),
+            Some("4.6L V8".into()),
+        )
+        .unwrap();
+        fits.finish()
+    }
+
+    fn mustang(submodel: Option<&str>, engine: Option<&str>) -> VehicleFilter {
+        VehicleFilter {
+            year: 2008,
+            make: "Ford".into(),
+            model: "Mustang".into(),
+            submodel: submodel.map(String::from),
+            engine: engine.map(String::from),
+        }
+    }
+
+    #[test]
+    fn a_part_fits_for_certain_only_when_every_condition_is_settled_and_the_search_filter_agrees() {
+        let fits = mustang_strut();
+        let only = |list: &[(Option<&str>, Option<&str>)]| {
+            Fit::Only(
+                list.iter()
+                    .map(|(s, e)| Configuration {
+                        submodel: s.map(String::from),
+                        engine: e.map(String::from),
+                    })
+                    .collect(),
+            )
+        };
+        let cases = [
+            (
+                mustang(None, None),
+                only(&[(Some("V6"), None), (Some("GT"), Some("4.6L V8"))]),
+            ),
+            (mustang(Some("V6"), None), Fit::Yes),
+            (mustang(Some("v6"), Some("4.0L V6")), Fit::Yes),
+            (mustang(Some("GT"), None), only(&[(None, Some("4.6L V8"))])),
+            (mustang(Some("GT"), Some("4.6L V8")), Fit::Yes),
+            (mustang(Some("GT"), Some("5.4L V8")), Fit::No),
+            (mustang(Some("Shelby"), None), Fit::No),
+        ];
+        for (vehicle, expected) in cases {
+            let fit = vehicle.fit(false, fits.iter());
+            assert_eq!(fit, expected, "{vehicle:?}");
+            assert_eq!(
+                vehicle.is_fitted_by(false, fits.iter()),
+                fit != Fit::No,
+                "the search filter keeps what may fit: {vehicle:?}"
+            );
+        }
+        let other_year = VehicleFilter {
+            year: 2012,
+            ..mustang(None, None)
+        };
+        assert_eq!(other_year.fit(false, fits.iter()), Fit::No);
+        assert_eq!(other_year.fit(true, fits.iter()), Fit::Yes, "universal");
     }
 
     #[test]

@@ -10,6 +10,7 @@ mod facets;
 pub mod live;
 mod query;
 mod schema;
+pub mod spoken;
 mod suggest;
 mod vehicles;
 

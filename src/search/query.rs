@@ -29,6 +29,8 @@ pub struct SearchRequest {
     pub in_stock: bool,
     /// Parts that fit this vehicle, plus universal parts.
     pub vehicle: Option<VehicleFilter>,
+    /// Parts that fit a vehicle named in the query (set by the search itself, see `spoken`).
+    pub spoken: Option<super::spoken::SpokenVehicle>,
     pub sort: SearchSort,
     pub page: PageRequest,
 }
@@ -81,6 +83,9 @@ pub struct SearchResults {
     pub facets: Facets,
     /// True when nothing matched as typed and these results come from the typo-tolerant retry.
     pub corrected: bool,
+    /// Nothing matched as typed, so vehicle words in it were read as a vehicle: which, and the
+    /// words searched for with it.
+    pub understood: Option<(super::spoken::SpokenVehicle, String)>,
 }
 
 const FACET_VALUES: usize = 20;
@@ -162,12 +167,41 @@ impl SearchIndex {
             return Ok(hit);
         }
         let mut results = self.run(&searcher, req, false)?;
+        if results.total == 0
+            && let Some(understood) = self.understood(&searcher, req)?
+        {
+            results = understood;
+        }
         if results.total == 0 && req.q.split_whitespace().any(|w| w.chars().count() >= 4) {
             results = self.run(&searcher, req, true)?;
             results.corrected = results.total > 0;
         }
         self.recent.put(key, generation, &results);
         Ok(results)
+    }
+
+    /// The query read as a vehicle and words ("oil filter civic"), when that finds something.
+    fn understood(&self, searcher: &Searcher, req: &SearchRequest) -> Result<Option<SearchResults>, SearchError> {
+        let known = self
+            .vehicles
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .known();
+        let Some((spoken, words)) = super::spoken::find(&req.q, &known) else {
+            return Ok(None);
+        };
+        let reading = SearchRequest {
+            q: words.clone(),
+            vehicle: None,
+            spoken: Some(spoken.clone()),
+            ..req.clone()
+        };
+        let mut results = self.run(searcher, &reading, false)?;
+        if results.total == 0 {
+            return Ok(None);
+        }
+        results.understood = Some((spoken, words));
+        Ok(Some(results))
     }
 
     fn run(&self, searcher: &Searcher, req: &SearchRequest, fuzzy: bool) -> Result<SearchResults, SearchError> {
@@ -206,6 +240,7 @@ impl SearchIndex {
             skus: self.skus(searcher, &addresses)?,
             facets: self.read_facets(req, counts),
             corrected: false,
+            understood: None,
         })
     }
 
@@ -329,6 +364,14 @@ impl SearchIndex {
         if let Some(vehicle) = &req.vehicle {
             filter(self.fits(vehicle));
         }
+        if let Some(spoken) = &req.spoken {
+            let terms = self
+                .vehicles
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .terms_spoken(spoken);
+            filter(self.fit_terms(&terms));
+        }
         if req.in_stock {
             filter(Box::new(TermQuery::new(
                 Term::from_field_bool(f.in_stock, true),
@@ -344,12 +387,17 @@ impl SearchIndex {
     /// Parts whose fitments cover the vehicle, or that fit every vehicle. The vehicle tree names
     /// the `fit` terms that cover it (see `VehicleTree::terms_fitting`).
     fn fits(&self, v: &VehicleFilter) -> Box<dyn Query> {
-        let f = &self.fields;
         let terms = self
             .vehicles
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .terms_fitting(v);
+        self.fit_terms(&terms)
+    }
+
+    /// Parts with one of these `fit` terms, or that fit every vehicle.
+    fn fit_terms(&self, terms: &[String]) -> Box<dyn Query> {
+        let f = &self.fields;
         let term_query = |term: Term| -> (Occur, Box<dyn Query>) {
             (Occur::Should, Box::new(TermQuery::new(term, IndexRecordOption::Basic)))
         };

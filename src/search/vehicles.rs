@@ -182,6 +182,50 @@ impl VehicleTree {
     }
 }
 
+impl VehicleTree {
+    /// The makes, models and years fitted, for reading vehicle words in a query.
+    pub fn known(&self) -> super::spoken::Known {
+        use super::spoken::squash;
+        let mut known = super::spoken::Known::default();
+        for (year, makes) in &self.years {
+            if let Ok(y) = year.parse() {
+                known.years.insert(y);
+            }
+            for models in makes.values() {
+                known
+                    .makes
+                    .entry(squash(&models.shown))
+                    .or_insert_with(|| models.shown.clone());
+                for model in models.inner.values() {
+                    let entry = known.models.entry(squash(&model.shown)).or_default();
+                    let pair = (models.shown.clone(), model.shown.clone());
+                    if !entry.contains(&pair) {
+                        entry.push(pair);
+                    }
+                }
+            }
+        }
+        known
+    }
+
+    /// The `fit` terms of every fitment of the vehicle as typed (any year, make or model it
+    /// leaves out).
+    pub fn terms_spoken(&self, v: &super::spoken::SpokenVehicle) -> Vec<String> {
+        let year = v.year.map(|y| y.to_string());
+        let (make, model) = (v.make.as_deref().map(vehicle_key), v.model.as_deref().map(vehicle_key));
+        let chosen = |key: &String, choice: &Option<String>| choice.as_ref().is_none_or(|c| c == key);
+        let mut out = Vec::new();
+        for (_, makes) in self.years.iter().filter(|(y, _)| chosen(y, &year)) {
+            for (_, models) in makes.iter().filter(|(m, _)| chosen(m, &make)) {
+                for (_, terms) in models.inner.iter().filter(|(m, _)| chosen(m, &model)) {
+                    out.extend(terms.inner.iter().cloned());
+                }
+            }
+        }
+        out
+    }
+}
+
 /// Whether a fitment's submodel or engine key covers the one wanted (none wanted, or `*`).
 fn covers(wanted: &Option<String>, key: &str) -> bool {
     wanted.as_ref().is_none_or(|w| key == w || key == ANY)

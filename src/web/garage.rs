@@ -29,7 +29,7 @@ pub fn vehicle(req: &HttpRequest) -> Option<VehicleFilter> {
 }
 
 /// The vehicle as `year=…&make=…&model=…[&submodel=…][&engine=…]`, for the cookie and for links.
-fn query_string(v: &VehicleFilter) -> String {
+pub fn query_string(v: &VehicleFilter) -> String {
     let mut pairs = vec![
         ("year", v.year.to_string()),
         ("make", v.make.clone()),

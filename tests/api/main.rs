@@ -11,6 +11,7 @@ mod cli;
 mod connections;
 mod crash;
 mod faults;
+mod fitment;
 mod garage;
 mod hardening;
 mod helpers;

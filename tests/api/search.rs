@@ -653,3 +653,64 @@ async fn a_broad_search_shows_only_attributes_a_shopper_filters_by_with_counts_m
         lines.iter().filter(|l| matches_text(l, "tomatillo")).count() as u64
     );
 }
+
+#[tokio::test]
+async fn vehicle_words_in_a_query_are_read_as_the_vehicle_when_nothing_matches_as_typed() {
+    let (app, lines) = catalog_app().await;
+    // A model of the generated catalog and a part word: a brute-force count of parts that
+    // match the words and fit that model in any year, plus universal parts.
+    let fits_model = |l: &Value, make: &str, model: &str, year: Option<u64>| {
+        l["universal"] == true
+            || l["fitments"].as_array().into_iter().flatten().any(|f| {
+                f["make"] == make
+                    && f["model"] == model
+                    && year.is_none_or(|y| f["year_from"].as_u64().unwrap() <= y && y <= f["year_to"].as_u64().unwrap())
+            })
+    };
+    let (make, model) = lines
+        .iter()
+        .flat_map(|l| l["fitments"].as_array().cloned().unwrap_or_default())
+        .map(|f| {
+            (
+                f["make"].as_str().unwrap().to_owned(),
+                f["model"].as_str().unwrap().to_owned(),
+            )
+        })
+        .find(|(_, m)| m.chars().all(|c| c.is_alphabetic()) && m.len() >= 4)
+        .expect("a one-word model");
+    let mut checked = 0;
+    for (q, words, year) in [
+        (format!("brake {}", model.to_lowercase()), "brake", None),
+        (format!("2010 {} filter", model.to_lowercase()), "filter", Some(2010u64)),
+    ] {
+        let expected = lines
+            .iter()
+            .filter(|l| matches_text(l, words) && fits_model(l, &make, &model, year))
+            .count() as u64;
+        let body = search(&app, &format!("q={}", q.replace(' ', "+"))).await;
+        if expected == 0 {
+            continue;
+        }
+        assert_eq!(body["total"], expected, "q={q}: {}", body["understood"]);
+        assert_eq!(body["understood"]["model"], model.as_str(), "q={q}");
+        assert_eq!(body["understood"]["words"], words);
+        assert_eq!(body["understood"]["year"], year.map_or(Value::Null, Value::from));
+        checked += 1;
+    }
+    assert!(checked > 0, "the generated catalog has parts for {make} {model}");
+    let page = app
+        .get_html(&format!("/search?q=brake+{}", model.to_lowercase()))
+        .await
+        .1;
+    assert!(
+        page.contains("Parts that fit") && page.contains(&model),
+        "a chip names the vehicle"
+    );
+    assert!(
+        page.contains("/search?q=brake&amp;all_vehicles=1"),
+        "and removing it searches the words"
+    );
+    // A query that matches as typed is left alone.
+    let plain = search(&app, "q=brake").await;
+    assert!(plain["understood"].is_null());
+}

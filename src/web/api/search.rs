@@ -170,6 +170,11 @@ pub(crate) struct Answer {
     per_page: u32,
     /// Nothing matched as typed, so a spelling-tolerant search answered.
     corrected: bool,
+    /// Nothing matched as typed, so the vehicle named in the query ("oil filter civic") was read
+    /// as a filter: `{year, make, model, words}` (`words`: what was searched for with it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    understood: Option<Value>,
     hits: Vec<Hit>,
     /// `brand`, `category`, `price` and one `attr.NAME` per attribute: `[{"value","count"}]`.
     #[schema(value_type = Object)]
@@ -228,6 +233,9 @@ pub(crate) async fn search(
             page: request.page.page,
             per_page: request.page.per_page,
             corrected: results.corrected,
+            understood: results.understood.as_ref().map(
+                |(v, words)| serde_json::json!({"year": v.year, "make": v.make, "model": v.model, "words": words}),
+            ),
             hits,
             facets,
         })

@@ -60,6 +60,24 @@ async fn submit(
     if form.action != "place" {
         return render(&req, &state, &quote, &form, &[], None, StatusCode::OK).await;
     }
+    let vehicle = Visitor::of(&req).vehicle;
+    if !views::checkout::fit_doubts(vehicle.as_ref(), &quote).is_empty() && form.fit_confirmed != "yes" {
+        let notice = Notice {
+            text: "Some parts in your cart may not fit your vehicle. Check them, tick the box, then place your order."
+                .into(),
+            error: true,
+        };
+        return render(
+            &req,
+            &state,
+            &quote,
+            &form,
+            &[],
+            Some(&notice),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    }
     let request = match state.shop.parse_checkout(checkout_input(&req, &form)) {
         Ok(request) => request,
         Err(crate::shop::Failed::Refused(Refusal::Invalid(errors))) => {

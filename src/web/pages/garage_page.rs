@@ -19,6 +19,8 @@ pub struct Choice {
     model: Option<String>,
     submodel: Option<String>,
     engine: Option<String>,
+    /// Where to go back to (a page of this shop), instead of the vehicle's parts.
+    next: Option<String>,
 }
 
 fn filled(v: &Option<String>) -> Option<String> {
@@ -152,9 +154,11 @@ pub async fn save(form: web::Form<Choice>) -> Result<HttpResponse, PageError> {
         submodel: filled(&form.submodel),
         engine: filled(&form.engine),
     };
+    // Only a path of this shop: never another site (an open redirect).
+    let back = filled(&form.next).filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'));
     Ok(HttpResponse::SeeOther()
         .cookie(garage::cookie(&vehicle))
-        .insert_header((header::LOCATION, garage::search_href(&vehicle)))
+        .insert_header((header::LOCATION, back.unwrap_or_else(|| garage::search_href(&vehicle))))
         .finish())
 }
 

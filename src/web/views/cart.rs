@@ -62,6 +62,9 @@ fn cart_line(chrome: &Chrome, line: &crate::cart::pricing::QuotedLine) -> Markup
                             "SKU " (line.sku)
                             @for (name, value) in &item.product.options { " · " (label(name)) ": " (value) }
                         }
+                        @if let Some(v) = chrome.vehicle.as_ref().filter(|_| item.product.is_vehicle_part()) {
+                            (super::components::fit_badge(v, &item.product))
+                        }
                         p { (item.product.price) " each" }
                         @if u64::from(line.quantity) > available {
                             p.notice.error { "Only " (available) " in stock" }

@@ -29,6 +29,41 @@ pub struct CheckoutForm {
     pub shown_total_cents: String,
     /// `update` recalculates shipping and tax for the address; `place` places the order.
     pub action: String,
+    /// `yes` once the shopper has confirmed parts that may not fit their vehicle.
+    pub fit_confirmed: String,
+}
+
+/// A part in the cart that does not fit, or may not fit, the shopper's saved vehicle.
+pub struct FitDoubt {
+    pub title: String,
+    /// "does not fit", or "fits the V6 only".
+    pub why: String,
+}
+
+/// The cart's parts whose fit to `vehicle` is not certain: checkout asks before it places them.
+pub fn fit_doubts(vehicle: Option<&crate::search::VehicleFilter>, quote: &Quote) -> Vec<FitDoubt> {
+    let Some(vehicle) = vehicle else { return Vec::new() };
+    quote
+        .lines
+        .iter()
+        .filter_map(|l| l.item.as_ref())
+        .map(|item| &item.product)
+        .filter(|p| p.is_vehicle_part())
+        .filter_map(|p| {
+            let why = match vehicle.fit(p.universal, p.fitments.iter()) {
+                crate::domain::Fit::Yes => return None,
+                crate::domain::Fit::No => "does not fit".to_owned(),
+                crate::domain::Fit::Only(configs) => format!(
+                    "fits the {} only",
+                    configs.iter().map(|c| c.label()).collect::<Vec<_>>().join(" or ")
+                ),
+            };
+            Some(FitDoubt {
+                title: p.title.clone(),
+                why,
+            })
+        })
+        .collect()
 }
 
 const COUNTRIES: [(&str, &str); 12] = [
@@ -184,6 +219,14 @@ pub fn checkout(
                     }
                 }
                 aside.summary {
+                    @let doubts = fit_doubts(chrome.vehicle.as_ref(), quote);
+                    @if let (false, Some(v)) = (doubts.is_empty(), chrome.vehicle.as_ref()) {
+                        div.notice.error.fit-check role="alert" {
+                            p { strong { "Check these parts against your " (crate::web::garage::describe(v)) ":" } }
+                            ul { @for d in &doubts { li { (d.title) " — " (d.why) } } }
+                            label.choice { input type="checkbox" name="fit_confirmed" value="yes" checked[form.fit_confirmed == "yes"]; span { "I have checked they are right for my vehicle" } }
+                        }
+                    }
                     h2 { "Order summary" }
                     ul.summary-lines role="list" {
                         @for l in &quote.lines {

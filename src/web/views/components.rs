@@ -3,6 +3,7 @@
 use maud::{Markup, html};
 
 use crate::catalog::{Category, Item, Product};
+use crate::domain::Fit;
 use crate::search::VehicleFilter;
 use crate::web::{assets, garage};
 
@@ -86,16 +87,50 @@ pub fn grid(items: &[Item], vehicle: Option<&VehicleFilter>) -> Markup {
     }
 }
 
-/// "Fits your 2009 Honda Civic" or "Does not fit your …", for vehicle parts.
+/// "Fits your 2009 Honda Civic", "Does not fit your …", or, when the submodel or engine decides
+/// and the shopper has not said which, "Fits … V6 only": "fits" is said only when certain.
 pub fn fit_badge(vehicle: &VehicleFilter, p: &Product) -> Markup {
     let name = garage::describe(vehicle);
     html! {
-        @if vehicle.is_fitted_by(p.universal, p.fitments.iter()) {
-            p.fit.yes { "✓ Fits your " (name) }
-        } @else {
-            p.fit.no { "✗ Does not fit your " (name) }
+        @match vehicle.fit(p.universal, p.fitments.iter()) {
+            Fit::Yes => p.fit.yes { "✓ Fits your " (name) },
+            Fit::No => p.fit.no { "✗ Does not fit your " (name) },
+            Fit::Only(configs) => p.fit.maybe { "? Fits " (name) " " (labels(&configs)) " only" },
         }
     }
+}
+
+/// The product page's fit note: the badge, and when it depends on the submodel or engine, a
+/// button per configuration that saves it to the garage and comes back here.
+pub fn fit_question(vehicle: &VehicleFilter, p: &Product) -> Markup {
+    let Fit::Only(configs) = vehicle.fit(p.universal, p.fitments.iter()) else {
+        return fit_badge(vehicle, p);
+    };
+    let name = garage::describe(vehicle);
+    html! {
+        div.fit-question {
+            p.fit.maybe { "Fits " (name) " " (labels(&configs)) " only — which is yours?" }
+            div.fit-choices {
+                @for config in &configs {
+                    @let settled = config.applied_to(vehicle);
+                    form method="post" action="/garage" {
+                        input type="hidden" name="year" value=(settled.year);
+                        input type="hidden" name="make" value=(settled.make);
+                        input type="hidden" name="model" value=(settled.model);
+                        @if let Some(s) = &settled.submodel { input type="hidden" name="submodel" value=(s); }
+                        @if let Some(e) = &settled.engine { input type="hidden" name="engine" value=(e); }
+                        input type="hidden" name="next" value={ "/p/" (p.sku) };
+                        button.button.secondary type="submit" { "Mine is a " (config.label()) }
+                    }
+                }
+                a.small href={ "/garage?" (garage::query_string(vehicle)) } { "Neither: tell us more" }
+            }
+        }
+    }
+}
+
+fn labels(configs: &[crate::domain::Configuration]) -> String {
+    configs.iter().map(|c| c.label()).collect::<Vec<_>>().join(" or ")
 }
 
 pub fn breadcrumbs(trail: &[(String, Category)], current: Option<&str>) -> Markup {

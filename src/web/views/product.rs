@@ -1,6 +1,6 @@
 use maud::{Markup, html};
 
-use super::components::{breadcrumbs, fit_badge, heat, label, stock_badge, tile};
+use super::components::{breadcrumbs, fit_question, heat, label, stock_badge, tile};
 use super::layout::{Chrome, cart_token_field, page};
 use crate::catalog::ops::ProductDetail;
 use crate::catalog::{AttrValue, Item, Product};
@@ -29,7 +29,7 @@ pub fn product(chrome: &Chrome, detail: &ProductDetail) -> Markup {
                     p { (stock_badge(item.stock)) }
                     (variants(detail))
                     (add_to_cart(chrome, item))
-                    @if let Some(v) = chrome.vehicle.as_ref().filter(|_| p.is_vehicle_part()) { (fit_badge(v, p)) }
+                    @if let Some(v) = chrome.vehicle.as_ref().filter(|_| p.is_vehicle_part()) { (fit_question(v, p)) }
                     @if p.universal { p.fit-note.universal { "Universal: fits any vehicle." } }
                     @else if !p.fitments.is_empty() {
                         p.fit-note { "Fits " (vehicle_count(&p.fitments)) ". " a href="#fitment" { "Check your vehicle" } }

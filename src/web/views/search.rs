@@ -67,6 +67,14 @@ pub fn search(chrome: &Chrome, p: &SearchPage) -> Markup {
                 h1 #results-h { (title) }
                 p.count { (p.results.total) @if p.results.total == 1 { " product" } @else { " products" } }
                 @if p.results.corrected { p.notice { "Nothing matched exactly, so these are close matches." } }
+                @if let Some((vehicle, words)) = &p.results.understood {
+                    p.notice.understood {
+                        "Parts that fit "
+                        span.chip { strong { (vehicle.describe()) } " " a href={ "/search?q=" (escape_query(words)) "&all_vehicles=1" } aria-label="Remove the vehicle" { "×" } }
+                        @if !words.is_empty() { " matching “" (words) "”" }
+                        ", and universal items."
+                    }
+                }
                 @if let (true, Some(v)) = (p.garage_applied, &p.request.vehicle) {
                     p.notice {
                         "Showing parts that fit your " strong { (crate::web::garage::describe(v)) } " and universal items. "
@@ -234,4 +242,12 @@ fn no_results(chrome: &Chrome, p: &SearchPage) -> Markup {
             (grid(&p.best_sellers, chrome.vehicle.as_ref()))
         }
     }
+}
+
+/// `text` for a query string value.
+pub fn escape_query(text: &str) -> String {
+    serde_urlencoded::to_string([("q", text)])
+        .unwrap_or_default()
+        .trim_start_matches("q=")
+        .to_owned()
 }

@@ -1,0 +1,149 @@
+//! Fitment a shopper can trust: "fits" only when certain; a part that fits some submodels or
+//! engines asks which is the shopper's and saves the answer; the cart and checkout check fit
+//! again, and checkout asks the shopper to confirm a part that may not fit.
+
+use crate::checkout_pages::{cart_cookie, field_value, location, post_form};
+use crate::helpers::{TestApp, spawn_app_with_catalog};
+
+const CATALOG: &str = concat!(
+    r#"{"sku":"STRUT-V6","title":"Front Strut Assembly","price_cents":8999,"stock":20,"category":"Suspension/Struts","part_numbers":["ST-6001"],"fitments":[{"year_from":2005,"year_to":2010,"make":"Ford","model":"Mustang","submodel":"V6"},{"year_from":2005,"year_to":2010,"make":"Ford","model":"Mustang","submodel":"GT","engine":"4.6L V8"}]}"#,
+    "\n",
+    r#"{"sku":"PADS-CIVIC","title":"Ceramic Front Brake Pads","price_cents":4999,"stock":20,"category":"Brakes/Pads","part_numbers":["BP-1"],"fitments":[{"year_from":2006,"year_to":2011,"make":"Honda","model":"Civic"}]}"#,
+    "\n",
+);
+
+const MUSTANG: &str = "garage=year%3D2008%26make%3DFord%26model%3DMustang";
+
+async fn page(app: &TestApp, path: &str, cookie: &str) -> String {
+    app.client
+        .get(app.url(path))
+        .header("Cookie", cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+fn set_cookie(res: &reqwest::Response, name: &str) -> String {
+    res.headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .find(|c| c.starts_with(&format!("{name}=")))
+        .unwrap_or_else(|| panic!("no {name} cookie"))
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn a_part_that_fits_some_mustangs_asks_which_and_the_answer_is_kept() {
+    let app = spawn_app_with_catalog(CATALOG.as_bytes()).await;
+    let html = page(&app, "/p/STRUT-V6", MUSTANG).await;
+    assert!(!html.contains("✓ Fits"), "not certain, so no green tick");
+    assert!(
+        html.contains("Fits 2008 Ford Mustang V6 or GT 4.6L V8 only — which is yours?"),
+        "{html}"
+    );
+    assert!(html.contains("Mine is a V6") && html.contains("Mine is a GT 4.6L V8"));
+
+    let res = post_form(
+        &app,
+        "/garage",
+        Some(MUSTANG),
+        &[
+            ("year", "2008"),
+            ("make", "Ford"),
+            ("model", "Mustang"),
+            ("submodel", "V6"),
+            ("next", "/p/STRUT-V6"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(location(&res), "/p/STRUT-V6", "back to the part");
+    let garage = set_cookie(&res, "garage");
+    assert!(
+        garage.contains("submodel%3DV6") || garage.contains("submodel=V6"),
+        "{garage}"
+    );
+    assert!(
+        page(&app, "/p/STRUT-V6", &garage)
+            .await
+            .contains("✓ Fits your 2008 Ford Mustang V6")
+    );
+
+    let gt = "garage=year%3D2008%26make%3DFord%26model%3DMustang%26submodel%3DGT%26engine%3D5.4L";
+    assert!(
+        page(&app, "/p/STRUT-V6", gt)
+            .await
+            .contains("✗ Does not fit your 2008 Ford Mustang GT 5.4L")
+    );
+
+    let away = post_form(
+        &app,
+        "/garage",
+        None,
+        &[
+            ("year", "2008"),
+            ("make", "Ford"),
+            ("model", "Mustang"),
+            ("next", "//evil.example/"),
+        ],
+    )
+    .await;
+    assert!(location(&away).starts_with("/search?"), "no redirect off the shop");
+}
+
+#[tokio::test]
+async fn the_cart_flags_a_part_that_does_not_fit_and_checkout_asks_before_placing_it() {
+    let app = spawn_app_with_catalog(CATALOG.as_bytes()).await;
+    let res = post_form(
+        &app,
+        "/cart/add",
+        Some(MUSTANG),
+        &[("sku", "PADS-CIVIC"), ("quantity", "1")],
+    )
+    .await;
+    let cookie = format!("{}; {MUSTANG}", cart_cookie(&res));
+    assert!(
+        page(&app, "/cart", &cookie)
+            .await
+            .contains("✗ Does not fit your 2008 Ford Mustang")
+    );
+    let form_page = page(&app, "/checkout", &cookie).await;
+    assert!(form_page.contains("Check these parts against your 2008 Ford Mustang"));
+    assert!(form_page.contains("Ceramic Front Brake Pads — does not fit"));
+    let (token, total) = (
+        field_value(&form_page, "form_token"),
+        field_value(&form_page, "shown_total_cents"),
+    );
+    let mut form = vec![
+        ("email", "sam@example.com"),
+        ("name", "Sam Lee"),
+        ("line1", "9 Oak Ave"),
+        ("city", "Portland"),
+        ("region", "OR"),
+        ("postal_code", "97201"),
+        ("country", "US"),
+        ("shipping_method", "standard"),
+        ("payment", "tok_visa"),
+        ("form_token", token.as_str()),
+        ("shown_total_cents", total.as_str()),
+        ("action", "place"),
+    ];
+    let refused = post_form(&app, "/checkout", Some(&cookie), &form).await;
+    assert_eq!(refused.status(), 422, "not placed until the shopper confirms");
+    assert!(refused.text().await.unwrap().contains("may not fit your vehicle"));
+    form.push(("fit_confirmed", "yes"));
+    let placed = post_form(&app, "/checkout", Some(&cookie), &form).await;
+    assert_eq!(placed.status(), 303);
+    let order = page(&app, &location(&placed), "").await;
+    assert!(
+        order.contains("Bought for your 2008 Ford Mustang"),
+        "the order keeps the vehicle"
+    );
+}
