@@ -96,6 +96,15 @@ pub struct Settings {
     pub webhooks: Vec<outside::WebhookSettings>,
     #[serde(default)]
     pub supplier_feeds: Vec<outside::FeedSettings>,
+    #[serde(default)]
+    pub cache: CacheSettings,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CacheSettings {
+    pub purge_urls: Option<Vec<String>>,
+    pub style: Option<crate::purge::Style>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -235,6 +244,8 @@ pub struct Config {
     pub jobs: crate::jobs::RunnerOptions,
     pub webhooks: Vec<crate::webhooks::Endpoint>,
     pub supplier_feeds: Vec<outside::FeedConfig>,
+    /// Caches in front to purge, when configured.
+    pub cache: Option<crate::purge::CacheConfig>,
 }
 
 #[derive(Clone, Debug)]
@@ -314,6 +325,7 @@ const ENV_SECTIONS: &[&str] = &[
     "backup",
     "mail",
     "jobs",
+    "cache",
 ];
 
 /// Variables that belong to command-line flags (clap reads them), not to the file's sections.
@@ -467,7 +479,9 @@ impl Config {
         let supplier_feeds = outside::feeds_config(settings.supplier_feeds)?;
         let url = settings.shop.url.map(outside::shop_url).transpose()?;
         let payments = payments::payments_config(settings.payments)?;
+        let cache = cache_config(settings.cache)?;
         Ok(Config {
+            cache,
             mail,
             jobs,
             webhooks,
@@ -547,6 +561,24 @@ impl Config {
         config.payments.test_cards = Some(true);
         config
     }
+}
+
+fn cache_config(s: CacheSettings) -> anyhow::Result<Option<crate::purge::CacheConfig>> {
+    let urls: Vec<String> = s
+        .purge_urls
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|u| !u.trim().is_empty())
+        .collect();
+    for url in &urls {
+        if !url.starts_with("http://") && !url.starts_with("https://") {
+            anyhow::bail!("[cache] purge_urls: {url:?} is not an http(s) URL");
+        }
+    }
+    Ok((!urls.is_empty()).then(|| crate::purge::CacheConfig {
+        purge_urls: urls,
+        style: s.style.unwrap_or(crate::purge::Style::Xkey),
+    }))
 }
 
 fn checkout_config(s: &CheckoutSettings) -> anyhow::Result<CheckoutConfig> {

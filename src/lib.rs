@@ -53,6 +53,7 @@ pub mod notify;
 pub mod orders;
 pub mod page_cache;
 pub mod payments;
+pub mod purge;
 pub mod reports;
 pub mod search;
 pub mod shop;

@@ -81,10 +81,9 @@ impl Handler for Arc<Notifier> {
                 Task::Mail(mail) => this.send_mail(&job, mail).await,
                 Task::Webhook(delivery) => this.deliver(&job, delivery).await,
                 Task::Event(_) => Outcome::Failed("an event runs with the local jobs".into(), Box::new(|_| Ok(()))),
-                Task::Payment(_) => Outcome::Failed(
-                    "payments are settled by the payment workers".into(),
-                    Box::new(|_| Ok(())),
-                ),
+                Task::Payment(_) | Task::Purge(_) => {
+                    Outcome::Failed("run by other workers".into(), Box::new(|_| Ok(())))
+                }
             }
         })
     }

@@ -22,6 +22,7 @@ pub struct Outside {
 struct Workers {
     notifier: Arc<Notifier>,
     settler: Option<Arc<Settler>>,
+    purger: Option<Arc<crate::purge::Purger>>,
 }
 
 impl Handler for Workers {
@@ -36,6 +37,16 @@ impl Handler for Workers {
                 "no [payments.stripe] keys: cannot reach the gateway this order was paid through".into(),
                 Box::new(|_| Ok(())),
             ))),
+            (Task::Purge(task), _) => {
+                let (purger, task) = (self.purger.clone(), task.clone());
+                Box::pin(async move {
+                    match purger {
+                        Some(purger) => purger.purge(&task).await,
+                        // No caches configured any more: nothing to tell.
+                        None => Outcome::Done(Box::new(|_| Ok(()))),
+                    }
+                })
+            }
             _ => self.notifier.run(job),
         }
     }
@@ -69,9 +80,15 @@ pub async fn start(
     };
     let notifier = Notifier::new(store.clone(), mailer, settings)?;
     let settler = stripe.clone().map(|s| Settler::new(s, store.clone()));
+    let purger = config
+        .cache
+        .clone()
+        .map(|c| crate::purge::Purger::new(c, store.clone()).map(Arc::new))
+        .transpose()?;
     let workers = Workers {
         notifier: notifier.clone(),
         settler,
+        purger,
     };
     let jobs = Runner::new(store.clone(), writer.clone(), Arc::new(workers), config.jobs);
     if let (Some(stripe), Some(s)) = (stripe, &config.payments.stripe) {
@@ -103,6 +120,7 @@ pub async fn start(
 /// unless told not to; the store keeps both settings so the transaction of the sale sees them.
 async fn tell_store_its_settings(config: &Config, writer: &Arc<Writer>) {
     let (units, events) = (config.shop.low_stock, config.jobs.record_events);
+    let purges = config.cache.is_some();
     if !events {
         tracing::warn!("[jobs] record_events = false: no mail and no webhooks for anything that happens now");
     }
@@ -113,6 +131,9 @@ async fn tell_store_its_settings(config: &Config, writer: &Arc<Writer>) {
             }
             if tx.events_recorded()? != events {
                 tx.set_events_recorded(events)?;
+            }
+            if tx.purges_on()? != purges {
+                tx.set_purges_on(purges)?;
             }
             if tx.orders_told()?.is_none() {
                 // The first start with jobs: orders from before are not mailed again.

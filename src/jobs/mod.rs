@@ -7,7 +7,9 @@
 mod model;
 pub mod runner;
 
-pub use model::{Backoff, Delivery, Event, EventKind, Job, MailKind, MailTask, PaymentTask, Priority, State, Task};
+pub use model::{
+    Backoff, Delivery, Event, EventKind, Job, MailKind, MailTask, PaymentTask, Priority, PurgeTask, State, Task,
+};
 pub use runner::{Effects, Handler, LocalRound, Outcome, Runner, RunnerOptions, Running};
 
 use crate::store::{StoreError, WriteTx};

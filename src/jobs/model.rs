@@ -116,6 +116,13 @@ pub struct PaymentTask {
     pub order: String,
 }
 
+/// Tell the caches in front (Varnish, a CDN) that these products' pages changed. An empty
+/// list (a change too large to name) purges every catalog page.
+#[derive(Clone, Debug, PartialEq, Eq, bincode::Encode, bincode::Decode)]
+pub struct PurgeTask {
+    pub skus: Vec<String>,
+}
+
 /// What a job does.
 #[derive(Clone, Debug, PartialEq, Eq, bincode::Encode, bincode::Decode)]
 pub enum Task {
@@ -123,6 +130,7 @@ pub enum Task {
     Mail(MailTask),
     Webhook(Delivery),
     Payment(PaymentTask),
+    Purge(PurgeTask),
 }
 
 /// Runs before lower priorities: payments before mail before webhooks before reports. Fanning
@@ -143,10 +151,11 @@ impl Task {
             Task::Mail(_) => "mail",
             Task::Webhook(_) => "webhook",
             Task::Payment(_) => "payment",
+            Task::Purge(_) => "purge",
         }
     }
 
-    pub const KINDS: [&'static str; 4] = ["event", "mail", "webhook", "payment"];
+    pub const KINDS: [&'static str; 5] = ["event", "mail", "webhook", "payment", "purge"];
 
     /// Runs inside a store transaction only (no I/O), so the runner batches such jobs.
     pub fn is_local(&self) -> bool {
@@ -158,7 +167,8 @@ impl Task {
             Task::Event(_) => Priority::Event,
             Task::Mail(_) => Priority::Mail,
             Task::Webhook(_) => Priority::Webhook,
-            Task::Payment(_) => Priority::Payment,
+            // Quick, and what keeps the caches in front right: with the payments.
+            Task::Payment(_) | Task::Purge(_) => Priority::Payment,
         }
     }
 
@@ -169,7 +179,7 @@ impl Task {
         match self {
             Task::Event(_) | Task::Mail(_) => None,
             Task::Webhook(d) => Some(format!("hook:{}:{}", d.endpoint, d.subject)),
-            Task::Payment(p) => Some(format!("pay:{}", p.order)),
+            Task::Payment(_) | Task::Purge(_) => None,
         }
     }
 
@@ -180,6 +190,7 @@ impl Task {
             Task::Mail(m) => &m.subject,
             Task::Webhook(d) => &d.subject,
             Task::Payment(p) => &p.order,
+            Task::Purge(p) => p.skus.first().map_or("catalog", String::as_str),
         }
     }
 
@@ -192,6 +203,8 @@ impl Task {
             Task::Webhook(_) => Duration::from_secs(3 * 24 * 3600),
             // A card hold lasts seven days; after that a person must look anyway.
             Task::Payment(_) => Duration::from_secs(7 * 24 * 3600),
+            // Past a page's max-age the caches have let it go anyway.
+            Task::Purge(_) => Duration::from_secs(15 * 60),
         }
     }
 
@@ -205,6 +218,8 @@ impl Task {
             Task::Mail(m) => format!("{} mail for {} to {}", m.kind.name(), m.subject, m.to),
             Task::Webhook(d) => format!("{} {} to {}", d.event_type, d.subject, d.url),
             Task::Payment(p) => format!("settle the payment of order {} with the gateway", p.order),
+            Task::Purge(p) if p.skus.is_empty() => "purge every catalog page from the caches in front".into(),
+            Task::Purge(p) => format!("purge the pages of {} products from the caches in front", p.skus.len()),
         }
     }
 }

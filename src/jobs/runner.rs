@@ -185,7 +185,17 @@ impl Runner {
                 this.wake.notify_one();
             });
         }
-        for job in remote.into_iter().take(free) {
+        // Payments and purges are quick and keep the outside world right: they do not wait for a
+        // lull (only mail and webhooks do).
+        let (urgent, rest): (Vec<Job>, Vec<Job>) = remote
+            .into_iter()
+            .partition(|job| job.task.priority() <= super::model::Priority::Payment);
+        let urgent_free = self.slots.available_permits().saturating_sub(free).min(urgent.len());
+        for job in urgent
+            .into_iter()
+            .take(urgent_free + free)
+            .chain(rest.into_iter().take(free))
+        {
             let Ok(slot) = self.slots.clone().try_acquire_owned() else {
                 break;
             };

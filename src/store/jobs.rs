@@ -17,6 +17,8 @@ const MAIL_SEQ: &str = "mail_seq";
 const DELIVERY_SEQ: &str = "delivery_seq";
 const DEFAULT_LOW_STOCK: &str = "default_low_stock";
 const EVENTS_OFF: &str = "events_off";
+/// 1 while caches in front are configured: catalog changes queue purge jobs.
+const PURGES_ON: &str = "purges_on";
 /// The sequence of the last order whose placement was fanned out into mail and webhooks.
 const ORDERS_TOLD: &str = "orders_told";
 
@@ -217,6 +219,15 @@ impl WriteTx<'_> {
     /// Whether changes record their events (mail, webhooks); off only by `[jobs] record_events`.
     pub fn events_recorded(&mut self) -> Result<bool, StoreError> {
         Ok(self.job_settings()?.0)
+    }
+
+    /// Whether catalog changes queue purges for caches in front.
+    pub fn purges_on(&mut self) -> Result<bool, StoreError> {
+        Ok(self.meta_value(PURGES_ON)? == Some(1))
+    }
+
+    pub fn set_purges_on(&mut self, on: bool) -> Result<(), StoreError> {
+        self.set_meta_value(PURGES_ON, u64::from(on))
     }
 
     pub fn set_events_recorded(&mut self, on: bool) -> Result<(), StoreError> {

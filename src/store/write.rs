@@ -175,6 +175,16 @@ impl<'t> WriteTx<'t> {
         let mut skus = std::mem::take(&mut self.changed);
         skus.sort_unstable();
         skus.dedup();
+        if self.purges_on()? {
+            // Named one by one up to a point; a bigger change purges every catalog page.
+            let named = if skus.len() <= crate::purge::model::MOST_NAMED {
+                skus.clone()
+            } else {
+                Vec::new()
+            };
+            let task = crate::jobs::Task::Purge(crate::jobs::PurgeTask { skus: named });
+            self.enqueue(task, crate::domain::now_ms())?;
+        }
         Ok(Some(CatalogChange { version, skus }))
     }
 

@@ -34,6 +34,7 @@ pub const JOB_RUNS: &str = "storefront_job_runs_total";
 pub const MAILS_SENT: &str = "storefront_mails_total";
 pub const WEBHOOK_DELIVERIES: &str = "storefront_webhook_deliveries_total";
 pub const WEBHOOK_BREAKER_OPEN: &str = "storefront_webhook_breaker_open";
+pub const PURGES: &str = "storefront_cache_purges_total";
 pub const SEARCH_CACHE: &str = "storefront_search_answers_total";
 pub const PAGE_CACHE: &str = "storefront_page_cache_requests_total";
 pub const PAGE_CACHE_BYTES: &str = "storefront_page_cache_bytes";

@@ -40,12 +40,22 @@ pub fn validated(
     };
     res.insert_header((header::ETAG, etag))
         .insert_header((header::CACHE_CONTROL, cache_control));
+    tag(&mut res, req);
     if fresh {
         return res.finish();
     }
     let content_type =
         HeaderValue::from_str(content_type).unwrap_or(HeaderValue::from_static("application/octet-stream"));
     res.insert_header((header::CONTENT_TYPE, content_type)).body(body())
+}
+
+/// The surrogate keys a cache in front files the answer under (Varnish's `xkey`, a CDN's
+/// `Surrogate-Key`), so a purge drops exactly the pages a change touches.
+pub fn tag(res: &mut actix_web::HttpResponseBuilder, req: &HttpRequest) {
+    if let Some(keys) = crate::purge::keys_for_path(req.path()) {
+        res.insert_header(("xkey", keys.clone()))
+            .insert_header(("Surrogate-Key", keys));
+    }
 }
 
 /// Pages shown to a shopper with a garage vehicle carry fit notes for that vehicle, so only their

@@ -17,14 +17,25 @@ pub fn key(cache: &PageCache, req: &HttpRequest) -> Option<String> {
 
 /// The answer to `req` from `entry`: 304 when the client's copy is current, else the page in the
 /// best encoding the client takes.
-pub fn respond(req: &HttpRequest, entry: &Entry, max_age: Duration) -> HttpResponse {
+/// `hit` says the answer came from the page cache (`X-Page-Cache`, for whoever tunes it).
+pub fn respond(req: &HttpRequest, entry: &Entry, max_age: Duration, hit: bool) -> HttpResponse {
+    let mut res = respond_entry(req, entry, max_age);
+    res.headers_mut().insert(
+        header::HeaderName::from_static("x-page-cache"),
+        HeaderValue::from_static(if hit { "hit" } else { "miss" }),
+    );
+    res
+}
+
+fn respond_entry(req: &HttpRequest, entry: &Entry, max_age: Duration) -> HttpResponse {
     let cache_control = format!("public, max-age={}, stale-while-revalidate=30", max_age.as_secs());
     if super::caching::is_fresh(req, entry.etag()) {
-        return HttpResponse::NotModified()
-            .insert_header((header::ETAG, entry.etag().to_owned()))
+        let mut res = HttpResponse::NotModified();
+        res.insert_header((header::ETAG, entry.etag().to_owned()))
             .insert_header((header::CACHE_CONTROL, cache_control))
-            .insert_header((header::VARY, "Accept-Encoding"))
-            .finish();
+            .insert_header((header::VARY, "Accept-Encoding"));
+        super::caching::tag(&mut res, req);
+        return res.finish();
     }
     let accepts = req
         .headers()
@@ -60,5 +71,6 @@ pub fn respond(req: &HttpRequest, entry: &Entry, max_age: Duration) -> HttpRespo
     if let Some(coding) = encoding {
         res.insert_header((header::CONTENT_ENCODING, coding));
     }
+    super::caching::tag(&mut res, req);
     res.body(body)
 }

@@ -126,9 +126,12 @@ fn caddy(app: &TestApp) -> Proxy {
 }
 
 fn varnish(app: &TestApp) -> Proxy {
+    varnish_on(app, free_port())
+}
+
+fn varnish_on(app: &TestApp, port: u16) -> Proxy {
     let bin = tool("/usr/sbin/varnishd", "varnish");
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
     let recipe = std::fs::read_to_string(deploy("varnish/storefront.vcl")).unwrap();
     let vcl = recipe.replace(".port = \"8080\"", &format!(".port = \"{}\"", app_port(app)));
     let file = dir.path().join("storefront.vcl");
@@ -308,4 +311,84 @@ async fn the_varnish_recipe_caches_the_catalog_but_no_personal_page() {
         !anonymous.text().await.unwrap().contains("class=\"count\">2<"),
         "no one else sees it"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn through_varnish_a_browse_mix_is_served_from_the_cache_and_a_change_shows_within_a_second() {
+    let port = free_port();
+    let app = spawn_configured(
+        |c| {
+            c.limits.enabled = false;
+            c.cache = Some(storefront::purge::CacheConfig {
+                purge_urls: vec![format!("http://127.0.0.1:{port}")],
+                style: storefront::purge::Style::Xkey,
+            });
+        },
+        crate::checkout::import_shop,
+    )
+    .await;
+    let proxy = varnish_on(&app, port);
+    let client = reqwest::Client::new();
+    let get = |path: &str| {
+        let url = format!("{}{path}", proxy.addr);
+        let client = client.clone();
+        async move { client.get(url).send().await.unwrap() }
+    };
+    let browse = [
+        "/",
+        "/c/hot-sauce",
+        "/p/SAUCE-5",
+        "/p/LIMITED",
+        "/p/BRK-1",
+        "/search?q=sauce",
+        "/api/v1/products/SAUCE-5",
+    ];
+    let (mut hits, mut all) = (0, 0);
+    for _ in 0..40 {
+        for path in browse {
+            let res = get(path).await;
+            assert_eq!(res.status(), 200, "{path}");
+            assert!(res.headers().get("xkey").is_none(), "the keys stay inside Varnish");
+            hits += u32::from(res.headers()["x-cache"] == "HIT");
+            all += 1;
+        }
+    }
+    let ratio = f64::from(hits) / f64::from(all);
+    assert!(ratio >= 0.95, "hit ratio {ratio:.3} on a browse mix");
+
+    let shown_within = |path: &'static str, text: &'static str| {
+        let get = &get;
+        async move {
+            let started = Instant::now();
+            while started.elapsed() < Duration::from_secs(3) {
+                if get(path).await.text().await.unwrap().contains(text) {
+                    return Some(started.elapsed());
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            None
+        }
+    };
+    let (status, _) = crate::mail::admin(
+        &app,
+        reqwest::Method::PUT,
+        "/api/v1/admin/products/SAUCE-5",
+        Some(json!({"sku":"SAUCE-5","title":"Ember Reaper Sauce 5 oz","price_cents":1099,"stock":50,"category":"Hot Sauce"})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    for path in ["/p/SAUCE-5", "/c/hot-sauce"] {
+        let took = shown_within(path, "$10.99")
+            .await
+            .unwrap_or_else(|| panic!("{path} still shows the old price"));
+        assert!(took <= Duration::from_secs(1), "{path}: the new price after {took:?}");
+    }
+    let cart = crate::checkout::new_cart(&app, json!([{"sku": "LIMITED", "quantity": 10}])).await;
+    let (status, _, _) =
+        crate::checkout::checkout(&app, "sell-out", &crate::checkout::checkout_body(&cart, "tok_visa")).await;
+    assert_eq!(status, 201);
+    let took = shown_within("/p/LIMITED", "Out of stock")
+        .await
+        .expect("the sell-out reaches Varnish");
+    assert!(took <= Duration::from_secs(1), "sold out shown after {took:?}");
 }

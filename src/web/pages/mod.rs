@@ -84,7 +84,7 @@ where
     // Taken before rendering: a change meanwhile leaves the copy stale, never wrongly fresh.
     let stamp = state.pages.stamp(state.search.generation());
     if let Some(hit) = state.pages.get(&key, stamp) {
-        return Ok(crate::web::page_cache::respond(req, &hit, max_age));
+        return Ok(crate::web::page_cache::respond(req, &hit, max_age, true));
     }
     let entry = blocking(move || {
         let (markup, keep) = render(&shared, visitor)?;
@@ -97,7 +97,7 @@ where
     })
     .await?;
     Ok(match entry {
-        Ok(entry) => crate::web::page_cache::respond(req, &entry, max_age),
+        Ok(entry) => crate::web::page_cache::respond(req, &entry, max_age, false),
         Err(html) => super::caching::cacheable(req, "text/html; charset=utf-8", html, max_age),
     })
 }
