@@ -383,33 +383,59 @@ async fn a_card_needing_3ds_makes_a_pending_order_that_a_signed_stripe_event_mar
 }
 
 #[tokio::test]
-async fn with_stripe_down_card_checkouts_fail_fast_the_breaker_opens_invoices_go_on_and_a_probe_closes_it() {
+async fn with_stripe_gone_mid_storm_card_checkouts_fail_fast_the_breaker_opens_invoices_go_on_and_a_probe_closes_it() {
     let port = free_port();
     let stripe = LocalStripe::start_on(port);
-    let app = card_shop(stripe.url(), |_| {}).await;
+    let app = std::sync::Arc::new(card_shop(stripe.url(), |_| {}).await);
     let pay = |key: String, method: &'static str| {
-        let app = &app;
+        let app = app.clone();
         async move {
-            let cart = new_cart(app, json!([{"sku": "SAUCE-5", "quantity": 1}])).await;
+            let cart = new_cart(&app, json!([{"sku": "SAUCE-5", "quantity": 1}])).await;
             let body = match method {
                 "stripe" => card_body(&cart, "pm_card_visa"),
                 _ => json!({"cart_id": cart, "email": "ana@example.com", "shipping_address": address(),
                     "shipping_method": "standard", "payment": {"method": "invoice"}}),
             };
             let started = Instant::now();
-            let (status, body, _) = checkout(app, &key, &body).await;
-            (status, body, started.elapsed())
+            let (status, body, _) = checkout(&app, &key, &body).await;
+            (method, status, body, started.elapsed())
         }
     };
-    assert_eq!(pay("up-1".into(), "stripe").await.0, 201);
+    // A storm of card and invoice checkouts at once, in waves; localstripe stops between them.
+    let storm = |wave: usize, cards: usize, invoices: usize| {
+        let tasks: Vec<_> = (0..cards)
+            .map(|i| tokio::spawn(pay(format!("w{wave}-card-{i}"), "stripe")))
+            .chain((0..invoices).map(|i| tokio::spawn(pay(format!("w{wave}-invoice-{i}"), "invoice"))))
+            .collect();
+        async move {
+            let mut out = Vec::new();
+            for t in tasks {
+                out.push(t.await.unwrap());
+            }
+            out
+        }
+    };
+    for (method, status, body, _) in storm(0, 6, 6).await {
+        assert_eq!(status, 201, "{method} before the outage: {body}");
+    }
     stripe.stop();
-    for i in 0..5 {
-        let (status, body, took) = pay(format!("down-{i}"), "stripe").await;
+    for (method, status, body, took) in storm(1, 12, 8).await {
+        if method == "invoice" {
+            assert_eq!(status, 201, "invoice checkouts go on: {body}");
+            continue;
+        }
         assert_eq!(status, 503, "{body}");
         assert_eq!(body["error"]["code"], "payment_unavailable");
         assert_eq!(body["error"]["details"]["fallback_methods"], json!(["test", "invoice"]));
         assert!(took < Duration::from_millis(2_500), "at most timeout_ms: {took:?}");
     }
+    let pay = |key: String, method: &'static str| {
+        let run = pay(key, method);
+        async move {
+            let (_, status, body, took) = run.await;
+            (status, body, took)
+        }
+    };
     let metric = || async { app.get("/metrics").await.text().await.unwrap() };
     assert!(
         metric()
