@@ -34,6 +34,7 @@ pub const JOB_RUNS: &str = "storefront_job_runs_total";
 pub const MAILS_SENT: &str = "storefront_mails_total";
 pub const WEBHOOK_DELIVERIES: &str = "storefront_webhook_deliveries_total";
 pub const WEBHOOK_BREAKER_OPEN: &str = "storefront_webhook_breaker_open";
+pub const BUILD_INFO: &str = "storefront_build_info";
 pub const PURGES: &str = "storefront_cache_purges_total";
 pub const SEARCH_CACHE: &str = "storefront_search_answers_total";
 pub const PAGE_CACHE: &str = "storefront_page_cache_requests_total";
@@ -76,12 +77,14 @@ pub fn install() -> &'static PrometheusHandle {
             tracing::warn!("a metrics recorder was already installed; /metrics will be empty");
         }
         describe();
+        metrics::gauge!(BUILD_INFO, "version" => env!("CARGO_PKG_VERSION")).set(1.0);
         handle
     })
 }
 
 fn describe() {
     use metrics::{Unit, describe_counter, describe_gauge, describe_histogram};
+    describe_gauge!(BUILD_INFO, "1, labelled with the running build's version");
     describe_gauge!(JOBS, "Jobs by kind and state (queued, running, failed, dead)");
     describe_gauge!(JOB_OLDEST, Unit::Seconds, "Age of the oldest waiting job, by kind");
     describe_counter!(JOB_RUNS, "Job runs by kind and outcome (done, retry, dead)");
@@ -101,6 +104,7 @@ fn describe() {
         "Memory the page cache holds (every encoding)"
     );
     describe_gauge!(PAGE_CACHE_ENTRIES, "Pages the page cache holds");
+    describe_counter!(PURGES, "Purges sent to the caches in front, by outcome (sent, failed)");
     describe_gauge!(
         PAYMENT_BREAKER_OPEN,
         "1 while a payment provider's circuit breaker is open (its checkouts answer 503 at once)"
@@ -186,6 +190,20 @@ fn describe() {
 }
 
 /// The text exposition format.
+/// The text `/metrics` serves; process figures (memory, CPU, open files) are read now.
 pub fn render() -> String {
-    install().render()
+    let handle = install();
+    process().collect();
+    handle.render()
+}
+
+/// `process_resident_memory_bytes`, `process_cpu_seconds_total`, `process_open_fds` and the rest of
+/// the Prometheus client convention.
+fn process() -> &'static metrics_process::Collector {
+    static COLLECTOR: OnceLock<metrics_process::Collector> = OnceLock::new();
+    COLLECTOR.get_or_init(|| {
+        let collector = metrics_process::Collector::default();
+        collector.describe();
+        collector
+    })
 }

@@ -52,6 +52,11 @@ async fn metrics_count_checkouts_commits_and_requests_and_pass_promtool() {
         "storefront_store_mirror_entries{mirror=\"idempotency_keys\"}",
         "storefront_store_mirror_entries{mirror=\"used_carts\"}",
         "# HELP storefront_checkouts_total",
+        // What the shipped alert rules and a dashboard read (deploy/prometheus).
+        "process_resident_memory_bytes",
+        "process_cpu_seconds_total",
+        "process_open_fds",
+        "storefront_build_info{version=\"",
     ] {
         assert!(text.contains(expected), "{expected} missing from:\n{text}");
     }
