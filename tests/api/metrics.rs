@@ -97,3 +97,46 @@ async fn metrics_are_refused_to_remote_clients_without_the_token() {
         .unwrap();
     assert_eq!(res.status(), 200);
 }
+
+/// Every metric the shipped dashboard and alert rules read is one the store serves: a renamed
+/// metric would leave a panel blank or an alert silent.
+#[test]
+fn the_dashboard_and_the_alert_rules_read_only_metrics_the_store_serves() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let source = std::fs::read_to_string(root.join("src/telemetry/metrics.rs")).unwrap();
+    let declared: std::collections::HashSet<String> = source
+        .split('"')
+        .filter(|s| s.starts_with("storefront_") && s.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
+        .map(String::from)
+        .collect();
+    // metrics-process's names (the Prometheus client convention) and Prometheus's own `up`.
+    let others = [
+        "process_resident_memory_bytes",
+        "process_cpu_seconds_total",
+        "process_open_fds",
+        "up",
+    ];
+    let read = |file: &str| std::fs::read_to_string(root.join(file)).unwrap();
+    let mut checked = 0;
+    for file in ["deploy/grafana/storefront.json", "deploy/prometheus/alerts.yml"] {
+        let text = read(file);
+        let names: std::collections::BTreeSet<String> = text
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .filter(|w| w.starts_with("storefront_") || w.starts_with("process_"))
+            .map(|w| {
+                w.trim_end_matches("_bucket")
+                    .trim_end_matches("_count")
+                    .trim_end_matches("_sum")
+                    .to_owned()
+            })
+            .collect();
+        for name in names {
+            assert!(
+                declared.contains(&name) || others.contains(&name.as_str()),
+                "{file} reads {name}, which the store does not serve"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 15, "the files name the metrics they read");
+}
