@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use tantivy::collector::TopDocs;
-use tantivy::query::{BooleanQuery, Occur, Query, RegexQuery, TermQuery};
+use tantivy::query::{BooleanQuery, FuzzyTermQuery, Occur, Query, RegexQuery, TermQuery};
 use tantivy::schema::{Facet, IndexRecordOption, Value};
 use tantivy::{TantivyDocument, Term};
 
@@ -24,6 +24,9 @@ pub struct Suggestions {
 
 const LIMIT: usize = 6;
 
+/// Products looked at for suggestions, so that six distinct titles are left after repeats go.
+const LOOKED_AT: usize = 24;
+
 impl SearchIndex {
     /// Suggestions for a prefix; fewer than two characters suggest nothing.
     pub fn suggest(&self, q: &str) -> Result<Suggestions, SearchError> {
@@ -34,7 +37,7 @@ impl SearchIndex {
         let searcher = self.reader.searcher();
         let mut out = Suggestions::default();
         if let Some(query) = self.title_prefix_query(q) {
-            for (_, address) in searcher.search(&query, &TopDocs::with_limit(LIMIT).order_by_score())? {
+            for (_, address) in searcher.search(&query, &TopDocs::with_limit(LOOKED_AT).order_by_score())? {
                 let doc: TantivyDocument = searcher.doc(address)?;
                 out.products.push(self.sku_of(&doc));
             }
@@ -52,7 +55,9 @@ impl SearchIndex {
         Ok(out)
     }
 
-    /// Every complete word must match a title word, and the last word may be a prefix.
+    /// Every complete word must match a title word, and the last word may be a prefix. A plural
+    /// finds its singular ("brake pads" finds "Brake Pad Set"), and a word of five letters or
+    /// more may have one typo ("brkae pads").
     fn title_prefix_query(&self, q: &str) -> Option<Box<dyn Query>> {
         let words: Vec<String> = q
             .split(|c: char| !c.is_alphanumeric())
@@ -61,18 +66,39 @@ impl SearchIndex {
             .take(8)
             .collect();
         let (last, complete) = words.split_last()?;
+        let field = self.fields.title;
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = complete
             .iter()
             .map(|w| {
-                let term = Term::from_field_text(self.fields.title, w);
-                (
-                    Occur::Must,
-                    Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs)) as Box<dyn Query>,
-                )
+                let mut either: Vec<(Occur, Box<dyn Query>)> = [w.as_str(), singular(w)]
+                    .into_iter()
+                    .collect::<BTreeSet<_>>()
+                    .into_iter()
+                    .map(|form| {
+                        let term = Term::from_field_text(field, form);
+                        (
+                            Occur::Should,
+                            Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs)) as Box<dyn Query>,
+                        )
+                    })
+                    .collect();
+                if w.chars().count() >= 5 {
+                    let term = Term::from_field_text(field, w);
+                    either.push((Occur::Should, Box::new(FuzzyTermQuery::new(term, 1, true))));
+                }
+                (Occur::Must, Box::new(BooleanQuery::new(either)) as Box<dyn Query>)
             })
             .collect();
-        let prefix = RegexQuery::from_pattern(&format!("{}.*", regex_escape(last)), self.fields.title).ok()?;
-        clauses.push((Occur::Must, Box::new(prefix)));
+        let stem = regex_escape(singular(last));
+        let mut last_either: Vec<(Occur, Box<dyn Query>)> = vec![(
+            Occur::Should,
+            Box::new(RegexQuery::from_pattern(&format!("{stem}.*"), field).ok()?),
+        )];
+        if last.chars().count() >= 5 {
+            let term = Term::from_field_text(field, last);
+            last_either.push((Occur::Should, Box::new(FuzzyTermQuery::new_prefix(term, 1, true))));
+        }
+        clauses.push((Occur::Must, Box::new(BooleanQuery::new(last_either))));
         Some(Box::new(BooleanQuery::new(clauses)))
     }
 
@@ -102,6 +128,14 @@ impl SearchIndex {
             .and_then(|v| v.as_str())
             .unwrap_or_default()
             .to_owned()
+    }
+}
+
+/// "pads" -> "pad", "brakes" -> "brake"; "glass" and short words stay.
+fn singular(word: &str) -> &str {
+    match word.strip_suffix('s') {
+        Some(stem) if stem.chars().count() >= 3 && !stem.ends_with('s') => stem,
+        _ => word,
     }
 }
 

@@ -147,3 +147,47 @@ async fn the_cart_flags_a_part_that_does_not_fit_and_checkout_asks_before_placin
         "the order keeps the vehicle"
     );
 }
+
+#[tokio::test]
+async fn suggestions_survive_plurals_and_a_typo_and_tell_repeated_titles_apart() {
+    let catalog = concat!(
+        r#"{"sku":"PAD-1","title":"Ceramic Front Brake Pad Set","price_cents":4999,"stock":5,"category":"Brakes/Pads","part_numbers":["BP-100"]}"#,
+        "\n",
+        r#"{"sku":"PAD-2","title":"Ceramic Front Brake Pad Set","price_cents":5299,"stock":5,"category":"Brakes/Pads","part_numbers":["BP-200"]}"#,
+        "\n",
+        r#"{"sku":"OIL-1","title":"Premium Oil Filter","price_cents":899,"stock":5,"category":"Filters/Oil","part_numbers":["OF-1"]}"#,
+        "\n",
+    );
+    let app = spawn_app_with_catalog(catalog.as_bytes()).await;
+    let products = |q: &'static str| {
+        let app = &app;
+        async move {
+            let (status, body) = app.get_json(&format!("/api/v1/suggest?q={q}")).await;
+            assert_eq!(status, 200);
+            body["suggestions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|s| s["kind"] == "product")
+                .map(|s| s["text"].as_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    let expected = vec![
+        "Ceramic Front Brake Pad Set · BP-100".to_owned(),
+        "Ceramic Front Brake Pad Set · BP-200".to_owned(),
+    ];
+    for q in [
+        "brake+pa",
+        "brake+pad",
+        "brake+pads",
+        "brakes+pads",
+        "brkae+pads",
+        "ceramc+brake",
+    ] {
+        let mut got = products(q).await;
+        got.sort();
+        assert_eq!(got, expected, "q={q}");
+    }
+    assert_eq!(products("filters").await, vec!["Premium Oil Filter".to_owned()]);
+}

@@ -64,12 +64,24 @@ pub(crate) async fn suggest(
                 url: format!("/p/{}", p.sku),
             });
         }
-        for item in ops::items(&shared.store, &found.products)? {
-            let url = format!("/p/{}", item.product.sku);
+        // Distinct entries: a title that repeats (the same pads for many cars) is told apart by
+        // its part number, and an exact repeat is shown once.
+        let items = ops::items(&shared.store, &found.products)?;
+        let mut seen = std::collections::HashSet::new();
+        for item in &items {
+            let p = &item.product;
+            let repeats = items.iter().filter(|other| other.product.title == p.title).count() > 1;
+            let text = match (repeats, p.own_part_number()) {
+                (true, Some(pn)) => format!("{} · {pn}", p.title),
+                _ => p.title.clone(),
+            };
+            if seen.len() >= 6 || !seen.insert(text.clone()) {
+                continue;
+            }
             out.push(Suggestion {
                 kind: "product",
-                text: item.product.title,
-                url,
+                text,
+                url: format!("/p/{}", p.sku),
             });
         }
         for brand in found.brands {
