@@ -714,3 +714,38 @@ async fn vehicle_words_in_a_query_are_read_as_the_vehicle_when_nothing_matches_a
     let plain = search(&app, "q=brake").await;
     assert!(plain["understood"].is_null());
 }
+
+#[tokio::test]
+async fn the_sitemap_lists_every_product_and_category_and_robots_points_to_it() {
+    let (app, lines) = catalog_app().await;
+    let (status, robots) = app.get_html("/robots.txt").await;
+    assert_eq!(status, 200);
+    assert!(robots.contains("Disallow: /admin") && robots.contains("Disallow: /checkout"));
+    assert!(
+        robots.contains(&format!("Sitemap: {}/sitemap.xml", app.addr)),
+        "{robots}"
+    );
+    let (_, index) = app.get_html("/sitemap.xml").await;
+    assert!(index.contains("<sitemapindex") && index.contains("/sitemap/products-0.xml"));
+    let (_, products) = app.get_html("/sitemap/products-0.xml").await;
+    let listed = products.matches("<loc>").count();
+    assert_eq!(listed, lines.len(), "every product, once");
+    for line in lines.iter().step_by(37) {
+        assert!(products.contains(&format!("/p/{}</loc>", line["sku"].as_str().unwrap())));
+    }
+    let (_, categories) = app.get_html("/sitemap/categories.xml").await;
+    let slugs: std::collections::HashSet<String> = lines
+        .iter()
+        .filter_map(|l| l["category"].as_str())
+        .map(|c| CategoryPath::parse(c).unwrap().slug())
+        .collect();
+    for slug in slugs {
+        assert!(categories.contains(&format!("/c/{slug}</loc>")), "{slug}");
+    }
+    assert_eq!(app.get("/sitemap/products-9.xml").await.status(), 404);
+    let (_, nothing) = app.get_html("/search?q=zzqqxx").await;
+    assert!(
+        nothing.contains("Looking for a part for your vehicle?"),
+        "the zero-result page offers the picker"
+    );
+}

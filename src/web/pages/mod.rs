@@ -4,6 +4,7 @@ mod cart_page;
 mod checkout_page;
 mod garage_page;
 mod search;
+mod sitemap;
 
 use actix_web::dev::ServiceResponse;
 use actix_web::http::header;
@@ -31,6 +32,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::post().to(garage_page::save)),
         )
         .service(web::resource("/garage/clear").route(web::post().to(garage_page::clear)))
+        .configure(sitemap::configure)
         .configure(cart_page::configure)
         .configure(checkout_page::configure);
 }

@@ -230,6 +230,16 @@ fn no_results(chrome: &Chrome, p: &SearchPage) -> Markup {
                 li { "Check the spelling, or try a part number as printed on the old part." }
                 li { "Use fewer or more general words, such as " em { "brake pads" } " or " em { "habanero" } "." }
             }
+            @if chrome.vehicle.is_none() && !chrome.years.is_empty() {
+                form.vehicle-pick.zero-pick method="get" action="/garage" {
+                    label for="zero-year" { "Looking for a part for your vehicle? Start with its year:" }
+                    select #zero-year name="year" required {
+                        option value="" { "Year" }
+                        @for y in &chrome.years { option value=(y) { (y) } }
+                    }
+                    button.button.secondary type="submit" { "Next: make" }
+                }
+            }
             @if !chrome.nav.is_empty() {
                 p { "Or browse a category:" }
                 ul.chips-list role="list" {
