@@ -74,8 +74,9 @@ impl PageCache {
         self.catalog_version.fetch_max(version, Ordering::SeqCst);
     }
 
+    /// Off with no memory for it, or when pages may not be reused at all (`page_max_age_secs = 0`).
     pub fn enabled(&self) -> bool {
-        self.max_bytes > 0
+        self.max_bytes > 0 && !self.max_age.is_zero()
     }
 
     /// The version a page rendered now is good for: the catalog's and the index's.
