@@ -6,8 +6,6 @@
 //!
 //! `cargo bench --bench http` (100k products; `HTTP_BENCH_PRODUCTS=N` for another size).
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const WORDS: [&str; 10] = [
@@ -25,37 +23,15 @@ const VEHICLES: [(u16, &str, &str); 4] = [
 /// Builds the i-th request path of a class.
 type PathFor<'a> = Box<dyn Fn(usize) -> String + 'a>;
 
+mod common;
+
 fn main() {
     let products: u64 = std::env::var("HTTP_BENCH_PRODUCTS")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(100_000);
     let dir = tempfile::tempdir().unwrap();
-    let (data, catalog) = (dir.path().join("data"), dir.path().join("catalog.jsonl"));
-    let bin = env!("CARGO_BIN_EXE_storefront");
-    let run = |args: &[&str]| {
-        let status = Command::new(bin)
-            .args(args)
-            .env("STOREFRONT_LOG", "warn")
-            .status()
-            .unwrap();
-        assert!(status.success(), "{args:?}");
-    };
-    run(&[
-        "gen",
-        "--products",
-        &products.to_string(),
-        "--seed",
-        "7",
-        "-o",
-        catalog.to_str().unwrap(),
-    ]);
-    run(&[
-        "--data-dir",
-        data.to_str().unwrap(),
-        "import",
-        catalog.to_str().unwrap(),
-    ]);
+    let (data, catalog) = common::generated_store(dir.path(), products);
     let part_numbers: Vec<String> = std::fs::read_to_string(&catalog)
         .unwrap()
         .lines()
@@ -77,28 +53,7 @@ fn main() {
     let config = dir.path().join("bench.toml");
     std::fs::write(&config, "[limits]\nenabled = false\n[http]\npage_max_age_secs = 0\n").unwrap();
     let started = Instant::now();
-    let mut child = Command::new(bin)
-        .args([
-            "--config",
-            config.to_str().unwrap(),
-            "--data-dir",
-            data.to_str().unwrap(),
-        ])
-        .args(["serve", "--no-demo", "--bind", "127.0.0.1:0", "--workers", "2"])
-        .env("STOREFRONT_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut reader = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    reader.read_line(&mut line).unwrap();
-    std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
-    let addr = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .unwrap()
-        .to_owned();
+    let (mut child, addr) = common::serve(&config, &data);
     println!(
         "{products} products; server ready (index built) in {:.1} s",
         started.elapsed().as_secs_f64()

@@ -5,10 +5,11 @@
 //! `cargo bench --bench pages` (10,000 products; `PAGES_BENCH_PRODUCTS=N`, `PAGES_BENCH_SECONDS=S`).
 //! Needs wrk and nginx (Debian packages `wrk nginx`).
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+mod common;
 
 fn main() {
     for tool in ["wrk", "nginx"] {
@@ -21,37 +22,13 @@ fn main() {
     let products: u64 = env_or("PAGES_BENCH_PRODUCTS", 10_000);
     let seconds: u64 = env_or("PAGES_BENCH_SECONDS", 5);
     let dir = tempfile::tempdir().unwrap();
-    let (data, catalog) = (dir.path().join("data"), dir.path().join("catalog.jsonl"));
-    let bin = env!("CARGO_BIN_EXE_storefront");
-    let run = |args: &[&str]| {
-        let status = Command::new(bin)
-            .args(args)
-            .env("STOREFRONT_LOG", "warn")
-            .status()
-            .unwrap();
-        assert!(status.success(), "{args:?}");
-    };
-    run(&[
-        "gen",
-        "--products",
-        &products.to_string(),
-        "--seed",
-        "7",
-        "-o",
-        catalog.to_str().unwrap(),
-    ]);
-    run(&[
-        "--data-dir",
-        data.to_str().unwrap(),
-        "import",
-        catalog.to_str().unwrap(),
-    ]);
+    let (data, catalog) = common::generated_store(dir.path(), products);
     let first: serde_json::Value =
         serde_json::from_str(std::fs::read_to_string(&catalog).unwrap().lines().nth(100).unwrap()).unwrap();
     let sku = first["sku"].as_str().unwrap().to_owned();
     let config = dir.path().join("bench.toml");
     std::fs::write(&config, "[limits]\nenabled = false\n").unwrap();
-    let (mut store, addr) = serve(bin, &config, &data);
+    let (mut store, addr) = common::serve(&config, &data);
 
     let client = reqwest::blocking::Client::builder()
         .no_gzip()
@@ -94,32 +71,6 @@ fn main() {
 
 fn env_or(name: &str, default: u64) -> u64 {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
-
-fn serve(bin: &str, config: &Path, data: &Path) -> (Child, String) {
-    let mut child = Command::new(bin)
-        .args([
-            "--config",
-            config.to_str().unwrap(),
-            "--data-dir",
-            data.to_str().unwrap(),
-        ])
-        .args(["serve", "--no-demo", "--bind", "127.0.0.1:0", "--workers", "2"])
-        .env("STOREFRONT_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut reader = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    reader.read_line(&mut line).unwrap();
-    std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
-    let addr = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .unwrap()
-        .to_owned();
-    (child, addr)
 }
 
 /// The first category link on the product page (its breadcrumb).

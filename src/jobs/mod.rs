@@ -14,6 +14,15 @@ pub use runner::{Effects, Handler, LocalRound, Outcome, Runner, RunnerOptions, R
 
 use crate::store::{StoreError, WriteTx};
 
+/// Files the job that brings order `number`'s gateway payment in step with the order (see
+/// `PaymentTask`), in the caller's transaction.
+pub fn settle_payment(tx: &mut WriteTx<'_>, number: &str, now_ms: u64) -> Result<(), StoreError> {
+    let task = Task::Payment(PaymentTask {
+        order: number.to_owned(),
+    });
+    tx.enqueue(task, now_ms).map(drop)
+}
+
 /// Records that `kind` happened to `subject` (an order number or SKU), in the caller's
 /// transaction: the mails and webhooks it causes follow once it commits.
 pub fn record_event(tx: &mut WriteTx<'_>, kind: EventKind, subject: &str, now_ms: u64) -> Result<(), StoreError> {

@@ -18,7 +18,6 @@ use crate::store::{StoreError, View, WriteTx};
 use super::Status;
 use super::model::{Address, IdempotencyRecord, Order, OrderLine, PaymentRecord, StatusChange};
 use super::payment::{Authorization, PaymentError, PaymentInput, Settlement};
-use crate::jobs::{PaymentTask, Task};
 
 /// A checkout as the shopper submits it, not yet checked.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -309,8 +308,7 @@ pub fn place(
     tx.mark_cart_used(&cart, clock.now_ms)?;
     if authorization.settlement == Settlement::Held {
         // The money is only held: this job takes it, and exists exactly when the order does.
-        let task = Task::Payment(PaymentTask { order: number });
-        tx.enqueue(task, clock.now_ms)?;
+        crate::jobs::settle_payment(tx, &number, clock.now_ms)?;
     }
     // No job row: the orders table is the outbox of `order.created` (numbered in commit order),
     // and the job runner fans each new order out into its mail and webhooks (see `notify`).

@@ -107,6 +107,24 @@ pub struct Refund {
     pub failure: Option<String>,
 }
 
+impl Refund {
+    /// Refund `id` of `amount`, asked for by `actor` now: `Requested` while a gateway is to make
+    /// it, else `Done` at once (the money moved outside the store, or the gateway already did).
+    pub fn new(id: u32, amount: Money, state: RefundState, actor: &str, note: &str, now_ms: u64) -> Refund {
+        Refund {
+            id,
+            amount,
+            state,
+            reference: None,
+            requested_ms: now_ms,
+            settled_ms: (state != RefundState::Requested).then_some(now_ms),
+            actor: actor.to_owned(),
+            note: note.to_owned(),
+            failure: None,
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, bincode::Encode, bincode::Decode)]
 pub enum RefundState {
     /// Asked for; a job is taking it to the gateway.

@@ -3,7 +3,6 @@
 //! the store (an invoice, the test cards) it is recorded as done.
 
 use crate::domain::Money;
-use crate::jobs::{PaymentTask, Task};
 use crate::store::{StoreError, WriteTx};
 
 use super::model::{Order, Refund, RefundState};
@@ -30,21 +29,13 @@ pub(super) fn ask(order: &mut Order, amount: Money, actor: &str, note: &str, now
         return;
     }
     let by_gateway = order.payment.by_gateway();
-    order.refunds.push(Refund {
-        id: order.refunds.len() as u32 + 1,
-        amount,
-        state: if by_gateway {
-            RefundState::Requested
-        } else {
-            RefundState::Done
-        },
-        reference: None,
-        requested_ms: now_ms,
-        settled_ms: (!by_gateway).then_some(now_ms),
-        actor: actor.to_owned(),
-        note: note.to_owned(),
-        failure: None,
-    });
+    let state = if by_gateway {
+        RefundState::Requested
+    } else {
+        RefundState::Done
+    };
+    let id = order.refunds.len() as u32 + 1;
+    order.refunds.push(Refund::new(id, amount, state, actor, note, now_ms));
 }
 
 /// A partial (or whole) refund without a change of status: the order stays as it is.
@@ -65,10 +56,7 @@ pub fn refund(
     ask(&mut order, amount, actor, note, now_ms);
     tx.put_order(&order)?;
     if order.payment.by_gateway() {
-        let task = Task::Payment(PaymentTask {
-            order: order.number.clone(),
-        });
-        tx.enqueue(task, now_ms)?;
+        crate::jobs::settle_payment(tx, &order.number, now_ms)?;
     }
     Ok(Ok(order))
 }

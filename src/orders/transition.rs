@@ -2,7 +2,7 @@
 //! a cancellation or refund before shipping returns the units to stock, exactly once.
 
 use crate::inventory::{self, Change};
-use crate::jobs::{EventKind, PaymentTask, Task};
+use crate::jobs::EventKind;
 use crate::store::{StoreError, WriteTx};
 
 use super::Status;
@@ -79,10 +79,7 @@ pub fn transition(
     });
     tx.put_order(&order)?;
     if settle {
-        let task = Task::Payment(PaymentTask {
-            order: order.number.clone(),
-        });
-        tx.enqueue(task, now_ms)?;
+        crate::jobs::settle_payment(tx, &order.number, now_ms)?;
     }
     if let Some(kind) = event_of(t.to) {
         crate::jobs::record_event(tx, kind, &order.number, now_ms)?;

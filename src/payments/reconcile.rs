@@ -10,7 +10,7 @@ use std::time::Duration;
 use super::model::{GatewayError, Intent, Orphan, disagree, may_be_in_flight, orphan};
 use super::stripe::Stripe;
 use crate::domain::now_ms;
-use crate::jobs::{PaymentTask, Task};
+use crate::orders::Order;
 use crate::store::{Store, Writer};
 use crate::telemetry::metrics as m;
 
@@ -66,17 +66,13 @@ impl Reconciler {
         loop {
             let page = self.stripe.intents(after.as_deref(), PAGE).await?;
             let newest_first = page.data.windows(2).all(|w| w[0].created >= w[1].created);
-            let mut all_older = !page.data.is_empty();
-            for intent in &page.data {
-                if intent.created < since {
-                    continue;
-                }
-                all_older = false;
-                if !intent.is_ours() {
-                    continue;
-                }
+            let all_older = page.data.iter().all(|i| i.created < since) && !page.data.is_empty();
+            let ours: Vec<&Intent> = page.data.iter().filter(|i| i.created >= since && i.is_ours()).collect();
+            // The page's owners in one read of the store, not one per intent.
+            let owners = self.owners(&ours).await?;
+            for (intent, owner) in ours.into_iter().zip(owners) {
                 pass.seen += 1;
-                if !self.look_at(intent, &mut pass).await? {
+                if !self.look_at(intent, owner, &mut pass).await? {
                     oldest_waiting = Some(oldest_waiting.map_or(intent.created, |o| o.min(intent.created)));
                 }
             }
@@ -91,20 +87,26 @@ impl Reconciler {
         Ok(pass)
     }
 
-    /// Settles one intent; false when it must be looked at again (it may be in flight).
-    async fn look_at(&self, intent: &Intent, pass: &mut Pass) -> Result<bool, GatewayError> {
+    /// The order each intent paid for, if any, from one snapshot.
+    async fn owners(&self, intents: &[&Intent]) -> Result<Vec<Option<Order>>, GatewayError> {
         let store = self.store.clone();
-        let id = intent.id.clone();
-        let owner = tokio::task::spawn_blocking(move || {
+        let ids: Vec<String> = intents.iter().map(|i| i.id.clone()).collect();
+        tokio::task::spawn_blocking(move || {
             let read = store.read()?;
-            match read.order_number_by_payment(&id)? {
-                Some(number) => read.order(&number),
-                None => Ok(None),
-            }
+            ids.iter()
+                .map(|id| match read.order_number_by_payment(id)? {
+                    Some(number) => read.order(&number),
+                    None => Ok(None),
+                })
+                .collect::<Result<Vec<_>, crate::store::StoreError>>()
         })
         .await
         .map_err(|_| GatewayError::Unavailable("reading the store panicked".into()))?
-        .map_err(|e| GatewayError::Unavailable(format!("cannot read the store: {e}")))?;
+        .map_err(|e| GatewayError::Unavailable(format!("cannot read the store: {e}")))
+    }
+
+    /// Settles one intent; false when it must be looked at again (it may be in flight).
+    async fn look_at(&self, intent: &Intent, owner: Option<Order>, pass: &mut Pass) -> Result<bool, GatewayError> {
         match owner {
             Some(order) => {
                 if disagree(&order, intent) && self.file_settle(&order.number).await {
@@ -157,10 +159,11 @@ impl Reconciler {
             }
             filed.insert(number.to_owned(), now);
         }
-        let task = Task::Payment(PaymentTask {
-            order: number.to_owned(),
-        });
-        let filed = self.writer.run(move |tx| tx.enqueue(task, now).map(drop)).await;
+        let number = number.to_owned();
+        let filed = self
+            .writer
+            .run(move |tx| crate::jobs::settle_payment(tx, &number, now))
+            .await;
         if filed.is_ok() {
             metrics::counter!(m::PAYMENT_RECONCILED, "action" => "settle").increment(1);
         }

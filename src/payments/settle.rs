@@ -306,18 +306,8 @@ fn apply(tx: &mut WriteTx<'_>, number: &str, changes: Vec<Change>) -> Result<(),
 }
 
 fn refund(id: u32, amount: i64, order: &Order, actor: &str, note: &str) -> Refund {
-    let now = now_ms();
-    Refund {
-        id,
-        amount: crate::domain::Money::new(amount, order.currency),
-        state: RefundState::Done,
-        reference: None,
-        requested_ms: now,
-        settled_ms: Some(now),
-        actor: actor.to_owned(),
-        note: note.to_owned(),
-        failure: None,
-    }
+    let amount = crate::domain::Money::new(amount, order.currency);
+    Refund::new(id, amount, RefundState::Done, actor, note, now_ms())
 }
 
 fn join_note(note: &str, more: &str) -> String {

@@ -7,7 +7,6 @@
 use serde::Deserialize;
 
 use super::model::IntentStatus;
-use crate::jobs::{PaymentTask, Task};
 use crate::orders::{Status, Transition};
 use crate::store::{StoreError, WriteTx};
 
@@ -100,10 +99,7 @@ pub fn apply_event(tx: &mut WriteTx<'_>, event: &GatewayEvent, now_ms: u64) -> R
         };
         crate::orders::transition(tx, &order.number, t, now_ms)?.ok();
     }
-    let task = Task::Payment(PaymentTask {
-        order: order.number.clone(),
-    });
-    tx.enqueue(task, now_ms)?;
+    crate::jobs::settle_payment(tx, &order.number, now_ms)?;
     Ok(WebhookOutcome::Applied)
 }
 

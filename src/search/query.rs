@@ -182,12 +182,14 @@ impl SearchIndex {
 
     /// The query read as a vehicle and words ("oil filter civic"), when that finds something.
     fn understood(&self, searcher: &Searcher, req: &SearchRequest) -> Result<Option<SearchResults>, SearchError> {
-        let known = self
-            .vehicles
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .known();
-        let Some((spoken, words)) = super::spoken::find(&req.q, &known) else {
+        let found = super::spoken::find(
+            &req.q,
+            self.vehicles
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .known(),
+        );
+        let Some((spoken, words)) = found else {
             return Ok(None);
         };
         let reading = SearchRequest {

@@ -30,6 +30,8 @@ pub enum Level {
 #[derive(Debug, Default)]
 pub struct VehicleTree {
     years: BTreeMap<String, Makes>,
+    /// The makes, models and years, for reading vehicle words; made on first use after a change.
+    known: std::sync::OnceLock<super::spoken::Known>,
 }
 
 type Makes = BTreeMap<String, Named<Models>>;
@@ -86,6 +88,9 @@ impl VehicleTree {
     /// Adds one `fit` term.
     pub(super) fn add_term(&mut self, term: &str) {
         let Some(fit) = FitTerm::parse(term) else { return };
+        if self.known.get().is_some() {
+            self.known = std::sync::OnceLock::new();
+        }
         // Live updates mostly re-add vehicles already known: look up before allocating keys.
         if !self.years.contains_key(fit.year) {
             self.years.insert(fit.year.to_owned(), Makes::new());
@@ -184,7 +189,11 @@ impl VehicleTree {
 
 impl VehicleTree {
     /// The makes, models and years fitted, for reading vehicle words in a query.
-    pub fn known(&self) -> super::spoken::Known {
+    pub fn known(&self) -> &super::spoken::Known {
+        self.known.get_or_init(|| self.read_known())
+    }
+
+    fn read_known(&self) -> super::spoken::Known {
         use super::spoken::squash;
         let mut known = super::spoken::Known::default();
         for (year, makes) in &self.years {

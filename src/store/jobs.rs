@@ -223,10 +223,11 @@ impl WriteTx<'_> {
 
     /// Whether catalog changes queue purges for caches in front.
     pub fn purges_on(&mut self) -> Result<bool, StoreError> {
-        Ok(self.meta_value(PURGES_ON)? == Some(1))
+        Ok(self.job_settings()?.2)
     }
 
     pub fn set_purges_on(&mut self, on: bool) -> Result<(), StoreError> {
+        self.settings = None;
         self.set_meta_value(PURGES_ON, u64::from(on))
     }
 
@@ -247,13 +248,14 @@ impl WriteTx<'_> {
     }
 
     /// Read once per transaction: every order in a batch asks.
-    fn job_settings(&mut self) -> Result<(bool, Option<u64>), StoreError> {
+    fn job_settings(&mut self) -> Result<(bool, Option<u64>, bool), StoreError> {
         if let Some(settings) = self.settings {
             return Ok(settings);
         }
         let settings = (
             self.meta_value(EVENTS_OFF)? != Some(1),
             self.meta_value(DEFAULT_LOW_STOCK)?,
+            self.meta_value(PURGES_ON)? == Some(1),
         );
         self.settings = Some(settings);
         Ok(settings)

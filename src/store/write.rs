@@ -70,9 +70,9 @@ pub struct WriteTx<'t> {
     /// The last job id handed out, cached like `ledger_seq` (a flash sale's batch queues a job
     /// per order).
     pub(super) job_seq: Option<u64>,
-    /// `meta` settings read once per transaction: whether events are recorded, and the shop's
-    /// low-stock threshold.
-    pub(super) settings: Option<(bool, Option<u64>)>,
+    /// `meta` settings read once per transaction: whether events are recorded, the shop's
+    /// low-stock threshold, and whether catalog changes queue purges.
+    pub(super) settings: Option<(bool, Option<u64>, bool)>,
 }
 
 impl<'t> WriteTx<'t> {

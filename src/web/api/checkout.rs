@@ -160,6 +160,15 @@ pub(crate) struct TokenQuery {
     pub(crate) token: String,
 }
 
+/// The order for whoever holds its token; 404 for an unknown number and a wrong token alike.
+pub(crate) async fn shopper_order(state: &AppState, number: &str, token: &str) -> Result<Order, ApiError> {
+    state
+        .shop
+        .order_for_shopper(number, token)
+        .await?
+        .ok_or_else(|| AppError::new(ErrorCode::OrderNotFound, "no order with that number and token").into())
+}
+
 /// An order, for the shopper holding its token.
 #[utoipa::path(get, path = "/api/v1/orders/{number}", operation_id = "get_order", tag = "checkout",
     params(("number" = String, Path), TokenQuery),
@@ -171,11 +180,7 @@ pub(crate) async fn order(
     number: web::Path<String>,
     query: web::Query<TokenQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let order = state
-        .shop
-        .order_for_shopper(&number, &query.token)
-        .await?
-        .ok_or_else(|| AppError::new(ErrorCode::OrderNotFound, "no order with that number and token"))?;
+    let order = shopper_order(&state, &number, &query.token).await?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "private, no-store"))
         .insert_header(actix_web::http::header::ContentEncoding::Identity)

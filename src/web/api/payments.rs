@@ -8,7 +8,6 @@ use serde_json::json;
 use super::admin::ok;
 use super::checkout::{OrderJson, TokenQuery};
 use crate::domain::{Money, now_ms};
-use crate::jobs::{PaymentTask, Task};
 use crate::payments::{WebhookOutcome, apply_event, parse_event};
 use crate::staff::{Orders, Staff};
 use crate::state::AppState;
@@ -88,22 +87,13 @@ pub(crate) async fn check_payment(
     number: web::Path<String>,
     query: web::Query<TokenQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let order = state
-        .shop
-        .order_for_shopper(&number, &query.token)
-        .await?
-        .ok_or_else(|| {
-            AppError::new(
-                ErrorCode::OrderNotFound,
-                format!("no order {:?} with that token", number.as_str()),
-            )
-        })?;
+    let order = super::checkout::shopper_order(&state, &number, &query.token).await?;
     if order.payment.by_gateway() && order.status == crate::orders::Status::Pending {
-        let task = Task::Payment(PaymentTask {
-            order: order.number.clone(),
-        });
-        let now = now_ms();
-        state.writer.run(move |tx| tx.enqueue(task, now).map(drop)).await?;
+        let (number, now) = (order.number.clone(), now_ms());
+        state
+            .writer
+            .run(move |tx| crate::jobs::settle_payment(tx, &number, now))
+            .await?;
     }
     Ok(HttpResponse::Accepted()
         .insert_header(("Cache-Control", "no-store"))
