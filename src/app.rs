@@ -88,6 +88,7 @@ impl Application {
         });
         spawn_cart_sweeper(Arc::downgrade(&state.clone().into_inner()), &background);
         spawn_view_flusher(Arc::downgrade(&state.clone().into_inner()), &background);
+        spawn_price_clock(Arc::downgrade(&state.clone().into_inner()), &background);
         let limiters = aweb::Data::new(crate::web::limits::Limiters::new(&state.config.limits));
         crate::web::limits::spawn_janitor(limiters.clone(), &background);
         let connections = watch_connections(&state.config, &background);
@@ -296,6 +297,27 @@ fn spawn_view_flusher(state: std::sync::Weak<AppState>, background: &crate::back
             if let Some(state) = state {
                 state.flush_views().await;
             }
+        }
+    });
+}
+
+/// Reprices, every half second, the items whose scheduled price or flash sale starts or ends:
+/// a price that starts at 09:00 is in listings, search and pages at 09:00.
+fn spawn_price_clock(state: std::sync::Weak<AppState>, background: &crate::background::Background) {
+    background.every_from_now("price clock", std::time::Duration::from_millis(500), move || {
+        let state = state.upgrade();
+        async move {
+            let Some(state) = state else { return };
+            let now = crate::domain::now_ms();
+            let reader = state.store.clone();
+            let due = tokio::task::spawn_blocking(move || reader.read()?.next_price_change()).await;
+            if !matches!(due, Ok(Ok(Some(at))) if at <= now) {
+                return;
+            }
+            sweep_in_runs(&state, "price changes", move |tx| {
+                crate::sales::ops::run_price_clock(tx, now, SWEEP_RUN)
+            })
+            .await;
         }
     });
 }

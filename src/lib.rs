@@ -55,6 +55,7 @@ pub mod page_cache;
 pub mod payments;
 pub mod purge;
 pub mod reports;
+pub mod sales;
 pub mod search;
 pub mod shop;
 pub mod staff;

@@ -2,7 +2,7 @@
 //! write; reads run on a snapshot. Quantities are checked against stock when they change, and
 //! again (for real) at checkout.
 
-use crate::catalog::Item;
+use crate::catalog::ops::sellable;
 use crate::domain::random_token;
 use crate::inventory::Shortfall;
 use crate::store::{StoreError, View, WriteTx};
@@ -178,13 +178,27 @@ pub fn price(
     destination: Option<&Destination>,
     now_ms: u64,
 ) -> Result<Result<Quote, PricingError>, StoreError> {
+    price_for(view, rules, cart, shipping_method, destination, now_ms, None)
+}
+
+/// `price` for a known buyer (checkout's email), whose earlier flash-sale buys count against
+/// the sale's per-customer limit.
+pub fn price_for(
+    view: &impl View,
+    rules: &Rules,
+    cart: &Cart,
+    shipping_method: Option<&str>,
+    destination: Option<&Destination>,
+    now_ms: u64,
+    buyer: Option<&str>,
+) -> Result<Result<Quote, PricingError>, StoreError> {
     let mut lines = Vec::with_capacity(cart.lines.len());
     for line in &cart.lines {
-        let item = view.product(&line.sku)?.map(|product| -> Result<Item, StoreError> {
-            let stock = view.stock(&line.sku)?;
-            Ok(Item { product, stock })
-        });
-        lines.push((line.clone(), item.transpose()?));
+        let item = match view.product(&line.sku)? {
+            Some(product) => Some(sellable(view, product, now_ms, buyer)?),
+            None => None,
+        };
+        lines.push((line.clone(), item));
     }
     let promo_uses = match &cart.promo {
         Some(code) => view.promo_uses(code)?,
@@ -235,10 +249,11 @@ fn change_line(
         return Ok(Err(CartError::BadQuantity));
     }
     if quantity > 0 {
-        if tx.product(sku)?.is_none() {
+        let Some(product) = tx.product(sku)? else {
             return Ok(Err(CartError::UnknownSku(sku.to_owned())));
-        }
-        let available = tx.stock(sku)?;
+        };
+        // What a shopper may buy: a bundle's components allow it, a flash sale may cap it.
+        let available = sellable(tx, product, clock.now_ms, None)?.stock;
         if u64::from(quantity) > available {
             return Ok(Err(CartError::NotEnoughStock(Shortfall {
                 sku: sku.to_owned(),

@@ -55,6 +55,23 @@ pub struct QuotedLine {
     pub item: Option<Item>,
     pub quantity: u32,
     pub line_total: Money,
+    /// Units of the line at a flash sale's price (the rest are at the price in force).
+    pub sale: Option<SaleUnits>,
+}
+
+/// The part of a line a flash sale prices.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SaleUnits {
+    pub sale_id: u64,
+    pub units: u32,
+    pub price: Money,
+}
+
+impl QuotedLine {
+    /// Units at the price in force (not the flash sale's).
+    pub fn units_at_price(&self) -> u32 {
+        self.quantity - self.sale.map_or(0, |s| s.units)
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -128,8 +145,13 @@ pub fn quote(rules: &Rules, input: QuoteInput<'_>) -> Result<Quote, PricingError
     let mut lines = Vec::with_capacity(input.lines.len());
     let (mut subtotal, mut weight_grams) = (zero, 0u64);
     for (line, item) in input.lines {
+        let sale = item.as_ref().and_then(|i| sale_units(i, line.quantity));
         let line_total = match &item {
-            Some(item) => item.product.price.checked_mul(line.quantity)?,
+            Some(item) => {
+                let at_sale = sale.map_or(Ok(zero), |s| s.price.checked_mul(s.units))?;
+                let rest = line.quantity - sale.map_or(0, |s| s.units);
+                item.price.checked_mul(rest)?.checked_add(at_sale)?
+            }
             None => zero,
         };
         subtotal = subtotal.checked_add(line_total)?;
@@ -142,6 +164,7 @@ pub fn quote(rules: &Rules, input: QuoteInput<'_>) -> Result<Quote, PricingError
             item,
             quantity: line.quantity,
             line_total,
+            sale,
         });
     }
     let promo = input
@@ -212,6 +235,17 @@ pub fn quote(rules: &Rules, input: QuoteInput<'_>) -> Result<Quote, PricingError
         tax,
         total,
         weight_grams,
+    })
+}
+
+/// The units of a line a running flash sale prices, up to what it allows this shopper.
+fn sale_units(item: &Item, quantity: u32) -> Option<SaleUnits> {
+    let offer = item.offer.as_ref()?;
+    let units = offer.units_at_sale_price(quantity);
+    (units > 0 && offer.price.currency() == item.price.currency()).then_some(SaleUnits {
+        sale_id: offer.sale_id,
+        units,
+        price: offer.price,
     })
 }
 
@@ -290,28 +324,28 @@ mod tests {
     use crate::domain::Sku;
 
     fn item(sku: &str, cents: i64, stock: u64) -> Item {
-        Item {
-            product: Product {
-                sku: Sku::parse(sku).unwrap(),
-                title: sku.into(),
-                description: String::new(),
-                brand: None,
-                category: None,
-                price: Money::new(cents, Currency::USD),
-                part_numbers: vec![],
-                attributes: Default::default(),
-                fitments: Default::default(),
-                universal: false,
-                group: None,
-                options: Default::default(),
-                featured: false,
-                popularity: 0,
-                extra: String::new(),
-                created_ms: 0,
-                updated_ms: 0,
-            },
-            stock,
-        }
+        let product = Product {
+            sku: Sku::parse(sku).unwrap(),
+            title: sku.into(),
+            description: String::new(),
+            brand: None,
+            category: None,
+            price: Money::new(cents, Currency::USD),
+            part_numbers: vec![],
+            attributes: Default::default(),
+            fitments: Default::default(),
+            universal: false,
+            group: None,
+            options: Default::default(),
+            featured: false,
+            popularity: 0,
+            extra: String::new(),
+            created_ms: 0,
+            updated_ms: 0,
+            sale: None,
+            bundle: Vec::new(),
+        };
+        Item::new(product, stock, 0)
     }
 
     fn line(sku: &str, quantity: u32) -> CartLine {

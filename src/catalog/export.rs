@@ -48,10 +48,28 @@ pub struct Line<'a> {
     featured: bool,
     #[serde(skip_serializing_if = "is_zero")]
     popularity: u32,
+    /// A scheduled price, below `price_cents`, from `sale_starts` to `sale_ends` (RFC 3339; an
+    /// absent end runs until changed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sale_price_cents: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sale_starts: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sale_ends: Option<String>,
+    /// A bundle's components, sold together as this one item.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    bundle: Vec<BundleComponent<'a>>,
     /// Fields this shop does not know are kept and given back.
     #[serde(flatten)]
     #[schema(value_type = Object)]
     extra: Map<String, Value>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct BundleComponent<'a> {
+    #[schema(value_type = String)]
+    sku: &'a str,
+    quantity: u32,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -108,6 +126,17 @@ impl<'a> Line<'a> {
             options: &p.options,
             featured: p.featured,
             popularity: p.popularity,
+            sale_price_cents: p.sale.as_ref().map(|s| s.price.minor()),
+            sale_starts: p.sale.as_ref().and_then(|s| s.starts_ms).map(crate::domain::format_utc),
+            sale_ends: p.sale.as_ref().and_then(|s| s.ends_ms).map(crate::domain::format_utc),
+            bundle: p
+                .bundle
+                .iter()
+                .map(|b| BundleComponent {
+                    sku: &b.sku,
+                    quantity: b.quantity,
+                })
+                .collect(),
             extra: serde_json::from_str(&p.extra).unwrap_or_default(),
         }
     }

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use crate::domain::{CategoryPath, Fitments, Money, PartNumber, Sku};
+use crate::sales::model::{BundlePart, Offer, ScheduledPrice};
 
 /// One sellable item (SKU). Stock lives in `inventory`, not here.
 #[derive(Clone, Debug, PartialEq, bincode::Encode, bincode::Decode)]
@@ -32,6 +33,10 @@ pub struct Product {
     pub extra: String,
     pub created_ms: u64,
     pub updated_ms: u64,
+    /// A scheduled price (layout 2).
+    pub sale: Option<ScheduledPrice>,
+    /// The components, when this item is a bundle sold as one (layout 2); empty otherwise.
+    pub bundle: Vec<BundlePart>,
 }
 
 /// An attribute value; attributes become search facets.
@@ -85,15 +90,40 @@ impl Product {
         }
     }
 
+    /// The price in force at `now_ms`: the scheduled price while it runs, else the regular one.
+    pub fn price_at(&self, now_ms: u64) -> Money {
+        match &self.sale {
+            Some(sale) if sale.in_force(now_ms) => sale.price,
+            _ => self.price,
+        }
+    }
+
+    pub fn is_bundle(&self) -> bool {
+        !self.bundle.is_empty()
+    }
+
+    /// The stock `quantity` units of this item take: its own, or each component's for a bundle.
+    pub fn stock_taken(&self, quantity: u64) -> Vec<(&str, u64)> {
+        if self.is_bundle() {
+            self.bundle
+                .iter()
+                .map(|part| (part.sku.as_str(), quantity.saturating_mul(u64::from(part.quantity))))
+                .collect()
+        } else {
+            vec![(self.sku.as_str(), quantity)]
+        }
+    }
+
     pub fn own_part_number(&self) -> Option<&PartNumber> {
         self.part_numbers.first()
     }
 
-    /// The compact row a category listing sorts on, so listing pages never decode whole products.
-    pub fn listing_entry(&self) -> ListingEntry {
+    /// The compact row a category listing sorts on, so listing pages never decode whole products;
+    /// its price is the one in force at `now_ms` (rewritten when a scheduled price starts or ends).
+    pub fn listing_entry(&self, now_ms: u64) -> ListingEntry {
         ListingEntry {
             title: self.title.clone(),
-            price_minor: self.price.minor(),
+            price_minor: self.price_at(now_ms).minor(),
             created_ms: self.created_ms,
             popularity: self.popularity,
         }
@@ -117,16 +147,55 @@ pub struct ListingEntry {
     pub popularity: u32,
 }
 
-/// A product with its stock on hand: what every page and API answer shows.
+/// A product as a shopper may buy it now: what every page and API answer shows.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Item {
     pub product: Product,
+    /// Units a shopper may buy: stock on hand, what a bundle's components allow, or what a
+    /// sold-out-when-gone flash sale has left.
     pub stock: u64,
+    /// The price in force when it was read (a scheduled price while it runs), before any offer.
+    pub price: Money,
+    /// A running flash sale's offer.
+    pub offer: Option<Offer>,
 }
 
 impl Item {
+    /// An item read at `now_ms` with `stock` on hand and no flash sale.
+    pub fn new(product: Product, stock: u64, now_ms: u64) -> Item {
+        Item {
+            price: product.price_at(now_ms),
+            product,
+            stock,
+            offer: None,
+        }
+    }
+
+    /// With a running flash sale's offer, which may limit what can be bought.
+    pub fn with_offer(mut self, offer: Option<Offer>) -> Item {
+        if let Some(o) = &offer {
+            self.stock = o.sellable(self.stock);
+        }
+        self.offer = offer;
+        self
+    }
+
     pub fn in_stock(&self) -> bool {
         self.stock > 0
+    }
+
+    /// What one unit costs now: the flash sale's price while it has units for this shopper,
+    /// else the price in force.
+    pub fn unit_price(&self) -> Money {
+        match &self.offer {
+            Some(o) if o.allowance > 0 => o.price,
+            _ => self.price,
+        }
+    }
+
+    /// The regular price, shown struck through, when the shopper pays less now.
+    pub fn was(&self) -> Option<Money> {
+        (self.unit_price() < self.product.price).then_some(self.product.price)
     }
 }
 

@@ -87,6 +87,20 @@ pub fn format_utc(ms: u64) -> String {
     )
 }
 
+/// Milliseconds since the epoch of an RFC 3339 time (`2026-12-05T09:00:00-05:00`); a form's
+/// `2026-12-05T09:00` without an offset is read as UTC.
+pub fn parse_rfc3339(raw: &str) -> Option<u64> {
+    use time::format_description::well_known::Rfc3339;
+    let raw = raw.trim();
+    let at = time::OffsetDateTime::parse(raw, &Rfc3339)
+        .or_else(|_| {
+            let seconds = if raw.len() == 16 { ":00" } else { "" };
+            time::OffsetDateTime::parse(&format!("{raw}{seconds}Z"), &Rfc3339)
+        })
+        .ok()?;
+    u64::try_from(at.unix_timestamp_nanos() / 1_000_000).ok()
+}
+
 /// `22 Nov 2026`, for pages.
 pub fn format_day(ms: u64) -> String {
     const MONTHS: [&str; 12] = [
@@ -130,6 +144,18 @@ mod tests {
                 assert!(matches!(collapsed, Cow::Borrowed(_)), "{raw:?} was copied");
             }
         }
+    }
+
+    #[test]
+    fn rfc3339_times_read_with_their_offset_and_form_times_as_utc() {
+        assert_eq!(super::parse_rfc3339("1970-01-01T00:00:01Z"), Some(1000));
+        assert_eq!(super::parse_rfc3339("1970-01-01T01:00:00+01:00"), Some(0));
+        assert_eq!(
+            super::parse_rfc3339("2026-11-22T01:01"),
+            Some(1_795_305_600_000 + 3_660_000)
+        );
+        assert_eq!(super::parse_rfc3339("tomorrow"), None);
+        assert_eq!(super::parse_rfc3339("1960-01-01T00:00:00Z"), None);
     }
 
     #[test]

@@ -277,7 +277,7 @@ pub fn place(
         reason: "order",
         actor: &actor,
     };
-    for (sku, units) in units_by_sku(&quote) {
+    for (sku, units) in stock_taken(&quote) {
         let delta = -i64::try_from(units).map_err(|_| StoreError::Corrupt("quantity overflow".into()))?;
         match inventory::adjust(tx, &sku, delta, &why)? {
             // A sell-out (inventory tells search of it).
@@ -293,6 +293,7 @@ pub fn place(
             }
         }
     }
+    crate::sales::ops::record_checkout(tx, &quote, &order.email, clock.now_ms)?;
     if let Some(code) = &order.promo {
         tx.count_promo_use(code)?;
     }
@@ -341,18 +342,19 @@ fn quote_for(view: &impl View, rules: &Rules, req: &CheckoutRequest, clock: Cloc
         return Ok(Err(Refusal::CartEmpty));
     }
     let destination = req.destination();
-    let quote = match cart::ops::price(
+    let quote = match cart::ops::price_for(
         view,
         rules,
         &cart,
         Some(req.shipping_method.trim()),
         Some(&destination),
         clock.now_ms,
+        Some(req.email.trim()),
     )? {
         Ok(q) => q,
         Err(e) => return Ok(Err(e.into())),
     };
-    let short = shortfalls(&quote);
+    let short = shortfalls(view, &quote)?;
     if !short.is_empty() {
         return Ok(Err(Refusal::OutOfStock(short)));
     }
@@ -374,32 +376,34 @@ fn quote_for(view: &impl View, rules: &Rules, req: &CheckoutRequest, clock: Cloc
     Ok(Ok(quote))
 }
 
-/// Units per SKU across all lines: two lines of one SKU are checked against their sum.
-fn units_by_sku(quote: &Quote) -> BTreeMap<String, u64> {
+/// Units taken from each stock-holding SKU across all lines: two lines of one SKU, or a bundle
+/// and one of its components, are checked against their sum.
+fn stock_taken(quote: &Quote) -> BTreeMap<String, u64> {
     let mut units = BTreeMap::new();
     for line in &quote.lines {
-        *units.entry(line.sku.clone()).or_insert(0) += u64::from(line.quantity);
+        let Some(item) = &line.item else { continue };
+        for (sku, n) in item.product.stock_taken(u64::from(line.quantity)) {
+            *units.entry(sku.to_owned()).or_insert(0) += n;
+        }
     }
     units
 }
 
-fn shortfalls(quote: &Quote) -> Vec<Shortfall> {
-    let stock: BTreeMap<&str, u64> = quote
-        .lines
-        .iter()
-        .map(|l| (l.sku.as_str(), l.item.as_ref().map_or(0, |i| i.stock)))
-        .collect();
-    units_by_sku(quote)
-        .into_iter()
-        .filter_map(|(sku, requested)| {
-            let available = stock.get(sku.as_str()).copied().unwrap_or(0);
-            (requested > available).then_some(Shortfall {
+/// Lines asking for more than a shopper may buy (a flash sale's cap, a bundle's components,
+/// a removed product), then stock-holding SKUs asked for more than they hold in all.
+fn shortfalls(view: &impl View, quote: &Quote) -> Result<Vec<Shortfall>, StoreError> {
+    let mut short = quote.shortfalls();
+    for (sku, requested) in stock_taken(quote) {
+        let available = view.stock(&sku)?;
+        if requested > available && !short.iter().any(|s| s.sku == sku) {
+            short.push(Shortfall {
                 sku,
                 requested,
                 available,
-            })
-        })
-        .collect()
+            });
+        }
+    }
+    Ok(short)
 }
 
 fn build_order(
@@ -411,23 +415,7 @@ fn build_order(
     now: u64,
 ) -> Order {
     let status = if auth.pays() { Status::Paid } else { Status::Pending };
-    let lines = quote
-        .lines
-        .iter()
-        .filter_map(|l| {
-            let item = l.item.as_ref()?;
-            let p = &item.product;
-            Some(OrderLine {
-                sku: l.sku.clone(),
-                title: p.title.clone(),
-                options: p.options.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
-                part_number: p.own_part_number().map(|n| n.as_str().to_owned()),
-                unit_price: p.price,
-                quantity: l.quantity,
-                line_total: l.line_total,
-            })
-        })
-        .collect();
+    let lines = quote.lines.iter().flat_map(order_lines).collect();
     let a = &req.address;
     Order {
         number: number.to_owned(),
@@ -472,6 +460,33 @@ fn build_order(
         }],
         refunds: Vec::new(),
     }
+}
+
+/// A cart line's order lines: the units at a flash sale's price and the units at the price in
+/// force, each with its own unit price.
+fn order_lines(l: &crate::cart::pricing::QuotedLine) -> Vec<OrderLine> {
+    let Some(item) = l.item.as_ref() else {
+        return Vec::new();
+    };
+    let p = &item.product;
+    let line = |unit_price: Money, quantity: u32| OrderLine {
+        sku: l.sku.clone(),
+        title: p.title.clone(),
+        options: p.options.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        part_number: p.own_part_number().map(|n| n.as_str().to_owned()),
+        unit_price,
+        quantity,
+        // Cannot overflow: the quote summed these same products.
+        line_total: unit_price.checked_mul(quantity).unwrap_or(unit_price),
+    };
+    let mut lines = Vec::with_capacity(2);
+    if let Some(sale) = l.sale {
+        lines.push(line(sale.price, sale.units));
+    }
+    if l.units_at_price() > 0 {
+        lines.push(line(item.price, l.units_at_price()));
+    }
+    lines
 }
 
 fn filled(text: &str, max: usize) -> bool {

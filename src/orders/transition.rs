@@ -108,11 +108,18 @@ fn restock(tx: &mut WriteTx<'_>, order: &Order, actor: &str, why: Status) -> Res
     let change = Change { reason: &reason, actor };
     for line in &order.lines {
         // A product deleted since has no stock to return to.
-        if tx.product(&line.sku)?.is_none() {
+        let Some(product) = tx.product(&line.sku)? else {
             continue;
+        };
+        // A bundle's units go back to its components.
+        for (sku, units) in product.stock_taken(u64::from(line.quantity)) {
+            if sku != line.sku && tx.product(sku)?.is_none() {
+                continue;
+            }
+            let units = i64::try_from(units).map_err(|_| StoreError::Corrupt("quantity overflow".into()))?;
+            inventory::adjust(tx, sku, units, &change)?
+                .map_err(|e| StoreError::Corrupt(format!("restock overflowed: {e}")))?;
         }
-        inventory::adjust(tx, &line.sku, i64::from(line.quantity), &change)?
-            .map_err(|e| StoreError::Corrupt(format!("restock overflowed: {e}")))?;
     }
     Ok(())
 }

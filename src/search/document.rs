@@ -6,11 +6,12 @@ use tantivy::schema::Facet;
 
 use super::facets::AttrFacets;
 use super::schema::{ANY, Fields, attr_key, price_bucket, vehicle_key};
-use crate::catalog::Product;
+use crate::catalog::{Item, Product};
 
-/// The product's document; its attributes go into the facet field as `rule` admits them, and
-/// all of them into the exact-match field that filters use.
-pub fn document(f: &Fields, p: &Product, stock: u64, rule: &mut AttrFacets) -> TantivyDocument {
+/// The item's document, at the price a shopper pays now; its attributes go into the facet field
+/// as `rule` admits them, and all of them into the exact-match field that filters use.
+pub fn document(f: &Fields, item: &Item, rule: &mut AttrFacets) -> TantivyDocument {
+    let (p, stock) = (&item.product, item.stock);
     let mut doc = TantivyDocument::default();
     doc.add_text(f.sku, p.sku.as_str());
     doc.add_text(f.title, &p.title);
@@ -32,7 +33,7 @@ pub fn document(f: &Fields, p: &Product, stock: u64, rule: &mut AttrFacets) -> T
         }
         doc.add_text(f.attr_value, attr_key(name, &value));
     }
-    let price = u64::try_from(p.price.minor()).unwrap_or(0);
+    let price = u64::try_from(item.unit_price().minor()).unwrap_or(0);
     doc.add_facet(f.price_bucket, Facet::from_path([price_bucket(price).to_string()]));
     doc.add_u64(f.price, price);
     doc.add_bool(f.in_stock, stock > 0);

@@ -174,11 +174,12 @@ impl SearchIndex {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .clone();
         let mut vehicles = Vec::new();
+        let now = crate::domain::now_ms();
         for sku in skus {
             writer.delete_term(Term::from_field_text(self.fields.sku, sku));
             if let Some(product) = tx.product(sku)? {
-                let stock = tx.stock(sku)?;
-                let doc = document::document(&self.fields, &product, stock, &mut rule);
+                let item = crate::catalog::ops::sellable(&tx, product, now, None)?;
+                let doc = document::document(&self.fields, &item, &mut rule);
                 // The cascade tree learns the product's vehicles from the terms just built.
                 vehicles.extend(
                     doc.get_all(self.fields.fit)

@@ -308,8 +308,14 @@ fn load_all(
     writer.delete_all_documents()?;
     let mut count = 0u64;
     let mut rule = facets::AttrFacets::new(FACET_MAX_VALUES);
+    let (now, sales) = (crate::domain::now_ms(), tx.has_flash_sales()?);
     tx.for_each_product(|product, stock| {
-        writer.add_document(document::document(fields, &product, stock, &mut rule))?;
+        // Bundles and items on a flash sale read more than their own row.
+        let item = match product.is_bundle() || sales {
+            true => crate::catalog::ops::sellable(tx, product, now, None)?,
+            false => crate::catalog::Item::new(product, stock, now),
+        };
+        writer.add_document(document::document(fields, &item, &mut rule))?;
         count += 1;
         if count.is_multiple_of(10_000) {
             progress(count);

@@ -12,6 +12,7 @@ mod mirror;
 mod payments;
 mod read;
 mod records;
+mod sales;
 mod schema;
 mod tables;
 mod write;

@@ -487,6 +487,13 @@ pub trait View {
     fn promo_uses(&self, code: &str) -> Result<u64, StoreError>;
     fn idempotency(&self, key: &str) -> Result<Option<IdempotencyRecord>, StoreError>;
     fn order(&self, number: &str) -> Result<Option<Order>, StoreError>;
+    /// The running flash sale's offer for `sku` at `now_ms`, to `buyer` (an email) if known.
+    fn flash_offer(
+        &self,
+        sku: &str,
+        now_ms: u64,
+        buyer: Option<&str>,
+    ) -> Result<Option<crate::sales::model::Offer>, StoreError>;
 }
 
 macro_rules! view_of {
@@ -509,6 +516,14 @@ macro_rules! view_of {
             }
             fn order(&self, number: &str) -> Result<Option<Order>, StoreError> {
                 <$ty>::order(self, number)
+            }
+            fn flash_offer(
+                &self,
+                sku: &str,
+                now_ms: u64,
+                buyer: Option<&str>,
+            ) -> Result<Option<crate::sales::model::Offer>, StoreError> {
+                <$ty>::flash_offer(self, sku, now_ms, buyer)
             }
         }
     };

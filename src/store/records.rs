@@ -1,6 +1,6 @@
 //! The types the store keeps, each with the version of its stored layout (see
-//! `codec::Record`). Every one is still at its first layout: the rows the round-1 release wrote
-//! read as they are.
+//! `codec::Record`). Most are still at their first layout; `Order` and `Product` are at their
+//! second, and read the rows the round-1 release wrote through frozen copies of their first.
 //!
 //! Changing a stored type (adding a field to `Order`, say) changes its bincode layout. Then:
 //! copy the type as it was into this module as a frozen `OrderV1` (with its bincode derives and
@@ -12,8 +12,10 @@
 use super::StoreError;
 use super::codec::{Record, bincode_value};
 use crate::cart::Cart;
-use crate::catalog::{Category, ListingEntry, Product};
-use crate::domain::{Currency, Money};
+use std::collections::BTreeMap;
+
+use crate::catalog::{AttrValue, Category, ListingEntry, Product};
+use crate::domain::{CategoryPath, Currency, Fitments, Money, PartNumber, Sku};
 use crate::inventory::LedgerEntry;
 use crate::orders::{Address, IdempotencyRecord, Order, OrderLine, PaymentRecord, Shipment, Status, StatusChange};
 use crate::staff::{Account, ApiToken, AuditEntry, Session};
@@ -28,7 +30,6 @@ macro_rules! first_layout {
 }
 
 first_layout!(
-    Product,
     ListingEntry,
     Category,
     LedgerEntry,
@@ -43,7 +44,70 @@ first_layout!(
     crate::webhooks::Endpoint,
     crate::webhooks::DeliveryRecord,
     crate::feeds::FeedRun,
+    crate::sales::model::FlashSale,
 );
+
+/// Layout 2 added sale day: a scheduled price (`Product::sale`) and bundles (`Product::bundle`).
+impl Record for Product {
+    const VERSION: u8 = 2;
+
+    fn read_older(version: u8, bincode: &[u8]) -> Result<Product, StoreError> {
+        match version {
+            1 => Ok(bincode_value::<ProductV1>(bincode)?.into()),
+            _ => Err(StoreError::Corrupt(format!(
+                "a product of layout version {version}, which this build cannot read (it writes 2)"
+            ))),
+        }
+    }
+}
+
+/// `Product` as the round-1 release wrote it. Frozen: never change it.
+#[derive(bincode::Decode)]
+struct ProductV1 {
+    sku: Sku,
+    title: String,
+    description: String,
+    brand: Option<String>,
+    category: Option<CategoryPath>,
+    price: Money,
+    part_numbers: Vec<PartNumber>,
+    attributes: BTreeMap<String, AttrValue>,
+    fitments: Fitments,
+    universal: bool,
+    group: Option<String>,
+    options: BTreeMap<String, String>,
+    featured: bool,
+    popularity: u32,
+    extra: String,
+    created_ms: u64,
+    updated_ms: u64,
+}
+
+impl From<ProductV1> for Product {
+    fn from(p: ProductV1) -> Product {
+        Product {
+            sku: p.sku,
+            title: p.title,
+            description: p.description,
+            brand: p.brand,
+            category: p.category,
+            price: p.price,
+            part_numbers: p.part_numbers,
+            attributes: p.attributes,
+            fitments: p.fitments,
+            universal: p.universal,
+            group: p.group,
+            options: p.options,
+            featured: p.featured,
+            popularity: p.popularity,
+            extra: p.extra,
+            created_ms: p.created_ms,
+            updated_ms: p.updated_ms,
+            sale: None,
+            bundle: Vec::new(),
+        }
+    }
+}
 
 /// Layout 2 added what payments through a gateway need: when the money was taken
 /// (`PaymentRecord::captured_ms`) and the refunds (`Order::refunds`).
@@ -188,7 +252,12 @@ mod tests {
         let db = redb::Database::open(&copy).unwrap();
         let tx = db.begin_read().unwrap();
         let counts = [
-            ("products", same_bytes::<&str, Product>(&tx, PRODUCTS)),
+            (
+                "products",
+                upgrades::<&str, Product>(&tx, PRODUCTS, |p| {
+                    assert!(p.sale.is_none() && p.bundle.is_empty());
+                }),
+            ),
             ("categories", same_bytes::<&str, Category>(&tx, CATEGORIES)),
             (
                 "category listings",

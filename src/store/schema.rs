@@ -98,6 +98,11 @@ pub(super) fn prepare(db: &Database, path: &Path) -> Result<OrderNumbering, Stor
     txn.open_table(FEED_KEYS)?;
     txn.open_table(PAYMENT_REFS)?;
     txn.open_table(GATEWAY_EVENTS)?;
+    txn.open_table(FLASH_SALES)?;
+    txn.open_table(SALES_BY_SKU)?;
+    txn.open_table(SALE_BUYERS)?;
+    txn.open_table(PRICE_CLOCK)?;
+    txn.open_table(BUNDLE_OF)?;
     txn.commit()?;
     Ok(numbering)
 }

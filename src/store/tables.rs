@@ -126,3 +126,20 @@ pub(crate) const PAYMENT_REFS: TableDefinition<&str, &str> = TableDefinition::ne
 
 /// Gateway event ids already applied (a Stripe `evt_…`) -> when. Each event is applied once.
 pub(crate) const GATEWAY_EVENTS: TableDefinition<&str, u64> = TableDefinition::new("gateway_events");
+
+/// Flash sale id -> the sale with what it has sold (`sales::model::FlashSale`).
+pub(crate) const FLASH_SALES: TableDefinition<u64, &[u8]> = TableDefinition::new("flash_sales");
+
+/// (SKU, flash sale id): the sales an item is in.
+pub(crate) const SALES_BY_SKU: TableDefinition<(&str, u64), ()> = TableDefinition::new("sales_by_sku");
+
+/// (flash sale id, buyer's email in lower case) -> units bought at the sale price, for the
+/// per-customer limit.
+pub(crate) const SALE_BUYERS: TableDefinition<(u64, &str), u64> = TableDefinition::new("sale_buyers");
+
+/// (when, SKU): a moment at which the SKU's price in force changes (a scheduled price or a flash
+/// sale starts or ends); the price clock rewrites its listing row and reindexes it then.
+pub(crate) const PRICE_CLOCK: TableDefinition<(u64, &str), ()> = TableDefinition::new("price_clock");
+
+/// (component SKU, bundle SKU): the bundles an item is part of, whose availability follows it.
+pub(crate) const BUNDLE_OF: TableDefinition<(&str, &str), ()> = TableDefinition::new("bundle_of");

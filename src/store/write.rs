@@ -175,6 +175,12 @@ impl<'t> WriteTx<'t> {
         let mut skus = std::mem::take(&mut self.changed);
         skus.sort_unstable();
         skus.dedup();
+        let bundles = self.bundles_containing(&skus)?;
+        if !bundles.is_empty() {
+            skus.extend(bundles);
+            skus.sort_unstable();
+            skus.dedup();
+        }
         if self.purges_on()? {
             // Named one by one up to a point; a bigger change purges every catalog page.
             let named = if skus.len() <= crate::purge::model::MOST_NAMED {

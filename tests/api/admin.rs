@@ -78,6 +78,16 @@ fn routes() -> Vec<(Method, &'static str, &'static str, Option<Value>)> {
         ),
         (Method::GET, "/api/v1/admin/webhooks/deliveries", "admin", None),
         (Method::GET, "/api/v1/admin/feeds", "admin", None),
+        (Method::GET, "/api/v1/admin/sales", "catalog", None),
+        (
+            Method::POST,
+            "/api/v1/admin/sales",
+            "catalog",
+            Some(
+                json!({"name": "Doorbusters", "starts": "2026-01-01T09:00:00Z", "ends": "2099-01-01T09:00:00Z",
+                "items": [{"sku": "BRK-1", "price_cents": 500, "quantity": 5}]}),
+            ),
+        ),
     ]
 }
 

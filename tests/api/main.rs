@@ -28,6 +28,7 @@ mod payments;
 mod peers;
 mod protection;
 mod proxies;
+mod sale_day;
 mod search;
 mod supervision;
 mod upgrade;

@@ -118,8 +118,21 @@ pub struct RawProduct<'a> {
     pub options: Option<BTreeMap<Cow<'a, str>, Loose<'a>>>,
     pub featured: Option<Loose<'a>>,
     pub popularity: Option<Loose<'a>>,
+    pub sale_price_cents: Option<Loose<'a>>,
+    pub sale_starts: Option<Loose<'a>>,
+    pub sale_ends: Option<Loose<'a>>,
+    pub bundle: Option<Vec<RawBundlePart<'a>>>,
     /// Fields this version does not know; kept so an export gives them back.
     pub extra: BTreeMap<String, Value>,
+}
+
+/// A bundle component as found.
+#[derive(Debug, Default, Deserialize)]
+pub struct RawBundlePart<'a> {
+    #[serde(borrow)]
+    pub sku: Option<Loose<'a>>,
+    #[serde(borrow)]
+    pub quantity: Option<Loose<'a>>,
 }
 
 /// A fitment object as found.
@@ -183,6 +196,10 @@ impl<'de> Visitor<'de> for RawVisitor {
                 "options" => raw.options = field(&mut map, "options")?,
                 "featured" => raw.featured = field(&mut map, "featured")?,
                 "popularity" => raw.popularity = field(&mut map, "popularity")?,
+                "sale_price_cents" => raw.sale_price_cents = field(&mut map, "sale_price_cents")?,
+                "sale_starts" => raw.sale_starts = field(&mut map, "sale_starts")?,
+                "sale_ends" => raw.sale_ends = field(&mut map, "sale_ends")?,
+                "bundle" => raw.bundle = field(&mut map, "bundle")?,
                 other => {
                     let value: Value = map.next_value()?;
                     raw.extra.insert(other.to_owned(), value);

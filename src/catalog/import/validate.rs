@@ -4,9 +4,10 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 
-use super::raw::{Loose, RawFitment, RawProduct};
+use super::raw::{Loose, RawBundlePart, RawFitment, RawProduct};
 use crate::catalog::model::{AttrValue, Product, ProductRecord};
 use crate::domain::{CategoryPath, Currency, Fitments, FitmentsBuilder, Money, PartNumber, Sku, YearRange};
+use crate::sales::model::{BundlePart, MAX_BUNDLE_PARTS, ScheduledPrice};
 
 const MAX_TITLE: usize = 200;
 const MAX_DESCRIPTION: usize = 20_000;
@@ -66,6 +67,14 @@ pub fn validate(raw: RawProduct<'_>, now_ms: u64) -> Result<ProductRecord, Strin
         ));
     }
     let popularity = whole_number("popularity", raw.popularity)?.unwrap_or(0);
+    let sale = scheduled_price(
+        &raw.sale_price_cents,
+        raw.sale_starts,
+        raw.sale_ends,
+        price_cents,
+        currency,
+    )?;
+    let bundle = bundle(raw.bundle.unwrap_or_default(), &sku)?;
     let product = Product {
         sku,
         title,
@@ -91,8 +100,80 @@ pub fn validate(raw: RawProduct<'_>, now_ms: u64) -> Result<ProductRecord, Strin
         },
         created_ms: now_ms,
         updated_ms: now_ms,
+        sale,
+        bundle,
     };
+    // A bundle's stock is what its components allow; it holds none of its own.
+    let stock = if product.is_bundle() { None } else { stock };
     Ok(ProductRecord { product, stock })
+}
+
+/// `sale_price_cents` with its optional `sale_starts` and `sale_ends` (RFC 3339).
+fn scheduled_price(
+    price: &Option<Loose<'_>>,
+    starts: Option<Loose<'_>>,
+    ends: Option<Loose<'_>>,
+    regular_cents: u64,
+    currency: Currency,
+) -> Result<Option<ScheduledPrice>, String> {
+    let time = |name: &str, value: Option<Loose<'_>>| -> Result<Option<u64>, String> {
+        match text(name, value)? {
+            Some(t) => crate::domain::parse_rfc3339(&t)
+                .map(Some)
+                .ok_or_else(|| format!("{name} must be a time like 2026-12-05T09:00:00Z, got {t:?}")),
+            None => Ok(None),
+        }
+    };
+    let (starts_ms, ends_ms) = (time("sale_starts", starts)?, time("sale_ends", ends)?);
+    let Some(cents) = whole_number("sale_price_cents", price.clone())? else {
+        if starts_ms.is_some() || ends_ms.is_some() {
+            return Err("sale_starts and sale_ends need a sale_price_cents".into());
+        }
+        return Ok(None);
+    };
+    if cents >= regular_cents {
+        return Err(format!(
+            "sale_price_cents {cents} is not below price_cents {regular_cents}"
+        ));
+    }
+    if let (Some(s), Some(e)) = (starts_ms, ends_ms)
+        && e <= s
+    {
+        return Err("sale_ends must be after sale_starts".into());
+    }
+    Ok(Some(ScheduledPrice {
+        price: Money::new(cents as i64, currency),
+        starts_ms,
+        ends_ms,
+    }))
+}
+
+/// A bundle's components: each an existing SKU's number (checked when the bundle is sold) and
+/// a quantity of 1 or more, each SKU once, never the bundle itself.
+fn bundle(raw: Vec<RawBundlePart<'_>>, own: &Sku) -> Result<Vec<BundlePart>, String> {
+    if raw.len() > MAX_BUNDLE_PARTS {
+        return Err(format!("a bundle has at most {MAX_BUNDLE_PARTS} components"));
+    }
+    let mut parts: Vec<BundlePart> = Vec::with_capacity(raw.len());
+    for (i, part) in raw.into_iter().enumerate() {
+        let name = format!("bundle component {}", i + 1);
+        let sku = Sku::parse(&required_text(&format!("{name} sku"), part.sku)?).map_err(|e| format!("{name}: {e}"))?;
+        let quantity = whole_number("quantity", part.quantity)?.unwrap_or(1);
+        if !(1..=1000).contains(&quantity) {
+            return Err(format!("{name}: quantity must be 1 to 1000"));
+        }
+        if sku == *own || parts.iter().any(|p| p.sku == sku.as_str()) {
+            return Err(format!(
+                "{name}: {} is listed twice or is the bundle itself",
+                sku.as_str()
+            ));
+        }
+        parts.push(BundlePart {
+            sku: sku.as_str().to_owned(),
+            quantity: quantity as u32,
+        });
+    }
+    Ok(parts)
 }
 
 fn required_text(name: &str, value: Option<Loose<'_>>) -> Result<String, String> {

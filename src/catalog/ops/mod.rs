@@ -7,6 +7,6 @@ mod upsert;
 pub use import::{ImportError, ImportReport, import, import_then};
 pub use read::{
     CategoryListing, Home, ListingCache, ProductDetail, category_listing, home, is_empty, item, items, list,
-    product_detail,
+    product_detail, sellable,
 };
-pub use upsert::{Batch, Prepared, Tally, Upserted, remove, upsert};
+pub use upsert::{Batch, Prepared, Tally, Upserted, remove, reprice, upsert};

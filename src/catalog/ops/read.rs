@@ -5,9 +5,12 @@ use std::cmp::Reverse;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use crate::catalog::model::Product;
 use crate::catalog::model::{Category, Item, Page, PageRequest, Sort};
 use crate::domain::CategoryPath;
-use crate::store::{ReadTx, Store, StoreError};
+use crate::domain::now_ms;
+use crate::sales::model::bundles_available;
+use crate::store::{ReadTx, Store, StoreError, View};
 
 /// A product with its stock and the other members of its variant group.
 #[derive(Clone, Debug)]
@@ -16,6 +19,8 @@ pub struct ProductDetail {
     /// Every member of the variant group, this one included, cheapest first; empty without a group.
     pub variants: Vec<Item>,
     pub breadcrumbs: Vec<(String, Category)>,
+    /// A bundle's components with how many of each it holds; empty for other items.
+    pub components: Vec<(u32, Item)>,
 }
 
 pub fn item(store: &Store, sku: &str) -> Result<Option<Item>, StoreError> {
@@ -32,10 +37,25 @@ fn load_item(tx: &ReadTx, sku: &str) -> Result<Option<Item>, StoreError> {
     let Some(product) = tx.product(sku)? else {
         return Ok(None);
     };
-    Ok(Some(Item {
-        stock: tx.stock(sku)?,
-        product,
-    }))
+    sellable(tx, product, now_ms(), None).map(Some)
+}
+
+/// A product as a shopper may buy it at `now_ms`: its price in force, a running flash sale's
+/// offer (to `buyer`, an email, when known) and the units on sale (a bundle's come from its
+/// components).
+pub fn sellable(view: &impl View, product: Product, now_ms: u64, buyer: Option<&str>) -> Result<Item, StoreError> {
+    let stock = if product.is_bundle() {
+        let mut levels = Vec::with_capacity(product.bundle.len());
+        for part in &product.bundle {
+            levels.push(view.stock(&part.sku)?);
+        }
+        let mut level = levels.into_iter();
+        bundles_available(&product.bundle, |_| level.next().unwrap_or(0))
+    } else {
+        view.stock(product.sku.as_str())?
+    };
+    let offer = view.flash_offer(product.sku.as_str(), now_ms, buyer)?;
+    Ok(Item::new(product, stock, now_ms).with_offer(offer))
 }
 
 fn load_items(tx: &ReadTx, skus: &[String]) -> Result<Vec<Item>, StoreError> {
@@ -55,12 +75,7 @@ pub fn product_detail(store: &Store, sku: &str) -> Result<Option<ProductDetail>,
         Some(group) => {
             let mut members = load_items(&tx, &tx.group_members(group)?)?;
             // Sizes read naturally smallest first, and price follows size far more often than SKU does.
-            members.sort_by(|a, b| {
-                a.product
-                    .price
-                    .cmp(&b.product.price)
-                    .then_with(|| a.product.sku.cmp(&b.product.sku))
-            });
+            members.sort_by(|a, b| a.price.cmp(&b.price).then_with(|| a.product.sku.cmp(&b.product.sku)));
             members
         }
         None => Vec::new(),
@@ -69,10 +84,17 @@ pub fn product_detail(store: &Store, sku: &str) -> Result<Option<ProductDetail>,
         Some(path) => breadcrumbs(&tx, path)?,
         None => Vec::new(),
     };
+    let mut components = Vec::new();
+    for part in &item.product.bundle {
+        if let Some(component) = load_item(&tx, &part.sku)? {
+            components.push((part.quantity, component));
+        }
+    }
     Ok(Some(ProductDetail {
         item,
         variants,
         breadcrumbs,
+        components,
     }))
 }
 
@@ -92,9 +114,9 @@ pub fn list(store: &Store, page: PageRequest) -> Result<Page<Item>, StoreError> 
     let tx = store.read()?;
     let total = tx.product_count()?;
     let mut items = Vec::with_capacity(page.per_page as usize);
+    let now = now_ms();
     for product in tx.products(page.offset(), page.per_page as usize)? {
-        let stock = tx.stock(product.sku.as_str())?;
-        items.push(Item { product, stock });
+        items.push(sellable(&tx, product, now, None)?);
     }
     Ok(Page { items, total, page })
 }

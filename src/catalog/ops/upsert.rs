@@ -68,6 +68,24 @@ pub fn remove(tx: &mut WriteTx<'_>, sku: &str, actor: &str) -> Result<Option<Pro
     Ok(Some(product))
 }
 
+/// Rewrites a product's listing row at the price a shopper pays at `now_ms` and tells the
+/// search index and caches it changed: a scheduled price or flash sale started or ended.
+pub fn reprice(tx: &mut WriteTx<'_>, sku: &str, now_ms: u64) -> Result<(), StoreError> {
+    let Some(product) = tx.product(sku)? else {
+        return Ok(());
+    };
+    if let Some(path) = &product.category {
+        let price = super::read::sellable(tx, product.clone(), now_ms, None)?.unit_price();
+        let entry = ListingEntry {
+            price_minor: price.minor(),
+            ..product.listing_entry(now_ms)
+        };
+        tx.put_category_item(&path.slug(), sku, &entry)?;
+    }
+    tx.catalog_changed(sku);
+    Ok(())
+}
+
 /// Whether two versions of a product differ in nothing but when they were created and updated.
 /// `old` is given back as it was; borrowing it mutably saves a copy per product.
 fn same_but_times(old: &mut Product, new: &Product) -> bool {
@@ -99,7 +117,7 @@ impl Prepared {
         let listed = match &record.product.category {
             Some(path) => Some(Listed {
                 slug: path.slug(),
-                entry: Encoded::new(&record.product.listing_entry())?,
+                entry: Encoded::new(&record.product.listing_entry(record.product.updated_ms))?,
             }),
             None => None,
         };
@@ -310,7 +328,7 @@ impl Batch {
             }
             match listed {
                 Some(listed) => tx.put_encoded_category_item(&listed.slug, sku, &listed.entry)?,
-                None => tx.put_category_item(&path.slug(), sku, &p.listing_entry())?,
+                None => tx.put_category_item(&path.slug(), sku, &p.listing_entry(now_ms()))?,
             }
         }
         self.index_beyond_category(tx, p)
@@ -324,6 +342,14 @@ impl Batch {
         }
         if p.featured {
             tx.set_featured(sku, true)?;
+        }
+        if let Some(sale) = &p.sale {
+            for at in sale.changes_after(now_ms()) {
+                tx.schedule_price_change(at, sku)?;
+            }
+        }
+        for part in &p.bundle {
+            tx.set_bundle_component(&part.sku, sku, true)?;
         }
         Ok(())
     }
@@ -345,6 +371,9 @@ impl Batch {
         }
         if p.featured {
             tx.set_featured(sku, false)?;
+        }
+        for part in &p.bundle {
+            tx.set_bundle_component(&part.sku, sku, false)?;
         }
         Ok(())
     }

@@ -32,6 +32,7 @@ mod outside;
 mod people;
 pub mod products;
 mod reports;
+mod sales;
 mod session;
 mod stock;
 
@@ -90,6 +91,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/admin/import/file").route(web::post().to(catalog::import_file)))
         .service(web::resource("/admin/import/sample.csv").route(crate::web::read().to(catalog::sample_csv)))
         .service(web::resource("/admin/export").route(crate::web::read().to(catalog::export)))
+        .service(
+            web::resource("/admin/sales")
+                .route(crate::web::read().to(sales::sales))
+                .route(web::post().to(sales::create)),
+        )
+        .service(web::resource("/admin/sales/{id}/end").route(web::post().to(sales::end)))
         .service(web::resource("/admin/reports").route(crate::web::read().to(reports::reports)))
         .service(web::resource("/admin/reports.csv").route(crate::web::read().to(reports::reports_csv)));
 }
@@ -230,6 +237,7 @@ pub(super) fn page(title: &str, who: Option<&SignedIn>, body: Markup) -> HttpRes
                                 a href="/admin/orders" { "Orders" }
                                 a href="/admin/products" { "Products" }
                                 a href="/admin/stock" { "Stock" }
+                                a href="/admin/sales" { "Flash sales" }
                                 a href="/admin/reports" { "Reports" }
                                 a href="/admin/import" { "Import / export" }
                                 a href="/admin/tokens" { "API tokens" }

@@ -110,6 +110,9 @@ pub struct ProductForm {
     group: String,
     options: String,
     featured: Option<String>,
+    sale_price: String,
+    sale_starts: String,
+    sale_ends: String,
     /// The current photo, shown beside its upload form (not a form field).
     #[serde(skip)]
     image: Option<String>,
@@ -167,6 +170,9 @@ impl ProductForm {
                 .collect::<Vec<_>>()
                 .join("\n"),
             featured: p.featured.then(|| "on".into()),
+            sale_price: p.sale.as_ref().map(|s| decimal(s.price.minor())).unwrap_or_default(),
+            sale_starts: form_time(p.sale.as_ref().and_then(|s| s.starts_ms)),
+            sale_ends: form_time(p.sale.as_ref().and_then(|s| s.ends_ms)),
             ..ProductForm::default()
         }
     }
@@ -219,8 +225,23 @@ impl ProductForm {
         line.insert("fitments".into(), Value::Array(fitments(&self.fitments)?));
         line.insert("universal".into(), json!(self.universal.is_some()));
         line.insert("featured".into(), json!(self.featured.is_some()));
+        match self.sale_price.trim() {
+            "" => drop(line.remove("sale_price_cents")),
+            price => drop(line.insert(
+                "sale_price_cents".into(),
+                json!(cents(price).ok_or("the sale price must be a number like 39.99")?),
+            )),
+        }
+        set_or_remove(&mut line, "sale_starts", &self.sale_starts);
+        set_or_remove(&mut line, "sale_ends", &self.sale_ends);
         Ok(Value::Object(line))
     }
+}
+
+/// A time as a `datetime-local` field shows it (UTC, to the minute).
+fn form_time(ms: Option<u64>) -> String {
+    ms.map(|ms| crate::domain::format_utc(ms)[..16].to_owned())
+        .unwrap_or_default()
 }
 
 fn set_or_remove(line: &mut Map<String, Value>, key: &str, value: &str) {
@@ -240,7 +261,7 @@ fn decimal(minor: i64) -> String {
 }
 
 /// "49.99" -> 4999; at most two decimals.
-fn cents(text: &str) -> Option<i64> {
+pub(super) fn cents(text: &str) -> Option<i64> {
     let t = text.trim().trim_start_matches('$');
     let (whole, frac) = t.split_once('.').unwrap_or((t, ""));
     if whole.is_empty() || frac.len() > 2 || !whole.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit()) {
@@ -393,6 +414,15 @@ fn form_page_inner(
                     @if !editing { (field("stock", "Opening stock", &f.stock)) }
                 }
                 label.choice { input type="checkbox" name="featured" checked[f.featured.is_some()]; span { "Featured on the home page" } }
+            }
+            fieldset {
+                legend { "Scheduled price" }
+                p.small.muted { "Shown struck through against the regular price while it runs; times are UTC, either may be left blank." }
+                div.field-row {
+                    (field("sale_price", "Sale price", &f.sale_price))
+                    label { "Starts" input name="sale_starts" type="datetime-local" value=(f.sale_starts); }
+                    label { "Ends" input name="sale_ends" type="datetime-local" value=(f.sale_ends); }
+                }
             }
             fieldset {
                 legend { "Parts" }

@@ -6,6 +6,7 @@ pub(crate) mod checkout;
 pub(crate) mod outside;
 pub(crate) mod payments;
 pub(crate) mod products;
+pub(crate) mod sales;
 pub mod search;
 pub(crate) mod suggest;
 pub(crate) mod vehicles;
@@ -50,6 +51,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(vehicles::configure)
             .configure(outside::configure)
             .configure(payments::configure)
+            .configure(sales::configure)
             .configure(admin::configure),
     );
 }

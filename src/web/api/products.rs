@@ -22,8 +22,25 @@ pub struct ProductJson<'a> {
     #[serde(flatten)]
     line: Line<'a>,
     in_stock: bool,
+    /// What one unit costs now: a running flash sale's price, a scheduled price in force, or
+    /// `price_cents`.
+    current_price_cents: i64,
+    /// A running flash sale.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sale: Option<SaleJson>,
     /// The product page.
     url: String,
+}
+
+/// A running flash sale as a product shows it.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct SaleJson {
+    price_cents: i64,
+    /// RFC 3339.
+    ends: String,
+    /// Units left at the sale price.
+    remaining: u64,
+    name: String,
 }
 
 impl<'a> ProductJson<'a> {
@@ -31,6 +48,13 @@ impl<'a> ProductJson<'a> {
         ProductJson {
             line: Line::new(&item.product, item.stock),
             in_stock: item.in_stock(),
+            current_price_cents: item.unit_price().minor(),
+            sale: item.offer.as_ref().map(|o| SaleJson {
+                price_cents: o.price.minor(),
+                ends: crate::domain::format_utc(o.ends_ms),
+                remaining: o.remaining,
+                name: o.name.clone(),
+            }),
             url: format!("/p/{}", item.product.sku),
         }
     }

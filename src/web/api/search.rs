@@ -155,7 +155,11 @@ struct Hit {
     title: String,
     brand: Option<String>,
     category: Option<String>,
+    /// What one unit costs now (a scheduled price or flash sale in force).
     price_cents: i64,
+    /// The regular price, when the shopper pays less now.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    was_price_cents: Option<i64>,
     currency: String,
     stock: u64,
     in_stock: bool,
@@ -211,7 +215,8 @@ pub(crate) async fn search(
                     title: p.title.clone(),
                     brand: p.brand.clone(),
                     category: p.category.as_ref().map(ToString::to_string),
-                    price_cents: p.price.minor(),
+                    price_cents: item.unit_price().minor(),
+                    was_price_cents: item.was().map(|m| m.minor()),
                     currency: p.price.currency().to_string(),
                     stock: item.stock,
                     in_stock: item.in_stock(),

@@ -65,7 +65,15 @@ fn cart_line(chrome: &Chrome, line: &crate::cart::pricing::QuotedLine) -> Markup
                         @if let Some(v) = chrome.vehicle.as_ref().filter(|_| item.product.is_vehicle_part()) {
                             (super::components::fit_badge(v, &item.product))
                         }
-                        p { (item.product.price) " each" }
+                        (super::components::sale_banner(item))
+                        p {
+                            @match line.sale {
+                                Some(sale) if sale.units < line.quantity => {
+                                    (sale.units) " at " (sale.price) ", " (line.quantity - sale.units) " at " (item.price)
+                                }
+                                _ => { (super::components::price_tag(item, false)) " each" }
+                            }
+                        }
                         @if u64::from(line.quantity) > available {
                             p.notice.error { "Only " (available) " in stock" }
                         }

@@ -48,6 +48,33 @@ pub fn tile(product: &Product, large: bool) -> Markup {
     }
 }
 
+/// What one unit costs now, with the regular price struck through when the shopper pays less.
+pub fn price_tag(item: &Item, big: bool) -> Markup {
+    html! {
+        span.price.big[big].sale[item.was().is_some()] {
+            (item.unit_price())
+            @if let Some(was) = item.was() { " " s.was aria-label="regular price" { (was) } }
+        }
+    }
+}
+
+/// A running flash sale: its name and a countdown (live with JavaScript; without, the end time).
+pub fn sale_banner(item: &Item) -> Markup {
+    let Some(offer) = &item.offer else {
+        return html! {};
+    };
+    let ends = crate::domain::format_utc(offer.ends_ms);
+    html! {
+        p.sale-banner {
+            strong { (offer.name) }
+            " · "
+            time datetime=(ends) data-countdown {
+                "ends " (crate::domain::format_day(offer.ends_ms)) " " (&ends[11..16]) " UTC"
+            }
+        }
+    }
+}
+
 pub fn stock_badge(stock: u64) -> Markup {
     html! {
         @match stock {
@@ -69,8 +96,9 @@ pub fn card(item: &Item, vehicle: Option<&VehicleFilter>) -> Markup {
                     h3.card-title { (p.title) }
                     @if let Some(pn) = p.own_part_number() { p.card-pn { "Part # " (pn) } }
                     @if let Some(v) = vehicle.filter(|_| p.is_vehicle_part()) { (fit_badge(v, p)) }
+                    (sale_banner(item))
                     div.card-foot {
-                        span.price { (p.price) }
+                        (price_tag(item, false))
                         (stock_badge(item.stock))
                     }
                 }

@@ -41,6 +41,7 @@ pub fn page(chrome: &Chrome, title: &str, description: &str, body: Markup) -> Ma
                 link rel="icon" type="image/svg+xml" href=(assets::url("img/favicon.svg"));
                 script src=(assets::url("js/suggest.js")) defer {}
                 script src=(assets::url("js/vehicle.js")) defer {}
+                script src=(assets::url("js/countdown.js")) defer {}
             }
             body {
                 a.skip href="#main" { "Skip to content" }

@@ -1,6 +1,6 @@
 use maud::{Markup, html};
 
-use super::components::{breadcrumbs, fit_question, heat, label, stock_badge, tile};
+use super::components::{breadcrumbs, fit_question, heat, label, price_tag, sale_banner, stock_badge, tile};
 use super::layout::{Chrome, cart_token_field, page};
 use crate::catalog::ops::ProductDetail;
 use crate::catalog::{AttrValue, Item, Product};
@@ -25,7 +25,8 @@ pub fn product(chrome: &Chrome, detail: &ProductDetail) -> Markup {
                 }
                 @if let Some(AttrValue::Text(level)) = p.attributes.get("heat") { (heat(level)) }
                 div.buy-box {
-                    p.price.big { (p.price) }
+                    (sale_banner(item))
+                    p { (price_tag(item, true)) }
                     p { (stock_badge(item.stock)) }
                     (variants(detail))
                     (add_to_cart(chrome, item))
@@ -43,6 +44,7 @@ pub fn product(chrome: &Chrome, detail: &ProductDetail) -> Markup {
                 }
             }
         }
+        (bundle_contents(detail))
         div.product-details {
             (specifications(p))
             (part_numbers(p))
@@ -113,7 +115,27 @@ fn variant_link(v: &Item, current: bool) -> Markup {
     html! {
         a.variant.current[current].soldout[v.stock == 0] href={ "/p/" (v.product.sku) } aria-current=[current.then_some("page")] {
             span { (text) }
-            span.variant-price { (v.product.price) }
+            span.variant-price { (v.unit_price()) }
+        }
+    }
+}
+
+/// What a bundle holds, each component linked, with how many of it.
+fn bundle_contents(detail: &ProductDetail) -> Markup {
+    if detail.components.is_empty() {
+        return html! {};
+    }
+    html! {
+        section.bundle aria-labelledby="in-the-box" {
+            h2 #in-the-box { "In this bundle" }
+            ul {
+                @for (quantity, item) in &detail.components {
+                    li {
+                        (quantity) " × " a href={ "/p/" (item.product.sku) } { (item.product.title) }
+                        " " span.small { (item.unit_price()) " each on its own" }
+                    }
+                }
+            }
         }
     }
 }
