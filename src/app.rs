@@ -73,10 +73,13 @@ impl Application {
         );
         let outside = outside::start(&config, port, &store, &writer, &background, stripe).await?;
         let pages = page_cache_for(&config, &store).await?;
+        let reader = store.clone();
+        let flags = Arc::new(tokio::task::spawn_blocking(move || crate::flags::Flags::load(&reader)).await??);
         let state = aweb::Data::new(AppState {
             jobs: outside.jobs,
             notifier: outside.notifier,
             pages,
+            flags,
             listings: Default::default(),
             search,
             writer,
@@ -102,6 +105,7 @@ impl Application {
                 .app_data(crate::web::error::page_query_config())
                 .wrap(middleware::from_fn(crate::web::limits::rate_limit))
                 .wrap(middleware::from_fn(crate::web::guard::same_origin_forms))
+                .wrap(middleware::from_fn(crate::web::visitor::issue_bucket))
                 .wrap(middleware::from_fn(crate::web::guard::deadline))
                 .wrap(middleware::Compress::default())
                 .wrap(crate::web::pages::error_pages())

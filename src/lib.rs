@@ -44,6 +44,7 @@ pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod feeds;
+pub mod flags;
 pub mod inventory;
 pub mod jobs;
 pub mod mail;

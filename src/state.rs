@@ -28,11 +28,20 @@ pub struct AppState {
     pub notifier: Arc<crate::notify::Notifier>,
     /// Rendered catalog pages for shoppers without personal cookies.
     pub pages: Arc<crate::page_cache::PageCache>,
+    /// The feature flags in force.
+    pub flags: Arc<crate::flags::Flags>,
 }
 
 impl AppState {
-    /// Records the product views counted since the last flush (reports call it to be current).
+    /// Records the product views and feature-flag counts since the last flush (reports call it to
+    /// be current).
     pub async fn flush_views(&self) {
+        let counts = self.flags.take_counts();
+        if !counts.is_empty()
+            && let Err(e) = self.writer.run(move |tx| tx.add_flag_stats(&counts)).await
+        {
+            tracing::warn!(error = %e, "could not record feature-flag page views and orders");
+        }
         let views = self.product_views.swap(0, std::sync::atomic::Ordering::Relaxed);
         if views == 0 {
             return;

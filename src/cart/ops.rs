@@ -36,6 +36,8 @@ pub enum CartError {
     Pricing(#[from] PricingError),
     #[error("{0}")]
     Promo(String),
+    #[error("{0} is not available yet")]
+    NotOffered(String),
 }
 
 type Outcome<T> = Result<Result<T, CartError>, StoreError>;
@@ -167,6 +169,15 @@ pub fn sweep(tx: &mut WriteTx<'_>, clock: Clock, limit: usize) -> Result<usize, 
     }
     metrics::counter!(crate::telemetry::metrics::CARTS_ABANDONED).increment(abandoned);
     Ok(rows.len())
+}
+
+/// Refuses `sku` when it is a bundle and bundles are not offered to this shopper (the `bundles`
+/// feature flag is off for them).
+pub fn check_offered(tx: &WriteTx<'_>, sku: &str, bundles_offered: bool) -> Outcome<()> {
+    if !bundles_offered && tx.product(sku)?.is_some_and(|p| p.is_bundle()) {
+        return Ok(Err(CartError::NotOffered(sku.to_owned())));
+    }
+    Ok(Ok(()))
 }
 
 /// Prices a cart as it stands in `view`.

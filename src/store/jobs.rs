@@ -226,6 +226,16 @@ impl WriteTx<'_> {
         Ok(self.job_settings()?.2)
     }
 
+    /// Queues a purge of every catalog page in the caches in front, when purges are set up (a
+    /// change that shows on every page: a feature flag).
+    pub fn purge_all_catalog_pages(&mut self, now_ms: u64) -> Result<(), StoreError> {
+        if self.purges_on()? {
+            let task = crate::jobs::Task::Purge(crate::jobs::PurgeTask { skus: Vec::new() });
+            self.enqueue(task, now_ms)?;
+        }
+        Ok(())
+    }
+
     pub fn set_purges_on(&mut self, on: bool) -> Result<(), StoreError> {
         self.settings = None;
         self.set_meta_value(PURGES_ON, u64::from(on))

@@ -7,6 +7,7 @@
 mod backup;
 mod codec;
 mod fault;
+mod flags;
 mod jobs;
 mod mirror;
 mod payments;
@@ -28,6 +29,7 @@ use redb::{Database, ReadableDatabase};
 pub use backup::{BackupReport, table_names};
 pub use codec::Encoded;
 pub use fault::FaultSwitch;
+pub use flags::FlagStat;
 pub use jobs::{DELIVERIES_KEPT, JobCounts, MAIL_KEPT};
 pub use read::{LowStock, ReadTx, View};
 pub use schema::SCHEMA_VERSION;

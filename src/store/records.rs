@@ -45,6 +45,7 @@ first_layout!(
     crate::webhooks::DeliveryRecord,
     crate::feeds::FeedRun,
     crate::sales::model::FlashSale,
+    crate::flags::model::Flag,
 );
 
 /// Layout 2 added sale day: a scheduled price (`Product::sale`) and bundles (`Product::bundle`).

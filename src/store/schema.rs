@@ -103,6 +103,8 @@ pub(super) fn prepare(db: &Database, path: &Path) -> Result<OrderNumbering, Stor
     txn.open_table(SALE_BUYERS)?;
     txn.open_table(PRICE_CLOCK)?;
     txn.open_table(BUNDLE_OF)?;
+    txn.open_table(FLAGS)?;
+    txn.open_table(FLAG_STATS)?;
     txn.commit()?;
     Ok(numbering)
 }

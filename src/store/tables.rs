@@ -143,3 +143,9 @@ pub(crate) const PRICE_CLOCK: TableDefinition<(u64, &str), ()> = TableDefinition
 
 /// (component SKU, bundle SKU): the bundles an item is part of, whose availability follows it.
 pub(crate) const BUNDLE_OF: TableDefinition<(&str, &str), ()> = TableDefinition::new("bundle_of");
+
+/// Feature flag name -> the flag as the merchant last set it (`flags::model::Flag`).
+pub(crate) const FLAGS: TableDefinition<&str, &[u8]> = TableDefinition::new("flags");
+
+/// (flag, variant: 1 on, 0 off) -> (page views, orders) of visitors in that variant.
+pub(crate) const FLAG_STATS: TableDefinition<(&str, u8), (u64, u64)> = TableDefinition::new("flag_stats");

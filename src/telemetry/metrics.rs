@@ -37,6 +37,8 @@ pub const WEBHOOK_BREAKER_OPEN: &str = "storefront_webhook_breaker_open";
 pub const BUILD_INFO: &str = "storefront_build_info";
 pub const PURGES: &str = "storefront_cache_purges_total";
 pub const SEARCH_CACHE: &str = "storefront_search_answers_total";
+pub const FLAG_VIEWS: &str = "storefront_flag_page_views_total";
+pub const FLAG_ORDERS: &str = "storefront_flag_orders_total";
 pub const PAGE_CACHE: &str = "storefront_page_cache_requests_total";
 pub const PAGE_CACHE_BYTES: &str = "storefront_page_cache_bytes";
 pub const PAGE_CACHE_ENTRIES: &str = "storefront_page_cache_entries";
@@ -87,6 +89,11 @@ fn describe() {
     describe_gauge!(BUILD_INFO, "1, labelled with the running build's version");
     describe_gauge!(JOBS, "Jobs by kind and state (queued, running, failed, dead)");
     describe_gauge!(JOB_OLDEST, Unit::Seconds, "Age of the oldest waiting job, by kind");
+    describe_counter!(
+        FLAG_VIEWS,
+        "Catalog page views by partly rolled-out feature flag and variant"
+    );
+    describe_counter!(FLAG_ORDERS, "Orders by partly rolled-out feature flag and variant");
     describe_counter!(JOB_RUNS, "Job runs by kind and outcome (done, retry, dead)");
     describe_counter!(MAILS_SENT, "Mails by kind and where they went (smtp, outbox)");
     describe_counter!(WEBHOOK_DELIVERIES, "Webhook delivery tries by outcome");

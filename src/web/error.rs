@@ -232,6 +232,7 @@ impl From<CartError> for AppError {
                 AppError::new(ErrorCode::OutOfStock, message).with_details(shortfall_details(&[short]))
             }
             CartError::Promo(_) => AppError::new(ErrorCode::PromoUnavailable, message),
+            CartError::NotOffered(_) => AppError::new(ErrorCode::UnknownProduct, message),
         }
     }
 }

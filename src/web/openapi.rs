@@ -74,6 +74,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         api::sales::list,
         api::sales::get,
         api::sales::end,
+        api::flags::list,
+        api::flags::put,
         super::ops::healthz,
         super::ops::readyz,
         super::ops::metrics,

@@ -10,9 +10,11 @@ use crate::page_cache::{Entry, PageCache};
 
 /// The cache key of a request a shared page may answer, or `None`: a shopper with a garage or
 /// cart cookie gets pages with personal parts ("fits your …", the mini-cart).
-pub fn key(cache: &PageCache, req: &HttpRequest) -> Option<String> {
+/// `variant` tells apart the copies of a page for visitors on either side of a partly rolled-out
+/// feature flag.
+pub fn key(cache: &PageCache, req: &HttpRequest, variant: &str) -> Option<String> {
     let personal = req.cookie(super::garage::COOKIE).is_some() || req.cookie(super::visitor::CART_COOKIE).is_some();
-    (cache.enabled() && !personal).then(|| format!("{}?{}", req.path(), req.query_string()))
+    (cache.enabled() && !personal).then(|| format!("{}?{}#{variant}", req.path(), req.query_string()))
 }
 
 /// The answer to `req` from `entry`: 304 when the client's copy is current, else the page in the

@@ -11,10 +11,15 @@ use crate::search::VehicleFilter;
 /// The cart cookie's name; its value is the cart id.
 pub const CART_COOKIE: &str = "cart";
 
+/// The cookie holding a visitor's random id for feature-flag buckets (see `flags`).
+pub const BUCKET_COOKIE: &str = "sf_b";
+
 #[derive(Clone, Debug, Default)]
 pub struct Visitor {
     pub vehicle: Option<VehicleFilter>,
     pub cart: Option<String>,
+    /// The id that keeps the visitor in the same feature-flag buckets.
+    pub bucket: Option<String>,
 }
 
 impl Visitor {
@@ -22,8 +27,47 @@ impl Visitor {
         Visitor {
             vehicle: garage::vehicle(req),
             cart: cart_id(req),
+            bucket: bucket_id(req),
         }
     }
+}
+
+/// The visitor's feature-flag bucket id, if it looks like one of ours.
+pub fn bucket_id(req: &HttpRequest) -> Option<String> {
+    let cookie = req.cookie(BUCKET_COOKIE)?;
+    let id = cookie.value();
+    (id.len() == 16 && id.bytes().all(|b| b.is_ascii_alphanumeric())).then(|| id.to_owned())
+}
+
+/// Gives a visitor without one a bucket id, on answers no shared cache keeps (a cart, a checkout,
+/// the garage): a cookie on a cacheable page would keep caches in front from storing it. Until
+/// then, a visitor sees a flag only when it is on for everyone.
+pub async fn issue_bucket(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    let wanted = req.cookie(BUCKET_COOKIE).is_none()
+        && !req.path().starts_with("/api/")
+        && !req.path().starts_with("/assets/")
+        && !req.path().starts_with("/admin");
+    let mut res = next.call(req).await?;
+    let private = res
+        .headers()
+        .get(actix_web::http::header::CACHE_CONTROL)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("private") || v.contains("no-store"));
+    if wanted && private {
+        let cookie = Cookie::build(BUCKET_COOKIE, crate::domain::random_token(16))
+            .path("/")
+            .http_only(true)
+            .same_site(SameSite::Lax)
+            .max_age(Duration::days(365))
+            .finish();
+        if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&cookie.to_string()) {
+            res.headers_mut().append(actix_web::http::header::SET_COOKIE, value);
+        }
+    }
+    Ok(res)
 }
 
 /// The cart id from the cookie, if it looks like one of ours.

@@ -12,6 +12,7 @@ mod connections;
 mod crash;
 mod faults;
 mod fitment;
+mod flags;
 mod garage;
 mod hardening;
 mod helpers;

@@ -27,6 +27,7 @@ use crate::state::AppState;
 use crate::web::assets;
 
 pub(crate) mod catalog;
+mod flags;
 mod orders;
 mod outside;
 mod people;
@@ -97,6 +98,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::post().to(sales::create)),
         )
         .service(web::resource("/admin/sales/{id}/end").route(web::post().to(sales::end)))
+        .service(
+            web::resource("/admin/flags")
+                .route(crate::web::read().to(flags::flags))
+                .route(web::post().to(flags::add)),
+        )
+        .service(web::resource("/admin/flags/{name}").route(web::post().to(flags::change)))
         .service(web::resource("/admin/reports").route(crate::web::read().to(reports::reports)))
         .service(web::resource("/admin/reports.csv").route(crate::web::read().to(reports::reports_csv)));
 }
@@ -238,6 +245,7 @@ pub(super) fn page(title: &str, who: Option<&SignedIn>, body: Markup) -> HttpRes
                                 a href="/admin/products" { "Products" }
                                 a href="/admin/stock" { "Stock" }
                                 a href="/admin/sales" { "Flash sales" }
+                                a href="/admin/flags" { "Flags" }
                                 a href="/admin/reports" { "Reports" }
                                 a href="/admin/import" { "Import / export" }
                                 a href="/admin/tokens" { "API tokens" }

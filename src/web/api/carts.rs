@@ -1,6 +1,6 @@
 //! The cart API: `/api/v1/carts` and its lines and promo code. Answers are never cached.
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
 use crate::cart::{self, Cart, CartLine, Destination, Quote};
@@ -76,7 +76,11 @@ pub(crate) struct Estimate {
         (status = 413, description = "Over 64 KiB", body = ErrorBody),
 
         (status = 503, description = "Busy or storage unavailable; retry", body = ErrorBody)))]
-pub(crate) async fn create(state: web::Data<AppState>, payload: web::Payload) -> Result<HttpResponse, ApiError> {
+pub(crate) async fn create(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
     // The body is optional here, so the JSON extractor and its limit do not apply.
     let body = crate::web::guard::read_body(payload, crate::web::guard::JSON_LIMIT).await?;
     let input: NewCart = if body.iter().all(u8::is_ascii_whitespace) {
@@ -109,9 +113,17 @@ pub(crate) async fn create(state: web::Data<AppState>, payload: web::Payload) ->
     if lines.iter().any(|l| l.quantity == 0) {
         return Err(AppError::from(cart::CartError::BadQuantity).into());
     }
+    let bundles = bundles_offered(&req, &state);
     let cart = state
         .shop
-        .change_cart(move |tx, rules, clock| cart::ops::create(tx, rules, &lines, clock))
+        .change_cart(move |tx, rules, clock| {
+            for line in &lines {
+                if let Err(e) = cart::ops::check_offered(tx, &line.sku, bundles)? {
+                    return Ok(Err(e));
+                }
+            }
+            cart::ops::create(tx, rules, &lines, clock)
+        })
         .await?;
     respond(&state, cart, None, None, true).await
 }
@@ -147,17 +159,30 @@ pub(crate) async fn get(
         (status = 422, description = "A SKU that names no product (unknown_product), or a bad quantity", body = ErrorBody),
         (status = 503, description = "Busy or storage unavailable; retry", body = ErrorBody)))]
 pub(crate) async fn add(
+    req: HttpRequest,
     state: web::Data<AppState>,
     id: web::Path<String>,
     line: web::Json<LineInput>,
 ) -> Result<HttpResponse, ApiError> {
     let LineInput { sku, quantity } = line.into_inner();
     let id = id.into_inner();
+    let bundles = bundles_offered(&req, &state);
     let cart = state
         .shop
-        .change_cart(move |tx, rules, clock| cart::ops::add(tx, rules, &id, &sku, quantity, clock))
+        .change_cart(move |tx, rules, clock| {
+            if let Err(e) = cart::ops::check_offered(tx, &sku, bundles)? {
+                return Ok(Err(e));
+            }
+            cart::ops::add(tx, rules, &id, &sku, quantity, clock)
+        })
         .await?;
     respond(&state, cart, None, None, false).await
+}
+
+/// Whether this shopper may buy bundles (the `bundles` flag, by the visitor's bucket cookie).
+pub(crate) fn bundles_offered(req: &HttpRequest, state: &AppState) -> bool {
+    let bucket = crate::web::visitor::bucket_id(req);
+    state.flags.on(crate::flags::model::BUNDLES, bucket.as_deref())
 }
 
 /// Set a line's quantity (0 removes it).

@@ -82,6 +82,9 @@ pub(crate) async fn checkout(
     };
     let request = state.shop.parse_checkout(input)?;
     let done = state.shop.checkout(request, format!("api:{key}")).await?;
+    if !done.replayed {
+        state.flags.count_order(crate::web::visitor::bucket_id(&req).as_deref());
+    }
     let order = &done.order;
     let mut res = HttpResponse::Created();
     res.insert_header(("Cache-Control", "no-store"))

@@ -3,6 +3,7 @@
 pub(crate) mod admin;
 pub(crate) mod carts;
 pub(crate) mod checkout;
+pub(crate) mod flags;
 pub(crate) mod outside;
 pub(crate) mod payments;
 pub(crate) mod products;
@@ -52,6 +53,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(outside::configure)
             .configure(payments::configure)
             .configure(sales::configure)
+            .configure(flags::configure)
             .configure(admin::configure),
     );
 }

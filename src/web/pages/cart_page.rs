@@ -106,9 +106,13 @@ async fn add(
     let sku = form.sku.trim().to_owned();
     let existing = Visitor::of(&req).cart;
     let added = sku.clone();
+    let bundles = crate::web::api::carts::bundles_offered(&req, &state);
     let outcome = state
         .shop
         .change_cart(move |tx, rules, clock| {
+            if let Err(e) = cart::ops::check_offered(tx, &sku, bundles)? {
+                return Ok(Err(e));
+            }
             if let Some(id) = existing.as_deref() {
                 match cart::ops::add(tx, rules, id, &sku, quantity, clock)? {
                     Err(CartError::NotFound) => {}

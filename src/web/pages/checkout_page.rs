@@ -107,6 +107,9 @@ async fn submit(
     let cart_id = request.cart_id.clone();
     match state.shop.checkout(request, key).await {
         Ok(done) => {
+            if !done.replayed {
+                state.flags.count_order(crate::web::visitor::bucket_id(&req).as_deref());
+            }
             // The card's bank wants the shopper to confirm: the order page does it with this
             // secret, carried in the fragment (never sent to a server or kept in a log).
             let confirm = done.client_secret.map(|s| format!("#confirm={s}")).unwrap_or_default();

@@ -50,6 +50,7 @@ fn chrome(state: &AppState, tx: &ReadTx, visitor: &Visitor) -> Result<Chrome, Ap
         vehicle: visitor.vehicle.clone(),
         cart_units: cart_units(state, tx, visitor)?,
         cart_token: visitor.cart.as_deref().map(crate::web::visitor::cart_form_token),
+        flags: state.flags.for_visitor(visitor.bucket.as_deref()),
         years: if visitor.vehicle.is_none() {
             state.search.vehicle_years()
         } else {
@@ -78,8 +79,10 @@ where
 {
     let max_age = state.config.http.page_max_age;
     let visitor = Visitor::of(req);
+    state.flags.count_view(visitor.bucket.as_deref());
     let shared = state.clone();
-    let Some(key) = crate::web::page_cache::key(&state.pages, req) else {
+    let variant = state.flags.variant_key(visitor.bucket.as_deref());
+    let Some(key) = crate::web::page_cache::key(&state.pages, req, &variant) else {
         let (markup, _) = blocking(move || render(&shared, visitor)).await?;
         return Ok(html_page(req, markup, max_age));
     };

@@ -65,7 +65,7 @@ fn cart_line(chrome: &Chrome, line: &crate::cart::pricing::QuotedLine) -> Markup
                         @if let Some(v) = chrome.vehicle.as_ref().filter(|_| item.product.is_vehicle_part()) {
                             (super::components::fit_badge(v, &item.product))
                         }
-                        (super::components::sale_banner(item))
+                        (super::components::sale_banner(item, chrome))
                         p {
                             @match line.sale {
                                 Some(sale) if sale.units < line.quantity => {

@@ -50,7 +50,7 @@ pub fn category(chrome: &Chrome, listing: &CategoryListing, sort: Sort) -> Marku
         @if page_info.items.is_empty() {
             p.empty { "Nothing on this page. " a href=(base) { "Back to the first page" } }
         } @else {
-            (grid(&page_info.items, chrome.vehicle.as_ref()))
+            (grid(&page_info.items, chrome))
         }
         (pager(page_info.page.page, page_info.page_count(), href))
     };

@@ -2,6 +2,7 @@
 
 use maud::{Markup, html};
 
+use super::layout::Chrome;
 use crate::catalog::{Category, Item, Product};
 use crate::domain::Fit;
 use crate::search::VehicleFilter;
@@ -58,9 +59,14 @@ pub fn price_tag(item: &Item, big: bool) -> Markup {
     }
 }
 
-/// A running flash sale: its name and a countdown (live with JavaScript; without, the end time).
-pub fn sale_banner(item: &Item) -> Markup {
-    let Some(offer) = &item.offer else {
+/// A running flash sale: its name and a countdown (live with JavaScript; without, the end time),
+/// behind the `flash_sale_banner` flag.
+pub fn sale_banner(item: &Item, chrome: &Chrome) -> Markup {
+    let Some(offer) = item
+        .offer
+        .as_ref()
+        .filter(|_| chrome.flags.on(crate::flags::model::FLASH_SALE_BANNER))
+    else {
         return html! {};
     };
     let ends = crate::domain::format_utc(offer.ends_ms);
@@ -85,8 +91,9 @@ pub fn stock_badge(stock: u64) -> Markup {
     }
 }
 
-pub fn card(item: &Item, vehicle: Option<&VehicleFilter>) -> Markup {
+pub fn card(item: &Item, chrome: &Chrome) -> Markup {
     let p = &item.product;
+    let vehicle = chrome.vehicle.as_ref();
     html! {
         article.card {
             a.card-link href={ "/p/" (p.sku) } {
@@ -96,7 +103,7 @@ pub fn card(item: &Item, vehicle: Option<&VehicleFilter>) -> Markup {
                     h3.card-title { (p.title) }
                     @if let Some(pn) = p.own_part_number() { p.card-pn { "Part # " (pn) } }
                     @if let Some(v) = vehicle.filter(|_| p.is_vehicle_part()) { (fit_badge(v, p)) }
-                    (sale_banner(item))
+                    (sale_banner(item, chrome))
                     div.card-foot {
                         (price_tag(item, false))
                         (stock_badge(item.stock))
@@ -107,10 +114,10 @@ pub fn card(item: &Item, vehicle: Option<&VehicleFilter>) -> Markup {
     }
 }
 
-pub fn grid(items: &[Item], vehicle: Option<&VehicleFilter>) -> Markup {
+pub fn grid(items: &[Item], chrome: &Chrome) -> Markup {
     html! {
         ul.grid role="list" {
-            @for item in items { li { (card(item, vehicle)) } }
+            @for item in items { li { (card(item, chrome)) } }
         }
     }
 }

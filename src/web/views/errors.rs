@@ -52,6 +52,7 @@ pub fn page_for(chrome: Option<&Chrome>, status: StatusCode, message: &str) -> M
                 cart_units: 0,
                 years: Vec::new(),
                 cart_token: None,
+                flags: Default::default(),
             },
             title,
             title,

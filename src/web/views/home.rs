@@ -36,13 +36,13 @@ pub fn home(chrome: &Chrome, home: &Home) -> Markup {
         @if !home.featured.is_empty() {
             section aria-labelledby="featured" {
                 h2 #featured { "Featured" }
-                (grid(&home.featured, chrome.vehicle.as_ref()))
+                (grid(&home.featured, chrome))
             }
         }
         @if !home.best_sellers.is_empty() {
             section aria-labelledby="best" {
                 h2 #best { "Best sellers" }
-                (grid(&home.best_sellers, chrome.vehicle.as_ref()))
+                (grid(&home.best_sellers, chrome))
             }
         }
         @if home.product_count == 0 {

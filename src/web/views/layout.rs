@@ -20,6 +20,8 @@ pub struct Chrome {
     pub years: Vec<String>,
     /// The token cart forms carry when the visitor holds a cart (`visitor::cart_form_token`).
     pub cart_token: Option<String>,
+    /// The feature flags on for this visitor.
+    pub flags: crate::flags::FlagSet,
 }
 
 /// The hidden field with the visitor's cart form token, when there is a cart.

@@ -25,7 +25,7 @@ pub fn product(chrome: &Chrome, detail: &ProductDetail) -> Markup {
                 }
                 @if let Some(AttrValue::Text(level)) = p.attributes.get("heat") { (heat(level)) }
                 div.buy-box {
-                    (sale_banner(item))
+                    (sale_banner(item, chrome))
                     p { (price_tag(item, true)) }
                     p { (stock_badge(item.stock)) }
                     (variants(detail))
@@ -69,8 +69,11 @@ fn add_to_cart(chrome: &Chrome, item: &Item) -> Markup {
     } else {
         line_most
     };
+    let offered = !item.product.is_bundle() || chrome.flags.on(crate::flags::model::BUNDLES);
     html! {
-        @if item.in_stock() {
+        @if !offered {
+            p { button.button type="button" disabled { "Not available yet" } }
+        } @else if item.in_stock() {
             form.add-to-cart method="post" action="/cart/add" {
                 (cart_token_field(chrome))
                 input type="hidden" name="sku" value=(item.product.sku);

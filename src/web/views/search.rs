@@ -84,7 +84,7 @@ pub fn search(chrome: &Chrome, p: &SearchPage) -> Markup {
                 (selected_filters(p))
                 @if p.results.total == 0 { (no_results(chrome, p)) } @else {
                     (sort_form(p))
-                    (grid(&p.items, chrome.vehicle.as_ref()))
+                    (grid(&p.items, chrome))
                     (pager(p.request.page.page, pages(p), |n| with(&p.params, "page", &n.to_string())))
                 }
             }
@@ -249,7 +249,7 @@ fn no_results(chrome: &Chrome, p: &SearchPage) -> Markup {
         }
         @if !p.best_sellers.is_empty() {
             h2 { "Popular right now" }
-            (grid(&p.best_sellers, chrome.vehicle.as_ref()))
+            (grid(&p.best_sellers, chrome))
         }
     }
 }
