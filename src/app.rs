@@ -75,11 +75,13 @@ impl Application {
         let pages = page_cache_for(&config, &store).await?;
         let reader = store.clone();
         let flags = Arc::new(tokio::task::spawn_blocking(move || crate::flags::Flags::load(&reader)).await??);
+        let waiting_room = Arc::new(waiting_room_for(&config, &store).await?);
         let state = aweb::Data::new(AppState {
             jobs: outside.jobs,
             notifier: outside.notifier,
             pages,
             flags,
+            waiting_room,
             listings: Default::default(),
             search,
             writer,
@@ -92,6 +94,7 @@ impl Application {
         spawn_cart_sweeper(Arc::downgrade(&state.clone().into_inner()), &background);
         spawn_view_flusher(Arc::downgrade(&state.clone().into_inner()), &background);
         spawn_price_clock(Arc::downgrade(&state.clone().into_inner()), &background);
+        spawn_waiting_room_gauges(Arc::downgrade(&state.clone().into_inner()), &background);
         let limiters = aweb::Data::new(crate::web::limits::Limiters::new(&state.config.limits));
         crate::web::limits::spawn_janitor(limiters.clone(), &background);
         let connections = watch_connections(&state.config, &background);
@@ -104,6 +107,7 @@ impl Application {
                 .app_data(crate::web::guard::form_config())
                 .app_data(crate::web::error::page_query_config())
                 .wrap(middleware::from_fn(crate::web::limits::rate_limit))
+                .wrap(middleware::from_fn(crate::web::waiting_room::gate))
                 .wrap(middleware::from_fn(crate::web::guard::same_origin_forms))
                 .wrap(middleware::from_fn(crate::web::visitor::issue_bucket))
                 .wrap(middleware::from_fn(crate::web::guard::deadline))
@@ -301,6 +305,32 @@ fn spawn_view_flusher(state: std::sync::Weak<AppState>, background: &crate::back
             if let Some(state) = state {
                 state.flush_views().await;
             }
+        }
+    });
+}
+
+/// The waiting room with the back office's last settings, or the config's when there are none.
+async fn waiting_room_for(config: &Config, store: &Store) -> anyhow::Result<crate::waiting_room::Room> {
+    let reader = store.clone();
+    let stored = tokio::task::spawn_blocking(move || reader.read()?.waiting_room_settings()).await??;
+    if let Some(s) = &stored {
+        tracing::info!(settings = ?s, "the waiting room keeps the settings last made in the back office over [waiting_room]");
+    }
+    Ok(crate::waiting_room::Room::new(
+        stored.unwrap_or_else(|| config.waiting_room.clone()),
+    ))
+}
+
+/// Publishes the waiting room's line and whether it is open, every second.
+fn spawn_waiting_room_gauges(state: std::sync::Weak<AppState>, background: &crate::background::Background) {
+    background.every("waiting room gauges", std::time::Duration::from_secs(1), move || {
+        let state = state.upgrade();
+        async move {
+            let Some(state) = state else { return };
+            let auto = state.flags.on(crate::flags::model::WAITING_ROOM_AUTO, None);
+            let status = state.waiting_room.status(auto, crate::domain::now_ms());
+            metrics::gauge!(crate::telemetry::metrics::WAITING_ROOM_WAITING).set(status.waiting as f64);
+            metrics::gauge!(crate::telemetry::metrics::WAITING_ROOM_OPEN).set(f64::from(u8::from(status.open)));
         }
     });
 }

@@ -98,6 +98,18 @@ pub struct Settings {
     pub supplier_feeds: Vec<outside::FeedSettings>,
     #[serde(default)]
     pub cache: CacheSettings,
+    #[serde(default)]
+    pub waiting_room: WaitingRoomSettings,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WaitingRoomSettings {
+    pub mode: Option<crate::waiting_room::model::Mode>,
+    pub scope: Option<crate::waiting_room::model::Scope>,
+    pub admit_per_second: Option<u32>,
+    pub pass_minutes: Option<u32>,
+    pub capacity: Option<u32>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -246,6 +258,8 @@ pub struct Config {
     pub supplier_feeds: Vec<outside::FeedConfig>,
     /// Caches in front to purge, when configured.
     pub cache: Option<crate::purge::CacheConfig>,
+    /// The waiting room as configured (the back office's last change, when there is one, wins).
+    pub waiting_room: crate::waiting_room::model::Settings,
 }
 
 #[derive(Clone, Debug)]
@@ -326,6 +340,7 @@ const ENV_SECTIONS: &[&str] = &[
     "mail",
     "jobs",
     "cache",
+    "waiting_room",
 ];
 
 /// Variables that belong to command-line flags (clap reads them), not to the file's sections.
@@ -480,8 +495,10 @@ impl Config {
         let url = settings.shop.url.map(outside::shop_url).transpose()?;
         let payments = payments::payments_config(settings.payments)?;
         let cache = cache_config(settings.cache)?;
+        let waiting_room = waiting_room_config(&settings.waiting_room)?;
         Ok(Config {
             cache,
+            waiting_room,
             mail,
             jobs,
             webhooks,
@@ -561,6 +578,19 @@ impl Config {
         config.payments.test_cards = Some(true);
         config
     }
+}
+
+fn waiting_room_config(s: &WaitingRoomSettings) -> anyhow::Result<crate::waiting_room::model::Settings> {
+    let d = crate::waiting_room::model::Settings::default();
+    let settings = crate::waiting_room::model::Settings {
+        mode: s.mode.unwrap_or(d.mode),
+        scope: s.scope.unwrap_or(d.scope),
+        admit_per_second: s.admit_per_second.unwrap_or(d.admit_per_second),
+        pass_minutes: s.pass_minutes.unwrap_or(d.pass_minutes),
+        capacity: s.capacity.unwrap_or(d.capacity),
+    };
+    settings.check().map_err(|e| anyhow::anyhow!("[waiting_room] {e}"))?;
+    Ok(settings)
 }
 
 fn cache_config(s: CacheSettings) -> anyhow::Result<Option<crate::purge::CacheConfig>> {

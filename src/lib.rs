@@ -63,5 +63,6 @@ pub mod staff;
 pub mod state;
 pub mod store;
 pub mod telemetry;
+pub mod waiting_room;
 pub mod web;
 pub mod webhooks;

@@ -30,6 +30,8 @@ pub struct AppState {
     pub pages: Arc<crate::page_cache::PageCache>,
     /// The feature flags in force.
     pub flags: Arc<crate::flags::Flags>,
+    /// The line in front of checkout (or the whole shop) on sale day.
+    pub waiting_room: Arc<crate::waiting_room::Room>,
 }
 
 impl AppState {

@@ -1,4 +1,4 @@
-//! Feature flags and how each variant did.
+//! Feature flags and how each variant did; the waiting room's settings.
 
 use redb::ReadableTable;
 
@@ -54,6 +54,38 @@ impl WriteTx<'_> {
             let (v, o) = table.get((flag.as_str(), *variant))?.map_or((0, 0), |x| x.value());
             table.insert((flag.as_str(), *variant), (v + views, o + orders))?;
         }
+        Ok(())
+    }
+}
+
+const WAITING_ROOM: &str = "waiting_room";
+
+impl ReadTx {
+    /// The waiting room as the merchant last set it, if they did.
+    pub fn waiting_room_settings(&self) -> Result<Option<crate::waiting_room::model::Settings>, StoreError> {
+        self.table(super::tables::SETTINGS)?
+            .get(WAITING_ROOM)?
+            .map(|v| decode(v.value()))
+            .transpose()
+    }
+}
+
+impl WriteTx<'_> {
+    pub fn waiting_room_settings(&self) -> Result<Option<crate::waiting_room::model::Settings>, StoreError> {
+        self.txn()
+            .open_table(super::tables::SETTINGS)?
+            .get(WAITING_ROOM)?
+            .map(|v| decode(v.value()))
+            .transpose()
+    }
+
+    pub fn put_waiting_room_settings(
+        &mut self,
+        settings: &crate::waiting_room::model::Settings,
+    ) -> Result<(), StoreError> {
+        self.txn()
+            .open_table(super::tables::SETTINGS)?
+            .insert(WAITING_ROOM, encode(settings)?.as_slice())?;
         Ok(())
     }
 }

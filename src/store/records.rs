@@ -46,6 +46,7 @@ first_layout!(
     crate::feeds::FeedRun,
     crate::sales::model::FlashSale,
     crate::flags::model::Flag,
+    crate::waiting_room::model::Settings,
 );
 
 /// Layout 2 added sale day: a scheduled price (`Product::sale`) and bundles (`Product::bundle`).

@@ -105,6 +105,7 @@ pub(super) fn prepare(db: &Database, path: &Path) -> Result<OrderNumbering, Stor
     txn.open_table(BUNDLE_OF)?;
     txn.open_table(FLAGS)?;
     txn.open_table(FLAG_STATS)?;
+    txn.open_table(SETTINGS)?;
     txn.commit()?;
     Ok(numbering)
 }

@@ -149,3 +149,6 @@ pub(crate) const FLAGS: TableDefinition<&str, &[u8]> = TableDefinition::new("fla
 
 /// (flag, variant: 1 on, 0 off) -> (page views, orders) of visitors in that variant.
 pub(crate) const FLAG_STATS: TableDefinition<(&str, u8), (u64, u64)> = TableDefinition::new("flag_stats");
+
+/// Settings the merchant changes while serving, by name (the waiting room's).
+pub(crate) const SETTINGS: TableDefinition<&str, &[u8]> = TableDefinition::new("settings");

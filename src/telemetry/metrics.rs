@@ -37,6 +37,9 @@ pub const WEBHOOK_BREAKER_OPEN: &str = "storefront_webhook_breaker_open";
 pub const BUILD_INFO: &str = "storefront_build_info";
 pub const PURGES: &str = "storefront_cache_purges_total";
 pub const SEARCH_CACHE: &str = "storefront_search_answers_total";
+pub const WAITING_ROOM_ADMITTED: &str = "storefront_waiting_room_admitted_total";
+pub const WAITING_ROOM_WAITING: &str = "storefront_waiting_room_waiting";
+pub const WAITING_ROOM_OPEN: &str = "storefront_waiting_room_open";
 pub const FLAG_VIEWS: &str = "storefront_flag_page_views_total";
 pub const FLAG_ORDERS: &str = "storefront_flag_orders_total";
 pub const PAGE_CACHE: &str = "storefront_page_cache_requests_total";
@@ -92,6 +95,12 @@ fn describe() {
     describe_counter!(
         FLAG_VIEWS,
         "Catalog page views by partly rolled-out feature flag and variant"
+    );
+    describe_counter!(WAITING_ROOM_ADMITTED, "Shoppers let in from the waiting room");
+    describe_gauge!(WAITING_ROOM_WAITING, "Shoppers in the waiting room's line");
+    describe_gauge!(
+        WAITING_ROOM_OPEN,
+        "1 while the waiting room holds shoppers without a pass"
     );
     describe_counter!(FLAG_ORDERS, "Orders by partly rolled-out feature flag and variant");
     describe_counter!(JOB_RUNS, "Job runs by kind and outcome (done, retry, dead)");

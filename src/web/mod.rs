@@ -21,6 +21,7 @@ pub mod pages;
 pub mod staff_auth;
 pub mod views;
 pub mod visitor;
+pub mod waiting_room;
 
 use actix_web::HttpRequest;
 use actix_web::middleware::DefaultHeaders;

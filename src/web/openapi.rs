@@ -76,6 +76,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         api::sales::end,
         api::flags::list,
         api::flags::put,
+        api::waiting_room::get,
+        api::waiting_room::put,
         super::ops::healthz,
         super::ops::readyz,
         super::ops::metrics,

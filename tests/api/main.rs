@@ -33,4 +33,5 @@ mod sale_day;
 mod search;
 mod supervision;
 mod upgrade;
+mod waiting_room;
 mod webhooks;

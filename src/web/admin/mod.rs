@@ -36,6 +36,7 @@ mod reports;
 mod sales;
 mod session;
 mod stock;
+mod waiting_room;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/admin").route(crate::web::read().to(orders::dashboard)))
@@ -104,6 +105,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::post().to(flags::add)),
         )
         .service(web::resource("/admin/flags/{name}").route(web::post().to(flags::change)))
+        .service(
+            web::resource("/admin/waiting-room")
+                .route(crate::web::read().to(waiting_room::show))
+                .route(web::post().to(waiting_room::save)),
+        )
         .service(web::resource("/admin/reports").route(crate::web::read().to(reports::reports)))
         .service(web::resource("/admin/reports.csv").route(crate::web::read().to(reports::reports_csv)));
 }
@@ -245,6 +251,7 @@ pub(super) fn page(title: &str, who: Option<&SignedIn>, body: Markup) -> HttpRes
                                 a href="/admin/products" { "Products" }
                                 a href="/admin/stock" { "Stock" }
                                 a href="/admin/sales" { "Flash sales" }
+                                a href="/admin/waiting-room" { "Waiting room" }
                                 a href="/admin/flags" { "Flags" }
                                 a href="/admin/reports" { "Reports" }
                                 a href="/admin/import" { "Import / export" }

@@ -11,6 +11,7 @@ pub(crate) mod sales;
 pub mod search;
 pub(crate) mod suggest;
 pub(crate) mod vehicles;
+pub(crate) mod waiting_room;
 
 use actix_web::web;
 
@@ -54,6 +55,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(payments::configure)
             .configure(sales::configure)
             .configure(flags::configure)
+            .configure(waiting_room::configure)
             .configure(admin::configure),
     );
 }
