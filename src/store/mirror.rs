@@ -99,6 +99,9 @@ pub(crate) struct Mirrors {
     pub(crate) used_carts: TimeKeyed,
     /// `idempotency_log`: checkout keys and the orders they made.
     pub(crate) idempotency: TimeKeyed,
+    /// Whether any flash sale exists: until one does, pricing an item looks for none (opening
+    /// the sales tables would cost every checkout about as much as its own writes).
+    pub(crate) flash_sales: std::sync::atomic::AtomicBool,
 }
 
 /// One transaction's changes to every mirror.
@@ -113,6 +116,15 @@ impl Mirrors {
     pub(crate) fn load(&self, db: &Database) -> Result<(), StoreError> {
         publish(USED_CARTS, self.used_carts.load(db, CARTS_USED)?);
         publish(IDEMPOTENCY_KEYS, self.idempotency.load(db, IDEMPOTENCY_LOG)?);
+        let any_sale = {
+            use redb::{ReadableDatabase, ReadableTableMetadata};
+            match db.begin_read()?.open_table(super::tables::SALES_BY_SKU) {
+                Ok(table) => !table.is_empty()?,
+                Err(redb::TableError::TableDoesNotExist(_)) => false,
+                Err(e) => return Err(e.into()),
+            }
+        };
+        self.flash_sales.store(any_sale, std::sync::atomic::Ordering::Relaxed);
         Ok(())
     }
 

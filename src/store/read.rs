@@ -47,6 +47,10 @@ impl ReadTx {
         Ok(self.txn.open_table(def)?)
     }
 
+    pub(super) fn mirrors(&self) -> &super::mirror::Mirrors {
+        &self.mirrors
+    }
+
     pub(super) fn numbering(&self) -> OrderNumbering {
         self.numbering
     }

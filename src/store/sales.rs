@@ -1,5 +1,7 @@
 //! Flash sales, what each buyer took of them, and the price clock.
 
+use std::sync::atomic::Ordering;
+
 use redb::{ReadableTable, ReadableTableMetadata};
 
 use super::codec::{decode, encode};
@@ -67,6 +69,9 @@ impl ReadTx {
     }
 
     pub fn flash_offer(&self, sku: &str, now_ms: u64, buyer: Option<&str>) -> Result<Option<Offer>, StoreError> {
+        if !self.mirrors().flash_sales.load(Ordering::Relaxed) {
+            return Ok(None);
+        }
         let sales = self.flash_sales_of(sku)?;
         if sales.is_empty() {
             return Ok(None);
@@ -99,6 +104,8 @@ impl WriteTx<'_> {
 
     /// Writes a sale and files it under each of its SKUs.
     pub fn put_flash_sale(&mut self, sale: &FlashSale) -> Result<(), StoreError> {
+        // Set before the commit: should it fail, pricing merely looks for sales that are not there.
+        self.mirrors().flash_sales.store(true, Ordering::Relaxed);
         self.txn()
             .open_table(FLASH_SALES)?
             .insert(sale.id, encode(sale)?.as_slice())?;
@@ -110,6 +117,9 @@ impl WriteTx<'_> {
     }
 
     pub fn flash_offer(&self, sku: &str, now_ms: u64, buyer: Option<&str>) -> Result<Option<Offer>, StoreError> {
+        if !self.mirrors().flash_sales.load(Ordering::Relaxed) {
+            return Ok(None);
+        }
         let by_sku = self.txn().open_table(SALES_BY_SKU)?;
         if by_sku.is_empty()? {
             return Ok(None);

@@ -139,6 +139,10 @@ impl<'t> WriteTx<'t> {
         self.txn
     }
 
+    pub(super) fn mirrors(&self) -> &'t Mirrors {
+        self.mirrors
+    }
+
     /// The next number of the counter `key` in `meta` (1 first).
     pub(super) fn next_in_sequence(&mut self, key: &str) -> Result<u64, StoreError> {
         let next = self.meta.get(key)?.map_or(0, |v| v.value()) + 1;
