@@ -696,11 +696,14 @@ async fn the_import_page_lists_the_columns_and_its_sample_csv_imports_cleanly() 
     let report: Value = res.json().await.unwrap();
     assert_eq!(
         (report["created"].as_u64(), report["rejected"].as_array().map(Vec::len)),
-        (Some(2), Some(0)),
+        (Some(3), Some(0)),
         "{report}"
     );
     let (_, sauce) = app.get_json("/api/v1/products/HS-REAPER-5OZ").await;
     assert_eq!(sauce["image"], "https://example.com/reaper.jpg", "{sauce}");
+    assert_eq!(sauce["sale_price_cents"], 999, "{sauce}");
+    let (_, duo) = app.get_json("/api/v1/products/GIFT-DUO").await;
+    assert_eq!(duo["stock"], 20, "two of the sauce's 40 per gift set: {duo}");
 }
 
 #[tokio::test]

@@ -2,7 +2,8 @@
 //!
 //! Lists (`part_numbers`, `fitments`) separate items with `;`; a fitment is
 //! `YEARS|Make|Model|Submodel|Engine` with YEARS as `2003-2007` or `2005`. Attributes and options
-//! go in `attr.NAME` and `option.NAME` columns. Any list or map cell may instead hold JSON.
+//! go in `attr.NAME` and `option.NAME` columns; a bundle's components are `SKU*QUANTITY;…`. Any
+//! list or map cell may instead hold JSON.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -11,7 +12,7 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
 
-use super::raw::{Loose, RawFitment, RawProduct};
+use super::raw::{Loose, RawBundlePart, RawFitment, RawProduct};
 use super::validate::CheckedFitments;
 use super::{Line, validate};
 
@@ -146,6 +147,10 @@ fn raw_from_row<'r>(headers: &'r [String], record: &'r csv::StringRecord) -> Res
             "group" => raw.group = text(),
             "featured" => raw.featured = text(),
             "popularity" => raw.popularity = text(),
+            "sale_price_cents" => raw.sale_price_cents = text(),
+            "sale_starts" => raw.sale_starts = text(),
+            "sale_ends" => raw.sale_ends = text(),
+            "bundle" => raw.bundle = Some(bundle_cell(cell)?),
             "part_numbers" => raw.part_numbers = Some(list_cell("part_numbers", cell)?),
             "fitments" => raw.fitments = Some(fitments_cell(cell)?),
             "attributes" => attributes.extend(map_cell("attributes", cell)?),
@@ -194,6 +199,25 @@ fn list_cell<'r>(name: &str, cell: &'r str) -> Result<Loose<'r>, String> {
 
 fn map_cell<'r>(name: &str, cell: &'r str) -> Result<BTreeMap<Cow<'r, str>, Loose<'r>>, String> {
     serde_json::from_str(cell).map_err(|e| format!("{name}: must be a JSON object: {e}"))
+}
+
+/// A bundle's components: `;`-separated `SKU` or `SKU*QUANTITY`, or a JSON list of objects.
+fn bundle_cell(cell: &str) -> Result<Vec<RawBundlePart<'_>>, String> {
+    if cell.starts_with('[') {
+        return serde_json::from_str(cell).map_err(|e| format!("bundle: malformed JSON list: {e}"));
+    }
+    Ok(cell
+        .split(';')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|part| {
+            let (sku, quantity) = part.rsplit_once('*').unwrap_or((part, "1"));
+            RawBundlePart {
+                sku: Some(Loose::Text(Cow::Borrowed(sku.trim()))),
+                quantity: Some(Loose::Text(Cow::Borrowed(quantity.trim()))),
+            }
+        })
+        .collect())
 }
 
 fn fitments_cell(cell: &str) -> Result<CheckedFitments, String> {
@@ -249,6 +273,23 @@ mod tests {
         assert_eq!(good.product.fitments.iter().nth(1).unwrap().years.from(), 2010);
         assert_eq!(good.product.extra, r#"{"note":"hello"}"#);
         assert_eq!(out[1], (3, Err("missing price_cents".into())));
+    }
+
+    #[test]
+    fn csv_rows_carry_scheduled_prices_and_bundles() {
+        let csv = "sku,title,price_cents,sale_price_cents,sale_starts,sale_ends,bundle\n\
+                   TRIO,Holiday trio,2400,1999,2026-12-05T09:00:00Z,,HS-1;HS-2*2\n\
+                   BAD,Too cheap,100,200,,,\n";
+        let out: Vec<_> = lines(csv.as_bytes(), Format::Csv, 0).map(Result::unwrap).collect();
+        let trio = &out[0].1.as_ref().unwrap().product;
+        let sale = trio.sale.as_ref().unwrap();
+        assert_eq!(
+            (sale.price.minor(), sale.starts_ms, sale.ends_ms),
+            (1999, Some(1_796_461_200_000), None)
+        );
+        let parts: Vec<_> = trio.bundle.iter().map(|p| (p.sku.as_str(), p.quantity)).collect();
+        assert_eq!(parts, vec![("HS-1", 1), ("HS-2", 2)]);
+        assert!(out[1].1.as_ref().unwrap_err().contains("not below price_cents"));
     }
 
     #[test]

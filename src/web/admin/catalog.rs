@@ -4,7 +4,7 @@ use super::*;
 
 /// The optional fields of an import line, as the import page lists them (docs/import-format.md
 /// has the full reference).
-const IMPORT_FIELDS: [(&str, &str); 14] = [
+const IMPORT_FIELDS: [(&str, &str); 16] = [
     ("currency", "ISO code, default USD"),
     (
         "stock",
@@ -31,12 +31,22 @@ const IMPORT_FIELDS: [(&str, &str); 14] = [
     ("featured", "true shows it on the home page"),
     ("popularity", "orders best sellers before there are sales"),
     ("image", "an https:// URL, or the /images/… path an upload made"),
+    (
+        "sale_price_cents",
+        "a scheduled price below price_cents, from sale_starts to sale_ends (RFC 3339, either optional)",
+    ),
+    (
+        "bundle",
+        "sells it as a set of other SKUs (CSV: HS-1;HS-2*2); its stock is what they allow",
+    ),
 ];
 
-/// A CSV with every column and two rows: a part with fitments and a sauce with a variant.
-const SAMPLE_CSV: &str = "sku,title,price_cents,currency,stock,description,brand,category,part_numbers,fitments,universal,group,option.size,attr.position,attr.scoville,featured,popularity,image\r\n\
-BRK-1042,Ceramic Front Brake Pads,4999,USD,25,Low-dust ceramic pads.,StopTech,Brakes/Brake Pads,BP-1042-A;45022-SDA-A01,2003-2007|Honda|Accord|EX|2.4L,false,,,Front,,false,10,\r\n\
-HS-REAPER-5OZ,Reaper Hot Sauce 5 oz,1299,USD,40,Carolina Reaper and roasted garlic.,Redline,Hot Sauce,,,,reaper-sauce,5 oz,,1500000,true,50,https://example.com/reaper.jpg\r\n";
+/// A CSV with every column and three rows: a part with fitments, a sauce with a variant and a
+/// scheduled price, and a gift set sold as a bundle of two sauces.
+const SAMPLE_CSV: &str = "sku,title,price_cents,currency,stock,description,brand,category,part_numbers,fitments,universal,group,option.size,attr.position,attr.scoville,featured,popularity,image,sale_price_cents,sale_starts,sale_ends,bundle\r\n\
+BRK-1042,Ceramic Front Brake Pads,4999,USD,25,Low-dust ceramic pads.,StopTech,Brakes/Brake Pads,BP-1042-A;45022-SDA-A01,2003-2007|Honda|Accord|EX|2.4L,false,,,Front,,false,10,,,,,\r\n\
+HS-REAPER-5OZ,Reaper Hot Sauce 5 oz,1299,USD,40,Carolina Reaper and roasted garlic.,Redline,Hot Sauce,,,,reaper-sauce,5 oz,,1500000,true,50,https://example.com/reaper.jpg,999,2026-12-05T09:00:00Z,2026-12-07T09:00:00Z,\r\n\
+GIFT-DUO,Hot Sauce Gift Duo,2199,USD,,Two bottles of Reaper in a gift box.,Redline,Gift Sets,,,,,,,,false,,,,,,HS-REAPER-5OZ*2\r\n";
 
 pub(super) async fn sample_csv(who: SignedIn) -> Result<HttpResponse, PageError> {
     who.may::<crate::staff::Catalog>()?;
