@@ -487,4 +487,13 @@ async fn a_merchant_announces_a_flash_sale_in_the_back_office_and_watches_it_sta
     );
     let (_, audit) = admin(&app, reqwest::Method::GET, "/api/v1/admin/audit", None).await;
     assert!(audit.to_string().contains("sale.create"), "{audit}");
+    let report = crate::admin_pages::get(&app, "/admin/reports", &sid)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        report.contains("Holiday doorbusters") && report.contains("1 / 5"),
+        "the report tells how it went: {report}"
+    );
 }

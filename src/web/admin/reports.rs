@@ -49,6 +49,13 @@ pub(super) async fn reports(
         ("by", if by_hour { "hour" } else { "day" }),
     ])
     .unwrap_or_default();
+    let store = state.store.clone();
+    let (from_ms, to_ms) = (report.from_ms, report.to_ms);
+    let sales: Vec<_> = blocking(move || Ok(store.read()?.flash_sales()?))
+        .await?
+        .into_iter()
+        .filter(|s| s.starts_ms < to_ms && s.end_ms() > from_ms)
+        .collect();
     let body = html! {
         h1 { "Sales report" }
         form method="get" action="/admin/reports" .inline-form {
@@ -98,6 +105,24 @@ pub(super) async fn reports(
                 h2 { "Searches that found nothing" }
                 ul { @for (q, n) in &report.zero_result_searches { li { "“" (q) "” × " (n) } } }
             }
+        }
+        section aria-labelledby="flash-sales" {
+            h2 #flash-sales { "Flash sales" }
+            @if sales.is_empty() { p.muted { "No flash sale ran in this period." } }
+            table.order-lines {
+                thead { tr { th { "Sale" } th { "Units sold / offered" } th { "Revenue at the sale price" } th { "Sold out" } } }
+                tbody { @for sale in &sales {
+                    tr {
+                        td { a href="/admin/sales" { (sale.name) } div.small { (format_utc(sale.starts_ms)) } }
+                        td { (sale.items.iter().map(|i| u64::from(i.sold)).sum::<u64>()) " / " (sale.items.iter().map(|i| u64::from(i.quantity)).sum::<u64>()) }
+                        td { (crate::domain::Money::new(sale.items.iter().map(|i| i.revenue_minor).sum(), report.currency)) }
+                        td.small { @for item in sale.items.iter().filter(|i| i.sold_out_ms.is_some()) {
+                            (item.sku) " after " ((item.sold_out_ms.unwrap_or(0).saturating_sub(sale.starts_ms)) / 1000) " s" br;
+                        } }
+                    }
+                } }
+            }
+            p.small { "How visitors on each side of a feature flag converted: " a href="/admin/flags" { "Feature flags" } "." }
         }
     };
     Ok(page("Sales report", Some(&who), body))
