@@ -97,6 +97,13 @@ pub enum Command {
         #[arg(long, short)]
         output: Option<PathBuf>,
     },
+    /// Ask a running store whether it is ready (`GET /readyz`): exit status 0 when it answers
+    /// 200. For container health checks, where no curl is at hand.
+    Health {
+        /// The store's address [default: http://{bind}].
+        #[arg(long, value_name = "URL")]
+        url: Option<String>,
+    },
     /// Show configuration.
     Config {
         /// Print a commented sample config file.
@@ -143,7 +150,34 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Token { action } => token(&config, action),
         Command::Gen { products, seed, output } => generate(products, seed, output.as_deref()),
         Command::Config { example } => show_config(&config, example),
+        Command::Health { url } => health(&config, url),
     }
+}
+
+fn health(config: &Config, url: Option<String>) -> anyhow::Result<ExitCode> {
+    let base = url.unwrap_or_else(|| format!("http://{}", config.bind));
+    let url = format!("{}/readyz", base.trim_end_matches('/'));
+    block_on(async move {
+        let client = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(5))
+            .build()?;
+        match client.get(&url).send().await {
+            Ok(res) if res.status().is_success() => {
+                say!("ready: {url}");
+                Ok(ExitCode::SUCCESS)
+            }
+            Ok(res) => {
+                let status = res.status();
+                let body = res.text().await.unwrap_or_default();
+                say!("not ready ({status}): {}", body.trim());
+                Ok(ExitCode::FAILURE)
+            }
+            Err(e) => {
+                say!("no answer from {url}: {e}");
+                Ok(ExitCode::FAILURE)
+            }
+        }
+    })
 }
 
 #[derive(clap::Subcommand, Debug)]

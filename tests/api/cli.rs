@@ -746,3 +746,21 @@ fn lose_one_document_keeping_the_version(dir: &std::path::Path) {
     commit.commit().unwrap();
     writer.wait_merging_threads().unwrap();
 }
+
+#[test]
+fn health_exits_zero_for_a_ready_store_and_nonzero_for_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let server = Server::start(&data, &["--no-demo"]);
+    let ready = run(&["health", "--url", &server.addr]);
+    assert!(ready.status.success(), "{}", text(&ready.stdout));
+    assert!(text(&ready.stdout).contains("ready"));
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let none = run(&["health", "--url", &format!("http://127.0.0.1:{port}")]);
+    assert!(!none.status.success(), "nothing listens there");
+    assert!(server.terminate());
+}
