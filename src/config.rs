@@ -202,6 +202,7 @@ pub struct CheckoutSettings {
 pub struct LogSettings {
     pub format: Option<LogFormat>,
     pub filter: Option<String>,
+    pub access: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -281,6 +282,8 @@ pub struct CheckoutConfig {
 pub struct LogConfig {
     pub format: LogFormat,
     pub filter: String,
+    /// One line per request (target `storefront::access`), secrets in query strings masked.
+    pub access: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -522,6 +525,7 @@ impl Config {
                     .clone()
                     .or(settings.log.filter)
                     .unwrap_or_else(|| "info".to_owned()),
+                access: settings.log.access.unwrap_or(false),
             },
             http: HttpConfig {
                 workers: NonZeroUsize::new(workers).context("workers must be at least 1")?,

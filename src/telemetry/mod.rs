@@ -38,7 +38,13 @@ use crate::config::{LogConfig, LogFormat};
 
 /// Installs the global subscriber. Safe to call more than once: later calls do nothing.
 pub fn init(log: &LogConfig) {
-    let filter = EnvFilter::try_new(&log.filter).unwrap_or_else(|_| EnvFilter::new("info"));
+    let mut filter = EnvFilter::try_new(&log.filter).unwrap_or_else(|_| EnvFilter::new("info"));
+    if log.access {
+        // Asked for by name, the access log is written whatever level the rest is filtered at.
+        if let Ok(access) = "storefront::access=info".parse() {
+            filter = filter.add_directive(access);
+        }
+    }
     // tracing-subscriber reports a failed write with `eprintln!`, which panics when stderr is
     // the thing that failed: a full disk under the log file, or a log reader that went away,
     // would then kill whichever thread logged (once it was the store writer).

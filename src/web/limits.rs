@@ -113,17 +113,7 @@ impl Limiters {
     }
 
     fn client(&self, req: &ServiceRequest) -> Option<IpAddr> {
-        let peer = req.peer_addr().map(|a| a.ip())?;
-        if self.behind_proxy.trusts(peer) {
-            let forwarded = req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok());
-            if let Some(ip) = forwarded
-                .and_then(|f| f.rsplit(',').next())
-                .and_then(|ip| ip.trim().parse().ok())
-            {
-                return Some(ip);
-            }
-        }
-        Some(peer)
+        client_address(req, self.behind_proxy)
     }
 
     /// Seconds to wait when `req` is over its limit.
@@ -170,6 +160,22 @@ pub async fn rate_limit(
 }
 
 /// A 429 answer with `Retry-After`, as JSON for the API and as a page otherwise.
+/// The client's address: the peer's, or the last `X-Forwarded-For` entry when the peer is a
+/// proxy `trust` believes.
+pub fn client_address(req: &ServiceRequest, trust: crate::config::ProxyTrust) -> Option<IpAddr> {
+    let peer = req.peer_addr().map(|a| a.ip())?;
+    if trust.trusts(peer) {
+        let forwarded = req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok());
+        if let Some(ip) = forwarded
+            .and_then(|f| f.rsplit(',').next())
+            .and_then(|ip| ip.trim().parse().ok())
+        {
+            return Some(ip);
+        }
+    }
+    Some(peer)
+}
+
 pub fn too_many_requests(api: bool, wait: u64, message: String) -> actix_web::HttpResponse {
     metrics::counter!(crate::telemetry::metrics::RATE_LIMITED).increment(1);
     let err =

@@ -57,6 +57,7 @@ pub async fn measure(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody + 'static>, actix_web::Error> {
     let started = Instant::now();
+    let access = access_line(&req);
     // Any token is a valid method; only the standard ones become series of their own.
     let method = match req.method().as_str() {
         m @ ("GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS") => m.to_owned(),
@@ -73,7 +74,90 @@ pub async fn measure(
     metrics::counter!(m::HTTP_REQUESTS, "route" => route.clone(), "method" => method.clone(), "status" => status.to_string())
         .increment(1);
     metrics::histogram!(m::HTTP_DURATION, "route" => route, "method" => method).record(started.elapsed().as_secs_f64());
+    if let Some(line) = access {
+        let bytes = res.as_ref().ok().and_then(|r| {
+            r.headers()
+                .get(actix_web::http::header::CONTENT_LENGTH)?
+                .to_str()
+                .ok()?
+                .parse::<u64>()
+                .ok()
+        });
+        tracing::info!(
+            target: "storefront::access",
+            client = %line.client,
+            method = %line.method,
+            path = %line.path,
+            status,
+            bytes,
+            duration_ms = started.elapsed().as_secs_f64() * 1000.0,
+            user_agent = %line.user_agent,
+            referer = %line.referer,
+            "request"
+        );
+    }
     res
+}
+
+/// What the access log records of a request, taken before it is handled.
+struct AccessLine {
+    client: String,
+    method: String,
+    path: String,
+    user_agent: String,
+    referer: String,
+}
+
+/// The request's access-log line when `[log] access` is on.
+fn access_line(req: &ServiceRequest) -> Option<AccessLine> {
+    let state = req.app_data::<web::Data<AppState>>().filter(|s| s.config.log.access)?;
+    let header = |name: &str| {
+        req.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.chars().take(300).collect())
+            .unwrap_or_default()
+    };
+    let query = req.query_string();
+    Some(AccessLine {
+        client: super::limits::client_address(req, state.config.limits.behind_proxy)
+            .map(|ip| ip.to_string())
+            .unwrap_or_default(),
+        method: req.method().to_string(),
+        path: if query.is_empty() {
+            req.path().to_owned()
+        } else {
+            format!("{}?{}", req.path(), mask_secrets(query))
+        },
+        user_agent: header("user-agent"),
+        referer: header("referer"),
+    })
+}
+
+/// A query string with the values of parameters that carry secrets (an order's token, a
+/// password, a key) replaced by `***`, so the access log keeps no credential.
+fn mask_secrets(query: &str) -> String {
+    const SECRET: [&str; 7] = ["token", "key", "secret", "password", "session", "code", "client_secret"];
+    query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((name, _)) if SECRET.iter().any(|s| name.to_ascii_lowercase().contains(s)) => format!("{name}=***"),
+            _ => pair.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+#[cfg(test)]
+mod access_tests {
+    #[test]
+    fn the_access_log_masks_tokens_keys_and_passwords_in_query_strings() {
+        assert_eq!(
+            super::mask_secrets("token=abc123&page=2&api_key=x&q=brake+pads"),
+            "token=***&page=2&api_key=***&q=brake+pads"
+        );
+        assert_eq!(super::mask_secrets("novalue&sort=price_asc"), "novalue&sort=price_asc");
+    }
 }
 
 /// The process is alive and answering.

@@ -764,3 +764,64 @@ fn health_exits_zero_for_a_ready_store_and_nonzero_for_none() {
     assert!(!none.status.success(), "nothing listens there");
     assert!(server.terminate());
 }
+
+#[test]
+fn the_access_log_is_off_by_default_and_when_on_writes_json_lines_with_secrets_masked() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("storefront.toml");
+    write(
+        &config,
+        "[log]\naccess = true\nformat = \"json\"\n[limits]\nenabled = false\n",
+    );
+    let mut child = storefront()
+        .args(["--config", config.to_str().unwrap(), "--data-dir"])
+        .arg(dir.path().join("data"))
+        .args(["serve", "--no-demo", "--bind", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    out.read_line(&mut line).unwrap();
+    let addr = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap()
+        .to_owned();
+    let stderr = child.stderr.take().unwrap();
+    let logs = std::thread::spawn(move || BufReader::new(stderr).lines().map_while(Result::ok).collect::<Vec<_>>());
+    let res = reqwest::blocking::Client::new()
+        .get(format!("{addr}/orders/1001?token=s3cret-order-token"))
+        .header("User-Agent", "access-log-test")
+        .send()
+        .unwrap();
+    assert_eq!(res.status(), 404);
+    // SAFETY: kill(2) with a valid signal on our own child process.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    child.wait().unwrap();
+    let logs = logs.join().unwrap();
+    let access: Vec<serde_json::Value> = logs
+        .iter()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["target"] == "storefront::access")
+        .collect();
+    let line = access
+        .iter()
+        .find(|v| v["user_agent"] == "access-log-test")
+        .unwrap_or_else(|| panic!("no access line in {logs:?}"));
+    assert_eq!(line["path"], "/orders/1001?token=***", "{line}");
+    assert_eq!(line["status"], 404, "{line}");
+    assert!(
+        line["duration_ms"].is_number() && line["client"] == "127.0.0.1",
+        "{line}"
+    );
+    assert!(
+        !logs.iter().any(|l| l.contains("s3cret-order-token")),
+        "the token is in no log line"
+    );
+
+    let quiet = run(&["--data-dir", dir.path().join("other").to_str().unwrap(), "config"]);
+    assert!(text(&quiet.stdout).contains("access: false"), "off by default");
+}

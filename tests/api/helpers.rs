@@ -21,6 +21,7 @@ static TRACING: LazyLock<()> = LazyLock::new(|| {
         storefront::telemetry::init(&LogConfig {
             format: LogFormat::Human,
             filter: "debug".into(),
+            access: false,
         });
     }
 });
