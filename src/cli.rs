@@ -97,6 +97,34 @@ pub enum Command {
         #[arg(long, short)]
         output: Option<PathBuf>,
     },
+    /// Rehearse a spike: virtual shoppers browse, search, fill carts and check out with the test
+    /// card against a copy of the store (an online backup served on a private port, never the
+    /// live shop) or a URL; writes a report (HTML and JSON) with throughput, latency per step,
+    /// what saturated first and an oversell check.
+    Rehearse {
+        /// Rehearse against this running store instead of a copy of the data dir (it takes real
+        /// orders: a staging copy, never the live shop).
+        #[arg(long, value_name = "URL")]
+        url: Option<String>,
+        /// spike, flash-sale, or a TOML file with `name`, `flash_sale` and `[steps]` weights.
+        #[arg(long, default_value = "spike")]
+        profile: String,
+        /// How long: 60s, 2m.
+        #[arg(long, default_value = "60s")]
+        duration: String,
+        /// Shoppers at once, each going on until the end.
+        #[arg(long, default_value_t = 64, conflicts_with = "rate")]
+        users: usize,
+        /// Shoppers arriving per second instead, each for a few steps.
+        #[arg(long)]
+        rate: Option<f64>,
+        /// Write report.html and report.json here.
+        #[arg(long, value_name = "DIR")]
+        report: Option<PathBuf>,
+        /// A merchant token (catalog scope) for the flash sale when rehearsing against --url.
+        #[arg(long, env = "STOREFRONT_REHEARSE_TOKEN", hide_env_values = true)]
+        token: Option<String>,
+    },
     /// Ask a running store whether it is ready (`GET /readyz`): exit status 0 when it answers
     /// 200. For container health checks, where no curl is at hand.
     Health {
@@ -151,7 +179,71 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Gen { products, seed, output } => generate(products, seed, output.as_deref()),
         Command::Config { example } => show_config(&config, example),
         Command::Health { url } => health(&config, url),
+        Command::Rehearse {
+            url,
+            profile,
+            duration,
+            users,
+            rate,
+            report,
+            token,
+        } => {
+            let toml = std::path::Path::new(&profile)
+                .is_file()
+                .then(|| std::fs::read_to_string(&profile))
+                .transpose()?;
+            let opts = crate::rehearse::Options {
+                url,
+                data_dir: config.data_dir.clone(),
+                store: config.store.clone(),
+                profile: crate::rehearse::model::Profile::parse(&profile, toml.as_deref())
+                    .map_err(|e| anyhow::anyhow!(e))?,
+                duration: crate::rehearse::parse_duration(&duration).map_err(|e| anyhow::anyhow!(e))?,
+                users,
+                rate,
+                token,
+            };
+            rehearse(opts, report.as_deref())
+        }
     }
+}
+
+fn rehearse(opts: crate::rehearse::Options, dir: Option<&Path>) -> anyhow::Result<ExitCode> {
+    let report = block_on(crate::rehearse::rehearse(opts, |line| eprintln!("{line}")))?;
+    say!(
+        "{:.0} requests/s, {:.1} orders/s, {} failed answers, stock {}",
+        report.requests_per_second,
+        report.orders_per_second,
+        report.failed,
+        if report.oversold { "DOES NOT ADD UP" } else { "adds up" }
+    );
+    for (step, f) in &report.steps {
+        say!(
+            "  {:<15} {:>7} requests  p50 {:>7.1}  p95 {:>7.1}  p99 {:>7.1} ms",
+            step.as_str(),
+            f.requests,
+            f.p50_ms,
+            f.p95_ms,
+            f.p99_ms
+        );
+    }
+    for f in &report.findings {
+        say!(
+            "* {}
+  {}",
+            f.what,
+            f.advice
+        );
+    }
+    if let Some(dir) = dir {
+        crate::rehearse::write_report(&report, dir)?;
+        say!("report: {}", dir.join("report.html").display());
+    }
+    Ok(if report.failed > 0 || report.oversold {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn health(config: &Config, url: Option<String>) -> anyhow::Result<ExitCode> {

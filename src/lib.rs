@@ -55,6 +55,7 @@ pub mod orders;
 pub mod page_cache;
 pub mod payments;
 pub mod purge;
+pub mod rehearse;
 pub mod reports;
 pub mod sales;
 pub mod search;

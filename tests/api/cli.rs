@@ -825,3 +825,92 @@ fn the_access_log_is_off_by_default_and_when_on_writes_json_lines_with_secrets_m
     let quiet = run(&["--data-dir", dir.path().join("other").to_str().unwrap(), "config"]);
     assert!(text(&quiet.stdout).contains("access: false"), "off by default");
 }
+
+#[test]
+fn rehearse_runs_shoppers_against_a_copy_of_a_running_store_and_never_touches_the_live_shop() {
+    let dir = tempfile::tempdir().unwrap();
+    let (data, catalog, report) = (
+        dir.path().join("data"),
+        dir.path().join("c.jsonl"),
+        dir.path().join("report"),
+    );
+    let generated = run(&[
+        "gen",
+        "--products",
+        "150",
+        "--seed",
+        "4",
+        "-o",
+        catalog.to_str().unwrap(),
+    ]);
+    assert!(generated.status.success());
+    let import = run(&[
+        "--data-dir",
+        data.to_str().unwrap(),
+        "import",
+        catalog.to_str().unwrap(),
+    ]);
+    assert!(import.status.success(), "{}", text(&import.stderr));
+    let live = Server::start_unlimited(&data, &["--no-demo"]);
+    let orders_live = || {
+        let metrics = reqwest::blocking::get(format!("{}/metrics", live.addr))
+            .unwrap()
+            .text()
+            .unwrap();
+        metrics
+            .lines()
+            .filter(|l| l.starts_with("storefront_checkouts_total") && l.contains("outcome=\"placed\""))
+            .count()
+    };
+    let rehearsal = run(&[
+        "--data-dir",
+        data.to_str().unwrap(),
+        "rehearse",
+        "--profile",
+        "flash-sale",
+        "--duration",
+        "3s",
+        "--users",
+        "8",
+        "--report",
+        report.to_str().unwrap(),
+    ]);
+    assert!(
+        rehearsal.status.success(),
+        "{}\n{}",
+        text(&rehearsal.stdout),
+        text(&rehearsal.stderr)
+    );
+    assert!(text(&rehearsal.stderr).contains("req/s"), "live progress each second");
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(report.join("report.json")).unwrap()).unwrap();
+    assert!(r["orders"].as_u64().unwrap() > 0, "{r}");
+    assert_eq!(
+        (r["failed"].as_u64(), r["oversold"].as_bool()),
+        (Some(0), Some(false)),
+        "{r}"
+    );
+    let stock = r["stock"].as_array().unwrap();
+    assert!(!stock.is_empty());
+    for c in stock {
+        assert_eq!(
+            c["after"].as_u64().unwrap() + c["sold"].as_u64().unwrap(),
+            c["before"].as_u64().unwrap(),
+            "{c}"
+        );
+    }
+    let sale = &r["flash_sale"];
+    assert!(
+        sale["units_sold"].as_u64().unwrap() <= sale["items"][0]["quantity"].as_u64().unwrap(),
+        "{sale}"
+    );
+    assert!(r["steps"]["checkout"]["requests"].as_u64().unwrap() > 0, "{r}");
+    assert!(!r["findings"].as_array().unwrap().is_empty());
+    let html = std::fs::read_to_string(report.join("report.html")).unwrap();
+    assert!(
+        html.contains("<svg") && html.contains("What saturated first"),
+        "the report draws its chart"
+    );
+    assert_eq!(orders_live(), 0, "the live shop took no rehearsal order");
+    assert!(live.terminate());
+}
