@@ -81,7 +81,7 @@ impl FlagJson {
 }
 
 /// Every flag (the built-in ones and any the merchant added), with its variants' figures.
-#[utoipa::path(get, path = "/api/v1/admin/flags", tag = "merchant", security(("token" = ["admin"])),
+#[utoipa::path(get, path = "/api/v1/admin/flags", operation_id = "list_flags", tag = "merchant", security(("token" = ["admin"])),
     responses((status = 200, description = "{flags: [...]}", body = Object),
         (status = 401, description = "No valid credential", body = ErrorBody),
         (status = 403, description = "The credential lacks the scope", body = ErrorBody)))]
@@ -97,7 +97,7 @@ pub(crate) async fn list(_: Staff<Admin>, state: web::Data<AppState>) -> Result<
 
 /// Turns a flag on or off, or rolls it out to a share of visitors; audited, and in force on
 /// every worker as soon as this answers.
-#[utoipa::path(put, path = "/api/v1/admin/flags/{name}", tag = "merchant", security(("token" = ["admin"])),
+#[utoipa::path(put, path = "/api/v1/admin/flags/{name}", operation_id = "set_flag", tag = "merchant", security(("token" = ["admin"])),
     params(("name" = String, Path, description = "1 to 40 of a-z, 0-9, _ and -")),
     request_body = FlagBody,
     responses((status = 200, description = "The flag", body = FlagJson),

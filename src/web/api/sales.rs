@@ -43,8 +43,8 @@ pub(crate) struct SaleBody {
     /// What happens once an item's quantity is gone: it sells on at the regular price, or shows
     /// sold out until the sale ends.
     #[serde(default)]
-    #[schema(value_type = Option<String>, example = "regular")]
-    then: Then,
+    #[schema(value_type = Option<String>, pattern = "^(regular|sold_out)$", example = "regular")]
+    then: Option<Then>,
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -136,6 +136,11 @@ fn time(name: &str, raw: &str) -> Result<u64, ApiError> {
     })
 }
 
+/// A sale's number from the path; anything else names no sale.
+fn sale_id(text: &str) -> Result<u64, ApiError> {
+    text.parse().map_err(|_| refusal(SaleError::NotFound))
+}
+
 fn refusal(e: SaleError) -> ApiError {
     match e {
         SaleError::Invalid(m) => AppError::new(ErrorCode::InvalidInput, m).into(),
@@ -155,14 +160,14 @@ impl SaleBody {
                 .map(|i| (i.sku, i.price_cents, i.quantity))
                 .collect(),
             per_customer_limit: self.per_customer_limit,
-            then: self.then,
+            then: self.then.unwrap_or_default(),
         })
     }
 }
 
 /// Creates a flash sale: exactly `quantity` units of each item sell at its price between
 /// `starts` and `ends`, under any concurrency.
-#[utoipa::path(post, path = "/api/v1/admin/sales", tag = "merchant", security(("token" = ["catalog"])),
+#[utoipa::path(post, path = "/api/v1/admin/sales", operation_id = "create_sale", tag = "merchant", security(("token" = ["catalog"])),
     request_body = SaleBody,
     responses((status = 201, description = "The sale", body = SaleJson),
         (status = 400, description = "A malformed body", body = ErrorBody),
@@ -188,7 +193,7 @@ pub(crate) async fn create(
 }
 
 /// Every flash sale, newest first, with its units, revenue and sell-out times.
-#[utoipa::path(get, path = "/api/v1/admin/sales", tag = "merchant", security(("token" = ["catalog"])),
+#[utoipa::path(get, path = "/api/v1/admin/sales", operation_id = "list_sales", tag = "merchant", security(("token" = ["catalog"])),
     responses((status = 200, description = "{sales: [...]}", body = Object),
         (status = 401, description = "No valid credential", body = ErrorBody),
         (status = 403, description = "The credential lacks the scope", body = ErrorBody)))]
@@ -203,8 +208,8 @@ pub(crate) async fn list(_: Staff<Catalog>, state: web::Data<AppState>) -> Resul
 }
 
 /// One flash sale and how it went.
-#[utoipa::path(get, path = "/api/v1/admin/sales/{id}", tag = "merchant", security(("token" = ["catalog"])),
-    params(("id" = u64, Path)),
+#[utoipa::path(get, path = "/api/v1/admin/sales/{id}", operation_id = "get_sale", tag = "merchant", security(("token" = ["catalog"])),
+    params(("id" = String, Path, description = "The sale's number")),
     responses((status = 200, description = "The sale", body = SaleJson),
         (status = 404, description = "No such sale", body = ErrorBody),
         (status = 401, description = "No valid credential", body = ErrorBody),
@@ -212,9 +217,9 @@ pub(crate) async fn list(_: Staff<Catalog>, state: web::Data<AppState>) -> Resul
 pub(crate) async fn get(
     _: Staff<Catalog>,
     state: web::Data<AppState>,
-    id: web::Path<u64>,
+    id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let (store, id) = (state.store.clone(), id.into_inner());
+    let (store, id) = (state.store.clone(), sale_id(&id)?);
     let sale = blocking(move || Ok(store.read()?.flash_sale(id)?))
         .await?
         .ok_or_else(|| refusal(SaleError::NotFound))?;
@@ -224,8 +229,8 @@ pub(crate) async fn get(
 }
 
 /// Ends a sale now; its record stays for the reports.
-#[utoipa::path(delete, path = "/api/v1/admin/sales/{id}", tag = "merchant", security(("token" = ["catalog"])),
-    params(("id" = u64, Path)),
+#[utoipa::path(delete, path = "/api/v1/admin/sales/{id}", operation_id = "end_sale", tag = "merchant", security(("token" = ["catalog"])),
+    params(("id" = String, Path, description = "The sale's number")),
     responses((status = 200, description = "The sale, ended", body = SaleJson),
         (status = 404, description = "No such sale", body = ErrorBody),
         (status = 401, description = "No valid credential", body = ErrorBody),
@@ -234,9 +239,9 @@ pub(crate) async fn get(
 pub(crate) async fn end(
     who: Staff<Catalog>,
     state: web::Data<AppState>,
-    id: web::Path<u64>,
+    id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let (id, now) = (id.into_inner(), now_ms());
+    let (id, now) = (sale_id(&id)?, now_ms());
     let sale = state
         .writer
         .run(move |tx| crate::sales::ops::end(tx, &who, id, now))

@@ -24,10 +24,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 #[serde(deny_unknown_fields)]
 pub(crate) struct RoomBody {
     /// off | auto | on
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, pattern = "^(off|auto|on)$")]
     mode: Option<Mode>,
     /// checkout | site
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, pattern = "^(checkout|site)$")]
     scope: Option<Scope>,
     #[schema(minimum = 1, maximum = 100000)]
     admit_per_second: Option<u32>,
@@ -74,7 +74,7 @@ pub(crate) fn room_json(state: &AppState) -> RoomJson {
 }
 
 /// The waiting room's settings and its line now.
-#[utoipa::path(get, path = "/api/v1/admin/waiting-room", tag = "merchant", security(("token" = ["admin"])),
+#[utoipa::path(get, path = "/api/v1/admin/waiting-room", operation_id = "get_waiting_room", tag = "merchant", security(("token" = ["admin"])),
     responses((status = 200, description = "Settings and the line", body = RoomJson),
         (status = 401, description = "No valid credential", body = ErrorBody),
         (status = 403, description = "The credential lacks the scope", body = ErrorBody)))]
@@ -85,7 +85,7 @@ pub(crate) async fn get(_: Staff<Admin>, state: web::Data<AppState>) -> HttpResp
 }
 
 /// Changes the waiting room, in force at once (audited, and kept over a restart).
-#[utoipa::path(put, path = "/api/v1/admin/waiting-room", tag = "merchant", security(("token" = ["admin"])),
+#[utoipa::path(put, path = "/api/v1/admin/waiting-room", operation_id = "set_waiting_room", tag = "merchant", security(("token" = ["admin"])),
     request_body = RoomBody,
     responses((status = 200, description = "Settings and the line", body = RoomJson),
         (status = 400, description = "A malformed body", body = ErrorBody),
