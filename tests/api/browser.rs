@@ -50,3 +50,45 @@ async fn a_shopper_pays_by_card_in_a_real_browser_once_directly_and_once_through
         .count();
     assert_eq!(paid, 2, "both payments were taken");
 }
+
+/// The whole journey with a car in the garage, every page screenshotted (kept in
+/// target/browser-journey for CI's artifacts) and checked with axe-core.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shopper_with_a_civic_finds_fitting_brake_pads_and_checks_out_on_pages_without_serious_accessibility_faults()
+{
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = root.join("tests/browser");
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    assert!(
+        Path::new(&chromium).exists(),
+        "the browser test needs Chromium: apt-get install chromium (or set CHROMIUM to its path); .ci/run installs it"
+    );
+    assert!(
+        dir.join("node_modules/axe-core").exists(),
+        "the browser test needs playwright-core and axe-core: run `npm ci` in tests/browser (.ci/run does)"
+    );
+    let app = crate::helpers::spawn_app_with_catalog(include_bytes!("../../data/demo.jsonl")).await;
+    let (base, shots) = (app.addr.clone(), root.join("target/browser-journey"));
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new("node")
+            .arg(dir.join("journey.mjs"))
+            .arg(base)
+            .arg(&shots)
+            .env("CHROMIUM", chromium)
+            .output()
+            .expect("node runs (Node.js is on every machine CI uses)")
+    })
+    .await
+    .unwrap();
+    let said = format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "the journey failed:\n{said}");
+    assert!(
+        said.contains("ok: no serious or critical accessibility violation"),
+        "{said}"
+    );
+    assert_eq!(app.store.read().unwrap().order_count().unwrap(), 1, "{said}");
+}
