@@ -7,18 +7,26 @@ use std::process::Command;
 use crate::payments::card_shop;
 use crate::peers::LocalStripe;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_shopper_pays_by_card_in_a_real_browser_once_directly_and_once_through_3d_secure() {
+/// The scripts' folder and Chromium's path, once both are known to be there.
+fn browser_tools() -> (std::path::PathBuf, String) {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
     let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
     assert!(
         Path::new(&chromium).exists(),
-        "the browser test needs Chromium: apt-get install chromium (or set CHROMIUM to its path); .ci/run installs it"
+        "the browser tests need Chromium: apt-get install chromium (or set CHROMIUM to its path); .ci/run installs it"
     );
-    assert!(
-        dir.join("node_modules/playwright-core").exists(),
-        "the browser test needs playwright-core: run `npm ci` in tests/browser (.ci/run does)"
-    );
+    for package in ["playwright-core", "axe-core"] {
+        assert!(
+            dir.join("node_modules").join(package).exists(),
+            "the browser tests need {package}: run `npm ci` in tests/browser (.ci/run does)"
+        );
+    }
+    (dir, chromium)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shopper_pays_by_card_in_a_real_browser_once_directly_and_once_through_3d_secure() {
+    let (dir, chromium) = browser_tools();
     let stripe = LocalStripe::start();
     let app = card_shop(stripe.url(), |c| c.payments.test_cards = Some(false)).await;
     let base = app.addr.clone();
@@ -57,16 +65,7 @@ async fn a_shopper_pays_by_card_in_a_real_browser_once_directly_and_once_through
 async fn a_shopper_with_a_civic_finds_fitting_brake_pads_and_checks_out_on_pages_without_serious_accessibility_faults()
 {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let dir = root.join("tests/browser");
-    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    assert!(
-        Path::new(&chromium).exists(),
-        "the browser test needs Chromium: apt-get install chromium (or set CHROMIUM to its path); .ci/run installs it"
-    );
-    assert!(
-        dir.join("node_modules/axe-core").exists(),
-        "the browser test needs playwright-core and axe-core: run `npm ci` in tests/browser (.ci/run does)"
-    );
+    let (dir, chromium) = browser_tools();
     let app = crate::helpers::spawn_app_with_catalog(include_bytes!("../../data/demo.jsonl")).await;
     let (base, shots) = (app.addr.clone(), root.join("target/browser-journey"));
     let out = tokio::task::spawn_blocking(move || {

@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 
 use crate::checkout::{address, new_cart};
 use crate::helpers::{TestApp, spawn_app_with_catalog};
+use crate::mail::admin;
 
 const SHOP: &str = concat!(
     r#"{"sku":"REAPER","title":"Ember Reaper Sauce","price_cents":1200,"stock":500,"category":"Hot Sauce"}"#,
@@ -15,16 +16,6 @@ const SHOP: &str = concat!(
     r#"{"sku":"TRIO","title":"The Holiday Trio","price_cents":1900,"category":"Gift Sets","bundle":[{"sku":"VERDE","quantity":1},{"sku":"REAPER","quantity":2}]}"#,
     "\n",
 );
-
-async fn admin(app: &TestApp, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
-    let mut req = app.client.request(method, app.url(path)).bearer_auth(&app.admin_token);
-    if let Some(body) = body {
-        req = req.json(&body);
-    }
-    let res = req.send().await.unwrap();
-    let status = res.status().as_u16();
-    (status, res.json().await.unwrap_or(Value::Null))
-}
 
 async fn set_flag(app: &TestApp, name: &str, body: Value) -> Value {
     let (status, flag) = admin(

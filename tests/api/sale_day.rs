@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 
 use crate::checkout::{address, checkout, join_all, new_cart};
 use crate::helpers::{TestApp, catalog_lines, eventually, generated_catalog, spawn_app_with_catalog};
+use crate::mail::admin;
 
 const SHOP: &str = concat!(
     r#"{"sku":"REAPER","title":"Ember Reaper Sauce","price_cents":1200,"stock":60,"category":"Hot Sauce"}"#,
@@ -29,16 +30,6 @@ fn rfc3339_in(ms_from_now: i64) -> String {
     let at = storefront::domain::now_ms() as i64 + ms_from_now;
     let at = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(at) * 1_000_000).unwrap();
     at.format(&time::format_description::well_known::Rfc3339).unwrap()
-}
-
-async fn admin(app: &TestApp, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
-    let mut req = app.client.request(method, app.url(path)).bearer_auth(&app.admin_token);
-    if let Some(body) = body {
-        req = req.json(&body);
-    }
-    let res = req.send().await.unwrap();
-    let status = res.status().as_u16();
-    (status, res.json().await.unwrap_or(Value::Null))
 }
 
 async fn create_sale(app: &TestApp, body: Value) -> Value {

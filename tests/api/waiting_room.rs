@@ -10,21 +10,12 @@ use serde_json::{Value, json};
 
 use crate::checkout::{address, join_all, new_cart};
 use crate::helpers::{TestApp, spawn_app_with_catalog};
+use crate::mail::admin;
 
 const SHOP: &str = concat!(
     r#"{"sku":"REAPER","title":"Ember Reaper Sauce","price_cents":1200,"stock":1000,"category":"Hot Sauce"}"#,
     "\n",
 );
-
-async fn admin(app: &TestApp, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
-    let mut req = app.client.request(method, app.url(path)).bearer_auth(&app.admin_token);
-    if let Some(body) = body {
-        req = req.json(&body);
-    }
-    let res = req.send().await.unwrap();
-    let status = res.status().as_u16();
-    (status, res.json().await.unwrap_or(Value::Null))
-}
 
 async fn set_room(app: &TestApp, body: Value) -> Value {
     let (status, room) = admin(app, reqwest::Method::PUT, "/api/v1/admin/waiting-room", Some(body)).await;
