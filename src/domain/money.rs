@@ -117,6 +117,18 @@ impl Money {
         Some(Money::new(whole.parse::<i64>().ok()? * unit + frac_minor, currency))
     }
 
+    /// `1234.50`: the amount as a plain decimal, as schema.org's `price` wants it.
+    pub fn decimal(&self) -> String {
+        let exp = self.currency.exponent();
+        let unit = 10u64.pow(exp);
+        let abs = self.minor.unsigned_abs();
+        let sign = if self.minor < 0 { "-" } else { "" };
+        match exp {
+            0 => format!("{sign}{abs}"),
+            _ => format!("{sign}{}.{:0width$}", abs / unit, abs % unit, width = exp as usize),
+        }
+    }
+
     pub fn checked_mul(self, qty: u32) -> Result<Money, MoneyError> {
         let minor = self.minor.checked_mul(i64::from(qty)).ok_or(MoneyError::Overflow)?;
         Ok(Money { minor, ..self })
@@ -160,6 +172,14 @@ pub fn group_thousands(n: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_plain_decimal_has_the_currency_minor_digits() {
+        assert_eq!(Money::new(5799, Currency::USD).decimal(), "57.99");
+        assert_eq!(Money::new(5, Currency::USD).decimal(), "0.05");
+        assert_eq!(Money::new(1200, Currency::parse("JPY").unwrap()).decimal(), "1200");
+        assert_eq!(Money::new(1234, Currency::parse("KWD").unwrap()).decimal(), "1.234");
+    }
 
     #[test]
     fn typed_amounts_read_in_the_currency_minor_unit() {

@@ -250,3 +250,69 @@ async fn a_cached_category_listing_follows_catalog_changes() {
     let (_, after) = app.get_html("/c/brakes?sort=price_asc").await;
     assert_eq!(card_skus(&after), ["P-0", "P-1"]);
 }
+
+/// The schema.org data of a page, parsed.
+fn json_ld(html: &str) -> serde_json::Value {
+    let open = "<script type=\"application/ld+json\">";
+    let start = html.find(open).expect("the page carries schema.org data") + open.len();
+    let end = start + html[start..].find("</script>").unwrap();
+    serde_json::from_str(&html[start..end]).expect("valid JSON")
+}
+
+#[tokio::test]
+async fn product_pages_carry_a_canonical_address_open_graph_and_schema_org_data_no_title_can_break() {
+    let lines = concat!(
+        r#"{"sku":"BRK-9","title":"Pads </script><script>alert(1)</script> & more","brand":"StopTech","price_cents":5799,"stock":3,"part_numbers":["D1007"],"category":"Brakes","fitments":[{"year_from":2006,"year_to":2011,"make":"Honda","model":"Civic"}]}"#,
+        "\n",
+        r#"{"sku":"GONE-1","title":"Sold out sauce","price_cents":999,"stock":0,"sale_price_cents":799}"#,
+        "\n",
+    );
+    let app = spawn_app_with_catalog(lines.as_bytes()).await;
+    let (_, html) = app.get_html("/p/BRK-9").await;
+    assert!(!html.contains("<script>alert(1)"), "a title cannot open a script");
+    assert!(
+        html.contains(r#"<link rel="canonical" href="/p/BRK-9">"#),
+        "without [shop] url, a path"
+    );
+    assert!(html.contains(r#"<meta property="og:type" content="product">"#));
+    let data = json_ld(&html);
+    assert_eq!(
+        data["name"], "Pads </script><script>alert(1)</script> & more",
+        "the title reads back as typed"
+    );
+    assert_eq!(data["offers"]["price"], "57.99");
+    assert_eq!(data["offers"]["priceCurrency"], "USD");
+    assert_eq!(data["offers"]["availability"], "https://schema.org/InStock");
+    assert_eq!(
+        (data["brand"]["name"].as_str(), data["mpn"].as_str()),
+        (Some("StopTech"), Some("D1007"))
+    );
+    assert_eq!(data["isAccessoryOrSparePartFor"][0]["name"], "2006–2011 Honda Civic");
+    let (_, html) = app.get_html("/p/GONE-1").await;
+    let data = json_ld(&html);
+    assert_eq!(data["offers"]["availability"], "https://schema.org/OutOfStock");
+    assert_eq!(data["offers"]["price"], "7.99", "the price a shopper pays now");
+    let (_, html) = app.get_html("/c/brakes?sort=price_asc").await;
+    assert!(
+        html.contains(r#"<link rel="canonical" href="/c/brakes">"#),
+        "sorting is not another page"
+    );
+
+    let app = crate::helpers::spawn_configured(
+        |c| c.shop.url = Some("https://shop.example.com".into()),
+        |store| {
+            storefront::catalog::ops::import(
+                store,
+                lines.as_bytes(),
+                storefront::catalog::import::Format::JsonLines,
+                "t",
+                &mut |_| {},
+            )
+            .unwrap();
+        },
+    )
+    .await;
+    let (_, html) = app.get_html("/p/BRK-9").await;
+    assert!(html.contains(r#"<link rel="canonical" href="https://shop.example.com/p/BRK-9">"#));
+    assert_eq!(json_ld(&html)["offers"]["url"], "https://shop.example.com/p/BRK-9");
+}

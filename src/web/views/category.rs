@@ -1,7 +1,7 @@
 use maud::{Markup, html};
 
 use super::components::{breadcrumbs, grid, pager};
-use super::layout::{Chrome, page};
+use super::layout::{Chrome, Head, address, page_with};
 use crate::catalog::Sort;
 use crate::catalog::ops::CategoryListing;
 
@@ -55,5 +55,18 @@ pub fn category(chrome: &Chrome, listing: &CategoryListing, sort: Sort) -> Marku
         (pager(page_info.page.page, page_info.page_count(), href))
     };
     let description = format!("{name}: {} items", listing.category.count);
-    page(chrome, name, &description, body)
+    // Sorting shows the same items: the canonical page is the listing's own order, page by page.
+    let page_no = page_info.page.page;
+    let own = if page_no > 1 {
+        format!("{base}?page={page_no}")
+    } else {
+        base.clone()
+    };
+    let head = Head {
+        title: name,
+        description: &description,
+        canonical: Some(address(chrome, &own)),
+        ..Head::default()
+    };
+    page_with(chrome, &head, body)
 }

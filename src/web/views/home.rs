@@ -1,7 +1,7 @@
 use maud::{Markup, html};
 
 use super::components::grid;
-use super::layout::{Chrome, page};
+use super::layout::{Chrome, Head, address, page_with};
 use crate::catalog::ops::Home;
 
 pub fn home(chrome: &Chrome, home: &Home) -> Markup {
@@ -52,5 +52,11 @@ pub fn home(chrome: &Chrome, home: &Home) -> Markup {
             }
         }
     };
-    page(chrome, "Home", &chrome.shop.tagline, body)
+    let head = Head {
+        title: "Home",
+        description: &chrome.shop.tagline,
+        canonical: Some(address(chrome, "/")),
+        ..Head::default()
+    };
+    page_with(chrome, &head, body)
 }

@@ -30,6 +30,59 @@ pub fn cart_token_field(chrome: &Chrome) -> Markup {
 }
 
 pub fn page(chrome: &Chrome, title: &str, description: &str, body: Markup) -> Markup {
+    page_with(
+        chrome,
+        &Head {
+            title,
+            description,
+            ..Head::default()
+        },
+        body,
+    )
+}
+
+/// What a page's head says about it beyond its title: for search engines and link previews.
+#[derive(Default)]
+pub struct Head<'a> {
+    pub title: &'a str,
+    pub description: &'a str,
+    /// The page's own address, without sorting or filters (absolute when `[shop] url` is set).
+    pub canonical: Option<String>,
+    /// A picture for link previews.
+    pub image: Option<String>,
+    /// schema.org data about what the page shows.
+    pub json_ld: Option<JsonLd>,
+}
+
+/// schema.org data as JSON in a `<script type="application/ld+json">`. The text of a script is
+/// not HTML-escaped by browsers, so this writes the JSON itself, with `<`, `>` and `&` as JSON
+/// escapes: nothing in it can close the script or start markup, whatever a product's title says.
+pub struct JsonLd(pub serde_json::Value);
+
+impl maud::Render for JsonLd {
+    fn render_to(&self, buffer: &mut String) {
+        for c in self.0.to_string().chars() {
+            match c {
+                '<' => buffer.push_str("\\u003c"),
+                '>' => buffer.push_str("\\u003e"),
+                '&' => buffer.push_str("\\u0026"),
+                c => buffer.push(c),
+            }
+        }
+    }
+}
+
+/// `path` on this shop: absolute with `[shop] url`, else as it is (a host from the request could
+/// be anyone's, and the page may be cached for every visitor).
+pub fn address(chrome: &Chrome, path: &str) -> String {
+    match &chrome.shop.url {
+        Some(base) => format!("{}{path}", base.trim_end_matches('/')),
+        None => path.to_owned(),
+    }
+}
+
+pub fn page_with(chrome: &Chrome, head: &Head<'_>, body: Markup) -> Markup {
+    let (title, description) = (head.title, head.description);
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -38,6 +91,16 @@ pub fn page(chrome: &Chrome, title: &str, description: &str, body: Markup) -> Ma
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · " (chrome.shop.name) }
                 meta name="description" content=(description);
+                @if let Some(url) = &head.canonical {
+                    link rel="canonical" href=(url);
+                    meta property="og:url" content=(url);
+                }
+                meta property="og:site_name" content=(chrome.shop.name);
+                meta property="og:title" content=(title);
+                meta property="og:description" content=(description);
+                meta property="og:type" content=(if head.json_ld.is_some() { "product" } else { "website" });
+                @if let Some(image) = &head.image { meta property="og:image" content=(image); }
+                @if let Some(data) = &head.json_ld { script type="application/ld+json" { (data) } }
                 meta name="theme-color" content="#b3261e";
                 link rel="stylesheet" href=(assets::url("css/shop.css"));
                 link rel="icon" type="image/svg+xml" href=(assets::url("img/favicon.svg"));

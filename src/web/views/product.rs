@@ -1,7 +1,7 @@
 use maud::{Markup, html};
 
 use super::components::{breadcrumbs, fit_question, heat, label, price_tag, sale_banner, stock_badge, tile};
-use super::layout::{Chrome, cart_token_field, page};
+use super::layout::{Chrome, Head, JsonLd, address, cart_token_field, page_with};
 use crate::catalog::ops::ProductDetail;
 use crate::catalog::{AttrValue, Item, Product};
 use crate::domain::{FitmentRef, Fitments, group_thousands};
@@ -56,7 +56,75 @@ pub fn product(chrome: &Chrome, detail: &ProductDetail) -> Markup {
     } else {
         p.description.chars().take(160).collect()
     };
-    page(chrome, &p.title, &description, body)
+    let canonical = address(
+        chrome,
+        &format!("/p/{}", crate::web::admin::encode_path(p.sku.as_str())),
+    );
+    let head = Head {
+        title: &p.title,
+        description: &description,
+        image: p.image_url().map(|url| {
+            if url.starts_with('/') {
+                address(chrome, &url)
+            } else {
+                url
+            }
+        }),
+        json_ld: Some(JsonLd(structured_data(item, &canonical, &description))),
+        canonical: Some(canonical),
+    };
+    page_with(chrome, &head, body)
+}
+
+/// schema.org's Product with its offer (the price a shopper pays now, and whether it is in
+/// stock) and, for a part, the vehicles it fits (at most 25).
+fn structured_data(item: &Item, url: &str, description: &str) -> serde_json::Value {
+    let p = &item.product;
+    let price = item.unit_price();
+    let mut data = serde_json::json!({
+        "@context": "https://schema.org",
+        "@type": "Product",
+        "name": p.title,
+        "description": description,
+        "sku": p.sku.as_str(),
+        "url": url,
+        "offers": {
+            "@type": "Offer",
+            "url": url,
+            "price": price.decimal(),
+            "priceCurrency": price.currency().as_str(),
+            "availability": if item.in_stock() { "https://schema.org/InStock" } else { "https://schema.org/OutOfStock" },
+            "itemCondition": "https://schema.org/NewCondition",
+        },
+    });
+    if let Some(brand) = &p.brand {
+        data["brand"] = serde_json::json!({"@type": "Brand", "name": brand});
+    }
+    if let Some(pn) = p.own_part_number() {
+        data["mpn"] = serde_json::json!(pn.as_str());
+    }
+    let fits: Vec<serde_json::Value> = p
+        .fitments
+        .iter()
+        .take(25)
+        .map(|f| {
+            let years = if f.years.from() == f.years.to() {
+                f.years.from().to_string()
+            } else {
+                format!("{}–{}", f.years.from(), f.years.to())
+            };
+            let name = [Some(years.as_str()), Some(f.make), Some(f.model), f.submodel, f.engine]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(" ");
+            serde_json::json!({"@type": "Vehicle", "name": name, "brand": {"@type": "Brand", "name": f.make}, "model": f.model})
+        })
+        .collect();
+    if !fits.is_empty() {
+        data["isAccessoryOrSparePartFor"] = serde_json::Value::Array(fits);
+    }
+    data
 }
 
 /// Works without JavaScript: a plain form to `/cart/add`, answered with a redirect to the cart.
