@@ -14,7 +14,7 @@ mod sku;
 mod token;
 mod vehicle;
 
-pub use category::{CategoryPath, InvalidCategory};
+pub use category::{CategoryPath, InvalidCategory, slug_of};
 pub use money::{Currency, InvalidCurrency, Money, MoneyError, group_thousands};
 pub use order_number::{ORDER_SEQUENCE_LIMIT, OrderNumbering, normalize_order_number};
 pub use part_number::PartNumber;

@@ -749,3 +749,64 @@ async fn the_sitemap_lists_every_product_and_category_and_robots_points_to_it() 
         "the zero-result page offers the picker"
     );
 }
+
+/// The product count a results page shows.
+fn shown_count(html: &str) -> u64 {
+    let start = html.find("<p class=\"count\">").expect("a count") + "<p class=\"count\">".len();
+    html[start..].split(' ').next().unwrap().parse().unwrap()
+}
+
+#[tokio::test]
+async fn each_vehicle_has_a_landing_page_listing_exactly_the_parts_that_fit_and_the_sitemap_names_them() {
+    let (app, lines) = catalog_app().await;
+    let mut vehicles = fitted_vehicles(&lines);
+    vehicles.sort();
+    vehicles.dedup_by(|a, b| (a.0, &a.1, &a.2) == (b.0, &b.1, &b.2));
+    let (_, sitemap) = app.get_html("/sitemap/vehicles.xml").await;
+    for (year, make, model, _, _) in vehicles.iter().step_by(vehicles.len() / 5 + 1) {
+        let slug = |s: &str| storefront::domain::slug_of(s);
+        let path = format!("/fits/{year}-{}-{}", slug(make), slug(model));
+        let (status, html) = app.get_html(&path).await;
+        assert_eq!(status, 200, "{path}");
+        let fitting: Vec<&Value> = lines
+            .iter()
+            .filter(|l| fits(l, *year, make, model, None, None))
+            .collect();
+        assert_eq!(shown_count(&html), fitting.len() as u64, "{path}");
+        assert!(html.contains(&format!("Parts for the {year} {make} {model}")), "{path}");
+        assert!(
+            html.contains(&format!("<link rel=\"canonical\" href=\"{path}\">")),
+            "{path}"
+        );
+        assert!(sitemap.contains(&format!("{path}</loc>")), "the sitemap lists {path}");
+        // The same vehicle in one top-level category.
+        let top = fitting.iter().find_map(|l| l["category"].as_str()).map(|c| {
+            storefront::domain::CategoryPath::parse(c)
+                .unwrap()
+                .ancestors()
+                .next()
+                .unwrap()
+        });
+        if let Some(top) = top {
+            let in_top = fitting
+                .iter()
+                .filter(|l| {
+                    l["category"].as_str().is_some_and(|c| {
+                        storefront::domain::CategoryPath::parse(c)
+                            .unwrap()
+                            .ancestors()
+                            .next()
+                            .unwrap()
+                            .slug()
+                            == top.slug()
+                    })
+                })
+                .count() as u64;
+            let (status, html) = app.get_html(&format!("{path}/{}", top.slug())).await;
+            assert_eq!((status, shown_count(&html)), (200, in_top), "{path}/{}", top.slug());
+        }
+    }
+    assert_eq!(app.get_html("/fits/1901-nosuch-car").await.0, 404);
+    let (_, index) = app.get_html("/sitemap.xml").await;
+    assert!(index.contains("/sitemap/vehicles.xml"), "{index}");
+}

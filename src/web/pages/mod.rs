@@ -26,6 +26,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/c/{slug:.+}").route(crate::web::read().to(category)))
         .service(web::resource("/p/{sku}").route(crate::web::read().to(product)))
         .service(web::resource("/search").route(crate::web::read().to(search::search)))
+        .service(web::resource("/fits/{vehicle}").route(crate::web::read().to(fits_vehicle)))
+        .service(web::resource("/fits/{vehicle}/{category:.+}").route(crate::web::read().to(search::fits)))
         .service(
             web::resource("/garage")
                 .route(crate::web::read().to(garage_page::show))
@@ -105,6 +107,15 @@ where
         Ok(entry) => crate::web::page_cache::respond(req, &entry, max_age, false),
         Err(html) => super::caching::cacheable(req, "text/html; charset=utf-8", html, max_age),
     })
+}
+
+/// `/fits/{vehicle}` without a category.
+async fn fits_vehicle(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    vehicle: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    search::fits(req, state, web::Path::from((vehicle.into_inner(), None))).await
 }
 
 async fn home(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, PageError> {

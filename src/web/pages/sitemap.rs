@@ -10,6 +10,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/robots.txt").route(crate::web::read().to(robots)))
         .service(web::resource("/sitemap.xml").route(crate::web::read().to(index)))
         .service(web::resource("/sitemap/categories.xml").route(crate::web::read().to(categories)))
+        .service(web::resource("/sitemap/vehicles.xml").route(crate::web::read().to(vehicles)))
         .service(web::resource("/sitemap/products-{n}.xml").route(crate::web::read().to(products)));
 }
 
@@ -60,6 +61,12 @@ async fn index(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRespo
         "<sitemap><loc>{}/sitemap/categories.xml</loc></sitemap>",
         escape(&base)
     ));
+    if !state.search.vehicle_years().is_empty() {
+        body.push_str(&format!(
+            "<sitemap><loc>{}/sitemap/vehicles.xml</loc></sitemap>",
+            escape(&base)
+        ));
+    }
     for n in 0..count.div_ceil(PER_FILE).max(1) {
         body.push_str(&format!(
             "<sitemap><loc>{}/sitemap/products-{n}.xml</loc></sitemap>",
@@ -84,6 +91,34 @@ async fn categories(req: HttpRequest, state: web::Data<AppState>) -> Result<Http
     }
     body.push_str("</urlset>");
     Ok(xml(body))
+}
+
+/// The landing page of every vehicle some part fits (year, make, model), up to `PER_FILE`.
+async fn vehicles(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    use crate::search::Level;
+    let base = escape(&base(&req, &state));
+    let mut body = String::from(
+        r#"<?xml version="1.0" encoding="UTF-8"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">"#,
+    );
+    let mut listed = 0;
+    'years: for year in state.search.vehicle_years() {
+        let Ok(y) = year.parse::<u16>() else { continue };
+        for make in state.search.vehicle_values(Level::Make, Some(y), None, None, None) {
+            for model in state
+                .search
+                .vehicle_values(Level::Model, Some(y), Some(&make), None, None)
+            {
+                if listed == PER_FILE {
+                    break 'years;
+                }
+                let path = super::search::fits_path(&year, &make, &model);
+                body.push_str(&format!("<url><loc>{base}{}</loc></url>", escape(&path)));
+                listed += 1;
+            }
+        }
+    }
+    body.push_str("</urlset>");
+    xml(body)
 }
 
 async fn products(req: HttpRequest, state: web::Data<AppState>, n: web::Path<u64>) -> Result<HttpResponse, PageError> {

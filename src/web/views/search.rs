@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use maud::{Markup, html};
 
 use super::components::{grid, label, pager};
-use super::layout::{Chrome, page};
+use super::layout::{Chrome, Head, address, page, page_with};
 use crate::catalog::Item;
 use crate::search::{FacetValue, SearchRequest, SearchResults, price_bucket_range};
 
@@ -21,6 +21,15 @@ pub struct SearchPage {
     pub best_sellers: Vec<Item>,
     /// Results are narrowed to the garage vehicle (not to one in the query string).
     pub garage_applied: bool,
+    /// Set on a vehicle's landing page (`/fits/…`), which is its own page for search engines.
+    pub landing: Option<Landing>,
+}
+
+/// What a landing page says about itself.
+pub struct Landing {
+    pub title: String,
+    /// Its own path, `/fits/2009-honda-civic` or `/fits/2009-honda-civic/brakes`.
+    pub path: String,
 }
 
 const SORTS: [(&str, &str); 5] = [
@@ -55,10 +64,10 @@ fn without(params: &[(String, String)], key: &str, value: Option<&str>) -> Strin
 
 pub fn search(chrome: &Chrome, p: &SearchPage) -> Markup {
     let q = p.request.q.trim();
-    let title = if q.is_empty() {
-        "All products".to_owned()
-    } else {
-        format!("Results for “{q}”")
+    let title = match &p.landing {
+        Some(landing) => landing.title.clone(),
+        None if q.is_empty() => "All products".to_owned(),
+        None => format!("Results for “{q}”"),
     };
     let body = html! {
         div.search-layout {
@@ -90,7 +99,19 @@ pub fn search(chrome: &Chrome, p: &SearchPage) -> Markup {
             }
         }
     };
-    page(chrome, &title, &title, body)
+    match &p.landing {
+        Some(landing) => {
+            let description = format!("{title}: {} parts, with universal items.", p.results.total);
+            let head = Head {
+                title: &title,
+                description: &description,
+                canonical: Some(address(chrome, &landing.path)),
+                ..Head::default()
+            };
+            page_with(chrome, &head, body)
+        }
+        None => page(chrome, &title, &title, body),
+    }
 }
 
 fn pages(p: &SearchPage) -> u32 {
