@@ -8,10 +8,51 @@ use crate::search::VehicleFilter;
 
 pub const COOKIE: &str = "garage";
 
+/// The other vehicles a shopper saved (the family's second car), most recent first.
+pub const OTHERS_COOKIE: &str = "garage_more";
+
+/// Vehicles kept besides the current one.
+pub const MOST_OTHERS: usize = 4;
+
 /// The vehicle in the request's garage cookie, if it parses.
 pub fn vehicle(req: &HttpRequest) -> Option<VehicleFilter> {
-    let cookie = req.cookie(COOKIE)?;
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(cookie.value()).ok()?;
+    parse(req.cookie(COOKIE)?.value())
+}
+
+/// The other saved vehicles, most recent first.
+pub fn others(req: &HttpRequest) -> Vec<VehicleFilter> {
+    let Some(cookie) = req.cookie(OTHERS_COOKIE) else {
+        return Vec::new();
+    };
+    cookie.value().split('|').filter_map(parse).take(MOST_OTHERS).collect()
+}
+
+/// The garage once `chosen` is the current vehicle: the one it replaces joins the others first,
+/// `chosen` leaves them, and the oldest beyond `MOST_OTHERS` are forgotten.
+pub fn others_after_choosing(
+    current: Option<VehicleFilter>,
+    others: Vec<VehicleFilter>,
+    chosen: &VehicleFilter,
+) -> Vec<VehicleFilter> {
+    let mut out: Vec<VehicleFilter> = current.into_iter().chain(others).filter(|v| v != chosen).collect();
+    out.dedup();
+    out.truncate(MOST_OTHERS);
+    out
+}
+
+/// Each vehicle as the `garage` cookie holds one, joined by `|` (which a query string escapes).
+pub fn others_cookie(others: &[VehicleFilter]) -> Cookie<'static> {
+    let value = others.iter().map(query_string).collect::<Vec<_>>().join("|");
+    Cookie::build(OTHERS_COOKIE, value)
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .max_age(Duration::days(365))
+        .finish()
+}
+
+fn parse(value: &str) -> Option<VehicleFilter> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(value).ok()?;
     let get = |k: &str| {
         pairs
             .iter()

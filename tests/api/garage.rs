@@ -148,3 +148,84 @@ async fn the_header_picker_loads_its_script_which_posts_the_same_fields_the_gara
     assert_eq!(saved.status(), 303);
     assert!(saved.headers()[SET_COOKIE].to_str().unwrap().starts_with("garage="));
 }
+
+/// The `name=value` pairs a response sets, as a Cookie header would send them back.
+fn set_cookies(res: &reqwest::Response) -> Vec<(String, String)> {
+    res.headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|c| {
+            let (pair, _) = c.to_str().ok()?.split_once(';')?;
+            let (name, value) = pair.split_once('=')?;
+            Some((name.to_owned(), value.to_owned()))
+        })
+        .collect()
+}
+
+fn cookie_header(jar: &[(String, String)]) -> String {
+    jar.iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+async fn post_garage(app: &TestApp, path: &str, jar: &mut Vec<(String, String)>, form: &[(&str, &str)]) -> String {
+    let res = app
+        .client
+        .post(app.url(path))
+        .header(COOKIE, cookie_header(jar))
+        .form(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303, "{path}");
+    for (name, value) in set_cookies(&res) {
+        jar.retain(|(k, _)| *k != name);
+        jar.push((name, value));
+    }
+    res.headers()[LOCATION].to_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn a_garage_keeps_the_familys_second_car_and_the_shopper_switches_between_them() {
+    let app = demo_app().await;
+    let mut jar = Vec::new();
+    post_garage(
+        &app,
+        "/garage",
+        &mut jar,
+        &[("year", "2009"), ("make", "Honda"), ("model", "Civic")],
+    )
+    .await;
+    post_garage(
+        &app,
+        "/garage",
+        &mut jar,
+        &[("year", "2008"), ("make", "Ford"), ("model", "Mustang")],
+    )
+    .await;
+    let (_, page) = html_with_cookie(&app, "/garage", &cookie_header(&jar)).await;
+    assert!(
+        page.contains("Your vehicle: <strong>2008 Ford Mustang</strong>"),
+        "{page}"
+    );
+    assert!(
+        page.contains("Your other vehicles") && page.contains("<strong>2009 Honda Civic</strong>"),
+        "{page}"
+    );
+
+    let back = post_garage(&app, "/garage/switch", &mut jar, &[("v", "0")]).await;
+    assert_eq!(back, "/search?year=2009&make=Honda&model=Civic");
+    let (_, home) = html_with_cookie(&app, "/", &cookie_header(&jar)).await;
+    assert!(home.contains("2009 Honda Civic"), "the whole shop follows the switch");
+    let (_, page) = html_with_cookie(&app, "/garage", &cookie_header(&jar)).await;
+    assert!(
+        page.contains("<strong>2008 Ford Mustang</strong>"),
+        "the Mustang waits in the garage: {page}"
+    );
+
+    post_garage(&app, "/garage/forget", &mut jar, &[("v", "0")]).await;
+    let (_, page) = html_with_cookie(&app, "/garage", &cookie_header(&jar)).await;
+    assert!(!page.contains("Your other vehicles"), "{page}");
+    assert!(page.contains("Your vehicle: <strong>2009 Honda Civic</strong>"));
+}

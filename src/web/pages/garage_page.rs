@@ -34,6 +34,7 @@ pub async fn show(
 ) -> Result<HttpResponse, PageError> {
     let visitor = crate::web::visitor::Visitor::of(&req);
     let current = visitor.vehicle.clone();
+    let others = garage::others(&req);
     let choice = choice.into_inner();
     let shared = state.clone();
     let markup = blocking(move || {
@@ -55,7 +56,14 @@ pub async fn show(
             &chrome,
             "My Garage",
             "Choose your vehicle",
-            view(current.as_ref(), year, make.as_deref(), model.as_deref(), &step),
+            view(
+                current.as_ref(),
+                &others,
+                year,
+                make.as_deref(),
+                model.as_deref(),
+                &step,
+            ),
         ))
     })
     .await?;
@@ -72,6 +80,7 @@ enum Step {
 
 fn view(
     current: Option<&VehicleFilter>,
+    others: &[VehicleFilter],
     year: Option<u16>,
     make: Option<&str>,
     model: Option<&str>,
@@ -91,7 +100,28 @@ fn view(
                     form method="post" action="/garage/clear" { button.button.secondary type="submit" { "Remove it" } }
                 }
             }
-            p.muted { "Pick your vehicle step by step; we will show what fits it everywhere in the shop." }
+            @if !others.is_empty() {
+                section.other-vehicles aria-labelledby="others-h" {
+                    h2 #others-h { "Your other vehicles" }
+                    ul {
+                        @for (i, v) in others.iter().enumerate() {
+                            li {
+                                strong { (garage::describe(v)) } " "
+                                form.inline-form method="post" action="/garage/switch" {
+                                    input type="hidden" name="v" value=(i);
+                                    button.button.secondary type="submit" { "Shop for this one" }
+                                }
+                                " "
+                                form.inline-form method="post" action="/garage/forget" {
+                                    input type="hidden" name="v" value=(i);
+                                    button.button.secondary type="submit" { "Forget it" }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            p.muted { "Pick your vehicle step by step; we will show what fits it everywhere in the shop. A vehicle you had before stays in your garage, so you can switch back." }
             ol.steps {
                 @for (label, value) in ["Year", "Make", "Model"].iter().zip(chosen.iter()) {
                     li { (label) ": " @if let Some(v) = value { strong { (v) } } @else { span.muted { "…" } } }
@@ -141,8 +171,9 @@ fn view(
     }
 }
 
-/// Saves the vehicle and shows the parts that fit it.
-pub async fn save(form: web::Form<Choice>) -> Result<HttpResponse, PageError> {
+/// Saves the vehicle as the current one (the one it replaces joins the others) and shows the
+/// parts that fit it.
+pub async fn save(req: HttpRequest, form: web::Form<Choice>) -> Result<HttpResponse, PageError> {
     let year = filled(&form.year).and_then(|y| y.parse::<u16>().ok());
     let (Some(year), Some(make), Some(model)) = (year, filled(&form.make), filled(&form.model)) else {
         return Err(AppError::new(ErrorCode::BadRequest, "choose a year, make and model").into());
@@ -156,10 +187,45 @@ pub async fn save(form: web::Form<Choice>) -> Result<HttpResponse, PageError> {
     };
     // Only a path of this shop: never another site (an open redirect).
     let back = filled(&form.next).filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'));
+    let others = garage::others_after_choosing(garage::vehicle(&req), garage::others(&req), &vehicle);
     Ok(HttpResponse::SeeOther()
         .cookie(garage::cookie(&vehicle))
+        .cookie(garage::others_cookie(&others))
         .insert_header((header::LOCATION, back.unwrap_or_else(|| garage::search_href(&vehicle))))
         .finish())
+}
+
+/// Which of the other vehicles a form means (its place in the list).
+#[derive(Deserialize)]
+pub struct Pick {
+    v: usize,
+}
+
+/// Makes one of the other vehicles the current one.
+pub async fn switch(req: HttpRequest, form: web::Form<Pick>) -> Result<HttpResponse, PageError> {
+    let others = garage::others(&req);
+    let chosen = others
+        .get(form.v)
+        .cloned()
+        .ok_or_else(|| AppError::new(ErrorCode::NotFound, "no such vehicle in your garage"))?;
+    let rest = garage::others_after_choosing(garage::vehicle(&req), others, &chosen);
+    Ok(HttpResponse::SeeOther()
+        .cookie(garage::cookie(&chosen))
+        .cookie(garage::others_cookie(&rest))
+        .insert_header((header::LOCATION, garage::search_href(&chosen)))
+        .finish())
+}
+
+/// Forgets one of the other vehicles.
+pub async fn forget(req: HttpRequest, form: web::Form<Pick>) -> HttpResponse {
+    let mut others = garage::others(&req);
+    if form.v < others.len() {
+        others.remove(form.v);
+    }
+    HttpResponse::SeeOther()
+        .cookie(garage::others_cookie(&others))
+        .insert_header((header::LOCATION, "/garage"))
+        .finish()
 }
 
 pub async fn clear() -> HttpResponse {

@@ -34,6 +34,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::post().to(garage_page::save)),
         )
         .service(web::resource("/garage/clear").route(web::post().to(garage_page::clear)))
+        .service(web::resource("/garage/switch").route(web::post().to(garage_page::switch)))
+        .service(web::resource("/garage/forget").route(web::post().to(garage_page::forget)))
         .configure(sitemap::configure)
         .configure(cart_page::configure)
         .configure(checkout_page::configure);
