@@ -95,7 +95,7 @@ async fn a_part_that_fits_some_mustangs_asks_which_and_the_answer_is_kept() {
         ],
     )
     .await;
-    assert!(location(&away).starts_with("/search?"), "no redirect off the shop");
+    assert_eq!(location(&away), "/fits/2008-ford-mustang", "no redirect off the shop");
 }
 
 #[tokio::test]

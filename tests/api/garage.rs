@@ -55,7 +55,17 @@ async fn a_shopper_picks_year_make_and_model_step_by_step_and_lands_on_parts_tha
         .await
         .unwrap();
     assert_eq!(res.status(), 303);
-    assert_eq!(res.headers()[LOCATION], "/search?year=2009&make=Honda&model=Civic");
+    assert_eq!(
+        res.headers()[LOCATION],
+        "/fits/2009-honda-civic",
+        "the Civic's own page"
+    );
+    let (_, landing) = app.get_html("/fits/2009-honda-civic").await;
+    assert!(
+        landing.contains("href=\"/fits/2009-honda-civic/brakes\"")
+            && landing.contains("Brakes for your 2009 Honda Civic: <strong>"),
+        "its parts by department: {landing}"
+    );
     let cookie = res.headers()[SET_COOKIE].to_str().unwrap().to_owned();
     assert!(cookie.starts_with("garage=") && cookie.contains("HttpOnly"), "{cookie}");
 }

@@ -188,10 +188,17 @@ pub async fn save(req: HttpRequest, form: web::Form<Choice>) -> Result<HttpRespo
     // Only a path of this shop: never another site (an open redirect).
     let back = filled(&form.next).filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'));
     let others = garage::others_after_choosing(garage::vehicle(&req), garage::others(&req), &vehicle);
+    // The vehicle's own page, its parts by department; with a submodel or engine chosen, the
+    // search that narrows to them.
+    let landing = if vehicle.submodel.is_none() && vehicle.engine.is_none() {
+        super::search::fits_path(&vehicle.year.to_string(), &vehicle.make, &vehicle.model)
+    } else {
+        garage::search_href(&vehicle)
+    };
     Ok(HttpResponse::SeeOther()
         .cookie(garage::cookie(&vehicle))
         .cookie(garage::others_cookie(&others))
-        .insert_header((header::LOCATION, back.unwrap_or_else(|| garage::search_href(&vehicle))))
+        .insert_header((header::LOCATION, back.unwrap_or(landing)))
         .finish())
 }
 

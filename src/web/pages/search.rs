@@ -46,7 +46,8 @@ pub async fn fits(
         ("model".to_owned(), model.clone()),
     ];
     let mut title = format!("Parts for the {year} {make} {model}");
-    let mut own = format!("/fits/{vehicle}");
+    let vehicle_path = format!("/fits/{vehicle}");
+    let mut own = vehicle_path.clone();
     if let Some(slug) = category.filter(|c| !c.is_empty()) {
         let store = state.store.clone();
         let wanted = slug.clone();
@@ -56,7 +57,12 @@ pub async fn fits(
         own = format!("{own}/{slug}");
         params.push(("category".to_owned(), slug));
     }
-    let landing = Landing { title, path: own };
+    let landing = Landing {
+        title,
+        path: own,
+        vehicle_path,
+        vehicle: format!("{year} {make} {model}"),
+    };
     results_page(req, state, params, Some(landing)).await
 }
 

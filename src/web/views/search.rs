@@ -30,6 +30,10 @@ pub struct Landing {
     pub title: String,
     /// Its own path, `/fits/2009-honda-civic` or `/fits/2009-honda-civic/brakes`.
     pub path: String,
+    /// The vehicle's page, `/fits/2009-honda-civic`.
+    pub vehicle_path: String,
+    /// "2009 Honda Civic".
+    pub vehicle: String,
 }
 
 const SORTS: [(&str, &str); 5] = [
@@ -75,6 +79,9 @@ pub fn search(chrome: &Chrome, p: &SearchPage) -> Markup {
             section.results aria-labelledby="results-h" {
                 h1 #results-h { (title) }
                 p.count { (p.results.total) @if p.results.total == 1 { " product" } @else { " products" } }
+                @if let Some(landing) = p.landing.as_ref().filter(|l| l.path == l.vehicle_path) {
+                    (vehicle_tree(p, landing))
+                }
                 @if p.results.corrected { p.notice { "Nothing matched exactly, so these are close matches." } }
                 @if let Some((vehicle, words)) = &p.results.understood {
                     p.notice.understood {
@@ -111,6 +118,26 @@ pub fn search(chrome: &Chrome, p: &SearchPage) -> Markup {
             page_with(chrome, &head, body)
         }
         None => page(chrome, &title, &title, body),
+    }
+}
+
+/// A vehicle's parts by department: "Brakes for your 2009 Honda Civic: 12 parts".
+fn vehicle_tree(p: &SearchPage, landing: &Landing) -> Markup {
+    html! {
+        @if !p.results.facets.category.is_empty() {
+            nav.vehicle-tree aria-label={ "Departments for the " (landing.vehicle) } {
+                ul role="list" {
+                    @for c in &p.results.facets.category {
+                        @let name = p.category_names.get(&c.value).cloned().unwrap_or_else(|| c.value.clone());
+                        li {
+                            a.chip href={ (landing.vehicle_path) "/" (c.value) } {
+                                (name) " for your " (landing.vehicle) ": " strong { (c.count) } @if c.count == 1 { " part" } @else { " parts" }
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
 }
 
