@@ -59,8 +59,12 @@ pub fn create(tx: &mut WriteTx<'_>, who: &Staff<Catalog>, new: NewSale, now_ms: 
     sale.id = tx.next_flash_sale_id()?;
     tx.put_flash_sale(&sale)?;
     for item in &sale.items {
-        for at in sale.changes() {
-            tx.schedule_price_change(at.max(now_ms), &item.sku)?;
+        for at in sale.changes().into_iter().filter(|at| *at > now_ms) {
+            tx.schedule_price_change(at, &item.sku)?;
+        }
+        // A sale that runs already is in force at once, not at the clock's next tick.
+        if sale.running(now_ms) {
+            crate::catalog::ops::reprice(tx, &item.sku, now_ms)?;
         }
     }
     staff::record(

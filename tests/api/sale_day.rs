@@ -488,3 +488,19 @@ async fn a_merchant_announces_a_flash_sale_in_the_back_office_and_watches_it_sta
         "the report tells how it went: {report}"
     );
 }
+
+#[tokio::test]
+async fn a_product_edited_during_a_flash_sale_keeps_its_sale_price_in_the_listing_order() {
+    let app = shop().await;
+    create_sale(&app, reaper_sale(10, "regular", None)).await;
+    let first = |html: &str| {
+        let at = html.find("class=\"card-link\" href=\"/p/").unwrap() + "class=\"card-link\" href=\"/p/".len();
+        html[at..at + html[at..].find('"').unwrap()].to_owned()
+    };
+    let (_, html) = app.get_html("/c/hot-sauce?sort=price_asc").await;
+    assert_eq!(first(&html), "REAPER", "at $5 it is the cheapest sauce");
+    let line = json!({"sku":"REAPER","title":"Ember Reaper Sauce, new label","price_cents":1200,"stock":60,"category":"Hot Sauce"});
+    assert_eq!(app.put_product(&line).await, 200);
+    let (_, html) = app.get_html("/c/hot-sauce?sort=price_asc").await;
+    assert_eq!(first(&html), "REAPER", "still sorted at the sale price after the edit");
+}

@@ -276,6 +276,11 @@ impl Batch {
         if changed || restocked {
             tx.catalog_changed(sku);
         }
+        // A running flash sale's price, not the product's, is the one its listing row sorts by.
+        let now = now_ms();
+        if changed && tx.flash_offer(sku, now, None)?.is_some() {
+            reprice(tx, sku, now)?;
+        }
         Ok(match (old, changed || restocked) {
             (None, _) => Upserted::Created,
             (Some(_), true) => Upserted::Updated,
