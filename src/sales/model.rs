@@ -36,11 +36,12 @@ pub struct BundlePart {
 /// Most components one bundle may have.
 pub const MAX_BUNDLE_PARTS: usize = 20;
 
-/// How many bundles the components' stock allows (`stock_of` gives each component's stock).
-pub fn bundles_available(parts: &[BundlePart], mut stock_of: impl FnMut(&str) -> u64) -> u64 {
+/// How many bundles the components' stock allows; `levels` holds each part's stock, in order.
+pub fn bundles_available(parts: &[BundlePart], levels: &[u64]) -> u64 {
     parts
         .iter()
-        .map(|p| stock_of(&p.sku) / u64::from(p.quantity.max(1)))
+        .zip(levels)
+        .map(|(p, level)| level / u64::from(p.quantity.max(1)))
         .min()
         .unwrap_or(0)
 }
@@ -92,9 +93,22 @@ pub struct SaleItem {
     pub quantity: u32,
     pub sold: u32,
     pub orders: u32,
-    /// Minor units taken at the sale price.
-    pub revenue_minor: i64,
     pub sold_out_ms: Option<u64>,
+}
+
+impl SaleItem {
+    /// Minor units taken at the sale price.
+    pub fn revenue_minor(&self) -> i64 {
+        self.price.minor() * i64::from(self.sold)
+    }
+}
+
+/// Of the offers running for one item, the one a shopper gets: one with units for them before
+/// one without, then the lowest price.
+pub fn best_offer(offers: impl IntoIterator<Item = Offer>) -> Option<Offer> {
+    offers
+        .into_iter()
+        .max_by_key(|o| (o.allowance > 0, std::cmp::Reverse(o.price)))
 }
 
 /// The sale price a shopper is offered for one item right now.
@@ -187,7 +201,6 @@ impl FlashSale {
         }
         item.sold += units;
         item.orders += 1;
-        item.revenue_minor += item.price.minor() * i64::from(units);
         let sold_out = item.sold == item.quantity;
         if sold_out {
             item.sold_out_ms = Some(now_ms);
@@ -248,7 +261,6 @@ mod tests {
                 quantity: 3,
                 sold: 0,
                 orders: 0,
-                revenue_minor: 0,
                 sold_out_ms: None,
             }],
             per_customer_limit: limit,
@@ -282,7 +294,7 @@ mod tests {
         assert!(!regular.record("HS-1", 2, 150).unwrap());
         assert!(regular.record("HS-1", 1, 160).unwrap());
         assert_eq!(regular.items[0].sold_out_ms, Some(160));
-        assert_eq!(regular.items[0].revenue_minor, 1500);
+        assert_eq!(regular.items[0].revenue_minor(), 1500);
         assert!(regular.offer("HS-1", 170, 0).is_none());
         assert!(regular.record("HS-1", 1, 170).is_err(), "never past the quantity");
 
@@ -316,8 +328,8 @@ mod tests {
                 quantity: 2,
             },
         ];
-        assert_eq!(bundles_available(&parts, |s| if s == "A" { 10 } else { 7 }), 3);
-        assert_eq!(bundles_available(&[], |_| 10), 0);
+        assert_eq!(bundles_available(&parts, &[10, 7]), 3);
+        assert_eq!(bundles_available(&[], &[]), 0);
     }
 
     #[test]

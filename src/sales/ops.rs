@@ -35,7 +35,6 @@ pub fn create(tx: &mut WriteTx<'_>, who: &Staff<Catalog>, new: NewSale, now_ms: 
             quantity: *quantity,
             sold: 0,
             orders: 0,
-            revenue_minor: 0,
             sold_out_ms: None,
         });
     }

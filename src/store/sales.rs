@@ -7,29 +7,34 @@ use redb::{ReadableTable, ReadableTableMetadata};
 use super::codec::{decode, encode};
 use super::tables::{BUNDLE_OF, FLASH_SALES, PRICE_CLOCK, SALE_BUYERS, SALES_BY_SKU};
 use super::{ReadTx, StoreError, WriteTx};
-use crate::sales::model::{FlashSale, Offer};
+use crate::sales::model::{FlashSale, Offer, best_offer};
 
 const SALE_SEQ: &str = "flash_sale_seq";
 
-/// The best running offer among `sales` for `sku`: the lowest price with units for the shopper.
-fn best_offer(
-    sales: Vec<FlashSale>,
+/// The offer for `sku` at `now_ms` to `buyer`, read from the sales tables however they are open
+/// (for reading or inside the write transaction).
+fn offer_from(
+    by_sku: &impl ReadableTable<(&'static str, u64), ()>,
+    sales: &impl ReadableTable<u64, &'static [u8]>,
+    buyers: &impl ReadableTable<(u64, &'static str), u64>,
     sku: &str,
     now_ms: u64,
-    mut bought: impl FnMut(u64) -> Result<u64, StoreError>,
+    buyer: Option<&str>,
 ) -> Result<Option<Offer>, StoreError> {
-    let mut best: Option<Offer> = None;
-    for sale in sales.iter().filter(|s| s.running(now_ms)) {
-        if let Some(offer) = sale.offer(sku, now_ms, bought(sale.id)?) {
-            let better = best.as_ref().is_none_or(|b| {
-                (offer.allowance > 0, std::cmp::Reverse(offer.price)) > (b.allowance > 0, std::cmp::Reverse(b.price))
-            });
-            if better {
-                best = Some(offer);
-            }
-        }
+    let buyer = buyer.map(buyer_key);
+    let mut offers = Vec::new();
+    for row in by_sku.range((sku, 0)..=(sku, u64::MAX))? {
+        let id = row?.0.value().1;
+        let Some(sale) = sales.get(id)?.map(|v| decode::<FlashSale>(v.value())).transpose()? else {
+            continue;
+        };
+        let bought = match &buyer {
+            Some(key) => buyers.get((id, key.as_str()))?.map_or(0, |v| v.value()),
+            None => 0,
+        };
+        offers.extend(sale.offer(sku, now_ms, bought));
     }
-    Ok(best)
+    Ok(best_offer(offers))
 }
 
 fn buyer_key(email: &str) -> String {
@@ -56,31 +61,16 @@ impl ReadTx {
         Ok(!self.table(SALES_BY_SKU)?.is_empty()?)
     }
 
-    fn flash_sales_of(&self, sku: &str) -> Result<Vec<FlashSale>, StoreError> {
-        let by_sku = self.table(SALES_BY_SKU)?;
-        if by_sku.is_empty()? {
-            return Ok(Vec::new());
-        }
-        let mut out = Vec::new();
-        for row in by_sku.range((sku, 0)..=(sku, u64::MAX))? {
-            out.extend(self.flash_sale(row?.0.value().1)?);
-        }
-        Ok(out)
-    }
-
     pub fn flash_offer(&self, sku: &str, now_ms: u64, buyer: Option<&str>) -> Result<Option<Offer>, StoreError> {
         if !self.mirrors().flash_sales.load(Ordering::Relaxed) {
             return Ok(None);
         }
-        let sales = self.flash_sales_of(sku)?;
-        if sales.is_empty() {
-            return Ok(None);
-        }
-        let buyers = self.table(SALE_BUYERS)?;
-        best_offer(sales, sku, now_ms, |id| match buyer {
-            Some(email) => Ok(buyers.get((id, buyer_key(email).as_str()))?.map_or(0, |v| v.value())),
-            None => Ok(0),
-        })
+        let (by_sku, sales, buyers) = (
+            self.table(SALES_BY_SKU)?,
+            self.table(FLASH_SALES)?,
+            self.table(SALE_BUYERS)?,
+        );
+        offer_from(&by_sku, &sales, &buyers, sku, now_ms, buyer)
     }
 
     /// The next moment a price changes by the clock, if any is scheduled.
@@ -120,20 +110,13 @@ impl WriteTx<'_> {
         if !self.mirrors().flash_sales.load(Ordering::Relaxed) {
             return Ok(None);
         }
-        let by_sku = self.txn().open_table(SALES_BY_SKU)?;
-        if by_sku.is_empty()? {
-            return Ok(None);
-        }
-        let mut sales = Vec::new();
-        for row in by_sku.range((sku, 0)..=(sku, u64::MAX))? {
-            sales.extend(self.flash_sale(row?.0.value().1)?);
-        }
-        drop(by_sku);
-        let buyers = self.txn().open_table(SALE_BUYERS)?;
-        best_offer(sales, sku, now_ms, |id| match buyer {
-            Some(email) => Ok(buyers.get((id, buyer_key(email).as_str()))?.map_or(0, |v| v.value())),
-            None => Ok(0),
-        })
+        let txn = self.txn();
+        let (by_sku, sales, buyers) = (
+            txn.open_table(SALES_BY_SKU)?,
+            txn.open_table(FLASH_SALES)?,
+            txn.open_table(SALE_BUYERS)?,
+        );
+        offer_from(&by_sku, &sales, &buyers, sku, now_ms, buyer)
     }
 
     /// Counts `units` bought at the sale price by `email`.

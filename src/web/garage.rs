@@ -43,7 +43,11 @@ pub fn others_after_choosing(
 /// Each vehicle as the `garage` cookie holds one, joined by `|` (which a query string escapes).
 pub fn others_cookie(others: &[VehicleFilter]) -> Cookie<'static> {
     let value = others.iter().map(query_string).collect::<Vec<_>>().join("|");
-    Cookie::build(OTHERS_COOKIE, value)
+    kept_a_year(OTHERS_COOKIE, value)
+}
+
+fn kept_a_year(name: &'static str, value: String) -> Cookie<'static> {
+    Cookie::build(name, value)
         .path("/")
         .http_only(true)
         .same_site(SameSite::Lax)
@@ -82,12 +86,7 @@ pub fn query_string(v: &VehicleFilter) -> String {
 }
 
 pub fn cookie(v: &VehicleFilter) -> Cookie<'static> {
-    Cookie::build(COOKIE, query_string(v))
-        .path("/")
-        .http_only(true)
-        .same_site(SameSite::Lax)
-        .max_age(Duration::days(365))
-        .finish()
+    kept_a_year(COOKIE, query_string(v))
 }
 
 pub fn removal() -> Cookie<'static> {

@@ -24,16 +24,14 @@ fn browser_tools() -> (std::path::PathBuf, String) {
     (dir, chromium)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_shopper_pays_by_card_in_a_real_browser_once_directly_and_once_through_3d_secure() {
+/// Runs `script` from tests/browser with `args` in node against Chromium; what it printed. It
+/// must end well.
+async fn run_script(script: &'static str, args: Vec<String>) -> String {
     let (dir, chromium) = browser_tools();
-    let stripe = LocalStripe::start();
-    let app = card_shop(stripe.url(), |c| c.payments.test_cards = Some(false)).await;
-    let base = app.addr.clone();
     let out = tokio::task::spawn_blocking(move || {
         Command::new("node")
-            .arg(dir.join("pay.mjs"))
-            .arg(base)
+            .arg(dir.join(script))
+            .args(args)
             .env("CHROMIUM", chromium)
             .output()
             .expect("node runs (Node.js is on every machine CI uses)")
@@ -46,6 +44,14 @@ async fn a_shopper_pays_by_card_in_a_real_browser_once_directly_and_once_through
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(out.status.success(), "the journey failed:\n{said}");
+    said
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shopper_pays_by_card_in_a_real_browser_once_directly_and_once_through_3d_secure() {
+    let stripe = LocalStripe::start();
+    let app = card_shop(stripe.url(), |c| c.payments.test_cards = Some(false)).await;
+    let said = run_script("pay.mjs", vec![app.addr.clone()]).await;
     assert!(
         said.contains("ok: a card confirmed with the bank pays the order"),
         "{said}"
@@ -64,27 +70,9 @@ async fn a_shopper_pays_by_card_in_a_real_browser_once_directly_and_once_through
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_shopper_with_a_civic_finds_fitting_brake_pads_and_checks_out_on_pages_without_serious_accessibility_faults()
 {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let (dir, chromium) = browser_tools();
     let app = crate::helpers::spawn_app_with_catalog(include_bytes!("../../data/demo.jsonl")).await;
-    let (base, shots) = (app.addr.clone(), root.join("target/browser-journey"));
-    let out = tokio::task::spawn_blocking(move || {
-        Command::new("node")
-            .arg(dir.join("journey.mjs"))
-            .arg(base)
-            .arg(&shots)
-            .env("CHROMIUM", chromium)
-            .output()
-            .expect("node runs (Node.js is on every machine CI uses)")
-    })
-    .await
-    .unwrap();
-    let said = format!(
-        "{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.status.success(), "the journey failed:\n{said}");
+    let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/browser-journey");
+    let said = run_script("journey.mjs", vec![app.addr.clone(), shots.display().to_string()]).await;
     assert!(
         said.contains("ok: no serious or critical accessibility violation"),
         "{said}"

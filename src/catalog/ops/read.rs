@@ -49,8 +49,7 @@ pub fn sellable(view: &impl View, product: Product, now_ms: u64, buyer: Option<&
         for part in &product.bundle {
             levels.push(view.stock(&part.sku)?);
         }
-        let mut level = levels.into_iter();
-        bundles_available(&product.bundle, |_| level.next().unwrap_or(0))
+        bundles_available(&product.bundle, &levels)
     } else {
         view.stock(product.sku.as_str())?
     };

@@ -115,7 +115,7 @@ pub(super) async fn reports(
                     tr {
                         td { a href="/admin/sales" { (sale.name) } div.small { (format_utc(sale.starts_ms)) } }
                         td { (sale.items.iter().map(|i| u64::from(i.sold)).sum::<u64>()) " / " (sale.items.iter().map(|i| u64::from(i.quantity)).sum::<u64>()) }
-                        td { (crate::domain::Money::new(sale.items.iter().map(|i| i.revenue_minor).sum(), report.currency)) }
+                        td { (crate::domain::Money::new(sale.items.iter().map(|i| i.revenue_minor()).sum(), report.currency)) }
                         td.small { @for item in sale.items.iter().filter(|i| i.sold_out_ms.is_some()) {
                             (item.sku) " after " ((item.sold_out_ms.unwrap_or(0).saturating_sub(sale.starts_ms)) / 1000) " s" br;
                         } }

@@ -99,7 +99,7 @@ fn sell_out_after(sale: &FlashSale, at: u64) -> String {
 }
 
 fn money(sale: &FlashSale) -> String {
-    let minor: i64 = sale.items.iter().map(|i| i.revenue_minor).sum();
+    let minor: i64 = sale.items.iter().map(|i| i.revenue_minor()).sum();
     match sale.items.first() {
         Some(item) => crate::domain::Money::new(minor, item.price.currency()).to_string(),
         None => String::new(),

@@ -107,7 +107,7 @@ impl SaleJson {
             per_customer_limit: sale.per_customer_limit,
             then: sale.then,
             units_sold: sale.items.iter().map(|i| u64::from(i.sold)).sum(),
-            revenue_cents: sale.items.iter().map(|i| i.revenue_minor).sum(),
+            revenue_cents: sale.items.iter().map(|i| i.revenue_minor()).sum(),
             items: sale
                 .items
                 .iter()
@@ -118,7 +118,7 @@ impl SaleJson {
                     sold: i.sold,
                     remaining: i.quantity - i.sold,
                     orders: i.orders,
-                    revenue_cents: i.revenue_minor,
+                    revenue_cents: i.revenue_minor(),
                     sold_out_at: i.sold_out_ms.map(format_utc),
                 })
                 .collect(),
