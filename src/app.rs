@@ -49,7 +49,12 @@ impl Application {
         let search = Arc::new(search);
         let background = crate::background::Background::default();
         let indexer = crate::search::live::start(search.clone(), store.clone());
-        if let Err(e) = crate::maintenance::backup::serve_control_socket(&config.data_dir, store.clone(), &background) {
+        let writer = Arc::new(Writer::start(store.clone(), config.checkout.writer));
+        let control = crate::maintenance::backup::Control {
+            store: store.clone(),
+            writer: writer.clone(),
+        };
+        if let Err(e) = crate::maintenance::backup::serve_control_socket(&config.data_dir, control, &background) {
             // Serving matters more than online backups; `storefront backup` says what is wrong.
             tracing::warn!(error = %e, "no control socket: online backups are unavailable");
         }
@@ -62,7 +67,6 @@ impl Application {
                 &background,
             );
         }
-        let writer = Arc::new(Writer::start(store.clone(), config.checkout.writer));
         let payments = Arc::new(payments);
         let shop = crate::shop::Shop::new(
             store.clone(),

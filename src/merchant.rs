@@ -433,23 +433,25 @@ pub fn create_account(
     Ok(Ok(()))
 }
 
-/// Imports a catalog (JSON Lines or CSV) beside checkouts, in the importer's own batches; its
-/// audit entry is written in the commit that makes the import durable. The one import of the
-/// back office's page and of the merchant API.
+/// Imports a catalog (JSON Lines or CSV) through the writer, beside checkouts, in the importer's
+/// own batches; its audit entry is written in the transaction of the last batch. The one import
+/// of the back office's page and of the merchant API.
 pub fn import_catalog(
-    store: &crate::store::Store,
+    writer: &crate::store::Writer,
     who: &Staff<Catalog>,
     source: &[u8],
     format: crate::catalog::import::Format,
 ) -> Result<catalog::ImportReport, catalog::ImportError> {
-    catalog::import_then(store, source, format, who.actor(), &mut |_| {}, |report, tx| {
+    let actor = who.actor().to_owned();
+    let via = catalog::WriteVia::Writer(writer);
+    catalog::import_then(via, source, format, who.actor(), &mut |_| {}, move |report, tx| {
         let summary = serde_json::json!({
             "created": report.created,
             "updated": report.updated,
             "unchanged": report.unchanged,
             "rejected": report.rejected.len(),
         });
-        staff::record(tx, who.actor(), "catalog.import", "catalog", "", &summary.to_string())
+        staff::record(tx, &actor, "catalog.import", "catalog", "", &summary.to_string())
     })
 }
 

@@ -120,10 +120,18 @@ fn ask_server(mut stream: UnixStream, dest_dir: &Path) -> anyhow::Result<BackupR
     })
 }
 
+/// What the control socket's requests act on: backups read the store, a new token goes through
+/// the serving process's writer like every other write.
+#[derive(Clone)]
+pub struct Control {
+    pub store: Store,
+    pub writer: std::sync::Arc<crate::store::Writer>,
+}
+
 /// Serves backup requests on the data dir's control socket until shutdown.
 pub fn serve_control_socket(
     data_dir: &Path,
-    store: Store,
+    control: Control,
     background: &crate::background::Background,
 ) -> anyhow::Result<()> {
     use std::os::unix::fs::PermissionsExt;
@@ -144,9 +152,9 @@ pub fn serve_control_socket(
             let Ok((stream, _)) = accepted else {
                 continue;
             };
-            let store = store.clone();
+            let control = control.clone();
             tokio::spawn(async move {
-                if let Err(e) = answer(stream, store).await {
+                if let Err(e) = answer(stream, control).await {
                     tracing::warn!(error = %e, "control socket request failed");
                 }
             });
@@ -155,7 +163,8 @@ pub fn serve_control_socket(
     Ok(())
 }
 
-async fn answer(stream: tokio::net::UnixStream, store: Store) -> anyhow::Result<()> {
+async fn answer(stream: tokio::net::UnixStream, control: Control) -> anyhow::Result<()> {
+    let Control { store, writer } = control;
     use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
     let (read, mut write) = stream.into_split();
     let mut line = String::new();
@@ -173,12 +182,11 @@ async fn answer(stream: tokio::net::UnixStream, store: Store) -> anyhow::Result<
         }
         Ok(Request::CreateToken { scopes, label }) => match crate::staff::Scopes::parse(&scopes) {
             Ok(scopes) => {
-                // Through the store's own write path; the socket is only reachable by the
-                // shop's own user (mode 0600), who could as well stop the server and run the CLI.
-                let outcome = tokio::task::spawn_blocking(move || {
-                    store.write(|tx| crate::staff::ops::create_token(tx, scopes, &label, "cli"))
-                })
-                .await?;
+                // The socket is only reachable by the shop's own user (mode 0600), who could as
+                // well stop the server and run the CLI.
+                let outcome = writer
+                    .run(move |tx| crate::staff::ops::create_token(tx, scopes, &label, "cli"))
+                    .await;
                 match outcome {
                     Ok(token) => Reply {
                         ok: true,

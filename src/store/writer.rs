@@ -160,24 +160,39 @@ impl Writer {
         F: FnOnce(&mut WriteTx<'_>) -> Result<T, StoreError> + Send + 'static,
     {
         let (answer, answered) = tokio::sync::oneshot::channel::<Result<T, StoreError>>();
-        let job: Job = Box::new(move |tx| {
-            let outcome = catch_unwind(AssertUnwindSafe(|| op(tx)))
-                .unwrap_or_else(|_| Err(StoreError::Corrupt("a store job panicked".into())));
-            match outcome {
-                Ok(value) => Ok(Box::new(move |committed: Result<(), String>| {
-                    let _ = answer.send(committed.map(|()| value).map_err(StoreError::Unavailable));
-                }) as Reply),
-                Err(err) => {
-                    let why = err.to_string();
-                    let reply: Reply = Box::new(move |_| {
-                        let _ = answer.send(Err(err));
-                    });
-                    Err((reply, why))
-                }
-            }
+        let job = job(op, move |outcome| {
+            let _ = answer.send(outcome);
         });
         self.submit(job)?;
         match answered.await {
+            Ok(result) => result.map_err(WriteError::Store),
+            Err(_) => Err(WriteError::Store(StoreError::Unavailable(
+                "the store writer stopped before answering".into(),
+            ))),
+        }
+    }
+
+    /// `run` for a blocking thread (an import's): waits for room in the queue instead of
+    /// refusing when it is full, then for the commit.
+    pub fn run_blocking<T, F>(&self, op: F) -> Result<T, WriteError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut WriteTx<'_>) -> Result<T, StoreError> + Send + 'static,
+    {
+        let (answer, answered) = std::sync::mpsc::sync_channel::<Result<T, StoreError>>(1);
+        let job = job(op, move |outcome| {
+            let _ = answer.send(outcome);
+        });
+        let queue = self.queue.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let Some(queue) = queue else {
+            return Err(StoreError::Unavailable("the store is shutting down".into()).into());
+        };
+        self.stats.waiting.fetch_add(1, Ordering::Relaxed);
+        if queue.send(job).is_err() {
+            self.stats.waiting.fetch_sub(1, Ordering::Relaxed);
+            return Err(StoreError::Unavailable("the store writer has stopped".into()).into());
+        }
+        match answered.recv() {
             Ok(result) => result.map_err(WriteError::Store),
             Err(_) => Err(WriteError::Store(StoreError::Unavailable(
                 "the store writer stopped before answering".into(),
@@ -220,6 +235,29 @@ impl Writer {
             }
         }
     }
+}
+
+/// Wraps `op` as a writer job whose outcome, once its batch has committed (or failed), goes to
+/// `answer`. A panic in `op` fails the job, not the writer.
+fn job<T, F>(op: F, answer: impl FnOnce(Result<T, StoreError>) + Send + 'static) -> Job
+where
+    T: Send + 'static,
+    F: FnOnce(&mut WriteTx<'_>) -> Result<T, StoreError> + Send + 'static,
+{
+    Box::new(move |tx| {
+        let outcome = catch_unwind(AssertUnwindSafe(|| op(tx)))
+            .unwrap_or_else(|_| Err(StoreError::Corrupt("a store job panicked".into())));
+        match outcome {
+            Ok(value) => Ok(Box::new(move |committed: Result<(), String>| {
+                answer(committed.map(|()| value).map_err(StoreError::Unavailable));
+            }) as Reply),
+            Err(err) => {
+                let why = err.to_string();
+                let reply: Reply = Box::new(move |_| answer(Err(err)));
+                Err((reply, why))
+            }
+        }
+    })
 }
 
 impl Drop for Writer {

@@ -178,6 +178,15 @@ impl From<crate::orders::RefundError> for AppError {
     }
 }
 
+impl From<crate::catalog::ops::ImportError> for AppError {
+    fn from(err: crate::catalog::ops::ImportError) -> AppError {
+        match err {
+            crate::catalog::ops::ImportError::Read(e) => AppError::new(ErrorCode::InvalidInput, e.to_string()),
+            crate::catalog::ops::ImportError::Store(e) => e.into(),
+        }
+    }
+}
+
 impl From<StoreError> for AppError {
     fn from(err: StoreError) -> AppError {
         match err {

@@ -400,6 +400,58 @@ async fn an_import_through_the_api_reports_each_rejected_line() {
 }
 
 #[tokio::test]
+async fn a_csv_import_of_several_batches_runs_beside_checkouts_and_one_audit_entry_counts_them_all() {
+    let app = std::sync::Arc::new(spawn_app_with_catalog(SHOP.as_bytes()).await);
+    let token = token_with(&app, "catalog").await;
+    // 4,500 lines are three of the importer's CSV batches (2,000 lines each).
+    let mut csv = String::from("sku,title,price_cents,stock\n");
+    for i in 0..4_500 {
+        csv.push_str(&format!("BULK-{i:05},Bulk part {i},{},3\n", 100 + i));
+    }
+    let import = app
+        .client
+        .post(app.url("/api/v1/admin/import"))
+        .bearer_auth(&token)
+        .header("Content-Type", "text/csv")
+        .body(csv)
+        .send();
+    let buyers = (0..12).map(|i| {
+        let app = app.clone();
+        tokio::spawn(async move {
+            let cart = new_cart(&app, json!([{"sku":"SAUCE-5","quantity":1}])).await;
+            checkout(&app, &format!("beside-import-{i}"), &checkout_body(&cart, "tok_visa"))
+                .await
+                .0
+        })
+    });
+    let buyers = crate::checkout::join_all(buyers.collect::<Vec<_>>());
+    let (imported, sold) = tokio::join!(import, buyers);
+    let imported = imported.unwrap();
+    assert_eq!(imported.status(), 200);
+    let report: Value = imported.json().await.unwrap();
+    assert_eq!(report["created"], 4_500, "{report}");
+    let sold: Vec<u16> = sold.into_iter().map(Result::unwrap).collect();
+    assert!(
+        sold.iter().all(|&s| s == 201),
+        "every checkout beside the import was placed: {sold:?}"
+    );
+    let (_, product) = app.get_json("/api/v1/products/BULK-04499").await;
+    assert_eq!(product["price_cents"], 4_599);
+    let (_, audit) = call(
+        &app,
+        Method::GET,
+        "/api/v1/admin/audit?subject=catalog",
+        Some(&app.admin_token),
+        None,
+    )
+    .await;
+    let entries = audit["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 1, "{audit}");
+    let after: Value = serde_json::from_str(entries[0]["after"].as_str().unwrap()).unwrap();
+    assert_eq!(after["created"], 4_500, "the entry counts every batch: {after}");
+}
+
+#[tokio::test]
 async fn the_order_list_by_status_agrees_with_each_orders_own_status_page_by_page() {
     let app = spawn_app_with_catalog(SHOP.as_bytes()).await;
     let token = token_with(&app, "orders").await;

@@ -9,7 +9,7 @@ use super::upsert::{Batch, Prepared};
 use crate::catalog::ProductRecord;
 use crate::catalog::import::{self, Format, Rejected};
 use crate::domain::now_ms;
-use crate::store::{Store, StoreError};
+use crate::store::{Store, StoreError, WriteError, WriteTx, Writer};
 
 /// The outcome of an import: counts and every rejected line.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
@@ -18,6 +18,9 @@ pub struct ImportReport {
     pub updated: u64,
     pub unchanged: u64,
     pub rejected: Vec<Rejected>,
+    /// JSON lines read so far (CSV lines are numbered from the file's start, so this stays 0).
+    #[serde(skip)]
+    pub lines: u64,
 }
 
 impl ImportReport {
@@ -38,6 +41,18 @@ pub enum ImportError {
 /// the commit per batch is noise, small enough that progress shows and memory stays flat.
 const BATCH: usize = 2_000;
 
+/// Where an import's batches are written.
+#[derive(Clone, Copy)]
+pub enum WriteVia<'a> {
+    /// Straight into the store, every batch but the last without fsync (the store is closed to
+    /// others: the command line's `import`, `gen` and `demo`): an interrupted import leaves some
+    /// prefix of the batches, and upserts are safe to re-run.
+    Store(&'a Store),
+    /// Through the serving process's writer: each batch is a job in a durable group commit, so
+    /// an import runs beside checkouts in the one order every commit is heard in.
+    Writer(&'a Writer),
+}
+
 /// Imports a whole source, one transaction per batch, in source order (a SKU repeated later in the
 /// file wins). `progress` is called after every batch with the report so far.
 pub fn import<R: BufRead + Send>(
@@ -47,18 +62,19 @@ pub fn import<R: BufRead + Send>(
     actor: &str,
     progress: &mut dyn FnMut(&ImportReport),
 ) -> Result<ImportReport, ImportError> {
-    import_then(store, source, format, actor, progress, |_, _| Ok(()))
+    import_then(WriteVia::Store(store), source, format, actor, progress, |_, _| Ok(()))
 }
 
-/// `import`, with `last` run in the durable commit that ends it (the one that makes every batch
-/// durable), given the report: an import's audit entry is written with it.
+/// `import`, with `last` run in the transaction of the last batch (the one that makes every
+/// batch durable), given the whole report: an import's audit entry is written with it, and an
+/// import of one batch (up to 2,000 lines) is one transaction with its audit entry.
 pub fn import_then<R: BufRead + Send>(
-    store: &Store,
+    via: WriteVia<'_>,
     source: R,
     format: Format,
     actor: &str,
     progress: &mut dyn FnMut(&ImportReport),
-    last: impl FnOnce(&ImportReport, &mut crate::store::WriteTx<'_>) -> Result<(), StoreError>,
+    last: impl FnOnce(&ImportReport, &mut WriteTx<'_>) -> Result<(), StoreError> + Send + 'static,
 ) -> Result<ImportReport, ImportError> {
     std::thread::scope(|scope| {
         let batches = match format {
@@ -73,32 +89,33 @@ pub fn import_then<R: BufRead + Send>(
             to_free.into_iter().for_each(drop)
         });
         let mut report = ImportReport::default();
-        let mut lines_before = 0;
+        let mut last = Some(last);
         // The writer is the one serial stage: whether it or the parsing waits says where to look.
         let (started, mut writing) = (Instant::now(), Duration::ZERO);
-        for batch in batches {
+        let mut batches = batches.peekable();
+        while let Some(batch) = batches.next() {
             let batch = batch?;
+            let finish = if batches.peek().is_none() { last.take() } else { None };
             let write_started = Instant::now();
-            write_batch(store, &batch, lines_before, actor, &mut report)?;
+            let (batch, counted) = write_batch(via, batch, report, actor, finish)?;
+            report = counted;
             writing += write_started.elapsed();
-            lines_before += batch.lines;
             progress(&report);
             let _ = written.send(batch);
         }
-        let sync_started = Instant::now();
-        store.write(|tx| last(&report, tx))?;
-        tracing::debug!(
-            total = ?started.elapsed(),
-            writing = ?writing,
-            sync = ?sync_started.elapsed(),
-            "import written"
-        );
+        if let Some(last) = last {
+            // Nothing to import (an empty source) is still recorded.
+            let empty = Ready::default();
+            report = write_batch(via, empty, report, actor, Some(last))?.1;
+        }
+        tracing::debug!(total = ?started.elapsed(), writing = ?writing, "import written");
         Ok(report)
     })
 }
 
 /// A batch made ready for the writer on a parsing thread: its good lines prepared (see
 /// `Prepared`) and sorted by SKU, and its bad lines.
+#[derive(Default)]
 struct Ready {
     records: Vec<Prepared>,
     /// Numbered from the batch's first line: the writer, which sees the batches in order, adds
@@ -308,21 +325,45 @@ fn fill<R: Read>(source: &mut R, buffer: &mut Vec<u8>, mut filled: usize) -> std
     Ok((filled, false))
 }
 
+type Last = Box<dyn FnOnce(&ImportReport, &mut WriteTx<'_>) -> Result<(), StoreError> + Send>;
+
+/// Writes one batch and counts it into `report`; with `last`, runs it in the same transaction,
+/// which is then durable. Both the batch and the report come back (a writer job owns what it
+/// touches until its commit).
 fn write_batch(
-    store: &Store,
-    batch: &Ready,
-    lines_before: u64,
+    via: WriteVia<'_>,
+    batch: Ready,
+    report: ImportReport,
     actor: &str,
-    report: &mut ImportReport,
-) -> Result<(), StoreError> {
-    // Batches commit without fsync; `import` syncs once at the end, so an interrupted import
-    // leaves a consistent store holding some prefix of the batches (upserts are safe to re-run).
-    let counts = store.write_unsynced(|tx| {
-        let mut upserts = Batch::default();
-        let counts = upserts.upsert_in_order(tx, &batch.records, actor)?;
-        upserts.finish(tx)?;
-        Ok::<_, StoreError>(counts)
-    })?;
+    last: Option<impl FnOnce(&ImportReport, &mut WriteTx<'_>) -> Result<(), StoreError> + Send + 'static>,
+) -> Result<(Ready, ImportReport), StoreError> {
+    let durable = last.is_some();
+    let last = last.map(|f| Box::new(f) as Last);
+    let actor = actor.to_owned();
+    let job = move |tx: &mut WriteTx<'_>| {
+        let mut report = report;
+        apply_batch(tx, &batch, &actor, &mut report)?;
+        if let Some(last) = last {
+            last(&report, tx)?;
+        }
+        Ok::<_, StoreError>((batch, report))
+    };
+    match via {
+        WriteVia::Store(store) if durable => store.write(job),
+        WriteVia::Store(store) => store.write_unsynced(job),
+        WriteVia::Writer(writer) => writer.run_blocking(job).map_err(|e| match e {
+            WriteError::Store(e) => e,
+            WriteError::Busy => StoreError::Unavailable(e.to_string()),
+        }),
+    }
+}
+
+fn apply_batch(tx: &mut WriteTx<'_>, batch: &Ready, actor: &str, report: &mut ImportReport) -> Result<(), StoreError> {
+    let mut upserts = Batch::default();
+    let counts = upserts.upsert_in_order(tx, &batch.records, actor)?;
+    upserts.finish(tx)?;
+    // Lines are numbered from the batch's first; the batches before it come first in the source.
+    let lines_before = report.lines;
     report.created += counts.created;
     report.updated += counts.updated;
     report.unchanged += counts.unchanged;
@@ -330,6 +371,7 @@ fn write_batch(
         line: lines_before + r.line,
         message: r.message.clone(),
     }));
+    report.lines += batch.lines;
     Ok(())
 }
 

@@ -4,7 +4,7 @@ mod import;
 mod read;
 mod upsert;
 
-pub use import::{ImportError, ImportReport, import, import_then};
+pub use import::{ImportError, ImportReport, WriteVia, import, import_then};
 pub use read::{
     CategoryListing, Home, ListingCache, ProductDetail, category_listing, home, is_empty, item, items, list,
     product_detail, sellable,

@@ -163,12 +163,8 @@ pub(super) async fn run_import(
     } else {
         crate::catalog::import::Format::JsonLines
     };
-    let (store, who) = (state.store.clone(), who.clone());
-    let report = blocking(move || {
-        crate::merchant::import_catalog(&store, &who, &bytes, format)
-            .map_err(|e| AppError::new(ErrorCode::InvalidInput, e.to_string()))
-    })
-    .await?;
+    let (writer, who) = (state.writer.clone(), who.clone());
+    let report = blocking(move || Ok(crate::merchant::import_catalog(&writer, &who, &bytes, format)?)).await?;
     Ok(report)
 }
 

@@ -273,12 +273,8 @@ pub(crate) async fn import(
 ) -> Result<HttpResponse, ApiError> {
     let format = import_format(&req)?;
     let body = crate::web::guard::read_body(payload, IMPORT_LIMIT).await?;
-    let store = state.store.clone();
-    let report = blocking(move || {
-        merchant::import_catalog(&store, &who, &body, format)
-            .map_err(|e| AppError::new(ErrorCode::InvalidInput, e.to_string()))
-    })
-    .await?;
+    let writer = state.writer.clone();
+    let report = blocking(move || Ok(merchant::import_catalog(&writer, &who, &body, format)?)).await?;
     Ok(ok(json!({
         "created": report.created,
         "updated": report.updated,
