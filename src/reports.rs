@@ -212,7 +212,9 @@ pub fn sales(read: &ReadTx, from_ms: u64, to_ms: u64, bucket: Bucket) -> Result<
         }
         currency.get_or_insert(order.currency);
         for line in &order.lines {
-            let entry = products.entry(line.sku.clone()).or_insert((line.title.clone(), 0, 0));
+            let entry = products
+                .entry(line.sku.to_string())
+                .or_insert((line.title.clone(), 0, 0));
             entry.1 = entry.1.saturating_add(u64::from(line.quantity));
             entry.2 = entry.2.saturating_add(line.line_total.minor());
         }

@@ -8,24 +8,10 @@ use std::sync::Arc;
 use crate::cart::{self, Cart, CartError, Clock, Destination, Quote, Rules};
 use crate::orders::checkout::{self, CheckoutInput, CheckoutRequest, Placed, Prepared, Refusal};
 use crate::orders::{AuthorizeRequest, Order, PaymentError, Payments, Settlement};
-use crate::store::{Store, StoreError, WriteError, WriteTx, Writer};
+use crate::store::{Store, StoreError, TxResult, WriteError, WriteTx, Writer};
 use crate::telemetry::metrics as m;
 
-/// What a use case could not do: refused for a reason of its own (`R`), or the store could not
-/// take or give the data (busy, disk trouble).
-#[derive(Debug, thiserror::Error)]
-pub enum Failed<R> {
-    #[error(transparent)]
-    Refused(R),
-    #[error(transparent)]
-    Write(#[from] WriteError),
-}
-
-impl<R> From<StoreError> for Failed<R> {
-    fn from(e: StoreError) -> Self {
-        Failed::Write(WriteError::Store(e))
-    }
-}
+pub use crate::store::Failed;
 
 /// A checkout's answer: the order, and whether it was placed by an earlier identical request.
 pub struct CheckedOut {
@@ -75,13 +61,10 @@ impl Shop {
     /// Runs a cart change in the writer's next group commit.
     pub async fn change_cart<F>(&self, change: F) -> Result<Cart, Failed<CartError>>
     where
-        F: FnOnce(&mut WriteTx<'_>, &Rules, Clock) -> Result<Result<Cart, CartError>, StoreError> + Send + 'static,
+        F: FnOnce(&mut WriteTx<'_>, &Rules, Clock) -> TxResult<Cart, CartError> + Send + 'static,
     {
         let (rules, clock) = (self.rules.clone(), self.clock());
-        self.writer
-            .run(move |tx| change(tx, &rules, clock))
-            .await?
-            .map_err(Failed::Refused)
+        self.writer.run_use_case(move |tx| change(tx, &rules, clock)).await
     }
 
     /// A live cart and its quote, for a destination and shipping method when given.

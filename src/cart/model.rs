@@ -1,3 +1,5 @@
+use crate::domain::Sku;
+
 /// A shopper's cart: SKUs and quantities, plus a promo code. Prices are never stored here; they
 /// are computed fresh by `pricing` every time the cart is shown or checked out.
 #[derive(Clone, Debug, PartialEq, Eq, bincode::Encode, bincode::Decode)]
@@ -12,13 +14,17 @@ pub struct Cart {
 
 #[derive(Clone, Debug, PartialEq, Eq, bincode::Encode, bincode::Decode)]
 pub struct CartLine {
-    pub sku: String,
+    pub sku: Sku,
     pub quantity: u32,
 }
 
 impl Cart {
     pub fn quantity_of(&self, sku: &str) -> u32 {
-        self.lines.iter().filter(|l| l.sku == sku).map(|l| l.quantity).sum()
+        self.lines
+            .iter()
+            .filter(|l| l.sku.as_str() == sku)
+            .map(|l| l.quantity)
+            .sum()
     }
 
     pub fn units(&self) -> u64 {
@@ -26,11 +32,11 @@ impl Cart {
     }
 
     /// Sets a SKU's quantity, keeping the line's place; 0 removes it.
-    pub fn set_quantity(&mut self, sku: &str, quantity: u32) {
-        match self.lines.iter_mut().find(|l| l.sku == sku) {
+    pub fn set_quantity(&mut self, sku: &Sku, quantity: u32) {
+        match self.lines.iter_mut().find(|l| l.sku == *sku) {
             Some(line) => line.quantity = quantity,
             None => self.lines.push(CartLine {
-                sku: sku.to_owned(),
+                sku: sku.clone(),
                 quantity,
             }),
         }

@@ -3,9 +3,9 @@
 //! again (for real) at checkout.
 
 use crate::catalog::ops::sellable;
-use crate::domain::random_token;
+use crate::domain::{Sku, random_token};
 use crate::inventory::Shortfall;
-use crate::store::{StoreError, View, WriteTx};
+use crate::store::{StoreError, TxError, TxResult, View, WriteTx, refuse};
 
 use super::model::{Cart, CartLine};
 use super::pricing::{self, Destination, PricingError, Quote, QuoteInput};
@@ -40,7 +40,7 @@ pub enum CartError {
     NotOffered(String),
 }
 
-type Outcome<T> = Result<Result<T, CartError>, StoreError>;
+type Outcome<T> = TxResult<T, CartError>;
 
 /// What a cart change needs besides its arguments.
 #[derive(Clone, Copy, Debug)]
@@ -72,28 +72,26 @@ pub fn create(tx: &mut WriteTx<'_>, rules: &Rules, lines: &[CartLine], clock: Cl
     };
     for line in lines {
         let quantity = cart.quantity_of(&line.sku).saturating_add(line.quantity);
-        if let Err(e) = change_line(tx, rules, &mut cart, &line.sku, quantity, clock)? {
-            return Ok(Err(e));
-        }
+        change_line(tx, rules, &mut cart, &line.sku, quantity, clock)?;
     }
     tx.put_cart(&cart, None)?;
     tx.count_funnel(clock.now_ms, 0, 1)?;
     metrics::counter!(crate::telemetry::metrics::CARTS_CREATED).increment(1);
-    Ok(Ok(cart))
+    Ok(cart)
 }
 
 /// Adds units of a SKU; a SKU already in the cart gets its quantity raised.
-pub fn add(tx: &mut WriteTx<'_>, rules: &Rules, id: &str, sku: &str, quantity: u32, clock: Clock) -> Outcome<Cart> {
+pub fn add(tx: &mut WriteTx<'_>, rules: &Rules, id: &str, sku: &Sku, quantity: u32, clock: Clock) -> Outcome<Cart> {
     edit(tx, id, clock, |tx, cart| {
         if quantity == 0 {
-            return Ok(Err(CartError::BadQuantity));
+            return refuse(CartError::BadQuantity);
         }
         if quantity > MAX_LINE_QUANTITY {
-            return Ok(Err(CartError::BadQuantity));
+            return refuse(CartError::BadQuantity);
         }
         let total = cart.quantity_of(sku).saturating_add(quantity);
         if total > MAX_LINE_QUANTITY {
-            return Ok(Err(CartError::LineFull));
+            return refuse(CartError::LineFull);
         }
         change_line(tx, rules, cart, sku, total, clock)
     })
@@ -104,25 +102,25 @@ pub fn set_quantity(
     tx: &mut WriteTx<'_>,
     rules: &Rules,
     id: &str,
-    sku: &str,
+    sku: &Sku,
     quantity: u32,
     clock: Clock,
 ) -> Outcome<Cart> {
     edit(tx, id, clock, |tx, cart| {
         if cart.quantity_of(sku) == 0 {
-            return Ok(Err(CartError::NotInCart(sku.to_owned())));
+            return refuse(CartError::NotInCart(sku.to_string()));
         }
         change_line(tx, rules, cart, sku, quantity, clock)
     })
 }
 
-pub fn remove(tx: &mut WriteTx<'_>, id: &str, sku: &str, clock: Clock) -> Outcome<Cart> {
+pub fn remove(tx: &mut WriteTx<'_>, id: &str, sku: &Sku, clock: Clock) -> Outcome<Cart> {
     edit(tx, id, clock, |_, cart| {
         if cart.quantity_of(sku) == 0 {
-            return Ok(Err(CartError::NotInCart(sku.to_owned())));
+            return refuse(CartError::NotInCart(sku.to_string()));
         }
         cart.set_quantity(sku, 0);
-        Ok(Ok(()))
+        Ok(())
     })
 }
 
@@ -132,19 +130,16 @@ pub fn set_promo(tx: &mut WriteTx<'_>, rules: &Rules, id: &str, code: Option<&st
     edit(tx, id, clock, |tx, cart| {
         let Some(code) = code.map(str::trim).filter(|c| !c.is_empty()) else {
             cart.promo = None;
-            return Ok(Ok(()));
+            return Ok(());
         };
         let mut trial = cart.clone();
         trial.promo = Some(code.to_ascii_uppercase());
-        let quote = match price(tx, rules, &trial, None, None, clock.now_ms)? {
-            Ok(q) => q,
-            Err(e) => return Ok(Err(e.into())),
-        };
+        let quote = price(tx, rules, &trial, None, None, clock.now_ms)?.map_err(|e| TxError::Refused(e.into()))?;
         if let Some(problem) = quote.promo.and_then(|p| p.problem) {
-            return Ok(Err(CartError::Promo(problem)));
+            return refuse(CartError::Promo(problem));
         }
         *cart = trial;
-        Ok(Ok(()))
+        Ok(())
     })
 }
 
@@ -175,9 +170,9 @@ pub fn sweep(tx: &mut WriteTx<'_>, clock: Clock, limit: usize) -> Result<usize, 
 /// feature flag is off for them).
 pub fn check_offered(tx: &WriteTx<'_>, sku: &str, bundles_offered: bool) -> Outcome<()> {
     if !bundles_offered && tx.product(sku)?.is_some_and(|p| p.is_bundle()) {
-        return Ok(Err(CartError::NotOffered(sku.to_owned())));
+        return refuse(CartError::NotOffered(sku.to_owned()));
     }
-    Ok(Ok(()))
+    Ok(())
 }
 
 /// Prices a cart as it stands in `view`.
@@ -236,15 +231,13 @@ fn edit(
     change: impl FnOnce(&mut WriteTx<'_>, &mut Cart) -> Outcome<()>,
 ) -> Outcome<Cart> {
     let Some(mut cart) = load(tx, id, clock)? else {
-        return Ok(Err(CartError::NotFound));
+        return refuse(CartError::NotFound);
     };
     let filed_at = cart.updated_ms;
-    if let Err(e) = change(tx, &mut cart)? {
-        return Ok(Err(e));
-    }
+    change(tx, &mut cart)?;
     cart.updated_ms = clock.now_ms.max(filed_at);
     tx.put_cart(&cart, Some(filed_at))?;
-    Ok(Ok(cart))
+    Ok(cart)
 }
 
 /// Sets `sku` to `quantity` if the product exists, has the stock, and the cart still prices.
@@ -252,35 +245,33 @@ fn change_line(
     tx: &mut WriteTx<'_>,
     rules: &Rules,
     cart: &mut Cart,
-    sku: &str,
+    sku: &Sku,
     quantity: u32,
     clock: Clock,
 ) -> Outcome<()> {
     if quantity > MAX_LINE_QUANTITY {
-        return Ok(Err(CartError::BadQuantity));
+        return refuse(CartError::BadQuantity);
     }
     if quantity > 0 {
         let Some(product) = tx.product(sku)? else {
-            return Ok(Err(CartError::UnknownSku(sku.to_owned())));
+            return refuse(CartError::UnknownSku(sku.to_string()));
         };
         // What a shopper may buy: a bundle's components allow it, a flash sale may cap it.
         let available = sellable(tx, product, clock.now_ms, None)?.stock;
         if u64::from(quantity) > available {
-            return Ok(Err(CartError::NotEnoughStock(Shortfall {
-                sku: sku.to_owned(),
+            return refuse(CartError::NotEnoughStock(Shortfall {
+                sku: sku.to_string(),
                 requested: u64::from(quantity),
                 available,
-            })));
+            }));
         }
     }
     let mut trial = cart.clone();
     trial.set_quantity(sku, quantity);
     if trial.lines.len() > MAX_LINES {
-        return Ok(Err(CartError::TooManyLines));
+        return refuse(CartError::TooManyLines);
     }
-    if let Err(e) = price(tx, rules, &trial, None, None, clock.now_ms)? {
-        return Ok(Err(e.into()));
-    }
+    price(tx, rules, &trial, None, None, clock.now_ms)?.map_err(|e| TxError::Refused(e.into()))?;
     *cart = trial;
-    Ok(Ok(()))
+    Ok(())
 }

@@ -4,7 +4,7 @@
 //! error, never a wrapped number. The cart page, the cart API and checkout all call `quote`.
 
 use crate::catalog::{AttrValue, Item};
-use crate::domain::{Currency, Money, MoneyError};
+use crate::domain::{Currency, Money, MoneyError, Sku};
 use crate::inventory::Shortfall;
 
 use super::model::CartLine;
@@ -51,7 +51,7 @@ pub struct Quote {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct QuotedLine {
-    pub sku: String,
+    pub sku: Sku,
     pub item: Option<Item>,
     pub quantity: u32,
     pub line_total: Money,
@@ -117,7 +117,7 @@ impl Quote {
             .filter_map(|l| {
                 let available = l.item.as_ref().map_or(0, |i| i.stock);
                 (u64::from(l.quantity) > available).then(|| Shortfall {
-                    sku: l.sku.clone(),
+                    sku: l.sku.to_string(),
                     requested: u64::from(l.quantity),
                     available,
                 })
@@ -350,7 +350,7 @@ mod tests {
 
     fn line(sku: &str, quantity: u32) -> CartLine {
         CartLine {
-            sku: sku.into(),
+            sku: Sku::parse(sku).unwrap(),
             quantity,
         }
     }

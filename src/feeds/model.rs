@@ -1,9 +1,11 @@
 //! Supplier stock feeds: the lines a supplier sends and the report of a run. No I/O.
 
+use crate::domain::Sku;
+
 /// One stock level from a supplier.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Item {
-    pub sku: String,
+    pub sku: Sku,
     pub quantity: u64,
 }
 
@@ -114,16 +116,14 @@ fn parse_csv(text: &str, run: &mut FeedRun) -> Vec<Item> {
 }
 
 fn push(items: &mut Vec<Item>, sku: &str, quantity: u64, line: usize, run: &mut FeedRun) {
-    if sku.is_empty() {
-        return run.bad_line(line, "the sku is empty");
-    }
+    let sku = match Sku::parse(sku) {
+        Ok(sku) => sku,
+        Err(e) => return run.bad_line(line, &e.to_string()),
+    };
     if quantity > crate::inventory::MAX_UNITS {
         return run.bad_line(line, &format!("quantity is at most {}", crate::inventory::MAX_UNITS));
     }
-    items.push(Item {
-        sku: sku.to_owned(),
-        quantity,
-    });
+    items.push(Item { sku, quantity });
 }
 
 #[cfg(test)]

@@ -71,7 +71,7 @@ fn check_orders(read: &crate::store::ReadTx, ledgers: &LedgerTotals, v: &mut Ver
     read.for_each_order(|order| {
         count += 1;
         for line in &order.lines {
-            let known = ledgers.contains_key(&line.sku) || matches!(read.product(&line.sku), Ok(Some(_)));
+            let known = ledgers.contains_key(line.sku.as_str()) || matches!(read.product(&line.sku), Ok(Some(_)));
             if !known {
                 problems.push(format!(
                     "order {} sells {}, which the store has never had",

@@ -1,4 +1,4 @@
-use crate::domain::{Currency, Money};
+use crate::domain::{Currency, Money, Sku};
 
 /// A placed order: a frozen copy of what was bought, at what price, for whom, plus its history.
 /// Later catalog edits never change it.
@@ -36,7 +36,7 @@ pub struct Order {
 
 #[derive(Clone, Debug, PartialEq, Eq, bincode::Encode, bincode::Decode)]
 pub struct OrderLine {
-    pub sku: String,
+    pub sku: Sku,
     pub title: String,
     /// Variant options as chosen ("Size: 5 oz").
     pub options: Vec<(String, String)>,

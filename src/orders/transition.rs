@@ -113,7 +113,7 @@ fn restock(tx: &mut WriteTx<'_>, order: &Order, actor: &str, why: Status) -> Res
         };
         // A bundle's units go back to its components.
         for (sku, units) in product.stock_taken(u64::from(line.quantity)) {
-            if sku != line.sku && tx.product(sku)?.is_none() {
+            if line.sku != sku && tx.product(sku)?.is_none() {
                 continue;
             }
             let units = i64::try_from(units).map_err(|_| StoreError::Corrupt("quantity overflow".into()))?;

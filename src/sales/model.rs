@@ -1,7 +1,7 @@
 //! Sale-day rules, without I/O: a product's scheduled price, flash sales that sell exactly their
 //! quantity, and bundles made of other SKUs.
 
-use crate::domain::Money;
+use crate::domain::{Money, Sku};
 
 /// A price the merchant scheduled (`sale_price_cents` from `sale_starts` to `sale_ends`); an open
 /// end runs until changed.
@@ -29,7 +29,7 @@ impl ScheduledPrice {
 /// One component of a bundle: `quantity` units of `sku` per bundle sold.
 #[derive(Clone, Debug, PartialEq, Eq, bincode::Encode, bincode::Decode)]
 pub struct BundlePart {
-    pub sku: String,
+    pub sku: Sku,
     pub quantity: u32,
 }
 
@@ -88,7 +88,7 @@ pub struct FlashSale {
 /// One item of a flash sale, with what it has sold so far.
 #[derive(Clone, Debug, PartialEq, Eq, bincode::Encode, bincode::Decode)]
 pub struct SaleItem {
-    pub sku: String,
+    pub sku: Sku,
     pub price: Money,
     pub quantity: u32,
     pub sold: u32,
@@ -256,7 +256,7 @@ mod tests {
             starts_ms: 100,
             ends_ms: 200,
             items: vec![SaleItem {
-                sku: "HS-1".into(),
+                sku: Sku::parse("HS-1").unwrap(),
                 price: Money::new(500, Currency::USD),
                 quantity: 3,
                 sold: 0,
@@ -320,11 +320,11 @@ mod tests {
     fn a_bundle_is_as_available_as_its_scarcest_component() {
         let parts = vec![
             BundlePart {
-                sku: "A".into(),
+                sku: Sku::parse("A").unwrap(),
                 quantity: 1,
             },
             BundlePart {
-                sku: "B".into(),
+                sku: Sku::parse("B").unwrap(),
                 quantity: 2,
             },
         ];

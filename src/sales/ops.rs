@@ -2,7 +2,7 @@
 //! counting what checkout sold at a sale price, and the price clock.
 
 use crate::cart::Quote;
-use crate::domain::Money;
+use crate::domain::{Money, Sku};
 use crate::staff::{Catalog, Staff, ops as staff};
 use crate::store::{StoreError, WriteTx};
 
@@ -15,7 +15,7 @@ pub struct NewSale {
     pub starts_ms: u64,
     pub ends_ms: u64,
     /// (SKU, sale price in minor units, quantity)
-    pub items: Vec<(String, i64, u32)>,
+    pub items: Vec<(Sku, i64, u32)>,
     pub per_customer_limit: Option<u32>,
     pub then: Then,
 }

@@ -46,6 +46,64 @@ pub enum WriteError {
     Store(#[from] StoreError),
 }
 
+/// Why a use case inside a write transaction stopped: refused for a reason of its own (`R`),
+/// having written nothing, so the group commit goes on without it; or the store failed, which
+/// aborts the batch. `?` turns a `StoreError` into the second.
+#[derive(Debug)]
+pub enum TxError<R> {
+    Refused(R),
+    Store(StoreError),
+}
+
+impl<R> From<StoreError> for TxError<R> {
+    fn from(e: StoreError) -> Self {
+        TxError::Store(e)
+    }
+}
+
+impl<R> TxError<R> {
+    /// The same failure with the refusal converted (a cart's refusal inside a checkout, say).
+    pub fn map<S>(self, f: impl FnOnce(R) -> S) -> TxError<S> {
+        match self {
+            TxError::Refused(r) => TxError::Refused(f(r)),
+            TxError::Store(e) => TxError::Store(e),
+        }
+    }
+}
+
+/// A use case's outcome inside a write transaction.
+pub type TxResult<T, R> = Result<T, TxError<R>>;
+
+/// Refuses with `why`: shorthand for `Err(TxError::Refused(why))`.
+pub fn refuse<T, R>(why: R) -> TxResult<T, R> {
+    Err(TxError::Refused(why))
+}
+
+/// What a use case could not do, as its caller hears it: refused for a reason of its own (`R`),
+/// or the store could not take or give the data (busy, disk trouble).
+#[derive(Debug, thiserror::Error)]
+pub enum Failed<R> {
+    #[error(transparent)]
+    Refused(R),
+    #[error(transparent)]
+    Write(#[from] WriteError),
+}
+
+impl<R> From<StoreError> for Failed<R> {
+    fn from(e: StoreError) -> Self {
+        Failed::Write(WriteError::Store(e))
+    }
+}
+
+impl<R> From<TxError<R>> for Failed<R> {
+    fn from(e: TxError<R>) -> Self {
+        match e {
+            TxError::Refused(r) => Failed::Refused(r),
+            TxError::Store(e) => e.into(),
+        }
+    }
+}
+
 type Reply = Box<dyn FnOnce(Result<(), String>) + Send>;
 type Job = Box<dyn FnOnce(&mut WriteTx<'_>) -> Result<Reply, (Reply, String)> + Send>;
 
@@ -170,6 +228,23 @@ impl Writer {
                 "the store writer stopped before answering".into(),
             ))),
         }
+    }
+
+    /// `run` for a use case that may refuse: a refusal leaves the batch to commit without it.
+    pub async fn run_use_case<T, R, F>(&self, op: F) -> Result<T, Failed<R>>
+    where
+        T: Send + 'static,
+        R: Send + 'static,
+        F: FnOnce(&mut WriteTx<'_>) -> TxResult<T, R> + Send + 'static,
+    {
+        let outcome = self
+            .run(move |tx| match op(tx) {
+                Ok(value) => Ok(Ok(value)),
+                Err(TxError::Refused(why)) => Ok(Err(why)),
+                Err(TxError::Store(e)) => Err(e),
+            })
+            .await?;
+        outcome.map_err(Failed::Refused)
     }
 
     /// `run` for a blocking thread (an import's): waits for room in the queue instead of

@@ -172,6 +172,40 @@ async fn bad_cart_input_gets_clear_errors_never_a_server_error() {
 }
 
 #[tokio::test]
+async fn a_sku_no_product_could_have_is_refused_at_the_door_with_the_reason() {
+    let app = shop().await;
+    for (sku, why) in [
+        ("SAUCE 5", "contains a space"),
+        ("SAUCE-5\u{200B}", "invisible"),
+        ("", "empty"),
+    ] {
+        let (status, err) = app
+            .post_json("/api/v1/carts", &json!({"items": [{"sku": sku, "quantity": 1}]}))
+            .await;
+        assert_eq!(
+            (status, err["error"]["code"].as_str()),
+            (422, Some("invalid_input")),
+            "{sku:?}: {err}"
+        );
+        assert!(
+            err["error"]["message"].as_str().unwrap().contains(why),
+            "{sku:?}: {err}"
+        );
+    }
+    // Surrounding spaces are trimmed, as the catalog's import trims them.
+    let id = new_cart(&app, json!([{"sku": " SAUCE-5 ", "quantity": 1}])).await;
+    let (_, cart) = app.get_json(&format!("/api/v1/carts/{id}")).await;
+    assert_eq!(cart["lines"][0]["sku"], "SAUCE-5", "{cart}");
+    let res = app
+        .client
+        .delete(app.url(&format!("/api/v1/carts/{id}/items/SAUCE%205")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404, "a SKU no product could have is in no cart");
+}
+
+#[tokio::test]
 async fn promo_codes_apply_or_say_why_not() {
     let app = shop().await;
     let id = new_cart(&app, json!([{"sku":"SAUCE-5","quantity":1}])).await;
@@ -517,7 +551,7 @@ async fn a_job_places_an_order_through_the_shop_without_any_http() {
         3_600_000,
     );
     let lines = vec![storefront::cart::CartLine {
-        sku: "SAUCE-5".into(),
+        sku: storefront::domain::Sku::parse("SAUCE-5").unwrap(),
         quantity: 2,
     }];
     let cart = shop

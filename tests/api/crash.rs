@@ -126,7 +126,7 @@ async fn sigkill_during_a_checkout_storm_loses_no_acknowledged_order_and_no_unit
     read.for_each_order(|order| {
         numbers.insert(order.number.clone());
         for line in &order.lines {
-            *sold.entry(line.sku.clone()).or_default() += u64::from(line.quantity);
+            *sold.entry(line.sku.to_string()).or_default() += u64::from(line.quantity);
         }
         true
     })
@@ -137,8 +137,8 @@ async fn sigkill_during_a_checkout_storm_loses_no_acknowledged_order_and_no_unit
             .unwrap()
             .unwrap_or_else(|| panic!("acknowledged order {number} ({key}) is missing"));
         assert_eq!(
-            (&order.lines[0].sku, u64::from(order.lines[0].quantity)),
-            (sku, *quantity)
+            (order.lines[0].sku.as_str(), u64::from(order.lines[0].quantity)),
+            (sku.as_str(), *quantity)
         );
     }
     assert_eq!(

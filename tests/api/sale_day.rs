@@ -106,7 +106,7 @@ fn order_lines(app: &TestApp) -> Vec<(String, i64, u32, String)> {
     tx.for_each_order(|order| {
         for line in &order.lines {
             out.push((
-                line.sku.clone(),
+                line.sku.to_string(),
                 line.unit_price.minor(),
                 line.quantity,
                 order.email.clone(),

@@ -162,14 +162,14 @@ fn bundle(raw: Vec<RawBundlePart<'_>>, own: &Sku) -> Result<Vec<BundlePart>, Str
         if !(1..=1000).contains(&quantity) {
             return Err(format!("{name}: quantity must be 1 to 1000"));
         }
-        if sku == *own || parts.iter().any(|p| p.sku == sku.as_str()) {
+        if sku == *own || parts.iter().any(|p| p.sku == sku) {
             return Err(format!(
                 "{name}: {} is listed twice or is the bundle itself",
                 sku.as_str()
             ));
         }
         parts.push(BundlePart {
-            sku: sku.as_str().to_owned(),
+            sku: sku.clone(),
             quantity: quantity as u32,
         });
     }

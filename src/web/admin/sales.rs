@@ -139,7 +139,8 @@ impl SaleForm {
             let quantity = quantity
                 .parse()
                 .map_err(|_| invalid(format!("item line {}: {quantity:?} is not a quantity", n + 1)))?;
-            items.push((sku.to_owned(), cents, quantity));
+            let sku = crate::domain::Sku::parse(sku).map_err(|e| invalid(format!("item line {}: {e}", n + 1)))?;
+            items.push((sku, cents, quantity));
         }
         let per_customer_limit = match self.per_customer_limit.trim() {
             "" => None,

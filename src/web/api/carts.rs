@@ -4,7 +4,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
 use crate::cart::{self, Cart, CartLine, Destination, Quote};
-use crate::domain::format_utc;
+use crate::domain::{Sku, format_utc};
 use crate::state::AppState;
 use crate::web::error::ErrorBody;
 use crate::web::{ApiError, AppError, ErrorCode};
@@ -35,7 +35,8 @@ pub(crate) struct NewCart {
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct LineInput {
-    sku: String,
+    #[schema(value_type = String, min_length = 1, max_length = 64, pattern = r"^[^\s/?#%]+$")]
+    sku: Sku,
     #[schema(minimum = 1, maximum = 999)]
     #[serde(deserialize_with = "super::whole::u32")]
     quantity: u32,
@@ -118,9 +119,7 @@ pub(crate) async fn create(
         .shop
         .change_cart(move |tx, rules, clock| {
             for line in &lines {
-                if let Err(e) = cart::ops::check_offered(tx, &line.sku, bundles)? {
-                    return Ok(Err(e));
-                }
+                cart::ops::check_offered(tx, &line.sku, bundles)?;
             }
             cart::ops::create(tx, rules, &lines, clock)
         })
@@ -170,9 +169,7 @@ pub(crate) async fn add(
     let cart = state
         .shop
         .change_cart(move |tx, rules, clock| {
-            if let Err(e) = cart::ops::check_offered(tx, &sku, bundles)? {
-                return Ok(Err(e));
-            }
+            cart::ops::check_offered(tx, &sku, bundles)?;
             cart::ops::add(tx, rules, &id, &sku, quantity, clock)
         })
         .await?;
@@ -199,12 +196,18 @@ pub(crate) async fn set_quantity(
     input: web::Json<QuantityInput>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, sku) = path.into_inner();
+    let sku = line_in_path(sku)?;
     let quantity = input.quantity;
     let cart = state
         .shop
         .change_cart(move |tx, rules, clock| cart::ops::set_quantity(tx, rules, &id, &sku, quantity, clock))
         .await?;
     respond(&state, cart, None, None, false).await
+}
+
+/// The SKU of a cart line named in the path: one no product could have is in no cart.
+fn line_in_path(raw: String) -> Result<Sku, AppError> {
+    Sku::parse(&raw).map_err(|_| cart::CartError::NotInCart(raw).into())
 }
 
 /// Remove a line.
@@ -217,6 +220,7 @@ pub(crate) async fn remove(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, sku) = path.into_inner();
+    let sku = line_in_path(sku)?;
     let cart = state
         .shop
         .change_cart(move |tx, _, clock| cart::ops::remove(tx, &id, &sku, clock))
@@ -307,7 +311,8 @@ pub struct CartJson {
 
 #[derive(Serialize, utoipa::ToSchema)]
 struct CartLineJson {
-    sku: String,
+    #[schema(value_type = String)]
+    sku: Sku,
     title: Option<String>,
     quantity: u32,
     unit_price_cents: Option<i64>,

@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
 use super::admin::staff_resource as resource;
-use crate::domain::{format_utc, now_ms, parse_rfc3339};
+use crate::domain::{Sku, format_utc, now_ms, parse_rfc3339};
 use crate::sales::model::{FlashSale, SaleError, Then};
 use crate::sales::ops::NewSale;
 use crate::staff::{Catalog, Staff};
@@ -50,7 +50,8 @@ pub(crate) struct SaleBody {
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct SaleItemBody {
-    sku: String,
+    #[schema(value_type = String, min_length = 1, max_length = 64, pattern = r"^[^\s/?#%]+$")]
+    sku: Sku,
     #[schema(minimum = 1)]
     price_cents: i64,
     #[schema(minimum = 1)]
@@ -112,7 +113,7 @@ impl SaleJson {
                 .items
                 .iter()
                 .map(|i| SaleItemJson {
-                    sku: i.sku.clone(),
+                    sku: i.sku.to_string(),
                     price_cents: i.price.minor(),
                     quantity: i.quantity,
                     sold: i.sold,

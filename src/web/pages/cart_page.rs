@@ -7,8 +7,10 @@ use serde::Deserialize;
 
 use super::chrome;
 use crate::cart::{self, Cart, CartError, CartLine};
+use crate::domain::Sku;
 use crate::shop::Failed;
 use crate::state::AppState;
+use crate::store::TxError;
 use crate::web::views::cart::Notice;
 use crate::web::visitor::{Visitor, cart_cookie};
 use crate::web::{AppError, PageError, blocking, views};
@@ -103,20 +105,21 @@ async fn add(
         Ok(q) => q,
         Err(e) => return refused(&req, &state, e).await,
     };
-    let sku = form.sku.trim().to_owned();
+    let sku = match Sku::parse(&form.sku) {
+        Ok(sku) => sku,
+        Err(_) => return refused(&req, &state, CartError::UnknownSku(form.sku.clone())).await,
+    };
     let existing = Visitor::of(&req).cart;
-    let added = sku.clone();
+    let added = sku.to_string();
     let bundles = crate::web::api::carts::bundles_offered(&req, &state);
     let outcome = state
         .shop
         .change_cart(move |tx, rules, clock| {
-            if let Err(e) = cart::ops::check_offered(tx, &sku, bundles)? {
-                return Ok(Err(e));
-            }
+            cart::ops::check_offered(tx, &sku, bundles)?;
             if let Some(id) = existing.as_deref() {
-                match cart::ops::add(tx, rules, id, &sku, quantity, clock)? {
-                    Err(CartError::NotFound) => {}
-                    other => return Ok(other),
+                match cart::ops::add(tx, rules, id, &sku, quantity, clock) {
+                    Err(TxError::Refused(CartError::NotFound)) => {}
+                    other => return other,
                 }
             }
             cart::ops::create(tx, rules, &[CartLine { sku, quantity }], clock)
@@ -138,7 +141,10 @@ async fn update(
         Ok(q) => q,
         Err(e) => return refused(&req, &state, e).await,
     };
-    let sku = form.sku.trim().to_owned();
+    let sku = match Sku::parse(&form.sku) {
+        Ok(sku) => sku,
+        Err(_) => return refused(&req, &state, CartError::NotInCart(form.sku.clone())).await,
+    };
     change(&req, &state, move |tx, rules, clock, id| {
         cart::ops::set_quantity(tx, rules, id, &sku, quantity, clock)
     })
@@ -151,7 +157,10 @@ async fn remove(
     form: web::Form<LineForm>,
 ) -> Result<HttpResponse, PageError> {
     cart_form_check(&req, &form.cart_token)?;
-    let sku = form.sku.trim().to_owned();
+    let sku = match Sku::parse(&form.sku) {
+        Ok(sku) => sku,
+        Err(_) => return refused(&req, &state, CartError::NotInCart(form.sku.clone())).await,
+    };
     change(&req, &state, move |tx, _, clock, id| {
         cart::ops::remove(tx, id, &sku, clock)
     })
@@ -189,7 +198,7 @@ type Change = Box<
             &cart::Rules,
             cart::Clock,
             &str,
-        ) -> Result<Result<Cart, CartError>, crate::store::StoreError>
+        ) -> crate::store::TxResult<Cart, CartError>
         + Send,
 >;
 
@@ -201,7 +210,7 @@ where
             &cart::Rules,
             cart::Clock,
             &str,
-        ) -> Result<Result<Cart, CartError>, crate::store::StoreError>
+        ) -> crate::store::TxResult<Cart, CartError>
         + Send
         + 'static,
 {
