@@ -8,7 +8,7 @@ use crate::domain::now_ms;
 use crate::inventory::{self, Change, LedgerEntry, Shortfall};
 use crate::orders::{Order, Shipment, Status, Transition, TransitionError};
 use crate::staff::{Admin, Catalog, Orders, Scopes, Staff, Stock, ops as staff};
-use crate::store::{StoreError, WriteTx};
+use crate::store::{StoreError, TxResult, WriteTx, refuse};
 
 /// Why a stock change was refused.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -65,9 +65,9 @@ pub fn adjust_stock(
     sku: &str,
     delta: i64,
     reason: &str,
-) -> Result<Result<LedgerEntry, StockRefusal>, StoreError> {
+) -> TxResult<LedgerEntry, StockRefusal> {
     if tx.product(sku)?.is_none() {
-        return Ok(Err(StockRefusal::UnknownSku(sku.to_owned())));
+        return refuse(StockRefusal::UnknownSku(sku.to_owned()));
     }
     let before = tx.stock(sku)?;
     let why = Change {
@@ -77,9 +77,9 @@ pub fn adjust_stock(
     match inventory::adjust(tx, sku, delta, &why)? {
         Ok(entry) => {
             stock_changed(tx, who.actor(), sku, before, entry.balance, reason)?;
-            Ok(Ok(entry))
+            Ok(entry)
         }
-        Err(short) => Ok(Err(StockRefusal::BelowZero(short))),
+        Err(short) => refuse(StockRefusal::BelowZero(short)),
     }
 }
 
@@ -90,12 +90,12 @@ pub fn set_stock(
     sku: &str,
     quantity: u64,
     reason: &str,
-) -> Result<Result<Option<LedgerEntry>, StockRefusal>, StoreError> {
+) -> TxResult<Option<LedgerEntry>, StockRefusal> {
     let delta = i64::try_from(quantity).unwrap_or(i64::MAX) - i64::try_from(tx.stock(sku)?).unwrap_or(i64::MAX);
     if delta == 0 && tx.product(sku)?.is_some() {
-        return Ok(Ok(None));
+        return Ok(None);
     }
-    Ok(adjust_stock(tx, who, sku, delta, reason)?.map(Some))
+    adjust_stock(tx, who, sku, delta, reason).map(Some)
 }
 
 /// Sets the units at or below which a SKU is flagged as low, or with `None` returns it to the
@@ -105,13 +105,13 @@ pub fn set_low_stock(
     who: &Staff<Stock>,
     sku: &str,
     threshold: Option<u64>,
-) -> Result<Result<Option<u64>, StockRefusal>, StoreError> {
+) -> TxResult<Option<u64>, StockRefusal> {
     if tx.product(sku)?.is_none() {
-        return Ok(Err(StockRefusal::UnknownSku(sku.to_owned())));
+        return refuse(StockRefusal::UnknownSku(sku.to_owned()));
     }
     let before = tx.low_stock_threshold(sku)?;
     if before == threshold {
-        return Ok(Ok(before));
+        return Ok(before);
     }
     tx.set_low_stock_threshold(sku, threshold)?;
     staff::record(
@@ -122,7 +122,7 @@ pub fn set_low_stock(
         &serde_json::json!({ "low_stock": before }).to_string(),
         &serde_json::json!({ "low_stock": threshold }).to_string(),
     )?;
-    Ok(Ok(before))
+    Ok(before)
 }
 
 fn stock_changed(
@@ -150,9 +150,9 @@ pub fn transition_order(
     to: Status,
     shipment: Option<Shipment>,
     note: &str,
-) -> Result<Result<Order, TransitionError>, StoreError> {
+) -> TxResult<Order, TransitionError> {
     let before = tx.order(number)?.map(|o| o.status);
-    let outcome = crate::orders::transition(
+    let order = crate::orders::transition(
         tx,
         number,
         Transition {
@@ -163,7 +163,7 @@ pub fn transition_order(
         },
         now_ms(),
     )?;
-    if let (Ok(order), Some(before)) = (&outcome, before) {
+    if let Some(before) = before {
         staff::record(
             tx,
             who.actor(),
@@ -173,7 +173,7 @@ pub fn transition_order(
             &format!("{{\"status\":\"{}\",\"restocked\":{}}}", order.status, order.restocked),
         )?;
     }
-    Ok(outcome)
+    Ok(order)
 }
 
 /// A refund of part (or all) of an order without a change of status; through the gateway when
@@ -184,20 +184,18 @@ pub fn refund_order(
     number: &str,
     amount: crate::domain::Money,
     note: &str,
-) -> Result<Result<Order, crate::orders::RefundError>, StoreError> {
-    let outcome = crate::orders::refund(tx, number, amount, who.actor(), note, now_ms())?;
-    if let Ok(order) = &outcome {
-        staff::record(
-            tx,
-            who.actor(),
-            "order.refund",
-            &format!("order:{number}"),
-            "",
-            &serde_json::json!({"amount_cents": amount.minor(), "refunded_cents": order.refunded().minor(), "note": note})
-                .to_string(),
-        )?;
-    }
-    Ok(outcome)
+) -> TxResult<Order, crate::orders::RefundError> {
+    let order = crate::orders::refund(tx, number, amount, who.actor(), note, now_ms())?;
+    staff::record(
+        tx,
+        who.actor(),
+        "order.refund",
+        &format!("order:{number}"),
+        "",
+        &serde_json::json!({"amount_cents": amount.minor(), "refunded_cents": order.refunded().minor(), "note": note})
+            .to_string(),
+    )?;
+    Ok(order)
 }
 
 pub fn create_token(
@@ -336,16 +334,16 @@ pub fn change_account(
     who: &Staff<Admin>,
     username: &str,
     change: AccountChange,
-) -> Result<Result<(), AccountRefusal>, StoreError> {
+) -> TxResult<(), AccountRefusal> {
     let Some(mut account) = tx.account(username)? else {
-        return Ok(Err(AccountRefusal::Unknown(username.to_owned())));
+        return refuse(AccountRefusal::Unknown(username.to_owned()));
     };
     if who.actor() == format!("admin:{username}") {
-        return Ok(Err(AccountRefusal::Yourself(change.verb())));
+        return refuse(AccountRefusal::Yourself(change.verb()));
     }
     let admin = crate::staff::ScopeName::Admin;
     if account.scopes.contains(admin) && !change.leaves_admin(&account) && !other_admin_left(tx, username)? {
-        return Ok(Err(AccountRefusal::LastAdmin(username.to_owned())));
+        return refuse(AccountRefusal::LastAdmin(username.to_owned()));
     }
     let before = format!("{{\"scopes\":\"{}\"}}", account.scopes);
     let (action, after) = match &change {
@@ -381,7 +379,7 @@ pub fn change_account(
         }
     };
     staff::record(tx, who.actor(), action, &format!("account:{username}"), &before, &after)?;
-    Ok(Ok(()))
+    Ok(())
 }
 
 /// Whether an account other than `username` holds admin and is not disabled.
@@ -404,16 +402,16 @@ pub fn create_account(
     username: &str,
     scopes: Scopes,
     password_hash: String,
-) -> Result<Result<(), AccountRefusal>, StoreError> {
+) -> TxResult<(), AccountRefusal> {
     let ok = (3..=40).contains(&username.len())
         && username
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b));
     if !ok {
-        return Ok(Err(AccountRefusal::BadUsername));
+        return refuse(AccountRefusal::BadUsername);
     }
     if tx.account(username)?.is_some() {
-        return Ok(Err(AccountRefusal::Taken(username.to_owned())));
+        return refuse(AccountRefusal::Taken(username.to_owned()));
     }
     tx.put_account(&crate::staff::Account {
         username: username.to_owned(),
@@ -430,7 +428,7 @@ pub fn create_account(
         "",
         &format!("{{\"scopes\":\"{scopes}\"}}"),
     )?;
-    Ok(Ok(()))
+    Ok(())
 }
 
 /// Imports a catalog (JSON Lines or CSV) through the writer, beside checkouts, in the importer's

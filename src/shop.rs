@@ -75,10 +75,10 @@ impl Shop {
         destination: Option<Destination>,
     ) -> Result<(Cart, Quote), Failed<CartError>> {
         let (store, rules, clock) = (self.store.clone(), self.rules.clone(), self.clock());
-        off_the_async_threads(move || {
+        off_the_async_threads(move || -> Result<(Cart, Quote), Failed<CartError>> {
             let read = store.read()?;
             let Some(cart) = cart::ops::load(&read, &id, clock)? else {
-                return Ok(Err(CartError::NotFound));
+                return Err(Failed::Refused(CartError::NotFound));
             };
             let quote = cart::ops::price(
                 &read,
@@ -87,11 +87,11 @@ impl Shop {
                 shipping_method.as_deref(),
                 destination.as_ref(),
                 clock.now_ms,
-            )?;
-            Ok(quote.map(|quote| (cart, quote)).map_err(CartError::from))
+            )?
+            .map_err(|e| Failed::Refused(e.into()))?;
+            Ok((cart, quote))
         })
-        .await?
-        .map_err(Failed::Refused)
+        .await
     }
 
     /// Checks a submitted checkout once; a refusal (every bad field at once) is counted as a
@@ -124,11 +124,16 @@ impl Shop {
     /// Replays a known key, authorizes the quoted total, then places the order in the writer's
     /// next durable group commit. Every refusal after the authorization voids it.
     async fn place(&self, request: CheckoutRequest, key: String) -> Result<CheckedOut, Failed<Refusal>> {
-        let (store, rules, clock) = (self.store.clone(), self.rules.clone(), self.clock());
-        let (req, k) = (request.clone(), key.clone());
-        let prepared =
-            off_the_async_threads(move || checkout::prepare(&store.read()?, &rules, &req, &k, clock)).await?;
-        let quote = match prepared.map_err(Failed::Refused)? {
+        let clock = self.clock();
+        let mut prepared = self.prepare(&request, &key, clock).await;
+        if matches!(prepared, Err(Failed::Refused(Refusal::CartNotFound))) {
+            // A twin request with this key (a double click) may have just placed the order: the
+            // store notes a spent cart and a used key in memory after the commit, so a snapshot
+            // taken a moment before can see the cart spent yet miss the key's record. A fresh
+            // snapshot sees both, and answers with that order.
+            prepared = self.prepare(&request, &key, clock).await;
+        }
+        let quote = match prepared? {
             Prepared::Replay(order) => {
                 return Ok(CheckedOut {
                     order: *order,
@@ -152,11 +157,11 @@ impl Shop {
         let (rules, auth, total) = (self.rules.clone(), authorization.clone(), quote.total);
         let placed = self
             .writer
-            .run(move |tx| checkout::place(tx, &rules, &request, &key, &auth, total, clock))
+            .run_use_case(move |tx| checkout::place(tx, &rules, &request, &key, &auth, total, clock))
             .await;
         crate::telemetry::crash_point("checkout.after_write");
         match placed {
-            Ok(Ok(Placed::Created(order))) => Ok(CheckedOut {
+            Ok(Placed::Created(order)) => Ok(CheckedOut {
                 order,
                 replayed: false,
                 client_secret: match authorization.settlement {
@@ -164,7 +169,7 @@ impl Shop {
                     _ => None,
                 },
             }),
-            Ok(Ok(Placed::Replayed(order))) => {
+            Ok(Placed::Replayed(order)) => {
                 // Another request with this key placed it; its hold is the order's (the gateway
                 // answered both with the same one) unless it differs.
                 if authorization.reference != order.payment.reference {
@@ -176,16 +181,23 @@ impl Shop {
                     client_secret: None,
                 })
             }
-            Ok(Err(refusal)) => {
+            Err(failed) => {
+                // A refusal, or a failed commit, wrote nothing; the shopper may retry with the
+                // same key.
                 provider.void(&authorization);
-                Err(Failed::Refused(refusal))
-            }
-            Err(err) => {
-                // A failed commit wrote nothing; the shopper retries with the same key.
-                provider.void(&authorization);
-                Err(err.into())
+                Err(failed)
             }
         }
+    }
+
+    /// Step one of a checkout, on a fresh snapshot.
+    async fn prepare(&self, request: &CheckoutRequest, key: &str, clock: Clock) -> Result<Prepared, Failed<Refusal>> {
+        let (store, rules) = (self.store.clone(), self.rules.clone());
+        let (req, k) = (request.clone(), key.to_owned());
+        off_the_async_threads(move || -> Result<Prepared, Failed<Refusal>> {
+            Ok(checkout::prepare(&store.read()?, &rules, &req, &k, clock)?)
+        })
+        .await
     }
 
     /// Names the methods a shopper can use instead of one that is unavailable.
@@ -219,10 +231,11 @@ impl Shop {
 }
 
 /// Store reads block; they run on the runtime's blocking pool, keeping the caller's span.
-async fn off_the_async_threads<T, F>(f: F) -> Result<T, StoreError>
+async fn off_the_async_threads<T, E, F>(f: F) -> Result<T, E>
 where
-    F: FnOnce() -> Result<T, StoreError> + Send + 'static,
+    F: FnOnce() -> Result<T, E> + Send + 'static,
     T: Send + 'static,
+    E: From<StoreError> + Send + 'static,
 {
     let span = tracing::Span::current();
     tokio::task::spawn_blocking(move || span.in_scope(f))

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use model::{BUILT_IN, Flag, Variant};
 
 use crate::staff::{Admin, Staff, ops as staff};
-use crate::store::{Store, StoreError, WriteTx};
+use crate::store::{Store, StoreError, TxError, TxResult, WriteTx, refuse};
 
 /// The flags in force, shared by every worker.
 #[derive(Default)]
@@ -152,12 +152,10 @@ pub fn set(
     name: &str,
     change: FlagChange,
     now_ms: u64,
-) -> Result<Result<Flag, String>, StoreError> {
-    if let Err(e) = model::check_name(name) {
-        return Ok(Err(e));
-    }
+) -> TxResult<Flag, String> {
+    model::check_name(name).map_err(TxError::Refused)?;
     if change.percent > 100 {
-        return Ok(Err("percent is 0 to 100".into()));
+        return refuse("percent is 0 to 100".into());
     }
     let before = tx.flag(name)?.or_else(|| {
         BUILT_IN
@@ -190,5 +188,5 @@ pub fn set(
         &before.as_ref().map(show).unwrap_or_default(),
         &show(&flag),
     )?;
-    Ok(Ok(flag))
+    Ok(flag)
 }

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use crate::cart::{self, Clock, Destination, PricingError, Quote, Rules};
 use crate::domain::{Money, now_ms, random_token};
 use crate::inventory::{self, Change, Shortfall};
-use crate::store::{StoreError, View, WriteTx};
+use crate::store::{StoreError, TxError, TxResult, View, WriteTx, refuse};
 
 use super::Status;
 use super::model::{Address, IdempotencyRecord, Order, OrderLine, PaymentRecord, StatusChange};
@@ -98,7 +98,7 @@ pub enum Placed {
     Replayed(Order),
 }
 
-type Outcome<T> = Result<Result<T, Refusal>, StoreError>;
+type Outcome<T> = TxResult<T, Refusal>;
 
 /// A checkout whose every field was checked: parse, don't validate. The only way to make one is
 /// `parse`, so the steps that take it (prepare, place) need not check again.
@@ -236,9 +236,9 @@ impl CheckoutInput {
 /// Step one, on a snapshot: a replay, or the quote to authorize.
 pub fn prepare(view: &impl View, rules: &Rules, req: &CheckoutRequest, key: &str, clock: Clock) -> Outcome<Prepared> {
     if let Some(order) = replay(view, req, key)? {
-        return Ok(order.map(|o| Prepared::Replay(Box::new(o))));
+        return Ok(Prepared::Replay(Box::new(order)));
     }
-    Ok(quote_for(view, rules, req, clock)?.map(|q| Prepared::Ready(Box::new(q))))
+    Ok(Prepared::Ready(Box::new(quote_for(view, rules, req, clock)?)))
 }
 
 /// Step three, in the writer's transaction: checks again, then writes the order.
@@ -252,24 +252,21 @@ pub fn place(
     clock: Clock,
 ) -> Outcome<Placed> {
     if let Some(order) = replay(tx, req, key)? {
-        return Ok(order.map(Placed::Replayed));
+        return Ok(Placed::Replayed(order));
     }
-    let quote = match quote_for(tx, rules, req, clock)? {
-        Ok(q) => q,
-        Err(refusal) => return Ok(Err(refusal)),
-    };
+    let quote = quote_for(tx, rules, req, clock)?;
     if quote.total != authorized {
-        return Ok(Err(Refusal::TotalChanged { now: quote.total }));
+        return refuse(Refusal::TotalChanged { now: quote.total });
     }
     let Some(cart) = tx.cart(&req.cart_id)? else {
-        return Ok(Err(Refusal::CartNotFound));
+        return refuse(Refusal::CartNotFound);
     };
     let number = tx.next_order_number()?;
     // `quote_for` refuses a quote without shipping; matched here rather than assumed.
     let Some(shipping) = quote.shipping.clone() else {
-        return Ok(Err(Refusal::ShippingUnavailable(
+        return refuse(Refusal::ShippingUnavailable(
             "no shipping method can deliver this cart".into(),
-        )));
+        ));
     };
     let order = build_order(req, &quote, shipping, &number, authorization, clock.now_ms);
     let actor = format!("order:{number}");
@@ -287,9 +284,9 @@ pub fn place(
             Ok(_) => {}
             // Checked above in this same transaction; reaching this is a bug, so abandon the batch.
             Err(short) => {
-                return Err(StoreError::Corrupt(format!(
+                return Err(TxError::Store(StoreError::Corrupt(format!(
                     "stock changed inside a transaction: {short}"
-                )));
+                ))));
             }
         }
     }
@@ -313,36 +310,36 @@ pub fn place(
     }
     // No job row: the orders table is the outbox of `order.created` (numbered in commit order),
     // and the job runner fans each new order out into its mail and webhooks (see `notify`).
-    Ok(Ok(Placed::Created(order)))
+    Ok(Placed::Created(order))
 }
 
 /// `None` when the key is new; else the order it made if this request is the same, or a refusal.
-fn replay(view: &impl View, req: &CheckoutRequest, key: &str) -> Result<Option<Result<Order, Refusal>>, StoreError> {
+fn replay(view: &impl View, req: &CheckoutRequest, key: &str) -> Outcome<Option<Order>> {
     let Some(record) = view.idempotency(key)? else {
         return Ok(None);
     };
     if record.fingerprint != req.fingerprint() {
-        return Ok(Some(Err(Refusal::KeyReused)));
+        return refuse(Refusal::KeyReused);
     }
     match view.order(&record.order)? {
-        Some(order) => Ok(Some(Ok(order))),
-        None => Err(StoreError::Corrupt(format!(
+        Some(order) => Ok(Some(order)),
+        None => Err(TxError::Store(StoreError::Corrupt(format!(
             "idempotency key points at missing order {}",
             record.order
-        ))),
+        )))),
     }
 }
 
 /// Prices the cart for this request and checks it can be sold as it stands in `view`.
 fn quote_for(view: &impl View, rules: &Rules, req: &CheckoutRequest, clock: Clock) -> Outcome<Quote> {
     let Some(cart) = cart::ops::load(view, &req.cart_id, clock)? else {
-        return Ok(Err(Refusal::CartNotFound));
+        return refuse(Refusal::CartNotFound);
     };
     if cart.lines.is_empty() {
-        return Ok(Err(Refusal::CartEmpty));
+        return refuse(Refusal::CartEmpty);
     }
     let destination = req.destination();
-    let quote = match cart::ops::price_for(
+    let quote = cart::ops::price_for(
         view,
         rules,
         &cart,
@@ -350,20 +347,18 @@ fn quote_for(view: &impl View, rules: &Rules, req: &CheckoutRequest, clock: Cloc
         Some(&destination),
         clock.now_ms,
         Some(req.email.trim()),
-    )? {
-        Ok(q) => q,
-        Err(e) => return Ok(Err(e.into())),
-    };
+    )?
+    .map_err(|e| TxError::Refused(e.into()))?;
     let short = shortfalls(view, &quote)?;
     if !short.is_empty() {
-        return Ok(Err(Refusal::OutOfStock(short)));
+        return refuse(Refusal::OutOfStock(short));
     }
     if let Some(problem) = quote.promo.as_ref().and_then(|p| p.problem.clone()) {
-        return Ok(Err(Refusal::PromoUnavailable(problem)));
+        return refuse(Refusal::PromoUnavailable(problem));
     }
     if quote.shipping.is_none() {
         let offered: Vec<_> = quote.shipping_options.iter().map(|o| o.id.as_str()).collect();
-        return Ok(Err(Refusal::ShippingUnavailable(if offered.is_empty() {
+        return refuse(Refusal::ShippingUnavailable(if offered.is_empty() {
             format!("no shipping method can deliver this cart to {}", destination.country)
         } else {
             format!(
@@ -371,9 +366,9 @@ fn quote_for(view: &impl View, rules: &Rules, req: &CheckoutRequest, clock: Cloc
                 req.shipping_method,
                 offered.join(", ")
             )
-        })));
+        }));
     }
-    Ok(Ok(quote))
+    Ok(quote)
 }
 
 /// Units taken from each stock-holding SKU across all lines: two lines of one SKU, or a bundle

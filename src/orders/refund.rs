@@ -3,7 +3,7 @@
 //! the store (an invoice, the test cards) it is recorded as done.
 
 use crate::domain::Money;
-use crate::store::{StoreError, WriteTx};
+use crate::store::{TxError, TxResult, WriteTx, refuse};
 
 use super::model::{Order, Refund, RefundState};
 use super::transition::was_paid;
@@ -46,19 +46,17 @@ pub fn refund(
     actor: &str,
     note: &str,
     now_ms: u64,
-) -> Result<Result<Order, RefundError>, StoreError> {
+) -> TxResult<Order, RefundError> {
     let Some(mut order) = tx.order(number)? else {
-        return Ok(Err(RefundError::NotFound(number.to_owned())));
+        return refuse(RefundError::NotFound(number.to_owned()));
     };
-    if let Err(e) = check(&order, amount) {
-        return Ok(Err(e));
-    }
+    check(&order, amount).map_err(TxError::Refused)?;
     ask(&mut order, amount, actor, note, now_ms);
     tx.put_order(&order)?;
     if order.payment.by_gateway() {
         crate::jobs::settle_payment(tx, &order.number, now_ms)?;
     }
-    Ok(Ok(order))
+    Ok(order)
 }
 
 fn check(order: &Order, amount: Money) -> Result<(), RefundError> {

@@ -3,7 +3,7 @@
 
 use crate::inventory::{self, Change};
 use crate::jobs::EventKind;
-use crate::store::{StoreError, WriteTx};
+use crate::store::{StoreError, TxResult, WriteTx, refuse};
 
 use super::Status;
 use super::model::{Order, Shipment, StatusChange};
@@ -38,25 +38,20 @@ pub fn clip_note(note: &str) -> String {
 }
 
 /// Applies `t` to order `number` in the caller's transaction.
-pub fn transition(
-    tx: &mut WriteTx<'_>,
-    number: &str,
-    t: Transition,
-    now_ms: u64,
-) -> Result<Result<Order, TransitionError>, StoreError> {
+pub fn transition(tx: &mut WriteTx<'_>, number: &str, t: Transition, now_ms: u64) -> TxResult<Order, TransitionError> {
     let Some(mut order) = tx.order(number)? else {
-        return Ok(Err(TransitionError::NotFound(number.to_owned())));
+        return refuse(TransitionError::NotFound(number.to_owned()));
     };
     let from = order.status;
     if !from.can_become(t.to, was_paid(&order)) {
-        return Ok(Err(TransitionError::NotAllowed { from, to: t.to }));
+        return refuse(TransitionError::NotAllowed { from, to: t.to });
     }
     if t.to == Status::Shipped {
         match &t.shipment {
             Some(s) if !s.carrier.trim().is_empty() && !s.tracking_number.trim().is_empty() => {
                 order.shipment = Some(s.clone());
             }
-            _ => return Ok(Err(TransitionError::ShipmentRequired)),
+            _ => return refuse(TransitionError::ShipmentRequired),
         }
     }
     if matches!(t.to, Status::Cancelled | Status::Refunded) && from.holds_stock() && !order.restocked {
@@ -84,7 +79,7 @@ pub fn transition(
     if let Some(kind) = event_of(t.to) {
         crate::jobs::record_event(tx, kind, &order.number, now_ms)?;
     }
-    Ok(Ok(order))
+    Ok(order)
 }
 
 /// What the merchant's systems and the shopper hear of a move to `to`.

@@ -298,7 +298,7 @@ fn apply(tx: &mut WriteTx<'_>, number: &str, changes: Vec<Change>) -> Result<(),
             note,
             shipment: None,
         };
-        if let Ok(moved) = crate::orders::transition(tx, number, t, now)? {
+        if let Ok(moved) = crate::store::split(crate::orders::transition(tx, number, t, now))? {
             order = moved;
         }
     }

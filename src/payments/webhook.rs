@@ -97,7 +97,8 @@ pub fn apply_event(tx: &mut WriteTx<'_>, event: &GatewayEvent, now_ms: u64) -> R
             note: "the card payment went through".into(),
             shipment: None,
         };
-        crate::orders::transition(tx, &order.number, t, now_ms)?.ok();
+        // Already moved on (cancelled meanwhile, say): nothing to do.
+        let _ = crate::store::split(crate::orders::transition(tx, &order.number, t, now_ms))?;
     }
     crate::jobs::settle_payment(tx, &order.number, now_ms)?;
     Ok(WebhookOutcome::Applied)

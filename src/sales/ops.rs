@@ -4,7 +4,7 @@
 use crate::cart::Quote;
 use crate::domain::{Money, Sku};
 use crate::staff::{Catalog, Staff, ops as staff};
-use crate::store::{StoreError, WriteTx};
+use crate::store::{StoreError, TxError, TxResult, WriteTx, refuse};
 
 use super::model::{FlashSale, SaleError, SaleItem, Then};
 
@@ -20,14 +20,14 @@ pub struct NewSale {
     pub then: Then,
 }
 
-type Outcome<T> = Result<Result<T, SaleError>, StoreError>;
+type Outcome<T> = TxResult<T, SaleError>;
 
 /// Creates a flash sale; its items must exist. The price clock reprices them as it starts and ends.
 pub fn create(tx: &mut WriteTx<'_>, who: &Staff<Catalog>, new: NewSale, now_ms: u64) -> Outcome<FlashSale> {
     let mut items = Vec::with_capacity(new.items.len());
     for (sku, cents, quantity) in &new.items {
         let Some(product) = tx.product(sku)? else {
-            return Ok(Err(SaleError::Invalid(format!("no product has SKU {sku}"))));
+            return refuse(SaleError::Invalid(format!("no product has SKU {sku}")));
         };
         items.push(SaleItem {
             sku: sku.clone(),
@@ -49,11 +49,9 @@ pub fn create(tx: &mut WriteTx<'_>, who: &Staff<Catalog>, new: NewSale, now_ms: 
         created_ms: now_ms,
         ended_early_ms: None,
     };
-    if let Err(e) = sale.check() {
-        return Ok(Err(e));
-    }
+    sale.check().map_err(TxError::Refused)?;
     if sale.ends_ms <= now_ms {
-        return Ok(Err(SaleError::Invalid("ends is in the past".into())));
+        return refuse(SaleError::Invalid("ends is in the past".into()));
     }
     sale.id = tx.next_flash_sale_id()?;
     tx.put_flash_sale(&sale)?;
@@ -74,13 +72,13 @@ pub fn create(tx: &mut WriteTx<'_>, who: &Staff<Catalog>, new: NewSale, now_ms: 
         "",
         &describe(&sale),
     )?;
-    Ok(Ok(sale))
+    Ok(sale)
 }
 
 /// Ends a sale now (the merchant's "stop the sale"); its record stays for the reports.
 pub fn end(tx: &mut WriteTx<'_>, who: &Staff<Catalog>, id: u64, now_ms: u64) -> Outcome<FlashSale> {
     let Some(mut sale) = tx.flash_sale(id)? else {
-        return Ok(Err(SaleError::NotFound));
+        return refuse(SaleError::NotFound);
     };
     if sale.ended_early_ms.is_none() && now_ms < sale.ends_ms {
         sale.ended_early_ms = Some(now_ms);
@@ -97,7 +95,7 @@ pub fn end(tx: &mut WriteTx<'_>, who: &Staff<Catalog>, id: u64, now_ms: u64) -> 
             "ended",
         )?;
     }
-    Ok(Ok(sale))
+    Ok(sale)
 }
 
 /// Counts the units an order took at flash-sale prices against each sale and the buyer's limit.

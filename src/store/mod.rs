@@ -36,7 +36,9 @@ pub use schema::SCHEMA_VERSION;
 #[doc(hidden)]
 pub use schema::{age_to_schema_version_1, age_to_schema_version_3, force_schema_version};
 pub use write::WriteTx;
-pub use writer::{BATCH_BUCKETS, Failed, TxError, TxResult, WriteError, Writer, WriterOptions, WriterStats, refuse};
+pub use writer::{
+    BATCH_BUCKETS, Failed, Refusals, TxError, TxResult, WriteError, Writer, WriterOptions, WriterStats, refuse, split,
+};
 
 /// The store file's name inside the data dir.
 pub const STORE_FILE: &str = "store.redb";

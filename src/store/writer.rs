@@ -74,6 +74,16 @@ impl<R> TxError<R> {
 /// A use case's outcome inside a write transaction.
 pub type TxResult<T, R> = Result<T, TxError<R>>;
 
+/// The refusal as a value and the store's failure as the error: for a caller inside the same
+/// transaction to whom a refusal is no failure (a late payment event finding the order moved on).
+pub fn split<T, R>(outcome: TxResult<T, R>) -> Result<Result<T, R>, StoreError> {
+    match outcome {
+        Ok(value) => Ok(Ok(value)),
+        Err(TxError::Refused(why)) => Ok(Err(why)),
+        Err(TxError::Store(e)) => Err(e),
+    }
+}
+
 /// Refuses with `why`: shorthand for `Err(TxError::Refused(why))`.
 pub fn refuse<T, R>(why: R) -> TxResult<T, R> {
     Err(TxError::Refused(why))
@@ -100,6 +110,22 @@ impl<R> From<TxError<R>> for Failed<R> {
         match e {
             TxError::Refused(r) => Failed::Refused(r),
             TxError::Store(e) => e.into(),
+        }
+    }
+}
+
+/// For a caller that answers each refusal its own way (a page's notice, an API's status): the
+/// refusal as a value, a failed write as the error.
+pub trait Refusals<T, R> {
+    fn refusals(self) -> Result<Result<T, R>, WriteError>;
+}
+
+impl<T, R> Refusals<T, R> for Result<T, Failed<R>> {
+    fn refusals(self) -> Result<Result<T, R>, WriteError> {
+        match self {
+            Ok(value) => Ok(Ok(value)),
+            Err(Failed::Refused(why)) => Ok(Err(why)),
+            Err(Failed::Write(e)) => Err(e),
         }
     }
 }

@@ -272,33 +272,34 @@ impl From<Refusal> for AppError {
     }
 }
 
-impl From<crate::shop::Failed<Refusal>> for AppError {
-    fn from(e: crate::shop::Failed<Refusal>) -> AppError {
+/// A use case's refusal maps as its own type does; a failed write as the store's trouble.
+impl<R> From<crate::store::Failed<R>> for AppError
+where
+    AppError: From<R>,
+{
+    fn from(e: crate::store::Failed<R>) -> AppError {
         match e {
-            crate::shop::Failed::Refused(refusal) => refusal.into(),
-            crate::shop::Failed::Write(e) => e.into(),
+            crate::store::Failed::Refused(refused) => refused.into(),
+            crate::store::Failed::Write(e) => e.into(),
         }
     }
 }
 
-impl From<crate::shop::Failed<CartError>> for AppError {
-    fn from(e: crate::shop::Failed<CartError>) -> AppError {
-        match e {
-            crate::shop::Failed::Refused(refused) => refused.into(),
-            crate::shop::Failed::Write(e) => e.into(),
-        }
-    }
-}
-
-impl From<crate::shop::Failed<CartError>> for ApiError {
-    fn from(e: crate::shop::Failed<CartError>) -> ApiError {
+impl<R> From<crate::store::Failed<R>> for ApiError
+where
+    AppError: From<R>,
+{
+    fn from(e: crate::store::Failed<R>) -> ApiError {
         ApiError(e.into())
     }
 }
 
-impl From<crate::shop::Failed<Refusal>> for ApiError {
-    fn from(e: crate::shop::Failed<Refusal>) -> ApiError {
-        ApiError(e.into())
+impl<R> From<crate::store::Failed<R>> for PageError
+where
+    AppError: From<R>,
+{
+    fn from(e: crate::store::Failed<R>) -> PageError {
+        PageError(e.into())
     }
 }
 

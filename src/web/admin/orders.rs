@@ -1,6 +1,7 @@
 //! The dashboard and orders: list, detail, status changes, packing slips and invoices.
 
 use super::*;
+use crate::store::Refusals;
 
 #[derive(Deserialize)]
 pub(super) struct DashboardQuery {
@@ -267,8 +268,9 @@ pub(super) async fn transition(
     let target = key.clone();
     let outcome = state
         .writer
-        .run(move |tx| merchant::transition_order(tx, &staff, &target, to, shipment, &note))
+        .run_use_case(move |tx| merchant::transition_order(tx, &staff, &target, to, shipment, &note))
         .await
+        .refusals()
         .map_err(AppError::from)?;
     outcome.map_err(|e| PageError(AppError::from(e)))?;
     Ok(see_other(&format!("/admin/orders/{key}")))
@@ -304,8 +306,9 @@ pub(super) async fn refund(
     let key = order.number.clone();
     state
         .writer
-        .run(move |tx| merchant::refund_order(tx, &staff, &key, amount, &note))
+        .run_use_case(move |tx| merchant::refund_order(tx, &staff, &key, amount, &note))
         .await
+        .refusals()
         .map_err(AppError::from)?
         .map_err(|e| PageError(AppError::from(e)))?;
     Ok(see_other(&format!("/admin/orders/{}", order.number)))

@@ -1,6 +1,7 @@
 //! API tokens, staff accounts and the audit log.
 
 use super::*;
+use crate::store::Refusals;
 
 #[derive(Deserialize)]
 pub(super) struct AuditQuery {
@@ -260,8 +261,9 @@ pub(super) async fn change_account(
     let name = username.clone();
     let outcome = state
         .writer
-        .run(move |tx| merchant::change_account(tx, &admin, &name, change))
+        .run_use_case(move |tx| merchant::change_account(tx, &admin, &name, change))
         .await
+        .refusals()
         .map_err(AppError::from)?;
     let notice = match (outcome, password) {
         (Ok(()), Some(password)) => html! {
@@ -292,8 +294,9 @@ pub(super) async fn create_account(
     let name = username.clone();
     let outcome = state
         .writer
-        .run(move |tx| merchant::create_account(tx, &admin, &name, scopes, hash))
+        .run_use_case(move |tx| merchant::create_account(tx, &admin, &name, scopes, hash))
         .await
+        .refusals()
         .map_err(AppError::from)?;
     let notice = match outcome {
         Ok(()) => html! {

@@ -11,6 +11,7 @@ use crate::sales::model::{FlashSale, SaleError, Then};
 use crate::sales::ops::NewSale;
 use crate::staff::Catalog;
 use crate::state::AppState;
+use crate::store::Refusals;
 use crate::web::{AppError, ErrorCode, PageError, blocking};
 
 pub(super) async fn sales(who: SignedIn, state: web::Data<AppState>) -> Result<HttpResponse, PageError> {
@@ -175,8 +176,9 @@ pub(super) async fn create(
     let now = now_ms();
     state
         .writer
-        .run(move |tx| crate::sales::ops::create(tx, &staff, new, now))
+        .run_use_case(move |tx| crate::sales::ops::create(tx, &staff, new, now))
         .await
+        .refusals()
         .map_err(AppError::from)?
         .map_err(refused)?;
     Ok(see_other("/admin/sales"))
@@ -199,8 +201,9 @@ pub(super) async fn end(
     let (id, now) = (id.into_inner(), now_ms());
     state
         .writer
-        .run(move |tx| crate::sales::ops::end(tx, &staff, id, now))
+        .run_use_case(move |tx| crate::sales::ops::end(tx, &staff, id, now))
         .await
+        .refusals()
         .map_err(AppError::from)?
         .map_err(refused)?;
     Ok(see_other("/admin/sales"))

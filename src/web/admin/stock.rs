@@ -1,6 +1,7 @@
 //! Stock levels, adjustments with a reason, and the ledger.
 
 use super::*;
+use crate::store::Refusals;
 
 #[derive(Deserialize)]
 pub(super) struct StockQuery {
@@ -156,8 +157,9 @@ pub(super) async fn set_threshold(
     let target = sku.clone();
     let outcome = state
         .writer
-        .run(move |tx| merchant::set_low_stock(tx, &staff, &target, threshold))
+        .run_use_case(move |tx| merchant::set_low_stock(tx, &staff, &target, threshold))
         .await
+        .refusals()
         .map_err(AppError::from)?;
     match outcome {
         Ok(_) => Ok(stock_updated(&sku)),
@@ -203,8 +205,9 @@ pub(super) async fn adjust_stock(
     let target = sku.clone();
     let outcome = state
         .writer
-        .run(move |tx| merchant::adjust_stock(tx, &staff, &target, delta, &reason))
+        .run_use_case(move |tx| merchant::adjust_stock(tx, &staff, &target, delta, &reason))
         .await
+        .refusals()
         .map_err(AppError::from)?;
     match outcome {
         Ok(_) => Ok(stock_updated(&sku)),

@@ -37,6 +37,7 @@ pub(crate) fn staff_resource(
     ))
 }
 
+use crate::store::Refusals;
 use staff_resource as resource;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -345,8 +346,9 @@ pub(crate) async fn adjust_stock(
     let (key, delta) = (sku.into_inner(), body.delta);
     let outcome = state
         .writer
-        .run(move |tx| merchant::adjust_stock(tx, &who, &key, delta, &why))
-        .await?;
+        .run_use_case(move |tx| merchant::adjust_stock(tx, &who, &key, delta, &why))
+        .await
+        .refusals()?;
     let entry = outcome.map_err(stock_refusal)?;
     Ok(ok(json!({"stock": entry.balance, "delta": entry.delta})))
 }
@@ -378,8 +380,9 @@ pub(crate) async fn set_stock(
     }
     let outcome = state
         .writer
-        .run(move |tx| merchant::set_stock(tx, &who, &key, quantity, &why))
-        .await?;
+        .run_use_case(move |tx| merchant::set_stock(tx, &who, &key, quantity, &why))
+        .await
+        .refusals()?;
     let entry = outcome.map_err(stock_refusal)?;
     Ok(ok(json!({"stock": quantity, "changed": entry.is_some()})))
 }
@@ -423,8 +426,9 @@ pub(crate) async fn set_threshold(
     let target = key.clone();
     let outcome = state
         .writer
-        .run(move |tx| merchant::set_low_stock(tx, &who, &target, threshold))
-        .await?;
+        .run_use_case(move |tx| merchant::set_low_stock(tx, &who, &target, threshold))
+        .await
+        .refusals()?;
     outcome.map_err(stock_refusal)?;
     let effective = threshold.unwrap_or(state.config.shop.low_stock);
     Ok(ok(
@@ -623,8 +627,9 @@ pub(crate) async fn transition(
     let note = crate::orders::clip_note(&body.note);
     let order = state
         .writer
-        .run(move |tx| merchant::transition_order(tx, &who, &key, to, shipment, &note))
-        .await?
+        .run_use_case(move |tx| merchant::transition_order(tx, &who, &key, to, shipment, &note))
+        .await
+        .refusals()?
         .map_err(AppError::from)?;
     Ok(ok(serde_json::to_value(OrderJson::new(&order)).unwrap_or_default()))
 }

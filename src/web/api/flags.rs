@@ -11,6 +11,7 @@ use crate::flags::{FlagChange, set};
 use crate::staff::{Admin, Staff};
 use crate::state::AppState;
 use crate::store::FlagStat;
+use crate::store::Refusals;
 use crate::web::error::ErrorBody;
 use crate::web::{ApiError, AppError, ErrorCode, blocking};
 
@@ -132,7 +133,11 @@ pub(crate) async fn change_flag(
     change: FlagChange,
 ) -> Result<Result<Flag, String>, AppError> {
     let now = now_ms();
-    let flag = state.writer.run(move |tx| set(tx, &who, &name, change, now)).await?;
+    let flag = state
+        .writer
+        .run_use_case(move |tx| set(tx, &who, &name, change, now))
+        .await
+        .refusals()?;
     let (store, flags) = (state.store.clone(), state.flags.clone());
     blocking(move || Ok(flags.reload(&store)?)).await?;
     Ok(flag)

@@ -11,6 +11,7 @@ use crate::domain::{Money, now_ms};
 use crate::payments::{WebhookOutcome, apply_event, parse_event};
 use crate::staff::{Orders, Staff};
 use crate::state::AppState;
+use crate::store::Refusals;
 use crate::telemetry::metrics as m;
 use crate::web::error::ErrorBody;
 use crate::web::{ApiError, AppError, ErrorCode};
@@ -147,8 +148,9 @@ pub(crate) async fn refund(
     let key = order.number.clone();
     let order = state
         .writer
-        .run(move |tx| crate::merchant::refund_order(tx, &who, &key, amount, &note))
-        .await?
+        .run_use_case(move |tx| crate::merchant::refund_order(tx, &who, &key, amount, &note))
+        .await
+        .refusals()?
         .map_err(AppError::from)?;
     Ok(ok(serde_json::to_value(OrderJson::new(&order)).unwrap_or_default()))
 }

@@ -10,6 +10,7 @@ use crate::sales::model::{FlashSale, SaleError, Then};
 use crate::sales::ops::NewSale;
 use crate::staff::{Catalog, Staff};
 use crate::state::AppState;
+use crate::store::Refusals;
 use crate::web::error::ErrorBody;
 use crate::web::{ApiError, AppError, ErrorCode, blocking};
 
@@ -185,8 +186,9 @@ pub(crate) async fn create(
     let now = now_ms();
     let sale = state
         .writer
-        .run(move |tx| crate::sales::ops::create(tx, &who, new, now))
-        .await?
+        .run_use_case(move |tx| crate::sales::ops::create(tx, &who, new, now))
+        .await
+        .refusals()?
         .map_err(refusal)?;
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/api/v1/admin/sales/{}", sale.id)))
@@ -245,8 +247,9 @@ pub(crate) async fn end(
     let (id, now) = (sale_id(&id)?, now_ms());
     let sale = state
         .writer
-        .run(move |tx| crate::sales::ops::end(tx, &who, id, now))
-        .await?
+        .run_use_case(move |tx| crate::sales::ops::end(tx, &who, id, now))
+        .await
+        .refusals()?
         .map_err(refusal)?;
     Ok(HttpResponse::Ok().json(SaleJson::new(&sale, now)))
 }
