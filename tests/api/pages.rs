@@ -2,6 +2,8 @@
 
 use std::collections::HashMap;
 
+use serde_json::Value;
+
 use storefront::catalog::demo;
 use storefront::domain::CategoryPath;
 
@@ -118,6 +120,66 @@ async fn category_counts_match_a_brute_force_scan_of_the_catalog() {
         assert_eq!(item_count(&html), *count, "{slug}");
         assert_eq!(listed_total(&html), *count, "{slug} lists every product below it");
     }
+}
+
+/// The values and counts of one facet group of a page's filter sidebar, by its title.
+fn facet_group(html: &str, title: &str) -> HashMap<String, u64> {
+    let Some(start) = html.find(&format!("<summary>{title}</summary>")) else {
+        return HashMap::new();
+    };
+    let group = &html[start..start + html[start..].find("</ul>").unwrap()];
+    group
+        .split("<li>")
+        .skip(1)
+        .map(|li| {
+            let spans: Vec<&str> = li
+                .split("<span")
+                .skip(1)
+                .map(|s| &s[s.find('>').unwrap() + 1..s.find("</span>").unwrap()])
+                .collect();
+            (spans[0].replace("&amp;", "&"), spans[1].parse().unwrap())
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_category_pages_filters_count_what_a_brute_force_scan_of_that_category_gives() {
+    let catalog = generated_catalog(400, 13);
+    let app = spawn_app_with_catalog(&catalog).await;
+    let lines = catalog_lines(&catalog);
+    let mut checked = 0;
+    for slug in ["brakes", "filters", "hot-sauce"] {
+        let inside: Vec<&Value> = lines
+            .iter()
+            .filter(|l| {
+                let own = CategoryPath::parse(l["category"].as_str().unwrap()).unwrap().slug();
+                own == slug || own.starts_with(&format!("{slug}/"))
+            })
+            .collect();
+        if inside.is_empty() {
+            continue;
+        }
+        let mut brands: HashMap<String, u64> = HashMap::new();
+        for l in &inside {
+            *brands.entry(l["brand"].as_str().unwrap().to_owned()).or_default() += 1;
+        }
+        let (status, html) = app.get_html(&format!("/c/{slug}")).await;
+        assert_eq!(status, 200);
+        let shown = facet_group(&html, "Brand");
+        assert!(!shown.is_empty(), "{slug} has a brand filter");
+        for (brand, count) in &shown {
+            assert_eq!(brands.get(brand), Some(count), "{slug}: brand {brand}");
+        }
+        assert!(
+            html.contains(&format!(
+                "href=\"/search?category={}&amp;brand=",
+                slug.replace('/', "%2F")
+            )),
+            "a brand filter narrows the search within {slug}"
+        );
+        checked += 1;
+    }
+    assert!(checked >= 2, "the generated catalog has these departments");
 }
 
 #[tokio::test]

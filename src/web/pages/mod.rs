@@ -160,10 +160,28 @@ async fn category(
     catalog_page(&req, &state, move |shared, visitor| {
         let listing = ops::category_listing(&shared.store, &shared.listings, &slug, sort, page)?
             .ok_or_else(|| AppError::new(ErrorCode::NotFound, format!("there is no category {slug:?}")))?;
+        let facets = category_facets(shared, &slug)?;
         let chrome = chrome(shared, &shared.store.read()?, &visitor)?;
-        Ok((views::category::category(&chrome, &listing, sort), true))
+        Ok((views::category::category(&chrome, &listing, &facets, sort), true))
     })
     .await
+}
+
+/// The filters a category's shoppers narrow it by (brand, price, attributes), counted over the
+/// whole category as the search index has it. Its subcategories are the page's own chips.
+fn category_facets(shared: &AppState, slug: &str) -> Result<crate::search::Facets, AppError> {
+    let request = crate::search::SearchRequest {
+        category: Some(slug.to_owned()),
+        page: crate::catalog::PageRequest { page: 1, per_page: 1 },
+        ..Default::default()
+    };
+    let mut facets = shared
+        .search
+        .search(&request)
+        .map_err(|e| AppError::new(ErrorCode::Internal, format!("search failed: {e}")))?
+        .facets;
+    facets.category.clear();
+    Ok(facets)
 }
 
 async fn product(

@@ -4,8 +4,9 @@ use super::components::{breadcrumbs, grid, pager};
 use super::layout::{Chrome, Head, address, page_with};
 use crate::catalog::Sort;
 use crate::catalog::ops::CategoryListing;
+use crate::search::Facets;
 
-pub fn category(chrome: &Chrome, listing: &CategoryListing, sort: Sort) -> Markup {
+pub fn category(chrome: &Chrome, listing: &CategoryListing, facets: &Facets, sort: Sort) -> Markup {
     let name = listing.category.path.name();
     let base = format!("/c/{}", listing.slug);
     let href = |n: u32| {
@@ -18,8 +19,12 @@ pub fn category(chrome: &Chrome, listing: &CategoryListing, sort: Sort) -> Marku
     let page_info = &listing.items;
     let first = page_info.page.offset() as u64 + 1;
     let last = first + page_info.items.len() as u64 - 1;
+    let narrowing = [("category".to_owned(), listing.slug.clone())];
     let body = html! {
         (breadcrumbs(&listing.breadcrumbs, None))
+        div.search-layout {
+        aside.facets aria-label="Filters" { (super::search::filters(&narrowing, facets, false, &|s: &str| s.to_owned())) }
+        section.results {
         header.listing-head {
             h1 { (name) }
             p.count { (listing.category.count) @if listing.category.count == 1 { " item" } @else { " items" } }
@@ -53,6 +58,8 @@ pub fn category(chrome: &Chrome, listing: &CategoryListing, sort: Sort) -> Marku
             (grid(&page_info.items, chrome))
         }
         (pager(page_info.page.page, page_info.page_count(), href))
+        }
+        }
     };
     let description = format!("{name}: {} items", listing.category.count);
     // Sorting shows the same items: the canonical page is the listing's own order, page by page.

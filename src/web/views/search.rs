@@ -148,29 +148,40 @@ fn pages(p: &SearchPage) -> u32 {
 }
 
 fn sidebar(p: &SearchPage) -> Markup {
-    let f = &p.results.facets;
+    let name = |slug: &str| p.category_names.get(slug).cloned().unwrap_or_else(|| slug.to_owned());
+    filters(&p.params, &p.results.facets, p.request.in_stock, &name)
+}
+
+/// The facet sidebar: each value a link to the results narrowed by it (the search page's own
+/// filters kept), and the in-stock switch. A category page shows it too, its filters then
+/// leading to the search page within that category.
+pub fn filters(
+    params: &[(String, String)],
+    f: &crate::search::Facets,
+    in_stock: bool,
+    category_name: &dyn Fn(&str) -> String,
+) -> Markup {
     html! {
         @if !f.category.is_empty() {
-            (facet_group("Category", &f.category, |v| p.category_names.get(&v.value).cloned().unwrap_or_else(|| v.value.clone()),
-                |v| with(&p.params, "category", &v.value)))
+            (facet_group("Category", &f.category, |v| category_name(&v.value), |v| with(params, "category", &v.value)))
         }
         @if !f.brand.is_empty() {
-            (facet_group("Brand", &f.brand, |v| v.value.clone(), |v| with(&p.params, "brand", &v.value)))
+            (facet_group("Brand", &f.brand, |v| v.value.clone(), |v| with(params, "brand", &v.value)))
         }
         @if !f.price.is_empty() {
-            (facet_group("Price", &f.price, |v| v.value.clone(), |v| price_link(&p.params, &v.value)))
+            (facet_group("Price", &f.price, |v| v.value.clone(), |v| price_link(params, &v.value)))
         }
         @for (name, values) in &f.attrs {
-            @if values.len() > 1 || p.params.iter().any(|(k, _)| k == &format!("attr.{name}")) {
-                (facet_group(&label(name), values, |v| v.value.clone(), |v| with(&p.params, &format!("attr.{name}"), &v.value)))
+            @if values.len() > 1 || params.iter().any(|(k, _)| k == &format!("attr.{name}")) {
+                (facet_group(&label(name), values, |v| v.value.clone(), |v| with(params, &format!("attr.{name}"), &v.value)))
             }
         }
         form.stock-filter method="get" action="/search" {
-            @for (k, v) in p.params.iter().filter(|(k, _)| k != "in_stock") {
+            @for (k, v) in params.iter().filter(|(k, _)| k != "in_stock") {
                 input type="hidden" name=(k) value=(v);
             }
             label {
-                input type="checkbox" name="in_stock" value="true" checked[p.request.in_stock];
+                input type="checkbox" name="in_stock" value="true" checked[in_stock];
                 " In stock only"
             }
             button.button.secondary type="submit" { "Apply" }
