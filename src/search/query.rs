@@ -388,7 +388,7 @@ impl SearchIndex {
 
     /// Parts whose fitments cover the vehicle, or that fit every vehicle. The vehicle tree names
     /// the `fit` terms that cover it (see `VehicleTree::terms_fitting`).
-    fn fits(&self, v: &VehicleFilter) -> Box<dyn Query> {
+    pub(super) fn fits(&self, v: &VehicleFilter) -> Box<dyn Query> {
         let terms = self
             .vehicles
             .read()

@@ -8,7 +8,7 @@ use tantivy::query::{BooleanQuery, FuzzyTermQuery, Occur, Query, RegexQuery, Ter
 use tantivy::schema::{Facet, IndexRecordOption, Value};
 use tantivy::{TantivyDocument, Term};
 
-use super::{SearchError, SearchIndex};
+use super::{SearchError, SearchIndex, VehicleFilter};
 use crate::domain::PartNumber;
 
 /// What the search box offers while typing.
@@ -20,6 +20,9 @@ pub struct Suggestions {
     pub part_numbers: Vec<String>,
     pub part_number_key: String,
     pub brands: Vec<String>,
+    /// Whether `products` were narrowed to the shopper's vehicle (parts that fit it and
+    /// universal items); when nothing fits, they are not.
+    pub narrowed: bool,
 }
 
 const LIMIT: usize = 6;
@@ -28,8 +31,9 @@ const LIMIT: usize = 6;
 const LOOKED_AT: usize = 24;
 
 impl SearchIndex {
-    /// Suggestions for a prefix; fewer than two characters suggest nothing.
-    pub fn suggest(&self, q: &str) -> Result<Suggestions, SearchError> {
+    /// Suggestions for a prefix, products narrowed to `vehicle` when any fit; fewer than two
+    /// characters suggest nothing.
+    pub fn suggest(&self, q: &str, vehicle: Option<&VehicleFilter>) -> Result<Suggestions, SearchError> {
         let q = q.trim();
         if q.chars().count() < 2 {
             return Ok(Suggestions::default());
@@ -37,9 +41,20 @@ impl SearchIndex {
         let searcher = self.reader.searcher();
         let mut out = Suggestions::default();
         if let Some(query) = self.title_prefix_query(q) {
-            for (_, address) in searcher.search(&query, &TopDocs::with_limit(LOOKED_AT).order_by_score())? {
-                let doc: TantivyDocument = searcher.doc(address)?;
-                out.products.push(self.sku_of(&doc));
+            let top = |query: &dyn Query| -> Result<Vec<String>, SearchError> {
+                let found = searcher.search(query, &TopDocs::with_limit(LOOKED_AT).order_by_score())?;
+                found
+                    .into_iter()
+                    .map(|(_, address)| Ok(self.sku_of(&searcher.doc::<TantivyDocument>(address)?)))
+                    .collect()
+            };
+            if let Some(v) = vehicle {
+                let fitting = BooleanQuery::new(vec![(Occur::Must, query.box_clone()), (Occur::Must, self.fits(v))]);
+                out.products = top(&fitting)?;
+                out.narrowed = !out.products.is_empty();
+            }
+            if out.products.is_empty() {
+                out.products = top(query.as_ref())?;
             }
         }
         let key = PartNumber::key_of(q);

@@ -191,3 +191,54 @@ async fn suggestions_survive_plurals_and_a_typo_and_tell_repeated_titles_apart()
     }
     assert_eq!(products("filters").await, vec!["Premium Oil Filter".to_owned()]);
 }
+
+#[tokio::test]
+async fn suggestions_for_a_shopper_with_a_saved_vehicle_offer_the_parts_that_fit_it_first() {
+    let catalog = concat!(
+        r#"{"sku":"PAD-CIVIC","title":"Ceramic Brake Pad Set","price_cents":4999,"stock":5,"category":"Brakes/Pads","part_numbers":["BP-1"],"fitments":[{"year_from":2006,"year_to":2011,"make":"Honda","model":"Civic"}]}"#,
+        "\n",
+        r#"{"sku":"PAD-F150","title":"Severe Duty Brake Pad Set","price_cents":6999,"stock":5,"category":"Brakes/Pads","part_numbers":["BP-2"],"fitments":[{"year_from":2009,"year_to":2014,"make":"Ford","model":"F-150"}]}"#,
+        "\n",
+        r#"{"sku":"PAD-ANY","title":"Brake Pad Wear Sensor Clip","price_cents":299,"stock":5,"category":"Brakes/Pads","universal":true}"#,
+        "\n",
+        r#"{"sku":"SAUCE","title":"Brake Fluid Hot Sauce","price_cents":899,"stock":5,"category":"Hot Sauces"}"#,
+        "\n",
+    );
+    let app = spawn_app_with_catalog(catalog.as_bytes()).await;
+    let suggest = |q: &'static str, cookie: &'static str| {
+        let app = &app;
+        async move {
+            let res = app
+                .client
+                .get(app.url(&format!("/api/v1/suggest?q={q}")))
+                .header("Cookie", cookie)
+                .send()
+                .await
+                .unwrap();
+            let caching = res.headers()["cache-control"].to_str().unwrap().to_owned();
+            let body: serde_json::Value = res.json().await.unwrap();
+            let mut products: Vec<String> = body["suggestions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|s| s["kind"] == "product")
+                .map(|s| s["text"].as_str().unwrap().to_owned())
+                .collect();
+            products.sort();
+            (products, body["vehicle"].as_str().map(String::from), caching)
+        }
+    };
+    let civic = "garage=year%3D2009%26make%3DHonda%26model%3DCivic";
+    let (products, vehicle, caching) = suggest("brake+pad", civic).await;
+    assert_eq!(products, ["Brake Pad Wear Sensor Clip", "Ceramic Brake Pad Set"]);
+    assert_eq!(vehicle.as_deref(), Some("2009 Honda Civic"));
+    assert!(caching.contains("private"), "narrowed for one shopper: {caching}");
+    let (everyone, vehicle, caching) = suggest("brake+pad", "").await;
+    assert_eq!(everyone.len(), 3, "{everyone:?}");
+    assert_eq!(vehicle, None);
+    assert!(caching.contains("public"), "{caching}");
+    // Nothing that fits is no reason to offer nothing: the sauce is still found.
+    let (sauce, vehicle, _) = suggest("hot+sau", civic).await;
+    assert_eq!(sauce, ["Brake Fluid Hot Sauce"]);
+    assert_eq!(vehicle, None);
+}

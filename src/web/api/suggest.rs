@@ -33,6 +33,9 @@ pub(crate) struct Suggestion {
 #[derive(Serialize, utoipa::ToSchema)]
 pub(crate) struct Suggestions {
     suggestions: Vec<Suggestion>,
+    /// The shopper's saved vehicle ("2009 Honda Civic") when the product suggestions are
+    /// narrowed to the parts that fit it (and universal items).
+    vehicle: Option<String>,
 }
 
 /// Autocomplete for a prefix: part numbers, products, brands, categories.
@@ -45,11 +48,17 @@ pub(crate) async fn suggest(
 ) -> Result<HttpResponse, ApiError> {
     let q: String = prefix.into_inner().q.unwrap_or_default().chars().take(100).collect();
     let shared = state.clone();
-    let suggestions = blocking(move || {
+    let garage = crate::web::visitor::Visitor::of(&req).vehicle;
+    let personal = garage.is_some();
+    let (suggestions, vehicle) = blocking(move || {
         let found = shared
             .search
-            .suggest(&q)
+            .suggest(&q, garage.as_ref())
             .map_err(|e| AppError::new(ErrorCode::Internal, format!("suggest failed: {e}")))?;
+        let vehicle = garage
+            .as_ref()
+            .filter(|_| found.narrowed)
+            .map(crate::web::garage::describe);
         let mut out = Vec::new();
         let key = &found.part_number_key;
         for item in ops::items(&shared.store, &found.part_numbers)? {
@@ -113,10 +122,17 @@ pub(crate) async fn suggest(
                 }
             }
         }
-        Ok(out)
+        Ok((out, vehicle))
     })
     .await?;
-    let body = serde_json::to_vec(&Suggestions { suggestions }).unwrap_or_default();
+    let body = serde_json::to_vec(&Suggestions { suggestions, vehicle }).unwrap_or_default();
+    if personal {
+        // Narrowed by this shopper's garage cookie: for them alone, never a shared cache.
+        return Ok(HttpResponse::Ok()
+            .insert_header((actix_web::http::header::CACHE_CONTROL, "private, no-cache"))
+            .content_type("application/json")
+            .body(body));
+    }
     Ok(cacheable(
         &req,
         "application/json",
