@@ -11,7 +11,9 @@
 //!   5. group commit, a single buyer (latency)
 //!
 //! `cargo bench --bench checkout` (set CHECKOUT_SECS, default 6, for the length of each run, and
-//! CHECKOUT_ROWS=1,4 to run only some of them).
+//! CHECKOUT_ROWS=1,4 to run only some of them). To compare with another build side by side,
+//! `CHECKOUT_BASELINE=/path/to/old/storefront CHECKOUT_ROUNDS=3`: each row then runs the
+//! baseline and this build in turn, round after round, so both meet the same noise.
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -38,6 +40,15 @@ fn main() {
     let rows: Option<Vec<usize>> = std::env::var("CHECKOUT_ROWS")
         .ok()
         .map(|r| r.split(',').filter_map(|n| n.trim().parse().ok()).collect());
+    let rounds: usize = std::env::var("CHECKOUT_ROUNDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1);
+    let mut builds: Vec<(&str, &'static str)> = Vec::new();
+    if let Ok(baseline) = std::env::var("CHECKOUT_BASELINE") {
+        builds.push(("baseline", Box::leak(baseline.into_boxed_str())));
+    }
+    builds.push(("this build", env!("CARGO_BIN_EXE_storefront")));
     for (row, (label, group_commit, quick_repair, events, buyers)) in [
         ("group commit, 256 buyers", true, None, true, 256),
         (
@@ -57,13 +68,18 @@ fn main() {
         if rows.as_ref().is_some_and(|r| !r.contains(&(row + 1))) {
             continue;
         }
-        let setup = Setup {
-            group_commit,
-            quick_repair,
-            events,
-        };
-        let report = runtime.block_on(run(setup, buyers, Duration::from_secs(secs)));
-        println!("\n== {label}\n{report}");
+        for round in 1..=rounds {
+            for &(build, bin) in &builds {
+                let setup = Setup {
+                    group_commit,
+                    quick_repair,
+                    events,
+                    bin,
+                };
+                let report = runtime.block_on(run(setup, buyers, Duration::from_secs(secs)));
+                println!("\n== {label} ({build}, round {round})\n{report}");
+            }
+        }
     }
 }
 
@@ -75,6 +91,8 @@ struct Setup {
     quick_repair: Option<bool>,
     /// `[jobs] record_events`: off, an order writes no event job (and sends no mail).
     events: bool,
+    /// The server binary.
+    bin: &'static str,
 }
 
 struct Server {
@@ -92,7 +110,7 @@ fn start_server(dir: &Path, setup: Setup) -> Server {
         })
         .collect();
     std::fs::write(&catalog, lines).unwrap();
-    let status = Command::new(env!("CARGO_BIN_EXE_storefront"))
+    let status = Command::new(setup.bin)
         .args(["import", "--data-dir"])
         .arg(&data)
         .arg(&catalog)
@@ -105,6 +123,7 @@ fn start_server(dir: &Path, setup: Setup) -> Server {
         group_commit,
         quick_repair,
         events,
+        ..
     } = setup;
     std::fs::write(
         &config,
@@ -116,7 +135,7 @@ fn start_server(dir: &Path, setup: Setup) -> Server {
         ),
     )
     .unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_storefront"))
+    let mut child = Command::new(setup.bin)
         .arg("--config")
         .arg(&config)
         .arg("--data-dir")

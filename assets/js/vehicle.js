@@ -1,4 +1,5 @@
-// Year -> Make -> Model in the header, without leaving the page. Progressive enhancement: without
+// Year -> Make -> Model in the header, without leaving the page, then Submodel and Engine when
+// some part fits only some of them (the results depend on the answer; both stay optional). Progressive enhancement: without
 // this script the year goes to /garage, which asks for the make and then the model, one step per
 // page. Only vehicles some product fits are offered (the /api/v1/vehicles cascade).
 (function () {
@@ -39,6 +40,29 @@
     s.disabled = values.length === 0;
   }
 
+  // An optional step: shown only when the cascade offers values for it.
+  function optional(name, label) {
+    var s = select(name, label);
+    s.required = false;
+    s.hidden = true;
+    return s;
+  }
+
+  function offer(s, label, values) {
+    reset(s, label);
+    fill(s, values);
+    s.hidden = values.length === 0;
+  }
+
+  function values(level, params) {
+    return fetch("/api/v1/vehicles/" + level + "?" + new URLSearchParams(params).toString(), {
+      headers: { Accept: "application/json" }
+    })
+      .then(function (r) { return r.ok ? r.json() : { values: [] }; })
+      .then(function (body) { return body.values || []; })
+      .catch(function () { return []; });
+  }
+
   function load(level, params, s) {
     return fetch("/api/v1/vehicles/" + level + "?" + new URLSearchParams(params).toString(), {
       headers: { Accept: "application/json" }
@@ -50,6 +74,19 @@
 
   var make = select("make", "Make");
   var model = select("model", "Model");
+  var submodel = optional("submodel", "Any submodel");
+  var engine = optional("engine", "Any engine");
+
+  function hideOptional() {
+    offer(submodel, "Any submodel", []);
+    offer(engine, "Any engine", []);
+  }
+
+  function chosen() {
+    var params = { year: year.value, make: make.value, model: model.value };
+    if (submodel.value) params.submodel = submodel.value;
+    return params;
+  }
 
   // Until a model is chosen the button keeps its no-script meaning: the next step on /garage.
   function update() {
@@ -61,14 +98,32 @@
   year.addEventListener("change", function () {
     reset(make, "Make");
     reset(model, "Model");
+    hideOptional();
     update();
     if (year.value) load("makes", { year: year.value }, make);
   });
   make.addEventListener("change", function () {
     reset(model, "Model");
+    hideOptional();
     update();
     if (make.value) load("models", { year: year.value, make: make.value }, model);
   });
-  model.addEventListener("change", update);
+  model.addEventListener("change", function () {
+    hideOptional();
+    update();
+    if (!model.value) return;
+    values("submodels", chosen()).then(function (v) { offer(submodel, "Any submodel", v); });
+    values("engines", chosen()).then(function (v) { offer(engine, "Any engine", v); });
+  });
+  submodel.addEventListener("change", function () {
+    values("engines", chosen()).then(function (v) { offer(engine, "Any engine", v); });
+  });
+  // An unanswered optional step is left out, not sent empty.
+  form.addEventListener("submit", function () {
+    [submodel, engine].forEach(function (s) { if (!s.value) s.disabled = true; });
+  });
+  window.addEventListener("pageshow", function () {
+    [submodel, engine].forEach(function (s) { s.disabled = s.hidden || s.options.length < 2; });
+  });
   update();
 })();

@@ -8,6 +8,13 @@ use actix_web::{HttpRequest, HttpResponse};
 
 pub use crate::page_cache::etag_of;
 
+/// What a public answer varies by. `Cookie` because the same address answers a shopper with a
+/// garage or cart cookie privately (the header names their car, the cart counts their items):
+/// without it a browser would go on showing its anonymous copy after the shopper saves a car.
+/// Caches in front pass requests with those cookies and drop the others (see the Varnish
+/// config), so the public copy stays one.
+pub const PUBLIC_VARY: &str = "Accept-Encoding, Cookie";
+
 /// Whether the request's `If-None-Match` already names `etag`.
 pub fn is_fresh(req: &HttpRequest, etag: &str) -> bool {
     let Some(value) = req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) else {
@@ -21,7 +28,10 @@ pub fn is_fresh(req: &HttpRequest, etag: &str) -> bool {
 pub fn cacheable(req: &HttpRequest, content_type: &str, body: Vec<u8>, max_age: Duration) -> HttpResponse {
     let etag = etag_of(&body);
     let cache_control = format!("public, max-age={}, stale-while-revalidate=30", max_age.as_secs());
-    validated(req, etag, cache_control, content_type, || body)
+    let mut res = validated(req, etag, cache_control, content_type, || body);
+    res.headers_mut()
+        .insert(header::VARY, HeaderValue::from_static(PUBLIC_VARY));
+    res
 }
 
 /// 304 with the validators when the client's copy matches `etag`; otherwise 200 with the body.

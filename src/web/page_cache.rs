@@ -35,7 +35,7 @@ fn respond_entry(req: &HttpRequest, entry: &Entry, max_age: Duration) -> HttpRes
         let mut res = HttpResponse::NotModified();
         res.insert_header((header::ETAG, entry.etag().to_owned()))
             .insert_header((header::CACHE_CONTROL, cache_control))
-            .insert_header((header::VARY, "Accept-Encoding"));
+            .insert_header((header::VARY, super::caching::PUBLIC_VARY));
         super::caching::tag(&mut res, req);
         return res.finish();
     }
@@ -63,7 +63,7 @@ fn respond_entry(req: &HttpRequest, entry: &Entry, max_age: Duration) -> HttpRes
     let mut res = HttpResponse::Ok();
     res.insert_header((header::ETAG, entry.etag().to_owned()))
         .insert_header((header::CACHE_CONTROL, cache_control))
-        .insert_header((header::VARY, "Accept-Encoding"))
+        .insert_header((header::VARY, super::caching::PUBLIC_VARY))
         .insert_header((
             header::CONTENT_TYPE,
             HeaderValue::from_static("text/html; charset=utf-8"),

@@ -79,3 +79,16 @@ async fn a_shopper_with_a_civic_finds_fitting_brake_pads_and_checks_out_on_pages
     );
     assert_eq!(app.store.read().unwrap().order_count().unwrap(), 1, "{said}");
 }
+
+/// The header's picker asks for the submodel when it matters, and search-as-you-type shows its
+/// groups, narrowed to the saved car, in Chromium.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_header_asks_which_civic_and_then_suggests_in_groups_the_parts_that_fit_it() {
+    let app = crate::helpers::spawn_app_with_catalog(include_bytes!("../../data/demo.jsonl")).await;
+    let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/browser-journey");
+    let said = run_script("header.mjs", vec![app.addr.clone(), shots.display().to_string()]).await;
+    assert!(
+        said.contains("ok: the header picker and the grouped suggestions work"),
+        "{said}"
+    );
+}
