@@ -291,6 +291,8 @@ async fn the_search_page_lists_results_with_facets_sorting_and_removable_filters
         "Price",
         "Sort by",
         "Remove filter In stock",
+        // The header's box keeps the query, to refine it.
+        "name=\"q\" value=\"brake\"",
     ] {
         assert!(html.contains(expected), "search page lacks {expected:?}");
     }

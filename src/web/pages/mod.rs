@@ -60,6 +60,7 @@ fn chrome(state: &AppState, tx: &ReadTx, visitor: &Visitor) -> Result<Chrome, Ap
         } else {
             Vec::new()
         },
+        query: String::new(),
     })
 }
 

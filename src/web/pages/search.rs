@@ -125,7 +125,8 @@ async fn results_page(
         } else {
             Vec::new()
         };
-        let chrome = chrome(shared, &tx, &visitor)?;
+        let mut chrome = chrome(shared, &tx, &visitor)?;
+        chrome.query = request.q.clone();
         let found = results.total > 0;
         let page_params = params.into_iter().filter(|(k, _)| k != "page").collect();
         let page = SearchPage {

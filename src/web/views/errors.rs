@@ -53,6 +53,7 @@ pub fn page_for(chrome: Option<&Chrome>, status: StatusCode, message: &str) -> M
                 years: Vec::new(),
                 cart_token: None,
                 flags: Default::default(),
+                query: String::new(),
             },
             title,
             title,

@@ -22,6 +22,8 @@ pub struct Chrome {
     pub cart_token: Option<String>,
     /// The feature flags on for this visitor.
     pub flags: crate::flags::FlagSet,
+    /// What the header's search box holds: the query on a results page, so it can be refined.
+    pub query: String,
 }
 
 /// The hidden field with the visitor's cart form token, when there is a cart.
@@ -129,7 +131,7 @@ fn header(chrome: &Chrome) -> Markup {
                 p.tagline { (chrome.shop.tagline) }
                 form.site-search role="search" method="get" action="/search" {
                     label.visually-hidden for="site-q" { "Search the shop" }
-                    input #site-q type="search" name="q" placeholder="Search parts, part numbers, sauces…" autocomplete="off";
+                    input #site-q type="search" name="q" value=(chrome.query) placeholder="Search parts, part numbers, sauces…" autocomplete="off";
                     button.button type="submit" { "Search" }
                 }
                 a.mini-cart href="/cart" aria-label={ "Cart, " (chrome.cart_units) " items" } {
