@@ -61,16 +61,6 @@ impl<R> From<StoreError> for TxError<R> {
     }
 }
 
-impl<R> TxError<R> {
-    /// The same failure with the refusal converted (a cart's refusal inside a checkout, say).
-    pub fn map<S>(self, f: impl FnOnce(R) -> S) -> TxError<S> {
-        match self {
-            TxError::Refused(r) => TxError::Refused(f(r)),
-            TxError::Store(e) => TxError::Store(e),
-        }
-    }
-}
-
 /// A use case's outcome inside a write transaction.
 pub type TxResult<T, R> = Result<T, TxError<R>>;
 
@@ -263,13 +253,7 @@ impl Writer {
         R: Send + 'static,
         F: FnOnce(&mut WriteTx<'_>) -> TxResult<T, R> + Send + 'static,
     {
-        let outcome = self
-            .run(move |tx| match op(tx) {
-                Ok(value) => Ok(Ok(value)),
-                Err(TxError::Refused(why)) => Ok(Err(why)),
-                Err(TxError::Store(e)) => Err(e),
-            })
-            .await?;
+        let outcome = self.run(move |tx| split(op(tx))).await?;
         outcome.map_err(Failed::Refused)
     }
 
