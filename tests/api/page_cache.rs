@@ -105,7 +105,11 @@ async fn a_shopper_with_a_cart_gets_their_own_page_and_a_copy_answers_304_and_in
         "p-SAUCE-5 catalog",
         "the keys a purge drops it by"
     );
-    assert_eq!(res.headers()["vary"], "Accept-Encoding");
+    assert_eq!(
+        res.headers()["vary"],
+        "Accept-Encoding, Cookie",
+        "a browser asks again once it holds a cart or garage cookie"
+    );
     let etag = res.headers()["etag"].to_str().unwrap().to_owned();
     let res = raw
         .get(app.url("/p/SAUCE-5"))
