@@ -119,14 +119,29 @@ impl Money {
 
     /// `1234.50`: the amount as a plain decimal, as schema.org's `price` wants it.
     pub fn decimal(&self) -> String {
+        let (sign, number) = self.digits(false);
+        format!("{sign}{number}")
+    }
+
+    /// The sign and the unsigned amount with its currency's minor digits, thousands grouped or
+    /// not.
+    fn digits(&self, grouped: bool) -> (&'static str, String) {
         let exp = self.currency.exponent();
         let unit = 10u64.pow(exp);
         let abs = self.minor.unsigned_abs();
+        let (whole, frac) = (abs / unit, abs % unit);
         let sign = if self.minor < 0 { "-" } else { "" };
-        match exp {
-            0 => format!("{sign}{abs}"),
-            _ => format!("{sign}{}.{:0width$}", abs / unit, abs % unit, width = exp as usize),
-        }
+        let whole = if grouped {
+            group_thousands(whole)
+        } else {
+            whole.to_string()
+        };
+        let number = if exp == 0 {
+            whole
+        } else {
+            format!("{whole}.{frac:0width$}", width = exp as usize)
+        };
+        (sign, number)
     }
 
     pub fn checked_mul(self, qty: u32) -> Result<Money, MoneyError> {
@@ -138,17 +153,7 @@ impl Money {
 /// `$1,234.50`, `€3.99`, `1,200 JPY`-style display for pages; the API always uses minor units.
 impl fmt::Display for Money {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let exp = self.currency.exponent();
-        let unit = 10u64.pow(exp);
-        let abs = self.minor.unsigned_abs();
-        let (whole, frac) = (abs / unit, abs % unit);
-        let sign = if self.minor < 0 { "-" } else { "" };
-        let whole = group_thousands(whole);
-        let number = if exp == 0 {
-            whole
-        } else {
-            format!("{whole}.{frac:0width$}", width = exp as usize)
-        };
+        let (sign, number) = self.digits(true);
         match self.currency.symbol() {
             Some(sym) => write!(f, "{sign}{sym}{number}"),
             None => write!(f, "{sign}{number} {}", self.currency),

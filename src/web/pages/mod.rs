@@ -176,11 +176,7 @@ fn category_facets(shared: &AppState, slug: &str) -> Result<crate::search::Facet
         page: crate::catalog::PageRequest { page: 1, per_page: 1 },
         ..Default::default()
     };
-    let mut facets = shared
-        .search
-        .search(&request)
-        .map_err(|e| AppError::new(ErrorCode::Internal, format!("search failed: {e}")))?
-        .facets;
+    let mut facets = shared.search.search(&request)?.facets;
     facets.category.clear();
     Ok(facets)
 }

@@ -20,11 +20,7 @@ pub fn category(chrome: &Chrome, listing: &CategoryListing, facets: &Facets, sor
     let first = page_info.page.offset() as u64 + 1;
     let last = first + page_info.items.len() as u64 - 1;
     let narrowing = [("category".to_owned(), listing.slug.clone())];
-    let body = html! {
-        (breadcrumbs(&listing.breadcrumbs, None))
-        div.search-layout {
-        aside.facets aria-label="Filters" { (super::search::filters(&narrowing, facets, false, &|s: &str| s.to_owned())) }
-        section.results {
+    let results = html! {
         header.listing-head {
             h1 { (name) }
             p.count { (listing.category.count) @if listing.category.count == 1 { " item" } @else { " items" } }
@@ -58,7 +54,13 @@ pub fn category(chrome: &Chrome, listing: &CategoryListing, facets: &Facets, sor
             (grid(&page_info.items, chrome))
         }
         (pager(page_info.page.page, page_info.page_count(), href))
-        }
+    };
+    let category_name = |slug: &str| slug.to_owned();
+    let body = html! {
+        (breadcrumbs(&listing.breadcrumbs, None))
+        div.search-layout {
+            aside.facets aria-label="Filters" { (super::search::filters(&narrowing, facets, false, &category_name)) }
+            section.results { (results) }
         }
     };
     let description = format!("{name}: {} items", listing.category.count);

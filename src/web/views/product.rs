@@ -108,11 +108,7 @@ fn structured_data(item: &Item, url: &str, description: &str) -> serde_json::Val
         .iter()
         .take(25)
         .map(|f| {
-            let years = if f.years.from() == f.years.to() {
-                f.years.from().to_string()
-            } else {
-                format!("{}–{}", f.years.from(), f.years.to())
-            };
+            let years = f.years.to_string();
             let name = [Some(years.as_str()), Some(f.make), Some(f.model), f.submodel, f.engine]
                 .into_iter()
                 .flatten()

@@ -128,7 +128,7 @@ fn vehicle_tree(p: &SearchPage, landing: &Landing) -> Markup {
             nav.vehicle-tree aria-label={ "Departments for the " (landing.vehicle) } {
                 ul role="list" {
                     @for c in &p.results.facets.category {
-                        @let name = p.category_names.get(&c.value).cloned().unwrap_or_else(|| c.value.clone());
+                        @let name = p.category_name(&c.value);
                         li {
                             a.chip href={ (landing.vehicle_path) "/" (c.value) } {
                                 (name) " for your " (landing.vehicle) ": " strong { (c.count) } @if c.count == 1 { " part" } @else { " parts" }
@@ -147,9 +147,20 @@ fn pages(p: &SearchPage) -> u32 {
     p.results.total.div_ceil(per_page).clamp(1, max) as u32
 }
 
+impl SearchPage {
+    /// A category's name for a facet's slug (the slug itself if the category is gone).
+    fn category_name(&self, slug: &str) -> String {
+        self.category_names
+            .get(slug)
+            .cloned()
+            .unwrap_or_else(|| slug.to_owned())
+    }
+}
+
 fn sidebar(p: &SearchPage) -> Markup {
-    let name = |slug: &str| p.category_names.get(slug).cloned().unwrap_or_else(|| slug.to_owned());
-    filters(&p.params, &p.results.facets, p.request.in_stock, &name)
+    filters(&p.params, &p.results.facets, p.request.in_stock, &|slug| {
+        p.category_name(slug)
+    })
 }
 
 /// The facet sidebar: each value a link to the results narrowed by it (the search page's own
